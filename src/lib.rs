@@ -1,0 +1,10 @@
+//! bakeoff races coding agents against each other on the same task, each in its own git
+//! worktree, runs the checks in every lane, ranks the candidates with rules a person can
+//! read, and merges the winner.
+
+pub mod agent;
+pub mod git;
+pub mod process;
+pub mod race;
+pub mod rank;
+pub mod ui;

@@ -1,0 +1,28 @@
+//! Child processes: each in its own process group, output streamed to files and parsed
+//! line by line, a deadline, and a terminate sequence (SIGTERM to the group, a grace
+//! period, SIGKILL).
+
+use serde::{Deserialize, Serialize};
+
+/// How a child process ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "value")]
+pub enum ExitKind {
+    Code(i32),
+    Signal(i32),
+}
+
+impl ExitKind {
+    pub fn success(&self) -> bool {
+        matches!(self, ExitKind::Code(0))
+    }
+}
+
+impl std::fmt::Display for ExitKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExitKind::Code(c) => write!(f, "exit {c}"),
+            ExitKind::Signal(s) => write!(f, "signal {s}"),
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! The public vocabulary of a race: every `RaceEvent` is journaled, shown by the
+//! reporters and printed by `--json`. Workers talk to the coordinator in richer internal
+//! messages; only these reach the outside.
+
+use serde::{Deserialize, Serialize};
+
+use crate::rank::Leaderboard;
+
+/// Version of the event stream written to `events.jsonl` and printed by `--json`.
+pub const EVENT_FORMAT: u32 = 1;
+
+/// Where a lane is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LaneState {
+    Queued,
+    SettingUp,
+    Running,
+    Capturing,
+    Checking,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl LaneState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LaneState::Queued => "queued",
+            LaneState::SettingUp => "setting up",
+            LaneState::Running => "running",
+            LaneState::Capturing => "capturing",
+            LaneState::Checking => "checking",
+            LaneState::Done => "done",
+            LaneState::Failed => "failed",
+            LaneState::Cancelled => "cancelled",
+        }
+    }
+
+    /// True once the lane will not change any more.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            LaneState::Done | LaneState::Failed | LaneState::Cancelled
+        )
+    }
+}
+
+/// Usage an agent reported so far; every field is what the agent said, never a guess.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    pub turns: Option<u64>,
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+    /// `None` means the agent did not report a cost: shown as "cost unknown", never 0.
+    pub cost_usd: Option<f64>,
+}
+
+pub use crate::process::ExitKind;
+
+/// A lane as announced at the start of a race.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LaneInfo {
+    pub lane: String,
+    pub agent: String,
+    pub adapter: String,
+    pub model: String,
+    pub branch: String,
+    pub worktree: String,
+}
+
+/// What the agent run produced, as parsed from its output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AgentOutcome {
+    pub exit: Option<ExitKind>,
+    pub timed_out: bool,
+    pub cancelled: bool,
+    pub elapsed_ms: u64,
+    pub usage: Usage,
+    pub session_id: Option<String>,
+    pub final_message: Option<String>,
+    /// An error the agent itself reported (`is_error`, `turn.failed`, …).
+    pub error: Option<String>,
+}
+
+/// The captured diff of a lane: base..commit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CaptureSummary {
+    pub commit: String,
+    pub files_changed: usize,
+    pub insertions: usize,
+    pub deletions: usize,
+    /// Paths the diff touches, with their change kind.
+    pub files: Vec<crate::git::FileChange>,
+}
+
+/// One check's result in one lane.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckOutcome {
+    pub name: String,
+    pub command: String,
+    pub holdout: bool,
+    pub exit: Option<ExitKind>,
+    pub passed: bool,
+    pub timed_out: bool,
+    pub elapsed_ms: u64,
+    pub log: String,
+}
+
+/// Everything that happens in a race, in the order it happened.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum RaceEvent {
+    RaceStarted {
+        race: String,
+        base: String,
+        base_ref: String,
+        target_branch: Option<String>,
+        lanes: Vec<LaneInfo>,
+    },
+    LaneState {
+        lane: String,
+        state: LaneState,
+    },
+    /// Live progress parsed from the agent's output.
+    LaneProgress {
+        lane: String,
+        usage: Usage,
+        last_action: Option<String>,
+    },
+    AgentFinished {
+        lane: String,
+        outcome: AgentOutcome,
+    },
+    Captured {
+        lane: String,
+        capture: CaptureSummary,
+    },
+    CheckStarted {
+        lane: String,
+        name: String,
+        holdout: bool,
+    },
+    CheckFinished {
+        lane: String,
+        check: CheckOutcome,
+    },
+    LaneFailed {
+        lane: String,
+        error: String,
+    },
+    Ranked {
+        leaderboard: Leaderboard,
+    },
+    Merged {
+        lane: String,
+        strategy: String,
+        target: String,
+        commit: Option<String>,
+    },
+    MergeRefused {
+        lane: String,
+        reason: String,
+    },
+    Interrupted {
+        forced: bool,
+    },
+    RaceFinished {
+        winner: Option<String>,
+        interrupted: bool,
+    },
+}
+
+impl RaceEvent {
+    /// The lane this event is about, if any.
+    pub fn lane(&self) -> Option<&str> {
+        match self {
+            RaceEvent::LaneState { lane, .. }
+            | RaceEvent::LaneProgress { lane, .. }
+            | RaceEvent::AgentFinished { lane, .. }
+            | RaceEvent::Captured { lane, .. }
+            | RaceEvent::CheckStarted { lane, .. }
+            | RaceEvent::CheckFinished { lane, .. }
+            | RaceEvent::LaneFailed { lane, .. }
+            | RaceEvent::Merged { lane, .. }
+            | RaceEvent::MergeRefused { lane, .. } => Some(lane),
+            _ => None,
+        }
+    }
+}
+
+/// An event with the time it happened, as journaled and streamed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stamped {
+    pub v: u32,
+    /// Milliseconds since the Unix epoch.
+    pub at_ms: u64,
+    #[serde(flatten)]
+    pub event: RaceEvent,
+}
