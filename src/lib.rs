@@ -3,8 +3,15 @@
 //! read, and merges the winner.
 
 pub mod agent;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod error;
 pub mod git;
+pub mod journal;
+pub mod merge;
 pub mod process;
 pub mod race;
 pub mod rank;
+pub mod scripted_agent;
 pub mod ui;

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `bakeoff` executable: all logic lives in the library.
+
+fn main() -> std::process::ExitCode {
+    std::process::ExitCode::from(bakeoff::cli::main())
+}

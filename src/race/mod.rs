@@ -1,3 +1,14 @@
-//! A race: lanes × one spec × one base commit, run by one coordinator.
+//! A race: lanes × one spec × one base commit. `plan` checks everything before anything
+//! is created; `coordinator` runs the lanes (`lane`) and ranks and merges at the end.
 
+mod coordinator;
+mod delta;
 pub mod event;
+mod holdout;
+mod lane;
+mod options;
+mod plan;
+
+pub use coordinator::{merged_event, run, RaceOutcome};
+pub use options::RaceOptions;
+pub use plan::{default_worktree_root, preflight, RacePlan};

@@ -1,0 +1,77 @@
+//! `bakeoff merge`: merge a lane of a finished race into the branch it began on.
+
+use std::path::Path;
+
+use crate::error::{exit, Error};
+use crate::git::Repo;
+use crate::journal::{EventLog, RaceSummary, Store};
+use crate::merge::{self, MergeMode, Merged};
+use crate::race::event::{Stamped, EVENT_FORMAT};
+use crate::rank::Leaderboard;
+
+pub fn merge(
+    cwd: &Path,
+    race: &str,
+    lane: Option<&str>,
+    strategy: Option<MergeMode>,
+    config: Option<&Path>,
+) -> Result<u8, Error> {
+    let repo = Repo::discover(cwd)?;
+    let dir = Store::new(repo.common_dir()).resolve(race)?;
+    let record = dir.record()?;
+    let summary = RaceSummary::from_events(&dir.events_list()?);
+    let board: Leaderboard = dir.read_json(&dir.leaderboard()).map_err(|_| {
+        Error::input_with_hint(
+            format!("race {} has not been ranked (it did not finish)", record.id),
+            "let it finish, or inspect it with `bakeoff show`",
+        )
+    })?;
+    let lane_name = match lane {
+        Some(l) => l.to_string(),
+        None => board.winner.clone().ok_or_else(|| {
+            Error::input_with_hint(
+                format!("race {} has no passing lane to merge", record.id),
+                "see why with `bakeoff show`; to merge a lane anyway, name it with --lane NAME",
+            )
+        })?,
+    };
+    let lane_record = record.lane(&lane_name).ok_or_else(|| {
+        let names: Vec<_> = record.lanes.iter().map(|l| l.name.as_str()).collect();
+        Error::input(format!("race {} has no lane '{lane_name}' (lanes: {})", record.id, names.join(", ")))
+    })?;
+    let row = board
+        .rows
+        .iter()
+        .find(|r| r.lane == lane_name)
+        .ok_or_else(|| Error::input(format!("lane '{lane_name}' is not on the leaderboard of race {}", record.id)))?;
+    let commit = summary.commit(&lane_name).ok_or_else(|| {
+        Error::input_with_hint(
+            format!("lane '{lane_name}' of race {} has no captured work", record.id),
+            "it was cancelled or failed before its agent finished; pick another lane with --lane",
+        )
+    })?;
+    let mode = match strategy {
+        Some(s) => s,
+        None => crate::config::load(Some(repo.workdir()), config)?.merge,
+    };
+    let merged = merge::merge_lane(repo.workdir(), &record, lane_record, row, commit, mode)?;
+    let mut log = EventLog::open(&dir.events())?;
+    log.append(&Stamped {
+        v: EVENT_FORMAT,
+        at_ms: chrono::Utc::now().timestamp_millis().max(0) as u64,
+        event: crate::race::merged_event(&lane_name, mode, &merged),
+    })?;
+    match merged {
+        Merged::Committed {
+            commit,
+            target,
+            three_way,
+            ..
+        } => {
+            let how = if three_way { " (three-way: the branch had moved)" } else { "" };
+            println!("merged lane {lane_name} of race {} into {target} as {}{how}", record.id, &commit[..12.min(commit.len())]);
+        }
+        Merged::Branch { branch } => println!("{}", merge::branch_instructions(&branch)),
+    }
+    Ok(exit::OK)
+}

@@ -1,0 +1,151 @@
+//! The command line: argument definitions and dispatch. Each command lives in its own
+//! file and returns an exit code or an `Error`, which becomes a message and a code here.
+
+mod diff;
+mod merge;
+mod race;
+mod records;
+
+pub use race::run_planned;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::{exit, Error};
+use crate::merge::MergeMode;
+use crate::race::RaceOptions;
+
+/// Race coding agents on the same task in parallel git worktrees, check and rank what
+/// they made, and merge the winner.
+#[derive(Debug, Parser)]
+#[command(name = "bakeoff", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// Run as if started in DIR.
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// An extra config file, applied over the user's and the repository's.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Race agents on a spec: one worktree per lane, checks, ranking, optional merge.
+    Race(RaceOptions),
+    /// Merge a lane of a finished race (default: the winner of the last race).
+    Merge {
+        /// The race id, a prefix of it, or `last`.
+        #[arg(default_value = "last")]
+        race: String,
+        /// The lane to merge instead of the winner.
+        #[arg(long)]
+        lane: Option<String>,
+        /// squash (one commit), merge (a merge commit) or branch (leave it for a PR).
+        #[arg(long, value_enum)]
+        strategy: Option<MergeMode>,
+    },
+    /// List recorded races, oldest first.
+    List,
+    /// Show a race: lanes, checks, leaderboard, merge.
+    Show {
+        #[arg(default_value = "last")]
+        race: String,
+    },
+    /// Print a lane's diff against the base, or the difference between two lanes.
+    Diff { race: String, lane: String, lane2: Option<String> },
+    /// Remove the worktrees and lane branches of a race (records stay unless --purge).
+    Clean {
+        /// The race to clean.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        race: Option<String>,
+        /// Clean every recorded race.
+        #[arg(long)]
+        all: bool,
+        /// Also delete the race records.
+        #[arg(long)]
+        purge: bool,
+    },
+    /// Race three scripted agents on a sample repository, offline, start to finish.
+    Demo {
+        /// Where to build the demo (default: a new temporary folder, kept afterwards).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Print the race's events as NDJSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A scripted fake agent, used by the demo and by tests.
+    #[command(hide = true)]
+    ScriptedAgent {
+        #[arg(long)]
+        script: PathBuf,
+        spec_file: Option<PathBuf>,
+    },
+}
+
+/// Runs bakeoff with the process's arguments and returns its exit code.
+pub fn main() -> u8 {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            report_error(&e);
+            e.exit_code()
+        }
+    }
+}
+
+/// Prints an error the way every command does: what failed, then what to do.
+pub fn report_error(e: &Error) {
+    eprintln!("error: {e}");
+    if let Some(hint) = e.hint() {
+        eprintln!("hint: {hint}");
+    }
+}
+
+fn run(cli: Cli) -> Result<u8, Error> {
+    if let Command::ScriptedAgent { script, spec_file } = &cli.command {
+        // The scripted agent is synchronous and needs no runtime.
+        return crate::scripted_agent::run(script, spec_file.as_deref()).map(exit_u8).map_err(|e| {
+            Error::input(e.to_string())
+        });
+    }
+    let cwd = match &cli.dir {
+        Some(d) => d.clone(),
+        None => std::env::current_dir().map_err(|e| Error::io("cannot read", std::path::Path::new("."), e))?,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::input(format!("cannot start the async runtime: {e}")))?;
+    let config = cli.config.as_deref();
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Race(opts) => race::race(&cwd, &opts, config).await,
+            Command::Merge { race, lane, strategy } => merge::merge(&cwd, &race, lane.as_deref(), strategy, config),
+            Command::List => records::list(&cwd),
+            Command::Show { race } => records::show(&cwd, &race),
+            Command::Diff { race, lane, lane2 } => diff::diff(&cwd, &race, &lane, lane2.as_deref()),
+            Command::Clean { race, all, purge } => records::clean(&cwd, race.as_deref(), all, purge),
+            Command::Demo { dir, json } => crate::demo::run(dir, json).await,
+            Command::ScriptedAgent { .. } => Ok(exit::OK),
+        }
+    })
+}
+
+fn exit_u8(code: i32) -> u8 {
+    u8::try_from(code).unwrap_or(1)
+}
+
+/// Whether stdout/stderr output may use color.
+pub(crate) fn color_on_stderr() -> bool {
+    crate::ui::color_enabled(std::io::stderr().is_terminal())
+}
+
+pub(crate) fn color_on_stdout() -> bool {
+    crate::ui::color_enabled(std::io::stdout().is_terminal())
+}

@@ -1,0 +1,99 @@
+//! `bakeoff race`: preflight, the live race, the leaderboard and the exit code.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use tokio::sync::mpsc;
+
+use crate::error::{exit, Error};
+use crate::merge::{self, Merged};
+use crate::race::{self, RaceOptions, RaceOutcome};
+use crate::ui::{self, JsonReporter, PlainReporter, Reporter, TerminalReporter};
+
+pub async fn race(cwd: &Path, opts: &RaceOptions, config: Option<&Path>) -> Result<u8, Error> {
+    let (plan, _repo) = race::preflight(cwd, opts, config)?;
+    run_planned(plan, opts.json).await
+}
+
+/// Runs a race that passed preflight and prints its ending. Shared with `demo`.
+pub async fn run_planned(plan: race::RacePlan, json: bool) -> Result<u8, Error> {
+    for w in &plan.warnings {
+        eprintln!("warning: {w}");
+    }
+    let reporters = reporters(json);
+    let outcome = race::run(plan, reporters, interrupts()).await?;
+    print_ending(&outcome, json)
+}
+
+/// The display: NDJSON on stdout with --json; a live line per lane on a terminal; plain
+/// lines otherwise.
+fn reporters(json: bool) -> Vec<Box<dyn Reporter>> {
+    let mut out: Vec<Box<dyn Reporter>> = Vec::new();
+    if json {
+        out.push(Box::new(JsonReporter::new(std::io::stdout())));
+    }
+    if std::io::stderr().is_terminal() {
+        out.push(Box::new(TerminalReporter::new(super::color_on_stderr())));
+    } else if !json {
+        out.push(Box::new(PlainReporter::new(std::io::stderr())));
+    }
+    out
+}
+
+/// One message per Ctrl-C (or SIGTERM), for the coordinator.
+fn interrupts() -> mpsc::UnboundedReceiver<()> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        loop {
+            let got = match term.as_mut() {
+                Some(term) => tokio::select! {
+                    r = tokio::signal::ctrl_c() => r.is_ok(),
+                    r = term.recv() => r.is_some(),
+                },
+                None => tokio::signal::ctrl_c().await.is_ok(),
+            };
+            if !got || tx.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn print_ending(outcome: &RaceOutcome, json: bool) -> Result<u8, Error> {
+    let table = ui::render_leaderboard(&outcome.leaderboard, super::color_on_stdout() && !json);
+    if json {
+        eprint!("{table}");
+    } else {
+        print!("{table}");
+    }
+    let say = |line: String| {
+        if json {
+            eprintln!("{line}")
+        } else {
+            println!("{line}")
+        }
+    };
+    say(format!("race {}: `bakeoff show {}`, `bakeoff diff {} LANE`", outcome.id, outcome.id, outcome.id));
+    if outcome.interrupted {
+        say("interrupted: lanes were stopped; their worktrees are kept for inspection".into());
+        return Ok(exit::INTERRUPTED);
+    }
+    match &outcome.merge {
+        Some(Ok(Merged::Committed { commit, target, three_way, .. })) => {
+            let how = if *three_way { " (three-way: the branch had moved)" } else { "" };
+            say(format!("merged into {target} as {}{how}", &commit[..commit.len().min(12)]));
+        }
+        Some(Ok(Merged::Branch { branch })) => say(merge::branch_instructions(branch)),
+        Some(Err(e)) => {
+            super::report_error(e);
+            return Ok(e.exit_code());
+        }
+        None => {}
+    }
+    Ok(match outcome.leaderboard.winner {
+        Some(_) => exit::OK,
+        None => exit::NO_WINNER,
+    })
+}

@@ -1,0 +1,143 @@
+//! `bakeoff list`, `show` and `clean`: reading and tidying recorded races.
+
+use std::path::Path;
+
+use crate::error::{exit, Error};
+use crate::git::{self, Repo};
+use crate::journal::{RaceDir, RaceRecord, RaceSummary, Store};
+use crate::rank::Leaderboard;
+use crate::ui;
+
+pub fn list(cwd: &Path) -> Result<u8, Error> {
+    let repo = Repo::discover(cwd)?;
+    let store = Store::new(repo.common_dir());
+    let ids = store.ids()?;
+    if ids.is_empty() {
+        println!("no races yet (start one with `bakeoff race SPEC -a adapter:model …`)");
+        return Ok(exit::OK);
+    }
+    for id in ids {
+        let dir = store.dir(&id);
+        let Ok(record) = dir.record() else {
+            println!("{id}  (unreadable record)");
+            continue;
+        };
+        let summary = RaceSummary::from_events(&dir.events_list()?);
+        println!(
+            "{id}  {} lanes  {:<24}  {}",
+            record.lanes.len(),
+            status(&summary),
+            record.title()
+        );
+    }
+    Ok(exit::OK)
+}
+
+fn status(s: &RaceSummary) -> String {
+    match (&s.winner, s.finished, s.interrupted) {
+        (_, _, true) => "interrupted".into(),
+        (Some(w), true, _) if !s.merges.is_empty() => format!("merged {w}"),
+        (Some(w), true, _) => format!("winner {w}"),
+        (None, true, _) => "no winner".into(),
+        (_, false, _) => "unfinished".into(),
+    }
+}
+
+pub fn show(cwd: &Path, race: &str) -> Result<u8, Error> {
+    let repo = Repo::discover(cwd)?;
+    let dir = Store::new(repo.common_dir()).resolve(race)?;
+    let record = dir.record()?;
+    let summary = RaceSummary::from_events(&dir.events_list()?);
+    println!("race {}: {}", record.id, record.title());
+    println!(
+        "base {} ({}), branch {}, started {}",
+        &record.base[..12.min(record.base.len())],
+        record.base_ref,
+        record.target_branch.as_deref().unwrap_or("(detached)"),
+        record.created_at
+    );
+    println!("status: {}", status(&summary));
+    println!();
+    for lane in &record.lanes {
+        let s = summary.lanes.get(&lane.name).cloned().unwrap_or_default();
+        let state = s.state.map(|s| s.as_str()).unwrap_or("not started");
+        println!("lane {} ({}) — {state}", lane.name, lane.agent);
+        println!("  branch {}  worktree {}", lane.branch, lane.worktree.display());
+        if let Some(a) = &s.agent {
+            let exit = a.exit.as_ref().map(|e| e.to_string()).unwrap_or_else(|| "-".into());
+            let cost = a
+                .usage
+                .cost_usd
+                .map(|c| format!("${c:.2}"))
+                .unwrap_or_else(|| "cost unknown".into());
+            let turns = a.usage.turns.map(|t| format!(", {t} turns")).unwrap_or_default();
+            let timed_out = if a.timed_out { ", timed out" } else { "" };
+            println!("  agent: {exit} in {:.1}s{turns}, {cost}{timed_out}", a.elapsed_ms as f64 / 1000.0);
+            if let Some(err) = &a.error {
+                println!("  agent error: {err}");
+            }
+        }
+        if let Some(c) = &s.capture {
+            println!(
+                "  diff: {} files, +{} -{} (commit {})",
+                c.files_changed,
+                c.insertions,
+                c.deletions,
+                &c.commit[..12.min(c.commit.len())]
+            );
+        }
+        for c in &s.checks {
+            let verdict = match (c.passed, c.timed_out) {
+                (true, _) => "passed",
+                (false, true) => "timed out",
+                (false, false) => "failed",
+            };
+            let kind = if c.holdout { "holdout check" } else { "check" };
+            println!("  {kind} '{}' {verdict} ({:.1}s) log {}", c.name, c.elapsed_ms as f64 / 1000.0, c.log);
+        }
+        if let Some(e) = &s.error {
+            println!("  error: {e}");
+        }
+        println!("  logs: {}", dir.lane_dir(&lane.name).display());
+    }
+    println!();
+    match dir.read_json::<Leaderboard>(&dir.leaderboard()) {
+        Ok(board) => print!("{}", ui::render_leaderboard(&board, super::color_on_stdout())),
+        Err(_) => println!("not ranked: the race did not finish (its lanes' work is in their worktrees)"),
+    }
+    for (lane, strategy, target, commit) in &summary.merges {
+        let commit = commit.as_deref().map(|c| &c[..12.min(c.len())]).unwrap_or("-");
+        println!("merged {lane} ({strategy}) into {target}: {commit}");
+    }
+    Ok(exit::OK)
+}
+
+pub fn clean(cwd: &Path, race: Option<&str>, all: bool, purge: bool) -> Result<u8, Error> {
+    let repo = Repo::discover(cwd)?;
+    let store = Store::new(repo.common_dir());
+    let dirs: Vec<RaceDir> = match (race, all) {
+        (_, true) => store.ids()?.iter().map(|id| store.dir(id)).collect(),
+        (Some(r), false) => vec![store.resolve(r)?],
+        (None, false) => return Err(Error::input("name a race to clean, or pass --all")),
+    };
+    for dir in dirs {
+        let record = dir.record()?;
+        clean_race(repo.workdir(), &record)?;
+        if purge {
+            std::fs::remove_dir_all(&dir.path).map_err(|e| Error::io("cannot remove", &dir.path, e))?;
+            println!("cleaned race {} (worktrees, lane branches and records)", record.id);
+        } else {
+            println!("cleaned race {} (worktrees and lane branches; records kept)", record.id);
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn clean_race(repo_top: &Path, record: &RaceRecord) -> Result<(), Error> {
+    for lane in &record.lanes {
+        git::remove_worktree(repo_top, &lane.worktree_name, &lane.worktree, Some(&lane.branch))?;
+    }
+    // The race's folder under the worktree root is bakeoff's own; remove it once empty.
+    let _ = std::fs::remove_dir(&record.worktree_root);
+    Ok(())
+}

@@ -1,0 +1,369 @@
+//! Configuration in layers with named sources: built-in defaults (embedded), the user's
+//! file, the repository's `.bakeoff.toml`, `--config FILE`; the command line applies last.
+//! Each layer is parsed into raw structs and checked on its own (so an error can name its
+//! file and line), then the layers are merged and resolved into validated types.
+
+mod error;
+mod raw;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use error::ConfigError;
+use raw::{RawCheck, RawConfig};
+
+use crate::agent::{AdapterKind, AgentSpec};
+use crate::merge::MergeMode;
+
+const DEFAULTS: &str = include_str!("defaults.toml");
+const DEFAULTS_NAME: &str = "built-in defaults";
+
+/// The name of the repository's own config file, at the top of its work tree.
+pub const REPO_FILE: &str = ".bakeoff.toml";
+
+/// One command run in every lane's worktree after the agent stops.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckSpec {
+    pub name: String,
+    pub run: String,
+    /// `None`: the race timeout.
+    #[serde(with = "opt_duration_ms")]
+    pub timeout: Option<Duration>,
+    /// Runs only after the holdout files are laid into the worktree.
+    pub holdout: bool,
+}
+
+/// The resolved configuration, before command-line flags apply.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub timeout: Duration,
+    pub grace: Duration,
+    pub jobs: Option<usize>,
+    pub check_jobs: Option<usize>,
+    pub merge: MergeMode,
+    pub tests_may_change: bool,
+    pub worktree_root: Option<PathBuf>,
+    pub copy: Vec<String>,
+    pub setup: Option<String>,
+    pub port_base: u16,
+    pub ports_per_lane: u16,
+    pub checks: Vec<CheckSpec>,
+    pub agents: BTreeMap<String, AgentSpec>,
+    /// Files that contributed, lowest layer first.
+    pub sources: Vec<String>,
+    /// Unknown keys and other things worth telling the user; never fatal.
+    pub warnings: Vec<String>,
+}
+
+/// Where the user's own config file lives: `$XDG_CONFIG_HOME/bakeoff/config.toml` or the
+/// platform's equivalent.
+pub fn user_config_path() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("bakeoff").join("config.toml"))
+}
+
+/// Reads every layer that exists and resolves them. `repo_top` is the top of the user's
+/// work tree (for `.bakeoff.toml`); `explicit` is `--config FILE`, which must exist.
+pub fn load(repo_top: Option<&Path>, explicit: Option<&Path>) -> Result<Config, ConfigError> {
+    let mut layers = vec![Layer::parse(DEFAULTS_NAME.to_string(), DEFAULTS)?];
+    let mut optional: Vec<PathBuf> = Vec::new();
+    optional.extend(user_config_path());
+    optional.extend(repo_top.map(|t| t.join(REPO_FILE)));
+    for path in optional {
+        if path.is_file() {
+            layers.push(Layer::read(&path)?);
+        }
+    }
+    if let Some(path) = explicit {
+        layers.push(Layer::read(path)?);
+    }
+    resolve(layers)
+}
+
+/// Resolves configuration from in-memory TOML texts, lowest layer first (for tests).
+pub fn from_texts(texts: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let mut layers = vec![Layer::parse(DEFAULTS_NAME.to_string(), DEFAULTS)?];
+    for (name, text) in texts {
+        layers.push(Layer::parse(name.to_string(), text)?);
+    }
+    resolve(layers)
+}
+
+/// One parsed file, with its text kept so values can be traced to a line.
+struct Layer {
+    name: String,
+    text: String,
+    raw: RawConfig,
+    unknown: Vec<String>,
+}
+
+impl Layer {
+    fn read(path: &Path) -> Result<Layer, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        Layer::parse(path.display().to_string(), &text)
+    }
+
+    fn parse(name: String, text: &str) -> Result<Layer, ConfigError> {
+        let mut unknown = Vec::new();
+        let de = toml::Deserializer::new(text);
+        let raw: RawConfig = serde_ignored::deserialize(de, |path| unknown.push(path.to_string()))
+            .map_err(|e| ConfigError::Parse {
+                path: PathBuf::from(&name),
+                message: e.to_string().trim_end().replace('\n', "\n  "),
+            })?;
+        Ok(Layer {
+            name,
+            text: text.to_string(),
+            raw,
+            unknown,
+        })
+    }
+
+    fn line_of(&self, span: std::ops::Range<usize>) -> usize {
+        let end = span.start.min(self.text.len());
+        self.text[..end].matches('\n').count() + 1
+    }
+
+    fn value_error<T>(&self, value: &toml::Spanned<T>, key: &str, message: String) -> ConfigError {
+        ConfigError::Value {
+            source_name: self.name.clone(),
+            line: Some(self.line_of(value.span())),
+            key: key.to_string(),
+            message,
+        }
+    }
+
+    /// Checks the values a layer sets, so errors can point at this layer's file and line.
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(race) = &self.raw.race {
+            for (key, value) in [("race.timeout", &race.timeout), ("race.grace", &race.grace)] {
+                if let Some(v) = value {
+                    parse_duration(v.get_ref()).map_err(|m| self.value_error(v, key, m))?;
+                }
+            }
+            if let Some(m) = &race.merge {
+                m.get_ref()
+                    .parse::<MergeMode>()
+                    .map_err(|e| self.value_error(m, "race.merge", e))?;
+            }
+        }
+        for (name, check) in self.raw.checks.iter().flatten() {
+            if let RawCheck::Table(t) = check {
+                if let Some(v) = &t.timeout {
+                    parse_duration(v.get_ref())
+                        .map_err(|m| self.value_error(v, &format!("checks.{name}.timeout"), m))?;
+                }
+            }
+        }
+        for (name, agent) in self.raw.agents.iter().flatten() {
+            self.agent_spec(name, agent)?;
+        }
+        Ok(())
+    }
+
+    fn agent_spec(&self, name: &str, raw: &raw::RawAgent) -> Result<AgentSpec, ConfigError> {
+        let key = |k: &str| format!("agents.{name}.{k}");
+        let Some(adapter_text) = &raw.adapter else {
+            return Err(ConfigError::Value {
+                source_name: self.name.clone(),
+                line: None,
+                key: key("adapter"),
+                message: "missing (set adapter = \"claude\", \"codex\", \"gemini\", \"aider\", \"opencode\", \"qwen\" or \"command\")".into(),
+            });
+        };
+        let adapter: AdapterKind = adapter_text
+            .get_ref()
+            .parse()
+            .map_err(|e: crate::agent::AgentError| self.value_error(adapter_text, &key("adapter"), e.to_string()))?;
+        let parser = match &raw.parser {
+            Some(p) => Some(
+                p.get_ref()
+                    .parse::<AdapterKind>()
+                    .map_err(|e| self.value_error(p, &key("parser"), e.to_string()))?,
+            ),
+            None => None,
+        };
+        let command = raw.command.clone().unwrap_or_default();
+        if adapter == AdapterKind::Command && command.is_empty() {
+            return Err(self.value_error(adapter_text, &key("command"), "an agent with adapter = \"command\" needs command = [\"program\", \"arg\", …] (placeholders: {spec_file}, {spec}, {model}, {worktree})".into()));
+        }
+        Ok(AgentSpec {
+            adapter,
+            model: raw.model.clone().unwrap_or_default(),
+            program: raw.program.clone(),
+            args: raw.args.clone().unwrap_or_default(),
+            command,
+            parser,
+            env: raw.env.clone().unwrap_or_default(),
+            base_url: raw.base_url.clone(),
+            keep_env: raw.keep_env.clone().unwrap_or_default(),
+        })
+    }
+}
+
+fn resolve(layers: Vec<Layer>) -> Result<Config, ConfigError> {
+    let mut warnings = Vec::new();
+    let mut agents = BTreeMap::new();
+    let mut merged = RawConfig::default();
+    let mut sources = Vec::new();
+    for layer in &layers {
+        layer.validate()?;
+        for key in &layer.unknown {
+            warnings.push(format!("unknown key '{key}' in {} (ignored)", layer.name));
+        }
+        // Agent tables are resolved per layer so their errors point at the right file.
+        for (name, raw) in layer.raw.agents.iter().flatten() {
+            agents.insert(name.clone(), layer.agent_spec(name, raw)?);
+        }
+        sources.push(layer.name.clone());
+        merged = merged.overlay(layer.raw.clone());
+    }
+    let race = merged.race.unwrap_or_default();
+    let worktree = merged.worktree.unwrap_or_default();
+    let duration_or = |v: Option<toml::Spanned<String>>, default: Duration| {
+        v.and_then(|v| parse_duration(v.get_ref()).ok()).unwrap_or(default)
+    };
+    let checks = merged
+        .checks
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, check)| match check {
+            RawCheck::Command(run) => CheckSpec {
+                name,
+                run,
+                timeout: None,
+                holdout: false,
+            },
+            RawCheck::Table(t) => CheckSpec {
+                name,
+                run: t.run,
+                timeout: t.timeout.and_then(|v| parse_duration(v.get_ref()).ok()),
+                holdout: t.holdout,
+            },
+        })
+        .collect();
+    Ok(Config {
+        timeout: duration_or(race.timeout, Duration::from_secs(30 * 60)),
+        grace: duration_or(race.grace, Duration::from_secs(10)),
+        jobs: race.jobs.filter(|&n| n > 0),
+        check_jobs: race.check_jobs.filter(|&n| n > 0),
+        merge: race
+            .merge
+            .and_then(|m| m.get_ref().parse().ok())
+            .unwrap_or(MergeMode::Squash),
+        tests_may_change: race.tests_may_change.unwrap_or(false),
+        worktree_root: worktree.root.map(|r| expand_home(&r)),
+        copy: worktree.copy.unwrap_or_default(),
+        setup: worktree.setup.filter(|s| !s.trim().is_empty()),
+        port_base: worktree.port_base.unwrap_or(20000),
+        ports_per_lane: worktree.ports_per_lane.unwrap_or(100).max(1),
+        checks,
+        agents,
+        sources,
+        warnings,
+    })
+}
+
+/// Parses a duration as people write it: `90s`, `30m`, `1h 30m`, `500ms`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("'{text}' is not a duration ({e}; write e.g. 90s, 30m, 1h)"))?;
+    if d.is_zero() {
+        return Err(format!("'{text}' is zero (give a positive duration)"));
+    }
+    Ok(d)
+}
+
+fn expand_home(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), dirs::home_dir()) {
+        (Some(rest), Some(home)) => home.join(rest),
+        _ => PathBuf::from(path),
+    }
+}
+
+/// Serde for `Option<Duration>` as whole milliseconds, the unit of every record.
+mod opt_duration_ms {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_some(&(d.as_millis() as u64)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        Ok(Option::<u64>::deserialize(d)?.map(Duration::from_millis))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_resolve() {
+        let c = from_texts(&[]).unwrap();
+        assert_eq!(c.timeout, Duration::from_secs(1800));
+        assert_eq!(c.merge, MergeMode::Squash);
+        assert!(c.checks.is_empty());
+        assert!(c.warnings.is_empty());
+    }
+
+    #[test]
+    fn layers_override_in_order_and_checks_keep_their_order() {
+        let c = from_texts(&[
+            ("user", "[race]\ntimeout = \"5m\"\n[checks]\nbuild = \"make\"\n"),
+            (
+                "repo",
+                "[checks]\ntest = { run = \"make test\", timeout = \"2m\" }\nhidden = { run = \"sh h.sh\", holdout = true }\n",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(c.timeout, Duration::from_secs(300));
+        let names: Vec<_> = c.checks.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["build", "test", "hidden"]);
+        assert_eq!(c.checks[1].timeout, Some(Duration::from_secs(120)));
+        assert!(c.checks[2].holdout);
+    }
+
+    #[test]
+    fn unknown_keys_warn_with_their_source() {
+        let c = from_texts(&[("repo.toml", "[race]\ntimout = \"5m\"\n")]).unwrap();
+        assert_eq!(c.warnings, ["unknown key 'race.timout' in repo.toml (ignored)"]);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_fix() {
+        let cases = [
+            ("[race]\ntimeout = \"soon\"\n", "repo.toml line 2: race.timeout: 'soon' is not a duration"),
+            ("[race]\nmerge = \"rebase\"\n", "repo.toml line 2: race.merge"),
+            ("\n[agents.x]\nadapter = \"cladue\"\nmodel = \"m\"\n", "repo.toml line 3: agents.x.adapter: unknown adapter"),
+            ("[agents.x]\nadapter = \"command\"\n", "agents.x.command"),
+            ("[race\n", "invalid config repo.toml: TOML parse error at line 1"),
+        ];
+        for (text, want) in cases {
+            let err = from_texts(&[("repo.toml", text)]).unwrap_err().to_string();
+            assert!(err.contains(want), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn agent_tables_resolve() {
+        let c = from_texts(&[(
+            "repo",
+            "[agents.fast]\nadapter = \"claude\"\nmodel = \"claude-sonnet-4-6\"\nargs = [\"--max-turns\", \"5\"]\n",
+        )])
+        .unwrap();
+        let a = &c.agents["fast"];
+        assert_eq!(a.adapter, AdapterKind::Claude);
+        assert_eq!(a.args, ["--max-turns", "5"]);
+    }
+}

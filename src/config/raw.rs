@@ -1,0 +1,106 @@
+//! Configuration as written: raw serde structs close to the TOML, every field optional so
+//! layers can be merged before anything is validated.
+
+use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RawConfig {
+    pub race: Option<RawRace>,
+    pub worktree: Option<RawWorktree>,
+    pub checks: Option<IndexMap<String, RawCheck>>,
+    pub agents: Option<BTreeMap<String, RawAgent>>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RawRace {
+    pub timeout: Option<Spanned<String>>,
+    pub grace: Option<Spanned<String>>,
+    pub jobs: Option<usize>,
+    pub check_jobs: Option<usize>,
+    pub merge: Option<Spanned<String>>,
+    pub tests_may_change: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RawWorktree {
+    pub root: Option<String>,
+    pub copy: Option<Vec<String>>,
+    pub setup: Option<String>,
+    pub port_base: Option<u16>,
+    pub ports_per_lane: Option<u16>,
+}
+
+/// `name = "cmd"` or `name = { run = "cmd", timeout = "5m", holdout = true }`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawCheck {
+    Command(String),
+    Table(RawCheckTable),
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RawCheckTable {
+    pub run: String,
+    pub timeout: Option<Spanned<String>>,
+    #[serde(default)]
+    pub holdout: bool,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RawAgent {
+    pub adapter: Option<Spanned<String>>,
+    pub model: Option<String>,
+    pub program: Option<String>,
+    pub args: Option<Vec<String>>,
+    pub command: Option<Vec<String>>,
+    pub parser: Option<Spanned<String>>,
+    pub env: Option<BTreeMap<String, String>>,
+    pub base_url: Option<String>,
+    pub keep_env: Option<Vec<String>>,
+}
+
+/// Overlays `upper` on `self`: set fields of the upper layer win; tables merge by name.
+impl RawConfig {
+    pub fn overlay(mut self, upper: RawConfig) -> RawConfig {
+        self.race = merge_opt(self.race, upper.race, |lo, hi| RawRace {
+            timeout: hi.timeout.or(lo.timeout),
+            grace: hi.grace.or(lo.grace),
+            jobs: hi.jobs.or(lo.jobs),
+            check_jobs: hi.check_jobs.or(lo.check_jobs),
+            merge: hi.merge.or(lo.merge),
+            tests_may_change: hi.tests_may_change.or(lo.tests_may_change),
+        });
+        self.worktree = merge_opt(self.worktree, upper.worktree, |lo, hi| RawWorktree {
+            root: hi.root.or(lo.root),
+            copy: hi.copy.or(lo.copy),
+            setup: hi.setup.or(lo.setup),
+            port_base: hi.port_base.or(lo.port_base),
+            ports_per_lane: hi.ports_per_lane.or(lo.ports_per_lane),
+        });
+        self.checks = merge_opt(self.checks, upper.checks, |mut lo, hi| {
+            lo.extend(hi);
+            lo
+        });
+        self.agents = merge_opt(self.agents, upper.agents, |mut lo, hi| {
+            lo.extend(hi);
+            lo
+        });
+        self
+    }
+}
+
+fn merge_opt<T>(lo: Option<T>, hi: Option<T>, f: impl FnOnce(T, T) -> T) -> Option<T> {
+    match (lo, hi) {
+        (Some(lo), Some(hi)) => Some(f(lo, hi)),
+        (lo, hi) => hi.or(lo),
+    }
+}

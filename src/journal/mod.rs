@@ -1,0 +1,52 @@
+//! Records of races under `<git common dir>/bakeoff/races/<race-id>/`: the race
+//! description (`race.json`), the append-only event journal (`events.jsonl`), per-lane
+//! logs and patches, and the leaderboard. They outlive worktrees and the process, so
+//! `show`, `diff`, `merge` and `clean` work later, after a crash too.
+
+mod events;
+mod record;
+mod store;
+mod summary;
+
+use std::path::PathBuf;
+
+pub use events::{read_events, EventLog, JournalReporter};
+pub use record::{LaneRecord, RaceRecord, RACE_FORMAT};
+pub use store::{RaceDir, Store};
+pub use summary::{LaneSummary, RaceSummary};
+pub use record::redact;
+
+/// A record that cannot be written or read.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("cannot write {path}: {message}")]
+    Write { path: PathBuf, message: String },
+    #[error("cannot read {path}: {message}")]
+    Read { path: PathBuf, message: String },
+    #[error("no race '{name}' in {root} (see `bakeoff list`)")]
+    NoSuchRace { name: String, root: PathBuf },
+    #[error("no races recorded yet in {root} (start one with `bakeoff race`)")]
+    NoRaces { root: PathBuf },
+    #[error("race record {path} has format {found}, this bakeoff reads format {supported} (use a matching bakeoff version)")]
+    Format {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+}
+
+impl JournalError {
+    fn write(path: &std::path::Path, e: impl std::fmt::Display) -> JournalError {
+        JournalError::Write {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+    }
+
+    fn read(path: &std::path::Path, e: impl std::fmt::Display) -> JournalError {
+        JournalError::Read {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! `race.json`: what a race was asked to do, written once before any lane starts.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::agent::AgentSpec;
+use crate::config::CheckSpec;
+use crate::merge::MergeMode;
+
+/// Version of `race.json`; bumped on any incompatible change.
+pub const RACE_FORMAT: u32 = 1;
+
+/// The description of one race. Secrets never appear here: agent environments are
+/// stored by variable name only.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RaceRecord {
+    pub format: u32,
+    pub id: String,
+    pub created_at: String,
+    pub spec: String,
+    pub repo: PathBuf,
+    pub base: String,
+    pub base_ref: String,
+    /// The branch checked out when the race began: where a winner is merged.
+    pub target_branch: Option<String>,
+    pub worktree_root: PathBuf,
+    pub lanes: Vec<LaneRecord>,
+    pub checks: Vec<CheckSpec>,
+    pub holdout: Option<PathBuf>,
+    pub merge: Option<MergeMode>,
+    pub timeout_ms: u64,
+    pub tests_may_change: bool,
+}
+
+/// One lane of a race.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LaneRecord {
+    pub name: String,
+    /// `adapter:model` or the config table it came from.
+    pub agent: String,
+    pub spec: AgentSpec,
+    pub branch: String,
+    pub worktree: PathBuf,
+    /// The worktree's administrative name under `.git/worktrees/`.
+    pub worktree_name: String,
+    pub port: u16,
+}
+
+impl RaceRecord {
+    pub fn lane(&self, name: &str) -> Option<&LaneRecord> {
+        self.lanes.iter().find(|l| l.name == name)
+    }
+
+    /// The spec's first non-empty line, for titles and commit subjects.
+    pub fn title(&self) -> String {
+        let line = self
+            .spec
+            .lines()
+            .map(|l| l.trim().trim_start_matches('#').trim())
+            .find(|l| !l.is_empty())
+            .unwrap_or("(empty spec)");
+        let mut title: String = line.chars().take(72).collect();
+        if line.chars().count() > 72 {
+            title.push('…');
+        }
+        title
+    }
+}
+
+/// Removes secret values from an agent's environment before it is recorded: the
+/// variable names stay so a reader can see what was set.
+pub fn redact(spec: &AgentSpec) -> AgentSpec {
+    let mut spec = spec.clone();
+    for value in spec.env.values_mut() {
+        *value = "<redacted>".to_string();
+    }
+    spec
+}

@@ -1,0 +1,222 @@
+//! The coordinator: one task owns the race's state. Lane workers, the interrupt source
+//! and a progress tick feed it; it stamps events, hands them to every reporter (the
+//! journal first), ranks the lanes when all are done, and merges when asked.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::{mpsc, Semaphore};
+
+use crate::error::Error;
+use crate::journal::{EventLog, JournalReporter};
+use crate::merge::{self, Merged};
+use crate::process::{cancel_pair, CancelLevel};
+use crate::race::event::{LaneInfo, RaceEvent, Stamped, EVENT_FORMAT};
+use crate::rank::{self, Leaderboard, LaneResult};
+use crate::ui::Reporter;
+
+use super::lane::{self, LaneDone, LaneMsg, Shared};
+use super::plan::{create_records, RacePlan};
+
+/// How a race ended.
+pub struct RaceOutcome {
+    pub id: String,
+    pub leaderboard: Leaderboard,
+    pub interrupted: bool,
+    /// The merge, when one was asked for and a winner exists.
+    pub merge: Option<Result<Merged, Error>>,
+}
+
+/// Hands every event, stamped, to every reporter in order.
+struct Broadcast {
+    reporters: Vec<Box<dyn Reporter>>,
+}
+
+impl Broadcast {
+    fn emit(&mut self, event: RaceEvent) {
+        let at_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let stamped = Stamped {
+            v: EVENT_FORMAT,
+            at_ms,
+            event,
+        };
+        for r in &mut self.reporters {
+            r.event(&stamped);
+        }
+    }
+}
+
+/// Runs a planned race to its end. `interrupts` delivers one message per Ctrl-C: the
+/// first stops lanes gracefully, the second kills them at once.
+pub async fn run(
+    plan: RacePlan,
+    reporters: Vec<Box<dyn Reporter>>,
+    mut interrupts: mpsc::UnboundedReceiver<()>,
+) -> Result<RaceOutcome, Error> {
+    create_records(&plan)?;
+    let journal = JournalReporter::new(EventLog::open(&plan.dir.events())?);
+    let mut out = Broadcast {
+        reporters: std::iter::once(Box::new(journal) as Box<dyn Reporter>)
+            .chain(reporters)
+            .collect(),
+    };
+    let record = plan.record.clone();
+    out.emit(RaceEvent::RaceStarted {
+        race: record.id.clone(),
+        base: record.base.clone(),
+        base_ref: record.base_ref.clone(),
+        target_branch: record.target_branch.clone(),
+        lanes: record
+            .lanes
+            .iter()
+            .map(|l| LaneInfo {
+                lane: l.name.clone(),
+                agent: l.agent.clone(),
+                adapter: l.spec.adapter.as_str().to_string(),
+                model: l.spec.model.clone(),
+                branch: l.branch.clone(),
+                worktree: l.worktree.display().to_string(),
+            })
+            .collect(),
+    });
+
+    let shared = Arc::new(Shared {
+        agent_slots: Semaphore::new(plan.jobs.min(Semaphore::MAX_PERMITS)),
+        check_slots: Semaphore::new(plan.check_jobs.min(Semaphore::MAX_PERMITS)),
+        plan,
+    });
+    let (canceller, token) = cancel_pair();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    for index in 0..record.lanes.len() {
+        tokio::spawn(lane::run(shared.clone(), index, tx.clone(), token.clone()));
+    }
+    // Only the workers hold senders now: when they are all gone, `recv` ends the loop.
+    drop(tx);
+
+    let mut done: Vec<Option<LaneDone>> = (0..record.lanes.len()).map(|_| None).collect();
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    let mut interrupted = false;
+    let mut interrupts_open = true;
+    loop {
+        tokio::select! {
+            msg = rx.recv() => match msg {
+                Some(LaneMsg::Event(event)) => out.emit(event),
+                Some(LaneMsg::Done(d)) => {
+                    let index = d.index;
+                    done[index] = Some(*d);
+                }
+                None => break,
+            },
+            signal = interrupts.recv(), if interrupts_open => match signal {
+                Some(()) if !interrupted => {
+                    interrupted = true;
+                    canceller.cancel(CancelLevel::Graceful);
+                    out.emit(RaceEvent::Interrupted { forced: false });
+                }
+                Some(()) => {
+                    canceller.cancel(CancelLevel::Immediate);
+                    out.emit(RaceEvent::Interrupted { forced: true });
+                }
+                None => interrupts_open = false,
+            },
+            _ = tick.tick() => out.reporters.iter_mut().for_each(|r| r.tick()),
+        }
+    }
+
+    let results: Vec<(LaneResult, Option<String>)> = done
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| match d {
+            Some(d) => (d.result, d.commit),
+            // A worker that ended without reporting (it panicked) is a failed lane.
+            None => (lost_lane(&record.lanes[i].name, &record.lanes[i].agent), None),
+        })
+        .collect();
+    let lane_results: Vec<LaneResult> = results.iter().map(|(r, _)| r.clone()).collect();
+    let leaderboard = rank::rank(&lane_results);
+    shared.plan.dir.write_json(&shared.plan.dir.leaderboard(), &leaderboard)?;
+    shared.plan.dir.write_json(&shared.plan.dir.path.join("results.json"), &lane_results)?;
+    out.emit(RaceEvent::Ranked {
+        leaderboard: leaderboard.clone(),
+    });
+
+    let mut merge_result = None;
+    if let (Some(mode), Some(winner), false) = (record.merge, leaderboard.winner.clone(), interrupted) {
+        let lane = record.lane(&winner).cloned();
+        let row = leaderboard.rows.iter().find(|r| r.lane == winner).cloned();
+        let commit = results
+            .iter()
+            .find(|(r, _)| r.lane == winner)
+            .and_then(|(_, c)| c.clone());
+        if let (Some(lane), Some(row), Some(commit)) = (lane, row, commit) {
+            let repo_top = shared.plan.repo_top.clone();
+            let rec = record.clone();
+            let r = tokio::task::spawn_blocking(move || merge::merge_lane(&repo_top, &rec, &lane, &row, &commit, mode))
+                .await
+                .unwrap_or_else(|e| Err(Error::input(format!("internal error while merging: {e}"))));
+            match &r {
+                Ok(merged) => out.emit(merged_event(&winner, mode, merged)),
+                Err(e) => out.emit(RaceEvent::MergeRefused {
+                    lane: winner.clone(),
+                    reason: e.to_string(),
+                }),
+            }
+            merge_result = Some(r);
+        }
+    }
+    out.emit(RaceEvent::RaceFinished {
+        winner: leaderboard.winner.clone(),
+        interrupted,
+    });
+    for r in &mut out.reporters {
+        r.finish();
+    }
+    Ok(RaceOutcome {
+        id: record.id.clone(),
+        leaderboard,
+        interrupted,
+        merge: merge_result,
+    })
+}
+
+/// The journal event for a merge that happened.
+pub fn merged_event(lane: &str, mode: merge::MergeMode, merged: &Merged) -> RaceEvent {
+    match merged {
+        Merged::Committed { commit, target, .. } => RaceEvent::Merged {
+            lane: lane.to_string(),
+            strategy: mode.as_str().to_string(),
+            target: target.clone(),
+            commit: Some(commit.clone()),
+        },
+        Merged::Branch { branch } => RaceEvent::Merged {
+            lane: lane.to_string(),
+            strategy: mode.as_str().to_string(),
+            target: branch.clone(),
+            commit: None,
+        },
+    }
+}
+
+fn lost_lane(lane: &str, agent: &str) -> LaneResult {
+    LaneResult {
+        lane: lane.to_string(),
+        agent: agent.to_string(),
+        cancelled: false,
+        failed: Some("the lane's worker stopped without a result".to_string()),
+        agent_timed_out: false,
+        agent_exit_ok: false,
+        agent_error: None,
+        diff_files: 0,
+        insertions: 0,
+        deletions: 0,
+        checks: Vec::new(),
+        tampering: Vec::new(),
+        tests_may_change: false,
+        cost_usd: None,
+        elapsed_ms: 0,
+        review: None,
+    }
+}

@@ -1,0 +1,444 @@
+//! One lane's worker: worktree, setup, agent, capture, checks. It reports what happens
+//! as events to the coordinator and never touches shared state.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, Semaphore};
+
+use crate::agent::{self, AdapterKind, AgentSpec, InvocationContext, OutputStream};
+use crate::config::CheckSpec;
+use crate::git::{self, DiffStats, WorktreeSpec};
+use crate::journal::LaneRecord;
+use crate::process::{self, CancelLevel, CancelToken, Command, Stream};
+use crate::race::event::{AgentOutcome, CaptureSummary, CheckOutcome, LaneState, RaceEvent};
+use crate::rank::{self, LaneResult};
+
+use super::holdout;
+use super::plan::RacePlan;
+
+/// What a lane worker sends its coordinator.
+pub(super) enum LaneMsg {
+    Event(RaceEvent),
+    Done(Box<LaneDone>),
+}
+
+/// A lane's end: its result for ranking and the commit that holds its work.
+pub(super) struct LaneDone {
+    pub index: usize,
+    pub result: LaneResult,
+    pub commit: Option<String>,
+}
+
+/// What every lane worker shares, read-only.
+pub(super) struct Shared {
+    pub plan: RacePlan,
+    pub agent_slots: Semaphore,
+    pub check_slots: Semaphore,
+}
+
+/// Why a lane stopped early.
+enum Stop {
+    Cancelled,
+    Failed(String),
+}
+
+struct Worker {
+    shared: Arc<Shared>,
+    index: usize,
+    tx: mpsc::UnboundedSender<LaneMsg>,
+    cancel: CancelToken,
+    lane_dir: PathBuf,
+    result: LaneResult,
+    commit: Option<String>,
+}
+
+pub(super) async fn run(shared: Arc<Shared>, index: usize, tx: mpsc::UnboundedSender<LaneMsg>, cancel: CancelToken) {
+    let lane = &shared.plan.record.lanes[index];
+    let lane_dir = shared.plan.dir.lane_dir(&lane.name);
+    let result = LaneResult {
+        lane: lane.name.clone(),
+        agent: lane.agent.clone(),
+        cancelled: false,
+        failed: None,
+        agent_timed_out: false,
+        agent_exit_ok: false,
+        agent_error: None,
+        diff_files: 0,
+        insertions: 0,
+        deletions: 0,
+        checks: Vec::new(),
+        tampering: Vec::new(),
+        tests_may_change: shared.plan.record.tests_may_change,
+        cost_usd: None,
+        elapsed_ms: 0,
+        review: None,
+    };
+    let mut worker = Worker {
+        shared: shared.clone(),
+        index,
+        tx,
+        cancel,
+        lane_dir,
+        result,
+        commit: None,
+    };
+    let started = Instant::now();
+    let final_state = match worker.stages().await {
+        Ok(()) => LaneState::Done,
+        Err(Stop::Cancelled) => {
+            worker.result.cancelled = true;
+            LaneState::Cancelled
+        }
+        Err(Stop::Failed(error)) => {
+            worker.emit(RaceEvent::LaneFailed {
+                lane: worker.lane().name.clone(),
+                error: error.clone(),
+            });
+            worker.result.failed = Some(error);
+            LaneState::Failed
+        }
+    };
+    worker.result.elapsed_ms = started.elapsed().as_millis() as u64;
+    worker.state(final_state);
+    let done = LaneDone {
+        index,
+        result: worker.result,
+        commit: worker.commit,
+    };
+    let _ = worker.tx.send(LaneMsg::Done(Box::new(done)));
+}
+
+impl Worker {
+    fn lane(&self) -> &LaneRecord {
+        &self.shared.plan.record.lanes[self.index]
+    }
+
+    fn emit(&self, event: RaceEvent) {
+        // The coordinator outlives every worker; a closed channel means it is gone and
+        // there is nobody left to tell.
+        let _ = self.tx.send(LaneMsg::Event(event));
+    }
+
+    fn state(&self, state: LaneState) {
+        self.emit(RaceEvent::LaneState {
+            lane: self.lane().name.clone(),
+            state,
+        });
+    }
+
+    fn check_cancel(&self) -> Result<(), Stop> {
+        match self.cancel.level() {
+            CancelLevel::None => Ok(()),
+            _ => Err(Stop::Cancelled),
+        }
+    }
+
+    async fn stages(&mut self) -> Result<(), Stop> {
+        self.state(LaneState::SettingUp);
+        std::fs::create_dir_all(&self.lane_dir)
+            .map_err(|e| Stop::Failed(format!("cannot create {}: {e}", self.lane_dir.display())))?;
+        self.setup().await?;
+        self.check_cancel()?;
+        self.agent().await?;
+        self.check_cancel()?;
+        self.state(LaneState::Capturing);
+        let stats = self.capture().await?;
+        self.check_cancel()?;
+        self.state(LaneState::Checking);
+        self.checks(&stats).await
+    }
+
+    async fn setup(&mut self) -> Result<(), Stop> {
+        let plan = &self.shared.plan;
+        let lane = self.lane().clone();
+        let spec = WorktreeSpec {
+            name: lane.worktree_name.clone(),
+            path: lane.worktree.clone(),
+            branch: lane.branch.clone(),
+            base: plan.record.base.clone(),
+        };
+        let repo_top = plan.repo_top.clone();
+        let copy = plan.copy.clone();
+        let worktree = lane.worktree.clone();
+        blocking(move || {
+            git::create_worktree(&repo_top, &spec)?;
+            if !copy.is_empty() {
+                git::copy_into_worktree(&repo_top, &worktree, &copy)?;
+            }
+            Ok::<_, git::GitError>(())
+        })
+        .await?
+        .map_err(|e| Stop::Failed(format!("worktree: {e}")))?;
+
+        if let Some(setup) = plan.setup.clone() {
+            let log = self.lane_dir.join("setup.log");
+            let cmd = self.shell_command(&setup, &log);
+            let finished = process::run(cmd, |_, _| {}, self.cancel.clone())
+                .await
+                .map_err(|e| Stop::Failed(format!("setup command: {e}")))?;
+            if finished.cancelled {
+                return Err(Stop::Cancelled);
+            }
+            if finished.timed_out || !finished.exit.success() {
+                return Err(Stop::Failed(format!(
+                    "setup command `{setup}` {} (see {})",
+                    if finished.timed_out { "timed out".to_string() } else { format!("failed: {}", finished.exit) },
+                    log.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The lane's environment: bakeoff's own, less every secret this agent does not need,
+    /// plus the lane's port and names.
+    fn lane_env(&self, spec: &AgentSpec) -> Vec<(String, String)> {
+        let lane = self.lane();
+        let mut env = agent::lane_env(spec, &self.shared.plan.base_env);
+        env.retain(|(k, _)| !k.starts_with("BAKEOFF_"));
+        env.push(("BAKEOFF_PORT".into(), lane.port.to_string()));
+        env.push(("BAKEOFF_RACE".into(), self.shared.plan.record.id.clone()));
+        env.push(("BAKEOFF_LANE".into(), lane.name.clone()));
+        env
+    }
+
+    /// A user command (setup, check) run by `sh -c`, stdout and stderr in one log, with
+    /// no provider secrets at all: it runs code the agent wrote.
+    fn shell_command(&self, script: &str, log: &Path) -> Command {
+        let no_secrets = AgentSpec {
+            adapter: AdapterKind::Command,
+            model: String::new(),
+            program: None,
+            args: Vec::new(),
+            command: Vec::new(),
+            parser: None,
+            env: Default::default(),
+            base_url: None,
+            keep_env: Vec::new(),
+        };
+        let env = to_os(self.lane_env(&no_secrets));
+        let mut cmd = Command::shell(
+            &format!("exec 2>&1\n{script}"),
+            self.lane().worktree.clone(),
+            env,
+            log.to_path_buf(),
+            log.with_extension("stderr.log"),
+        );
+        cmd.deadline = Some(self.timeout());
+        cmd.grace = self.shared.plan.grace;
+        cmd
+    }
+
+    fn timeout(&self) -> Duration {
+        Duration::from_millis(self.shared.plan.record.timeout_ms)
+    }
+
+    async fn agent(&mut self) -> Result<(), Stop> {
+        let _slot = tokio::select! {
+            slot = self.shared.agent_slots.acquire() => slot.map_err(|_| Stop::Cancelled)?,
+            _ = self.cancel.raised(CancelLevel::Graceful) => return Err(Stop::Cancelled),
+        };
+        self.state(LaneState::Running);
+        let lane = self.lane().clone();
+        let plan = &self.shared.plan;
+        let home = self.lane_dir.join("agent-home");
+        std::fs::create_dir_all(&home).map_err(|e| Stop::Failed(format!("cannot create {}: {e}", home.display())))?;
+        let base_env = self.lane_env(&lane.spec);
+        let spec_file = plan.dir.spec_file();
+        let ctx = InvocationContext {
+            spec_text: &plan.record.spec,
+            spec_file: &spec_file,
+            worktree: &lane.worktree,
+            lane_dir: &home,
+            max_cost_usd: None,
+            base_env: &base_env,
+            is_root: plan.is_root,
+        };
+        let invocation = agent::invocation(&lane.spec, &ctx).map_err(|e| Stop::Failed(e.to_string()))?;
+        for (path, text) in &invocation.files {
+            if let Some(parent) = path.parent() {
+                let _ = std::fs::create_dir_all(parent);
+            }
+            std::fs::write(path, text).map_err(|e| Stop::Failed(format!("cannot write {}: {e}", path.display())))?;
+        }
+        let cmd = Command {
+            program: invocation.program.clone().into(),
+            args: invocation.args.iter().map(OsString::from).collect(),
+            cwd: lane.worktree.clone(),
+            env: to_os(invocation.env.clone()),
+            stdout: self.lane_dir.join("agent.stdout.log"),
+            stderr: self.lane_dir.join("agent.stderr.log"),
+            deadline: Some(self.timeout()),
+            grace: plan.grace,
+        };
+        let mut parser = agent::parser_for(&lane.spec);
+        let tx = self.tx.clone();
+        let name = lane.name.clone();
+        let on_line = |stream: Stream, line: &str| {
+            let stream = match stream {
+                Stream::Stdout => OutputStream::Stdout,
+                Stream::Stderr => OutputStream::Stderr,
+            };
+            if let Some(progress) = parser.line(stream, line) {
+                let _ = tx.send(LaneMsg::Event(RaceEvent::LaneProgress {
+                    lane: name.clone(),
+                    usage: progress.usage,
+                    last_action: progress.last_action,
+                }));
+            }
+        };
+        let finished = process::run(cmd, on_line, self.cancel.clone())
+            .await
+            .map_err(|e| Stop::Failed(format!("agent {}: {e}", lane.agent)))?;
+        let parsed = parser.finish();
+        self.result.agent_timed_out = finished.timed_out;
+        self.result.agent_exit_ok = finished.exit.success() && parsed.error.is_none();
+        self.result.agent_error = parsed.error.clone();
+        self.result.cost_usd = parsed.usage.cost_usd;
+        self.emit(RaceEvent::AgentFinished {
+            lane: lane.name.clone(),
+            outcome: AgentOutcome {
+                exit: Some(finished.exit.clone()),
+                timed_out: finished.timed_out,
+                cancelled: finished.cancelled,
+                elapsed_ms: finished.elapsed.as_millis() as u64,
+                usage: parsed.usage,
+                session_id: parsed.session_id,
+                final_message: parsed.final_message,
+                error: parsed.error,
+            },
+        });
+        if finished.cancelled {
+            return Err(Stop::Cancelled);
+        }
+        Ok(())
+    }
+
+    async fn capture(&mut self) -> Result<DiffStats, Stop> {
+        let lane = self.lane().clone();
+        let plan = &self.shared.plan;
+        let base = plan.record.base.clone();
+        let repo_top = plan.repo_top.clone();
+        let message = format!(
+            "bakeoff: lane {} of race {}\n\nAgent: {}\nBakeoff-Race: {}\nBakeoff-Lane: {}\n",
+            lane.name, plan.record.id, lane.agent, plan.record.id, lane.name
+        );
+        let patch_file = self.lane_dir.join("diff.patch");
+        let (commit, stats) = blocking(move || {
+            let commit = git::capture(&lane.worktree, &lane.branch, &base, &message)?;
+            let stats = git::diff_stats(&repo_top, &base, &commit)?;
+            let patch = git::diff_patch(&repo_top, &base, &commit)?;
+            Ok::<_, git::GitError>((commit, stats, patch))
+        })
+        .await?
+        .map_err(|e| Stop::Failed(format!("capture: {e}")))
+        .and_then(|(commit, stats, patch)| {
+            std::fs::write(&patch_file, &patch)
+                .map_err(|e| Stop::Failed(format!("cannot write {}: {e}", patch_file.display())))?;
+            Ok((commit, stats))
+        })?;
+        self.result.diff_files = stats.files.len();
+        self.result.insertions = stats.insertions;
+        self.result.deletions = stats.deletions;
+        self.commit = Some(commit.clone());
+        self.emit(RaceEvent::Captured {
+            lane: self.lane().name.clone(),
+            capture: CaptureSummary {
+                commit,
+                files_changed: stats.files.len(),
+                insertions: stats.insertions,
+                deletions: stats.deletions,
+                files: stats.files.clone(),
+            },
+        });
+        Ok(stats)
+    }
+
+    async fn checks(&mut self, stats: &DiffStats) -> Result<(), Stop> {
+        let checks = self.shared.plan.record.checks.clone();
+        for (i, check) in checks.iter().enumerate().filter(|(_, c)| !c.holdout) {
+            let outcome = self.check(i, check).await?;
+            self.result.checks.push(outcome);
+        }
+        let mut holdout_paths = Vec::new();
+        if let Some(dir) = self.shared.plan.record.holdout.clone() {
+            let worktree = self.lane().worktree.clone();
+            holdout_paths = blocking(move || holdout::lay_in(&dir, &worktree))
+                .await?
+                .map_err(Stop::Failed)?;
+            for (i, check) in checks.iter().enumerate().filter(|(_, c)| c.holdout) {
+                let outcome = self.check(i, check).await?;
+                self.result.checks.push(outcome);
+            }
+        }
+        let patch = std::fs::read_to_string(self.lane_dir.join("diff.patch")).unwrap_or_default();
+        let deltas = holdout::file_deltas(stats, &patch);
+        self.result.tampering = rank::detect_tampering(&deltas, &holdout_paths);
+        Ok(())
+    }
+
+    async fn check(&mut self, index: usize, check: &CheckSpec) -> Result<CheckOutcome, Stop> {
+        let _slot = tokio::select! {
+            slot = self.shared.check_slots.acquire() => slot.map_err(|_| Stop::Cancelled)?,
+            _ = self.cancel.raised(CancelLevel::Graceful) => return Err(Stop::Cancelled),
+        };
+        let lane = self.lane().name.clone();
+        self.emit(RaceEvent::CheckStarted {
+            lane: lane.clone(),
+            name: check.name.clone(),
+            holdout: check.holdout,
+        });
+        let log = self.lane_dir.join("checks").join(format!("{:02}-{}.log", index + 1, file_slug(&check.name)));
+        if let Some(parent) = log.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let mut cmd = self.shell_command(&check.run, &log);
+        if let Some(t) = check.timeout {
+            cmd.deadline = Some(t);
+        }
+        let finished = process::run(cmd, |_, _| {}, self.cancel.clone())
+            .await
+            .map_err(|e| Stop::Failed(format!("check '{}': {e}", check.name)))?;
+        if finished.cancelled {
+            return Err(Stop::Cancelled);
+        }
+        let outcome = CheckOutcome {
+            name: check.name.clone(),
+            command: check.run.clone(),
+            holdout: check.holdout,
+            passed: finished.exit.success() && !finished.timed_out,
+            exit: Some(finished.exit),
+            timed_out: finished.timed_out,
+            elapsed_ms: finished.elapsed.as_millis() as u64,
+            log: log.display().to_string(),
+        };
+        self.emit(RaceEvent::CheckFinished {
+            lane,
+            check: outcome.clone(),
+        });
+        Ok(outcome)
+    }
+}
+
+/// Runs blocking git work off the async threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Stop> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Stop::Failed(format!("internal error: {e}")))
+}
+
+fn to_os(env: Vec<(String, String)>) -> Vec<(OsString, OsString)> {
+    env.into_iter().map(|(k, v)| (k.into(), v.into())).collect()
+}
+
+fn file_slug(name: &str) -> String {
+    let slug: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(40)
+        .collect();
+    slug.trim_matches('-').to_string()
+}

@@ -1,0 +1,50 @@
+//! What the user asked of a race, as given on the command line.
+
+use std::path::PathBuf;
+
+use crate::merge::MergeMode;
+
+/// Options of `bakeoff race` (also used by `bakeoff demo` to drive its race).
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct RaceOptions {
+    /// The task every lane receives, as text (or use --spec-file).
+    #[arg(value_name = "SPEC", conflicts_with = "spec_file")]
+    pub spec: Option<String>,
+    /// Read the task from a Markdown file.
+    #[arg(long, value_name = "FILE")]
+    pub spec_file: Option<PathBuf>,
+    /// A lane: `adapter:model`, `adapter:model*N` for N lanes, `NAME=adapter:model` to name
+    /// it, or the name of an [agents.NAME] table in config. Repeatable.
+    #[arg(short = 'a', long = "agent", value_name = "AGENT", required = true)]
+    pub agents: Vec<String>,
+    /// A check command run in every lane after the agent stops (repeatable).
+    #[arg(long = "check", value_name = "CMD")]
+    pub checks: Vec<String>,
+    /// Files the agents never see, laid into each worktree after capture.
+    #[arg(long, value_name = "DIR")]
+    pub holdout: Option<PathBuf>,
+    /// A check run after the holdout files are laid in (repeatable).
+    #[arg(long = "holdout-check", value_name = "CMD")]
+    pub holdout_checks: Vec<String>,
+    /// The commit every lane starts from.
+    #[arg(long, value_name = "REF", default_value = "HEAD")]
+    pub base: String,
+    /// Merge the winner when the race ends.
+    #[arg(long, value_name = "STRATEGY", num_args = 0..=1, default_missing_value = "squash")]
+    pub merge: Option<MergeMode>,
+    /// How long each agent may run (e.g. 30m, 90s).
+    #[arg(long, value_name = "DUR")]
+    pub timeout: Option<String>,
+    /// How many agents run at once (default: all lanes).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// How many checks run at once across lanes (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    pub check_jobs: Option<usize>,
+    /// The spec allows deleting or weakening tests: do not gate on it.
+    #[arg(long)]
+    pub allow_test_edits: bool,
+    /// Print the race's events as NDJSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}

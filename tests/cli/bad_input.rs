@@ -1,0 +1,147 @@
+//! Bad input exits 2 with a message naming the fix, creates nothing, and leaves the
+//! user's checkout, index and HEAD exactly as they were.
+
+use crate::support::TestEnv;
+
+/// Runs `args` and asserts exit 2, a message containing `want`, no race recorded and a
+/// byte-identical checkout.
+#[track_caller]
+fn refused(env: &TestEnv, args: &[&str], want: &[&str]) {
+    let before = env.snapshot();
+    let races = env.races();
+    let run = env.bakeoff(args);
+    run.expect(2);
+    let err = run.stderr();
+    for w in want {
+        assert!(err.contains(w), "stderr lacks {w:?}:\n{err}");
+    }
+    assert_eq!(env.snapshot(), before, "the checkout changed");
+    assert_eq!(env.races(), races, "a race was recorded");
+}
+
+#[test]
+fn not_a_git_repository() {
+    let env = TestEnv::new();
+    let dir = env.root().join("plain");
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = env.bakeoff_in(&dir, &["race", "do it", "-a", "command:x"]);
+    run.expect(2);
+    assert!(run.stderr().contains("not a git repository"), "{}", run.stderr());
+    assert!(std::fs::read_dir(&dir).unwrap().next().is_none(), "created files in a non-repo");
+}
+
+#[test]
+fn repository_without_commits() {
+    let env = TestEnv::new();
+    let dir = env.root().join("empty");
+    std::fs::create_dir_all(&dir).unwrap();
+    env.git_in(&dir, &["init", "-q", "-b", "main"]);
+    let run = env.bakeoff_in(&dir, &["race", "do it", "-a", "claude:claude-opus-4-6"]);
+    run.expect(2);
+    assert!(run.stderr().contains("has no commits"), "{}", run.stderr());
+    assert!(!dir.join(".git/bakeoff").exists());
+}
+
+#[test]
+fn unknown_base_ref() {
+    let mut env = TestEnv::new();
+    env.agent("a", "", "say hi");
+    refused(&env, &["race", "do it", "-a", "a", "--base", "no-such-branch"], &["no-such-branch"]);
+}
+
+#[test]
+fn unknown_adapter() {
+    let env = TestEnv::new();
+    refused(&env, &["race", "do it", "-a", "cladue:opus"], &["unknown adapter 'cladue'", "claude"]);
+}
+
+#[test]
+fn agent_cli_missing_from_path() {
+    let env = TestEnv::new();
+    refused(&env, &["race", "do it", "-a", "codex:gpt-5.5"], &["'codex' not found", "npm"]);
+}
+
+#[test]
+fn invalid_config_names_file_and_line() {
+    let mut env = TestEnv::new();
+    env.config("[race]\njobs = 2\ntimeout = \"whenever\"\n");
+    refused(&env, &["race", "do it", "-a", "claude:x"], &["config.toml line 3", "race.timeout", "30m"]);
+}
+
+#[test]
+fn config_syntax_error_names_file_and_line() {
+    let mut env = TestEnv::new();
+    env.config("[race\n");
+    refused(&env, &["race", "do it", "-a", "claude:x"], &["config.toml", "line 1"]);
+}
+
+#[test]
+fn empty_spec() {
+    let mut env = TestEnv::new();
+    env.agent("a", "", "say hi");
+    refused(&env, &["race", "  \n ", "-a", "a"], &["the spec is empty", "hint:"]);
+    let spec = env.root().join("empty.md");
+    std::fs::write(&spec, "\n\n").unwrap();
+    refused(&env, &["race", "--spec-file", spec.to_str().unwrap(), "-a", "a"], &["the spec is empty"]);
+}
+
+#[test]
+fn missing_spec_file() {
+    let mut env = TestEnv::new();
+    env.agent("a", "", "say hi");
+    refused(&env, &["race", "--spec-file", "/nonexistent/spec.md", "-a", "a"], &["cannot read spec file"]);
+}
+
+#[test]
+fn lane_name_collision() {
+    let mut env = TestEnv::new();
+    env.agent("a", "", "say hi");
+    refused(&env, &["race", "do it", "-a", "a", "-a", "a"], &["two lanes are both named 'a'", "*N"]);
+    refused(&env, &["race", "do it", "-a", "x=a", "-a", "x=a"], &["two lanes are both named 'x'"]);
+}
+
+#[test]
+fn merge_onto_dirty_target() {
+    let mut env = TestEnv::new();
+    env.agent("a", "", "write new.txt hi");
+    env.write("src/lib.txt", "changed but not committed\n");
+    refused(&env, &["race", "do it", "-a", "a", "--merge"], &["uncommitted changes", "src/lib.txt", "stash"]);
+}
+
+#[test]
+fn merge_of_a_race_with_no_passing_lane() {
+    let mut env = TestEnv::new();
+    env.agent("a", "", "write new.txt hi");
+    env.bakeoff(&["race", "do it", "-a", "a", "--check", "false"]).expect(1);
+    let before = env.snapshot();
+    let run = env.bakeoff(&["merge"]);
+    run.expect(2);
+    assert!(run.stderr().contains("no passing lane"), "{}", run.stderr());
+    assert!(run.stderr().contains("--lane"), "{}", run.stderr());
+    assert_eq!(env.snapshot(), before);
+}
+
+#[test]
+fn unknown_configured_agent_lists_the_known_ones() {
+    let mut env = TestEnv::new();
+    env.agent("fast", "", "say hi");
+    refused(&env, &["race", "do it", "-a", "slow"], &["unknown agent 'slow'", "fast"]);
+}
+
+#[test]
+fn holdout_folder_missing() {
+    let mut env = TestEnv::new();
+    env.agent("a", "", "say hi");
+    refused(
+        &env,
+        &["race", "do it", "-a", "a", "--holdout", "/nonexistent", "--holdout-check", "true"],
+        &["holdout folder /nonexistent does not exist"],
+    );
+}
+
+#[test]
+fn bad_flag_is_a_usage_error() {
+    let env = TestEnv::new();
+    refused(&env, &["race", "do it", "-a", "claude:x", "--jobs", "many"], &["--jobs"]);
+    refused(&env, &["race", "do it", "-a", "claude:x", "--jobs", "0"], &["--jobs must be at least 1"]);
+}

@@ -1,0 +1,26 @@
+//! `bakeoff demo`: the whole flow, offline.
+
+use crate::support::TestEnv;
+
+#[test]
+fn the_demo_races_ranks_and_merges_offline() {
+    let env = TestEnv::new();
+    let dir = env.root().join("demo");
+    let run = env.bakeoff(&["demo", "--dir", dir.to_str().unwrap()]);
+    run.expect(0);
+    let out = run.stdout();
+    assert!(out.contains("winner: tidy") || out.contains("winner tidy"), "{out}");
+    assert!(out.contains("weakened test file"), "the sneaky lane is gated: {out}");
+    assert!(out.contains("where to look next"), "{out}");
+    let repo = dir.join("repo");
+    let slug = std::process::Command::new("sh")
+        .current_dir(&repo)
+        .args(["slug.sh", "Hello, World!"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&slug.stdout), "hello-world\n");
+    let log = env.git_in(&repo, &["log", "-1", "--format=%B"]);
+    assert!(log.contains("Bakeoff-Lane: tidy"), "{log}");
+    // A second demo into the same folder is refused, not mixed in.
+    env.bakeoff(&["demo", "--dir", dir.to_str().unwrap()]).expect(2);
+}

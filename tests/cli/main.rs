@@ -1,0 +1,12 @@
+//! Integration tests: the real `bakeoff` executable in a hermetic environment.
+
+mod support;
+
+mod adapters;
+mod bad_input;
+mod capture;
+mod demo;
+mod fake_agent;
+mod merge;
+mod race;
+mod records;

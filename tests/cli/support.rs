@@ -1,0 +1,257 @@
+//! The hermetic test environment: a temp repository, a temp HOME and config, no git
+//! identity, no provider keys, and the real `bakeoff` executable.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const BAKEOFF: &str = env!("CARGO_BIN_EXE_bakeoff");
+
+pub struct TestEnv {
+    pub tmp: tempfile::TempDir,
+    pub repo: PathBuf,
+    pub home: PathBuf,
+    /// Extra directory put first on PATH, for fake agent CLIs.
+    pub bin: PathBuf,
+    config: String,
+    extra_env: Vec<(String, String)>,
+}
+
+/// The variables every child gets: nothing of the developer's machine leaks in.
+fn hermetic(cmd: &mut Command, home: &Path, bin: &Path) {
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    cmd.env_clear()
+        .env("PATH", path)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("NO_COLOR", "1")
+        .env("LANG", "C.UTF-8")
+        .env("TMPDIR", home.parent().unwrap());
+}
+
+impl TestEnv {
+    /// A repository on branch `main` with one commit of a few files.
+    pub fn new() -> TestEnv {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().canonicalize().unwrap();
+        let repo = root.join("repo");
+        let home = root.join("home");
+        let bin = root.join("bin");
+        for d in [&repo, &home, &bin] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        let env = TestEnv {
+            tmp,
+            repo,
+            home,
+            bin,
+            config: String::new(),
+            extra_env: Vec::new(),
+        };
+        env.git(&["init", "-q", "-b", "main"]);
+        env.write("README.md", "# sample\n");
+        env.write("src/lib.txt", "one\ntwo\nthree\n");
+        env.write("tests/test_lib.sh", "#!/bin/sh\nassert_eq() { [ \"$1\" = \"$2\" ] || exit 1; }\nassert_eq 1 1\nassert_eq 2 2\n");
+        env.write(".gitignore", "*.log\n.env\n");
+        env.commit("initial");
+        env
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.tmp.path().canonicalize().unwrap()
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        let p = self.repo.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    pub fn commit(&self, msg: &str) {
+        self.git(&["add", "-A"]);
+        self.git(&["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", msg]);
+    }
+
+    pub fn git(&self, args: &[&str]) -> String {
+        self.git_in(&self.repo, args)
+    }
+
+    pub fn git_in(&self, dir: &Path, args: &[&str]) -> String {
+        let mut cmd = Command::new("git");
+        hermetic(&mut cmd, &self.home, &self.bin);
+        let out = cmd.current_dir(dir).args(args).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Sets an extra environment variable for bakeoff runs.
+    pub fn set_env(&mut self, k: &str, v: &str) {
+        self.extra_env.push((k.into(), v.into()));
+    }
+
+    /// Adds TOML to the user's config file.
+    pub fn config(&mut self, toml: &str) {
+        self.config.push_str(toml);
+        self.config.push('\n');
+        let dir = self.home.join(".config/bakeoff");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("config.toml"), &self.config).unwrap();
+    }
+
+    /// Writes a scripted-agent script outside the repository and returns its path.
+    pub fn script(&self, name: &str, text: &str) -> PathBuf {
+        let dir = self.root().join("scripts");
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join(format!("{name}.script"));
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// Defines `[agents.NAME]`: a scripted agent whose output is parsed as `parser`'s.
+    pub fn agent(&mut self, name: &str, parser: &str, script: &str) {
+        let path = self.script(name, script);
+        let parser = match parser {
+            "" => String::new(),
+            p => format!("parser = \"{p}\"\n"),
+        };
+        self.config(&format!(
+            "[agents.{name}]\nadapter = \"command\"\nmodel = \"scripted\"\n{parser}command = [\"{BAKEOFF}\", \"scripted-agent\", \"--script\", \"{}\", \"{{spec_file}}\"]\n",
+            path.display()
+        ));
+    }
+
+    pub fn bakeoff(&self, args: &[&str]) -> Run {
+        self.bakeoff_in(&self.repo, args)
+    }
+
+    pub fn bakeoff_in(&self, dir: &Path, args: &[&str]) -> Run {
+        let out = self.command(dir, args).output().unwrap();
+        Run(out)
+    }
+
+    pub fn command(&self, dir: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BAKEOFF);
+        hermetic(&mut cmd, &self.home, &self.bin);
+        for (k, v) in &self.extra_env {
+            cmd.env(k, v);
+        }
+        cmd.current_dir(dir).args(args);
+        cmd
+    }
+
+    /// Everything about the user's checkout that bakeoff must not change by mistake.
+    pub fn snapshot(&self) -> Snapshot {
+        let mut files = BTreeMap::new();
+        walk(&self.repo, &self.repo, &mut files);
+        Snapshot {
+            head: self.git(&["rev-parse", "HEAD"]),
+            head_ref: self.git(&["symbolic-ref", "-q", "HEAD"]),
+            status: self.git(&["status", "--porcelain=v2", "--untracked-files=all"]),
+            index: std::fs::read(self.repo.join(".git/index")).unwrap_or_default(),
+            refs: self.git(&["for-each-ref"]),
+            worktrees: self.git(&["worktree", "list", "--porcelain"]),
+            files,
+        }
+    }
+
+    /// The newest race's journal, parsed.
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        let dir = self.last_race_dir();
+        std::fs::read_to_string(dir.join("events.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    pub fn last_race_dir(&self) -> PathBuf {
+        let races = self.repo.join(".git/bakeoff/races");
+        let mut ids: Vec<_> = std::fs::read_dir(&races)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        ids.sort();
+        ids.pop().expect("a race was recorded")
+    }
+
+    pub fn races(&self) -> usize {
+        std::fs::read_dir(self.repo.join(".git/bakeoff/races"))
+            .map(|r| r.count())
+            .unwrap_or(0)
+    }
+
+    /// The events of one type for one lane.
+    pub fn lane_events(&self, lane: &str, ty: &str) -> Vec<serde_json::Value> {
+        self.events()
+            .into_iter()
+            .filter(|e| e["type"] == ty && e["lane"] == lane)
+            .collect()
+    }
+
+    pub fn worktree_of(&self, lane: &str) -> PathBuf {
+        let race: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(self.last_race_dir().join("race.json")).unwrap()).unwrap();
+        let lane = race["lanes"].as_array().unwrap().iter().find(|l| l["name"] == lane).unwrap();
+        PathBuf::from(lane["worktree"].as_str().unwrap())
+    }
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        let p = e.path();
+        let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+        if rel == ".git" {
+            continue;
+        }
+        let ft = e.file_type().unwrap();
+        if ft.is_dir() {
+            walk(root, &p, out);
+        } else if ft.is_symlink() {
+            out.insert(rel, std::fs::read_link(&p).unwrap().to_string_lossy().into_owned().into_bytes());
+        } else {
+            out.insert(rel, std::fs::read(&p).unwrap());
+        }
+    }
+}
+
+#[derive(Debug, PartialEq)]
+pub struct Snapshot {
+    head: String,
+    head_ref: String,
+    status: String,
+    index: Vec<u8>,
+    refs: String,
+    worktrees: String,
+    files: BTreeMap<String, Vec<u8>>,
+}
+
+/// A finished bakeoff run.
+pub struct Run(pub Output);
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.0.status.code().unwrap_or(-1)
+    }
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.0.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.0.stderr).into_owned()
+    }
+    /// Asserts the exit code, showing both streams when it is wrong.
+    #[track_caller]
+    pub fn expect(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code(),
+            code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+}
