@@ -7,4 +7,5 @@ pub mod git;
 pub mod process;
 pub mod race;
 pub mod rank;
+pub mod scripted_agent;
 pub mod ui;
