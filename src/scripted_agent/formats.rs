@@ -249,7 +249,7 @@ impl Emitter {
             Format::Aider => {
                 let input = u.input_tokens.saturating_sub(self.printed.input);
                 let output = u.output_tokens.saturating_sub(self.printed.output);
-                let message_cost = u.cost.map(|total| (total - self.printed.cost).max(0.0));
+                let message_cost = u.cost.map(|total| remainder(total, self.printed.cost));
                 lines.push(aider_tokens(input, output, message_cost, u.cost));
             }
             Format::Opencode => {
@@ -257,7 +257,7 @@ impl Emitter {
                 let output = u.output_tokens.saturating_sub(self.printed.output);
                 let cost = u
                     .cost
-                    .map_or(0.0, |total| (total - self.printed.cost).max(0.0));
+                    .map_or(0.0, |total| remainder(total, self.printed.cost));
                 self.opencode_step(
                     None,
                     Some(RESULT_TEXT),
@@ -599,6 +599,12 @@ fn aider_cost(cost: f64) -> String {
     // log10 is negative here; truncation toward zero matches Python's int().
     let digits = (2 - cost.abs().log10() as i64).max(2) as usize;
     format!("{cost:.digits$}")
+}
+
+/// What is left of a total cost after the per-step costs already printed, rounded to
+/// 1e-10 so float noise (0.020000000000000004) does not reach the output.
+fn remainder(total: f64, printed: f64) -> f64 {
+    ((total - printed).max(0.0) * 1e10).round() / 1e10
 }
 
 fn epoch_ms() -> u64 {
