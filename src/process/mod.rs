@@ -1,28 +1,23 @@
 //! Child processes: each in its own process group, output streamed to files and parsed
 //! line by line, a deadline, and a terminate sequence (SIGTERM to the group, a grace
 //! period, SIGKILL).
+//!
+//! [`run`] is the one entry point; [`Command`] says what to run, [`CancelToken`] lets the
+//! race coordinator stop it early, and [`Finished`] says how it ended.
 
-use serde::{Deserialize, Serialize};
+mod cancel;
+mod command;
+mod error;
+mod exit;
+mod group;
+mod lines;
+mod run;
 
-/// How a child process ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "kind", content = "value")]
-pub enum ExitKind {
-    Code(i32),
-    Signal(i32),
-}
+#[cfg(test)]
+mod tests;
 
-impl ExitKind {
-    pub fn success(&self) -> bool {
-        matches!(self, ExitKind::Code(0))
-    }
-}
-
-impl std::fmt::Display for ExitKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ExitKind::Code(c) => write!(f, "exit {c}"),
-            ExitKind::Signal(s) => write!(f, "signal {s}"),
-        }
-    }
-}
+pub use cancel::{cancel_pair, CancelLevel, CancelToken, Canceller};
+pub use command::Command;
+pub use error::ProcessError;
+pub use exit::ExitKind;
+pub use run::{run, Finished, Stream};
