@@ -1,1 +1,30 @@
-//! agent
+//! Agent adapters: what the user asks for (`-a adapter:model`), the exact process each
+//! agent CLI is started as (argv, a filtered environment, per-lane config files), where
+//! its program is, and how its output is parsed into progress and an outcome.
+
+mod endpoint;
+mod env;
+mod error;
+mod invocation;
+mod kind;
+mod locate;
+mod output;
+mod parse;
+mod spec;
+
+pub use env::{
+    allowed_secrets, is_secret_name, lane_env, model_provider, provider_secrets, KNOWN_SECRETS,
+    SECRET_SUFFIXES,
+};
+pub use error::AgentError;
+pub use invocation::{invocation, substitute, Invocation, InvocationContext, MAX_ARG_BYTES};
+pub use kind::AdapterKind;
+pub use locate::locate_program;
+pub use output::{OutputParser, OutputStream, ParsedOutcome, Progress};
+pub use parse::{
+    parser_for, AiderParser, ClaudeParser, CodexParser, GeminiParser, OpenCodeParser, SilentParser,
+};
+pub use spec::{
+    default_lane_name, parse_agent_arg, AgentArg, AgentSpec, AgentTarget, MAX_LANE_COUNT,
+    MAX_LANE_NAME,
+};

@@ -1,0 +1,136 @@
+//! Which agent CLI a lane runs: the adapter names users type, the program each one
+//! starts by default, and how to install it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::AgentError;
+
+/// The kind of agent a lane runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AdapterKind {
+    Claude,
+    Codex,
+    Gemini,
+    Aider,
+    OpenCode,
+    Qwen,
+    Command,
+}
+
+impl AdapterKind {
+    /// Every adapter, in the order they are listed to users.
+    pub const ALL: [AdapterKind; 7] = [
+        AdapterKind::Claude,
+        AdapterKind::Codex,
+        AdapterKind::Gemini,
+        AdapterKind::Aider,
+        AdapterKind::OpenCode,
+        AdapterKind::Qwen,
+        AdapterKind::Command,
+    ];
+
+    /// The name users type before `:`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdapterKind::Claude => "claude",
+            AdapterKind::Codex => "codex",
+            AdapterKind::Gemini => "gemini",
+            AdapterKind::Aider => "aider",
+            AdapterKind::OpenCode => "opencode",
+            AdapterKind::Qwen => "qwen",
+            AdapterKind::Command => "command",
+        }
+    }
+
+    /// The executable the adapter starts unless the config overrides it; `None` for a
+    /// command agent, whose program is the first word of its command.
+    pub fn default_program(self) -> Option<&'static str> {
+        match self {
+            AdapterKind::Command => None,
+            other => Some(other.as_str()),
+        }
+    }
+
+    /// How to install the adapter's CLI, for "not found" messages.
+    pub fn install_hint(self) -> Option<&'static str> {
+        match self {
+            AdapterKind::Claude => Some("npm install -g @anthropic-ai/claude-code"),
+            AdapterKind::Codex => Some("npm install -g @openai/codex"),
+            AdapterKind::Gemini => Some("npm install -g @google/gemini-cli"),
+            AdapterKind::Aider => Some("pipx install aider-chat"),
+            AdapterKind::OpenCode => Some("npm install -g opencode-ai"),
+            AdapterKind::Qwen => Some("npm install -g @qwen-code/qwen-code"),
+            AdapterKind::Command => None,
+        }
+    }
+}
+
+impl fmt::Display for AdapterKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AdapterKind {
+    type Err = AgentError;
+
+    /// Reads an adapter name, ignoring ASCII case. `builtin` is a known name whose
+    /// agent does not exist yet, so it gets its own error.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.trim().to_ascii_lowercase();
+        if let Some(kind) = AdapterKind::ALL.into_iter().find(|k| k.as_str() == lower) {
+            return Ok(kind);
+        }
+        if lower == "builtin" {
+            return Err(AgentError::BuiltinUnavailable {
+                input: s.to_string(),
+            });
+        }
+        Err(AgentError::UnknownAdapter {
+            name: s.to_string(),
+            input: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for kind in AdapterKind::ALL {
+            assert_eq!(kind.as_str().parse::<AdapterKind>(), Ok(kind));
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+            assert_eq!(serde_json::from_str::<AdapterKind>(&json).unwrap(), kind);
+        }
+    }
+
+    #[test]
+    fn parse_cases() {
+        let cases: &[(&str, Result<AdapterKind, &str>)] = &[
+            ("claude", Ok(AdapterKind::Claude)),
+            ("OpenCode", Ok(AdapterKind::OpenCode)),
+            (" qwen ", Ok(AdapterKind::Qwen)),
+            ("cladue", Err("unknown adapter 'cladue' (known: claude, codex, gemini, aider, opencode, qwen, command, builtin)")),
+            ("builtin", Err("the built-in agent is not available yet in 'builtin' (use an agent CLI such as claude:MODEL or codex:MODEL, or a command agent)")),
+            ("", Err("unknown adapter '' (known: claude, codex, gemini, aider, opencode, qwen, command, builtin)")),
+        ];
+        for (input, want) in cases {
+            let got = input.parse::<AdapterKind>().map_err(|e| e.to_string());
+            assert_eq!(got, want.map_err(str::to_string), "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn default_programs() {
+        assert_eq!(AdapterKind::OpenCode.default_program(), Some("opencode"));
+        assert_eq!(AdapterKind::Command.default_program(), None);
+        assert!(AdapterKind::Command.install_hint().is_none());
+    }
+}
