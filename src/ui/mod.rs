@@ -1,1 +1,32 @@
-//! ui
+//! What the user sees of a race: reporters that receive every public event in order
+//! (the live terminal display, plain log lines, the `--json` stream), the leaderboard
+//! table, and the color decision. Library code reports through [`Reporter`] and never
+//! prints.
+
+mod color;
+mod json;
+mod lane_view;
+mod leaderboard;
+mod plain;
+mod terminal;
+mod text;
+
+#[cfg(test)]
+mod tests;
+
+pub use color::{color_choice, color_enabled};
+pub use json::JsonReporter;
+pub use leaderboard::render_leaderboard;
+pub use plain::{PlainReporter, PROGRESS_INTERVAL_MS};
+pub use terminal::TerminalReporter;
+
+use crate::race::event::Stamped;
+
+/// A sink for race events. The coordinator calls `event` for every event in order,
+/// `tick` on its progress timer (so live clocks advance between events), and `finish`
+/// once the race is over.
+pub trait Reporter: Send {
+    fn event(&mut self, event: &Stamped);
+    fn tick(&mut self) {}
+    fn finish(&mut self) {}
+}

@@ -1,0 +1,112 @@
+//! The leaderboard's data: what ranking takes in ([`LaneResult`]) and what it gives
+//! back ([`Leaderboard`] of [`Row`]s). These are journaled, so they are serde types.
+
+use serde::{Deserialize, Serialize};
+
+use crate::race::event::CheckOutcome;
+
+use super::tamper::Tamper;
+
+/// Version of the serialized [`Leaderboard`] (`leaderboard.json`, the `ranked` event).
+pub const LEADERBOARD_FORMAT: u32 = 1;
+
+/// Everything ranking needs to know about one lane once it has stopped.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LaneResult {
+    pub lane: String,
+    /// `adapter:model`, e.g. `claude:claude-opus-4-6`.
+    pub agent: String,
+    pub cancelled: bool,
+    /// A setup, agent or capture error that ended the lane early.
+    pub failed: Option<String>,
+    pub agent_timed_out: bool,
+    /// Informational in v1: the checks judge the work, so a non-zero exit does not gate.
+    pub agent_exit_ok: bool,
+    /// Informational in v1, for the same reason as `agent_exit_ok`.
+    pub agent_error: Option<String>,
+    pub diff_files: usize,
+    pub insertions: usize,
+    pub deletions: usize,
+    /// Regression checks and holdout checks (told apart by `CheckOutcome::holdout`).
+    pub checks: Vec<CheckOutcome>,
+    /// What [`super::detect_tampering`] found in the lane's diff.
+    pub tampering: Vec<Tamper>,
+    /// The user said the spec allows weakening or deleting tests: tampering does not gate.
+    pub tests_may_change: bool,
+    /// `None` when the agent did not report a cost; never read as zero.
+    pub cost_usd: Option<f64>,
+    /// Agent time plus check time.
+    pub elapsed_ms: u64,
+    /// The reviewers' verdict on this lane; `None` until reviews exist.
+    pub review: Option<ReviewSignal>,
+}
+
+/// What the reviewers said about a lane, reduced to what ranking uses.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReviewSignal {
+    /// Median over reviewers of each reviewer's score normalised to 0..1.
+    pub score: f64,
+    /// Blockers that at least two reviewers agree on; any demotes the lane.
+    pub confirmed_blockers: usize,
+}
+
+/// How much of the checking a lane passed, SWE-bench style. Orders best first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Tier {
+    /// Every check, regression and holdout, passed (or there were no checks).
+    Full,
+    /// Every regression check passed and some, not all, holdout checks passed.
+    Partial,
+    /// Anything else.
+    None,
+}
+
+impl Tier {
+    /// The tier as the leaderboard prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Full => "FULL",
+            Tier::Partial => "PARTIAL",
+            Tier::None => "NONE",
+        }
+    }
+}
+
+impl std::fmt::Display for Tier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One place on the leaderboard.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// 1-based.
+    pub position: usize,
+    pub lane: String,
+    pub agent: String,
+    pub tier: Tier,
+    /// Every gate passed and the tier is FULL: the lane may be merged.
+    pub passed: bool,
+    /// One short phrase per failed gate; empty when the lane is gated in.
+    pub gates_failed: Vec<String>,
+    /// One line naming the signal that decided this place.
+    pub reason: String,
+    pub cost_usd: Option<f64>,
+    /// Insertions plus deletions.
+    pub diff_lines: usize,
+    pub elapsed_ms: u64,
+    pub checks_passed: usize,
+    pub checks_total: usize,
+}
+
+/// The ranked lanes of a race, best first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Leaderboard {
+    /// [`LEADERBOARD_FORMAT`] when written.
+    pub format: u32,
+    pub rows: Vec<Row>,
+    /// The first row's lane when it passed; `None` when no lane did.
+    pub winner: Option<String>,
+}

@@ -1,0 +1,116 @@
+//! The order of the leaderboard: a chain of keys compared one after another, each
+//! comparison also saying which key decided it, so that the reason text can name it.
+
+use std::cmp::Ordering;
+
+use super::assess::Assessed;
+use super::board::{LaneResult, Leaderboard, Row, LEADERBOARD_FORMAT};
+use super::fmt::cost_units;
+use super::reason::explain;
+
+/// The key that separated two lanes, in the order the keys are tried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Signal {
+    Gate,
+    Tier,
+    Blocker,
+    Review,
+    Cost,
+    Diff,
+    Time,
+    /// Nothing but the lane name (or nothing at all) told them apart.
+    Name,
+}
+
+/// Ranks lanes: gated-in lanes first, then by tier, review (when there is one), cost
+/// (unknown last), diff size, time and lane name. Pure and deterministic: the same
+/// lanes in any order give the same leaderboard.
+pub fn rank(lanes: &[LaneResult]) -> Leaderboard {
+    let mut assessed: Vec<Assessed> = lanes.iter().map(Assessed::new).collect();
+    assessed.sort_by(|a, b| compare(a, b).0);
+    let rows: Vec<Row> = assessed
+        .iter()
+        .enumerate()
+        .map(|(i, a)| Row {
+            position: i + 1,
+            lane: a.lane.lane.clone(),
+            agent: a.lane.agent.clone(),
+            tier: a.tier,
+            passed: a.gated_in() && a.tier == super::Tier::Full,
+            gates_failed: a.gates_failed.clone(),
+            reason: explain(&assessed, i),
+            cost_usd: a.cost_usd,
+            diff_lines: a.diff_lines,
+            elapsed_ms: a.lane.elapsed_ms,
+            checks_passed: a.checks_passed,
+            checks_total: a.checks_total,
+        })
+        .collect();
+    let winner = rows.first().filter(|r| r.passed).map(|r| r.lane.clone());
+    Leaderboard {
+        format: LEADERBOARD_FORMAT,
+        rows,
+        winner,
+    }
+}
+
+/// Orders `a` before `b` when `a` ranks higher, and names the key that decided.
+pub(crate) fn compare(a: &Assessed, b: &Assessed) -> (Ordering, Signal) {
+    let keys: [(Signal, Ordering); 7] = [
+        (Signal::Gate, b.gated_in().cmp(&a.gated_in())),
+        (Signal::Tier, a.tier.cmp(&b.tier)),
+        (Signal::Blocker, demoted(a).cmp(&demoted(b))),
+        (Signal::Review, review_order(a, b)),
+        (Signal::Cost, cost_order(a.cost_usd, b.cost_usd)),
+        (Signal::Diff, a.diff_lines.cmp(&b.diff_lines)),
+        (Signal::Time, a.lane.elapsed_ms.cmp(&b.lane.elapsed_ms)),
+    ];
+    keys.into_iter()
+        .find(|(_, ord)| ord.is_ne())
+        .map(|(signal, ord)| (ord, signal))
+        .unwrap_or_else(|| {
+            let ord = a.lane.lane.cmp(&b.lane.lane);
+            (
+                ord.then_with(|| a.lane.agent.cmp(&b.lane.agent)),
+                Signal::Name,
+            )
+        })
+}
+
+/// A blocker that two reviewers confirm outweighs any score (DESIGN.md "Ranking" 3).
+pub(crate) fn demoted(a: &Assessed) -> bool {
+    a.lane
+        .review
+        .as_ref()
+        .is_some_and(|r| r.confirmed_blockers > 0)
+}
+
+pub(crate) fn review_score(a: &Assessed) -> Option<f64> {
+    a.lane
+        .review
+        .as_ref()
+        .map(|r| r.score)
+        .filter(|s| s.is_finite())
+}
+
+/// Higher score first; a reviewed lane before an unreviewed one, so the order stays
+/// total when only some lanes were reviewed.
+fn review_order(a: &Assessed, b: &Assessed) -> Ordering {
+    match (review_score(a), review_score(b)) {
+        (Some(x), Some(y)) => y.total_cmp(&x),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
+
+/// Cheaper first; an unknown cost after every known one, because "unknown" must never
+/// win by reading as free.
+pub(crate) fn cost_order(a: Option<f64>, b: Option<f64>) -> Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => cost_units(x).cmp(&cost_units(y)),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}

@@ -1,0 +1,214 @@
+//! One lane as the live display sees it: the lane's events folded into what its line
+//! shows, and the line itself. Pure, so the line can be tested without a terminal.
+
+use crate::race::event::{LaneState, RaceEvent, Usage};
+use crate::rank::fmt::{clock_ms, usd};
+
+use super::color::{Paint, Style};
+use super::text::{one_line, token_pair};
+
+/// Lane names longer than this are cut so that one long name cannot push every other
+/// column off the screen.
+pub(crate) const MAX_NAME_WIDTH: usize = 24;
+
+/// Width of the state column: the longest state word, "setting up".
+const STATE_WIDTH: usize = 10;
+
+/// What one lane's live line is made from.
+#[derive(Clone, Debug)]
+pub(crate) struct LaneView {
+    pub lane: String,
+    pub state: LaneState,
+    /// Event time the lane left the queue; its clock starts there.
+    started_ms: Option<u64>,
+    /// Event time the lane reached a final state; its clock stops there.
+    ended_ms: Option<u64>,
+    usage: Usage,
+    last_action: Option<String>,
+    error: Option<String>,
+    agent_timed_out: bool,
+    checks_passed: usize,
+    checks_run: usize,
+    /// Insertions and deletions once the lane's work is captured.
+    diff: Option<(usize, usize)>,
+}
+
+impl LaneView {
+    pub fn new(lane: &str) -> Self {
+        LaneView {
+            lane: lane.to_string(),
+            state: LaneState::Queued,
+            started_ms: None,
+            ended_ms: None,
+            usage: Usage::default(),
+            last_action: None,
+            error: None,
+            agent_timed_out: false,
+            checks_passed: 0,
+            checks_run: 0,
+            diff: None,
+        }
+    }
+
+    pub fn is_final(&self) -> bool {
+        self.state.is_final()
+    }
+
+    /// Folds one event about this lane into the view.
+    pub fn apply(&mut self, event: &RaceEvent, at_ms: u64) {
+        match event {
+            RaceEvent::LaneState { state, .. } => self.set_state(*state, at_ms),
+            RaceEvent::LaneProgress {
+                usage, last_action, ..
+            } => {
+                self.usage = usage.clone();
+                if let Some(action) = last_action {
+                    self.last_action = Some(action.clone());
+                }
+            }
+            RaceEvent::AgentFinished { outcome, .. } => {
+                self.usage = outcome.usage.clone();
+                self.agent_timed_out = outcome.timed_out;
+                self.last_action = Some(if outcome.timed_out {
+                    "agent timed out".to_string()
+                } else {
+                    "agent finished".to_string()
+                });
+            }
+            RaceEvent::Captured { capture, .. } => {
+                self.diff = Some((capture.insertions, capture.deletions));
+                self.last_action = Some(format!(
+                    "captured +{} -{} in {} files",
+                    capture.insertions, capture.deletions, capture.files_changed
+                ));
+            }
+            RaceEvent::CheckStarted { name, holdout, .. } => {
+                let kind = if *holdout { "holdout check" } else { "check" };
+                self.last_action = Some(format!("{kind} '{name}'"));
+            }
+            RaceEvent::CheckFinished { check, .. } => {
+                self.checks_run += 1;
+                if check.passed {
+                    self.checks_passed += 1;
+                }
+                let verdict = match (check.passed, check.timed_out) {
+                    (true, _) => "passed",
+                    (false, true) => "timed out",
+                    (false, false) => "failed",
+                };
+                self.last_action = Some(format!("check '{}' {verdict}", check.name));
+            }
+            RaceEvent::LaneFailed { error, .. } => {
+                self.error = Some(error.clone());
+                self.set_state(LaneState::Failed, at_ms);
+            }
+            _ => {}
+        }
+    }
+
+    fn set_state(&mut self, state: LaneState, at_ms: u64) {
+        // A final lane stays final: a late event must not bring a finished line back.
+        if self.state.is_final() {
+            return;
+        }
+        if state != LaneState::Queued && self.started_ms.is_none() {
+            self.started_ms = Some(at_ms);
+        }
+        if state.is_final() {
+            self.ended_ms = Some(at_ms);
+        }
+        self.state = state;
+    }
+
+    /// Time on the lane's clock at `now_ms`, stopped once the lane is final.
+    fn elapsed_ms(&self, now_ms: u64) -> Option<u64> {
+        let start = self.started_ms?;
+        Some(self.ended_ms.unwrap_or(now_ms).saturating_sub(start))
+    }
+
+    /// Did the lane finish with everything it ran passing?
+    fn succeeded(&self) -> bool {
+        self.state == LaneState::Done
+            && !self.agent_timed_out
+            && self.checks_passed == self.checks_run
+    }
+
+    /// The fixed columns (name, state, clock, turns, tokens, cost) and the free text
+    /// after them (the last action, or the summary once final). The display truncates
+    /// the free text to the terminal width.
+    pub fn render(&self, now_ms: u64, name_width: usize, paint: Paint) -> (String, String) {
+        let name = one_line(&self.lane, MAX_NAME_WIDTH);
+        let name_pad = " ".repeat(name_width.saturating_sub(name.chars().count()));
+        let mark = match (self.is_final(), self.succeeded()) {
+            (false, _) => " ".to_string(),
+            (true, true) => paint.style(Style::Green, "✓"),
+            (true, false) => paint.style(Style::Red, "✗"),
+        };
+        let state = format!("{:<STATE_WIDTH$}", self.state.as_str());
+        let state = match self.state {
+            LaneState::Queued => paint.style(Style::Dim, &state),
+            LaneState::Failed | LaneState::Cancelled => paint.style(Style::Red, &state),
+            LaneState::Done if !self.succeeded() => paint.style(Style::Red, &state),
+            LaneState::Done => paint.style(Style::Green, &state),
+            _ => paint.style(Style::Cyan, &state),
+        };
+        let clock = self
+            .elapsed_ms(now_ms)
+            .map(clock_ms)
+            .unwrap_or_else(|| "--:--".into());
+        let turns = match self.usage.turns {
+            Some(n) => format!("{n:>3} turns"),
+            None => "  - turns".to_string(),
+        };
+        let tokens = format!(
+            "{:<14}",
+            token_pair(&self.usage)
+                .map(|pair| format!("{pair} tok"))
+                .unwrap_or_else(|| "- tok".into())
+        );
+        let cost = format!(
+            "{:>7}",
+            self.usage
+                .cost_usd
+                .map(usd)
+                .unwrap_or_else(|| "cost ?".into())
+        );
+        let prefix = format!(
+            "{}{name_pad}  {mark} {state}  {clock:>5}  {turns}  {tokens}  {cost}",
+            paint.style(Style::Bold, &name)
+        );
+        (prefix, self.free_text())
+    }
+
+    fn free_text(&self) -> String {
+        let action = || {
+            self.last_action
+                .as_deref()
+                .map(|a| one_line(a, 200))
+                .unwrap_or_default()
+        };
+        match self.state {
+            LaneState::Done => {
+                let mut parts = Vec::new();
+                if self.agent_timed_out {
+                    parts.push("agent timed out".to_string());
+                }
+                parts.push(if self.checks_run == 0 {
+                    "no checks".to_string()
+                } else {
+                    format!("checks {}/{} pass", self.checks_passed, self.checks_run)
+                });
+                if let Some((ins, del)) = self.diff {
+                    parts.push(format!("+{ins} -{del}"));
+                }
+                parts.join(" · ")
+            }
+            LaneState::Failed => match &self.error {
+                Some(error) => format!("failed: {}", one_line(error, 200)),
+                None => "failed".to_string(),
+            },
+            LaneState::Cancelled => "cancelled".to_string(),
+            _ => action(),
+        }
+    }
+}

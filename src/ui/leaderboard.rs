@@ -1,0 +1,234 @@
+//! The leaderboard as a text table, printed at the end of a race and by `show`.
+
+use crate::rank::fmt::{duration_ms, usd};
+use crate::rank::{Leaderboard, Row, Tier};
+
+use super::color::{Paint, Style};
+
+const HEADERS: [&str; 9] = [
+    "#", "lane", "agent", "tier", "checks", "cost", "diff", "time", "reason",
+];
+
+/// Numbers read best right-aligned; names and words left-aligned.
+const RIGHT_ALIGNED: [bool; 9] = [true, false, false, false, true, true, true, true, false];
+
+/// Renders `board` as a table (one row per lane, the reason last so it may run long)
+/// followed by the verdict line. Ends with a newline.
+pub fn render_leaderboard(board: &Leaderboard, color: bool) -> String {
+    let paint = Paint::new(color);
+    let cells: Vec<[String; 9]> = board.rows.iter().map(cells).collect();
+    let mut widths = HEADERS.map(str::len);
+    for row in &cells {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+
+    let mut out = String::new();
+    let header = HEADERS.map(String::from);
+    out.push_str(&line(&header, &widths, |_, text| {
+        paint.style(Style::Bold, text)
+    }));
+    for (row, text) in board.rows.iter().zip(&cells) {
+        out.push_str(&line(text, &widths, |column, cell| match column {
+            3 if !row.gates_failed.is_empty() => paint.style(Style::Red, cell),
+            3 => paint.style(tier_style(row.tier), cell),
+            8 if !row.gates_failed.is_empty() => paint.style(Style::Red, cell),
+            _ => cell.to_string(),
+        }));
+    }
+    out.push_str(&verdict(board, paint));
+    out.push('\n');
+    out
+}
+
+fn cells(row: &Row) -> [String; 9] {
+    let checks = if row.checks_total == 0 {
+        "-".to_string()
+    } else {
+        format!("{}/{}", row.checks_passed, row.checks_total)
+    };
+    [
+        row.position.to_string(),
+        row.lane.clone(),
+        row.agent.clone(),
+        // A gated lane's tier would read as a grade it did not earn; the JSON keeps it.
+        if row.gates_failed.is_empty() {
+            row.tier.to_string()
+        } else {
+            "gated".to_string()
+        },
+        checks,
+        row.cost_usd.map(usd).unwrap_or_else(|| "?".into()),
+        format!("{} lines", row.diff_lines),
+        duration_ms(row.elapsed_ms),
+        row.reason.clone(),
+    ]
+}
+
+/// One table line. Padding is computed on the plain text and added outside the color
+/// codes, which have no width on screen. The last column is not padded so no line
+/// ends in spaces.
+fn line(cells: &[String; 9], widths: &[usize; 9], paint: impl Fn(usize, &str) -> String) -> String {
+    let mut text = String::new();
+    for (column, cell) in cells.iter().enumerate() {
+        let last = column == cells.len() - 1;
+        let pad = " ".repeat(widths[column].saturating_sub(cell.chars().count()));
+        let painted = paint(column, cell);
+        if column > 0 {
+            text.push_str("  ");
+        }
+        match (last, RIGHT_ALIGNED[column]) {
+            (true, _) => text.push_str(&painted),
+            (false, true) => text.push_str(&format!("{pad}{painted}")),
+            (false, false) => text.push_str(&format!("{painted}{pad}")),
+        }
+    }
+    text.push('\n');
+    text
+}
+
+fn tier_style(tier: Tier) -> Style {
+    match tier {
+        Tier::Full => Style::Green,
+        Tier::Partial => Style::Yellow,
+        Tier::None => Style::Red,
+    }
+}
+
+/// `winner: X`, or why there is none: nothing got through the gates, or the best lane
+/// got through but did not pass every check.
+fn verdict(board: &Leaderboard, paint: Paint) -> String {
+    if let Some(winner) = &board.winner {
+        return format!("{} {winner}", paint.style(Style::Green, "winner:"));
+    }
+    let best = board.rows.iter().find(|r| r.gates_failed.is_empty());
+    let text = match best {
+        Some(best) => format!(
+            "no lane passed every check (best: {}, {})",
+            best.lane, best.tier
+        ),
+        None => "no lane passed the gates".to_string(),
+    };
+    paint.style(Style::Yellow, &text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(position: usize, lane: &str, tier: Tier, gates: &[&str], reason: &str) -> Row {
+        Row {
+            position,
+            lane: lane.to_string(),
+            agent: format!("claude:{lane}"),
+            tier,
+            passed: gates.is_empty() && tier == Tier::Full,
+            gates_failed: gates.iter().map(|g| g.to_string()).collect(),
+            reason: reason.to_string(),
+            cost_usd: Some(0.12),
+            diff_lines: 40,
+            elapsed_ms: 65_000,
+            checks_passed: 3,
+            checks_total: 3,
+        }
+    }
+
+    fn board() -> Leaderboard {
+        let second = Row {
+            cost_usd: None,
+            diff_lines: 120,
+            elapsed_ms: 9_500,
+            checks_passed: 0,
+            checks_total: 0,
+            ..row(
+                2,
+                "sonnet-long",
+                Tier::Full,
+                &["empty diff"],
+                "gated: empty diff",
+            )
+        };
+        Leaderboard {
+            format: 1,
+            rows: vec![
+                row(
+                    1,
+                    "opus",
+                    Tier::Full,
+                    &[],
+                    "FULL: 3/3 checks pass; only lane through the gates",
+                ),
+                second,
+            ],
+            winner: Some("opus".into()),
+        }
+    }
+
+    #[test]
+    fn plain_table() {
+        let want = "\
+#  lane         agent               tier   checks   cost       diff    time  reason
+1  opus         claude:opus         FULL      3/3  $0.12   40 lines  1m 05s  FULL: 3/3 checks pass; only lane through the gates
+2  sonnet-long  claude:sonnet-long  gated       -      ?  120 lines    9.5s  gated: empty diff
+winner: opus
+";
+        assert_eq!(render_leaderboard(&board(), false), want);
+    }
+
+    #[test]
+    fn colored_table() {
+        let want = "\
+\x1b[1m#\x1b[0m  \x1b[1mlane\x1b[0m         \x1b[1magent\x1b[0m               \x1b[1mtier\x1b[0m   \x1b[1mchecks\x1b[0m   \x1b[1mcost\x1b[0m       \x1b[1mdiff\x1b[0m    \x1b[1mtime\x1b[0m  \x1b[1mreason\x1b[0m
+1  opus         claude:opus         \x1b[32mFULL\x1b[0m      3/3  $0.12   40 lines  1m 05s  FULL: 3/3 checks pass; only lane through the gates
+2  sonnet-long  claude:sonnet-long  \x1b[31mgated\x1b[0m       -      ?  120 lines    9.5s  \x1b[31mgated: empty diff\x1b[0m
+\x1b[32mwinner:\x1b[0m opus
+";
+        assert_eq!(render_leaderboard(&board(), true), want);
+    }
+
+    #[test]
+    fn verdict_lines() {
+        let partial = Leaderboard {
+            format: 1,
+            rows: vec![row(
+                1,
+                "a",
+                Tier::Partial,
+                &[],
+                "PARTIAL: holdout 1/2 pass; only lane",
+            )],
+            winner: None,
+        };
+        let gated = Leaderboard {
+            format: 1,
+            rows: vec![row(1, "a", Tier::Full, &["cancelled"], "gated: cancelled")],
+            winner: None,
+        };
+        let empty = Leaderboard {
+            format: 1,
+            rows: vec![],
+            winner: None,
+        };
+        let last_line = |b: &Leaderboard, color| {
+            render_leaderboard(b, color)
+                .lines()
+                .last()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            last_line(&partial, false),
+            "no lane passed every check (best: a, PARTIAL)"
+        );
+        assert_eq!(last_line(&gated, false), "no lane passed the gates");
+        assert_eq!(
+            last_line(&gated, true),
+            "\x1b[33mno lane passed the gates\x1b[0m"
+        );
+        assert_eq!(
+            render_leaderboard(&empty, false),
+            "#  lane  agent  tier  checks  cost  diff  time  reason\nno lane passed the gates\n"
+        );
+    }
+}
