@@ -1,10 +1,25 @@
 //! Everything bakeoff does with git, through git2: the user's repository, lane
 //! worktrees, capturing a lane's work as a commit, diffs, and merging a winner.
+//!
+//! Every function is synchronous and opens its own `git2::Repository`, so callers
+//! can run them from several threads (`spawn_blocking`) at once. Commit ids travel
+//! as 40-hex strings.
 
-use serde::{Deserialize, Serialize};
+mod capture;
+mod copy;
+mod diff;
+mod error;
+mod merge;
+mod repo;
+mod worktree;
 
-/// One path touched by a lane's diff. (Placeholder shape; the git module owns it.)
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileChange {
-    pub path: String,
-}
+#[cfg(test)]
+mod testutil;
+
+pub use capture::capture;
+pub use copy::copy_into_worktree;
+pub use diff::{diff_patch, diff_stats, file_at, ChangeKind, DiffStats, FileChange};
+pub use error::GitError;
+pub use merge::{merge_into, MergeOutcome, MergeRequest, MergeStrategy};
+pub use repo::Repo;
+pub use worktree::{create_worktree, remove_worktree, WorktreeSpec};
