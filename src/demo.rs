@@ -13,7 +13,10 @@ use crate::race::{self, RaceOptions};
 const FILES: &[(&str, &str)] = &[
     ("repo/README.md", include_str!("../fixtures/demo/repo/README.md")),
     ("repo/slug.sh", include_str!("../fixtures/demo/repo/slug.sh")),
-    ("repo/tests/test_slug.sh", include_str!("../fixtures/demo/repo/tests/test_slug.sh")),
+    (
+        "repo/tests/test_slug.sh",
+        include_str!("../fixtures/demo/repo/tests/test_slug.sh"),
+    ),
     (
         "holdout/tests/holdout_spaces.sh",
         include_str!("../fixtures/demo/holdout/tests/holdout_spaces.sh"),
@@ -23,9 +26,18 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../fixtures/demo/holdout/tests/holdout_punct.sh"),
     ),
     ("spec.md", include_str!("../fixtures/demo/spec.md")),
-    ("agents/tidy.script", include_str!("../fixtures/demo/agents/tidy.script")),
-    ("agents/quick.script", include_str!("../fixtures/demo/agents/quick.script")),
-    ("agents/sneaky.script", include_str!("../fixtures/demo/agents/sneaky.script")),
+    (
+        "agents/tidy.script",
+        include_str!("../fixtures/demo/agents/tidy.script"),
+    ),
+    (
+        "agents/quick.script",
+        include_str!("../fixtures/demo/agents/quick.script"),
+    ),
+    (
+        "agents/sneaky.script",
+        include_str!("../fixtures/demo/agents/sneaky.script"),
+    ),
 ];
 
 /// The three lanes: name, the output format its script prints (parsed as that CLI's).
@@ -35,7 +47,10 @@ pub async fn run(dir: Option<PathBuf>, json: bool) -> Result<u8, Error> {
     let root = match dir {
         Some(d) => {
             std::fs::create_dir_all(&d).map_err(|e| Error::io("cannot create", &d, e))?;
-            if std::fs::read_dir(&d).map(|mut r| r.next().is_some()).unwrap_or(false) {
+            if std::fs::read_dir(&d)
+                .map(|mut r| r.next().is_some())
+                .unwrap_or(false)
+            {
                 return Err(Error::input_with_hint(
                     format!("demo folder {} is not empty", d.display()),
                     "pass --dir a new or empty folder, or leave it out to use a temporary one",
@@ -59,7 +74,8 @@ pub async fn run(dir: Option<PathBuf>, json: bool) -> Result<u8, Error> {
     }
     let repo = root.join("repo");
     crate::git::init_with_commit(&repo, "main", "Sample project: slug.sh and its tests")?;
-    std::fs::write(root.join("bakeoff.toml"), config(&root, &exe)).map_err(|e| Error::io("cannot write", &root, e))?;
+    std::fs::write(root.join("bakeoff.toml"), config(&root, &exe))
+        .map_err(|e| Error::io("cannot write", &root, e))?;
 
     eprintln!("bakeoff demo: a sample repository in {}", repo.display());
     eprintln!("racing 3 scripted agents on spec.md: make slug.sh produce clean URL slugs\n");
@@ -68,7 +84,10 @@ pub async fn run(dir: Option<PathBuf>, json: bool) -> Result<u8, Error> {
         agents: LANES.iter().map(|(n, _)| n.to_string()).collect(),
         checks: vec!["sh tests/test_slug.sh".into()],
         holdout: Some(root.join("holdout")),
-        holdout_checks: vec!["sh tests/holdout_spaces.sh".into(), "sh tests/holdout_punct.sh".into()],
+        holdout_checks: vec![
+            "sh tests/holdout_spaces.sh".into(),
+            "sh tests/holdout_punct.sh".into(),
+        ],
         base: "HEAD".into(),
         merge: Some(MergeMode::Squash),
         json,
@@ -82,9 +101,16 @@ pub async fn run(dir: Option<PathBuf>, json: bool) -> Result<u8, Error> {
     say(format!("  cd {}", repo.display()));
     say("  git log --stat -1            # the merged winner, with its provenance trailers".into());
     say("  bakeoff show last            # every lane: agent, diff, checks, logs".into());
-    say("  bakeoff diff last quick      # one lane's diff; `bakeoff diff last tidy quick` compares two".into());
+    say(
+        "  bakeoff diff last quick      # one lane's diff; `bakeoff diff last tidy quick` compares two"
+            .into(),
+    );
     say("  bakeoff clean --all          # remove the lanes' worktrees and branches".into());
-    Ok(if code == exit::NO_WINNER { exit::NO_WINNER } else { code })
+    Ok(if code == exit::NO_WINNER {
+        exit::NO_WINNER
+    } else {
+        code
+    })
 }
 
 /// The demo's config: its three scripted agents and where their worktrees go.

@@ -36,10 +36,7 @@ pub enum Error {
     Process(#[from] ProcessError),
     /// Bad input the user can fix; `hint` says how.
     #[error("{message}")]
-    Input {
-        message: String,
-        hint: Option<String>,
-    },
+    Input { message: String, hint: Option<String> },
     /// A file bakeoff itself needed to write or read.
     #[error("{what} {path}: {message}")]
     Io {

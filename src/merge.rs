@@ -41,7 +41,9 @@ impl FromStr for MergeMode {
             "squash" => Ok(MergeMode::Squash),
             "merge" => Ok(MergeMode::Merge),
             "branch" => Ok(MergeMode::Branch),
-            _ => Err(format!("unknown merge strategy '{s}' (use squash, merge or branch)")),
+            _ => Err(format!(
+                "unknown merge strategy '{s}' (use squash, merge or branch)"
+            )),
         }
     }
 }
@@ -93,7 +95,10 @@ pub fn merge_lane(
     };
     let Some(target) = record.target_branch.clone() else {
         return Err(Error::input_with_hint(
-            format!("race {} began on a detached HEAD, so there is no branch to merge into", record.id),
+            format!(
+                "race {} began on a detached HEAD, so there is no branch to merge into",
+                record.id
+            ),
             format!("use --strategy branch, or check out a branch and cherry-pick {lane_commit}"),
         ));
     };

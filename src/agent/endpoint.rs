@@ -99,10 +99,7 @@ mod tests {
         let value: toml::Value = toml::from_str(&text).unwrap();
         assert_eq!(value["model_provider"].as_str(), Some("bakeoff"));
         let p = &value["model_providers"]["bakeoff"];
-        assert_eq!(
-            p["base_url"].as_str(),
-            Some("http://127.0.0.1:8080/v1?x=\"y\"")
-        );
+        assert_eq!(p["base_url"].as_str(), Some("http://127.0.0.1:8080/v1?x=\"y\""));
         assert_eq!(p["env_key"].as_str(), Some("OPENAI_API_KEY"));
         assert_eq!(p["wire_api"].as_str(), Some("responses"));
         assert_eq!(p["name"].as_str(), Some("bakeoff"));
@@ -116,15 +113,9 @@ mod tests {
 
     #[test]
     fn opencode_config_per_provider() {
-        let v: serde_json::Value = serde_json::from_str(&opencode_config(
-            "anthropic/claude-sonnet-4-6",
-            "http://h/v1",
-        ))
-        .unwrap();
-        assert_eq!(
-            v["provider"]["anthropic"]["options"]["baseURL"],
-            "http://h/v1"
-        );
+        let v: serde_json::Value =
+            serde_json::from_str(&opencode_config("anthropic/claude-sonnet-4-6", "http://h/v1")).unwrap();
+        assert_eq!(v["provider"]["anthropic"]["options"]["baseURL"], "http://h/v1");
         assert!(v["provider"]["anthropic"].get("npm").is_none());
 
         let v: serde_json::Value =

@@ -115,24 +115,15 @@ pub fn provider_secrets(provider: &str) -> &'static [&'static str] {
         "moonshot" | "moonshotai" => &["MOONSHOT_API_KEY"],
         "zhipuai" | "zhipu" | "zai" => &["ZHIPUAI_API_KEY", "ZHIPU_API_KEY"],
         "together" | "togetherai" | "together_ai" => &["TOGETHER_API_KEY", "TOGETHERAI_API_KEY"],
-        "fireworks" | "fireworks_ai" | "fireworks-ai" => {
-            &["FIREWORKS_API_KEY", "FIREWORKS_AI_API_KEY"]
-        }
+        "fireworks" | "fireworks_ai" | "fireworks-ai" => &["FIREWORKS_API_KEY", "FIREWORKS_AI_API_KEY"],
         "azure" => &["AZURE_OPENAI_API_KEY", "AZURE_API_KEY"],
-        "bedrock" | "amazon-bedrock" => &[
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN",
-        ],
+        "bedrock" | "amazon-bedrock" => &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"],
         _ => &[],
     }
 }
 
 /// `base_env` without the secrets this agent may not see, order kept.
-pub(crate) fn filter_secrets(
-    spec: &AgentSpec,
-    base_env: &[(String, String)],
-) -> Vec<(String, String)> {
+pub(crate) fn filter_secrets(spec: &AgentSpec, base_env: &[(String, String)]) -> Vec<(String, String)> {
     let allowed = allowed_secrets(spec);
     base_env
         .iter()
@@ -229,10 +220,7 @@ mod tests {
                 spec(AdapterKind::Qwen, "qwen3-coder-plus"),
                 &["DASHSCOPE_API_KEY", "OPENAI_API_KEY"],
             ),
-            (
-                spec(AdapterKind::Aider, "openai/gpt-5.5"),
-                &["OPENAI_API_KEY"],
-            ),
+            (spec(AdapterKind::Aider, "openai/gpt-5.5"), &["OPENAI_API_KEY"]),
             (
                 spec(AdapterKind::Aider, "anthropic/claude-sonnet-4-6"),
                 &["ANTHROPIC_API_KEY"],
@@ -266,11 +254,7 @@ mod tests {
             ),
             (
                 spec(AdapterKind::OpenCode, "amazon-bedrock/claude"),
-                &[
-                    "AWS_ACCESS_KEY_ID",
-                    "AWS_SECRET_ACCESS_KEY",
-                    "AWS_SESSION_TOKEN",
-                ],
+                &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"],
             ),
             (spec(AdapterKind::Command, "x"), &[]),
         ];

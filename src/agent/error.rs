@@ -4,8 +4,7 @@
 use thiserror::Error;
 
 /// Adapter names a user may type, in the order they are listed in messages.
-pub(crate) const KNOWN_ADAPTERS: &str =
-    "claude, codex, gemini, aider, opencode, qwen, command, builtin";
+pub(crate) const KNOWN_ADAPTERS: &str = "claude, codex, gemini, aider, opencode, qwen, command, builtin";
 
 /// Everything that can go wrong while reading an agent argument, building an agent's
 /// invocation or locating its program.
@@ -32,9 +31,7 @@ pub enum AgentError {
     EmptyModel { input: String, adapter: String },
 
     /// The `*N` suffix is not a usable lane count.
-    #[error(
-        "bad lane count '{count}' in '{input}': {reason} (write e.g. claude:claude-opus-4-6*3)"
-    )]
+    #[error("bad lane count '{count}' in '{input}': {reason} (write e.g. claude:claude-opus-4-6*3)")]
     BadCount {
         input: String,
         count: String,

@@ -128,7 +128,8 @@ fn check_output(inv: &Invocation) -> Result<(), AgentError> {
         if name.is_empty() || name.contains(['=', '\0']) || value.contains('\0') {
             return Err(AgentError::BadArgument {
                 what: format!("environment variable '{}'", name.replace('\0', "\\0")),
-                reason: "has an empty name, or a NUL byte or '=' where it cannot be (fix [agents.NAME] env)".into(),
+                reason: "has an empty name, or a NUL byte or '=' where it cannot be (fix [agents.NAME] env)"
+                    .into(),
             });
         }
     }
@@ -170,8 +171,7 @@ fn claude(spec: &AgentSpec, ctx: &InvocationContext, inv: &mut Invocation) {
         "bypassPermissions",
     ]));
     if let Some(cost) = ctx.max_cost_usd {
-        inv.args
-            .extend(["--max-budget-usd".into(), cost.to_string()]);
+        inv.args.extend(["--max-budget-usd".into(), cost.to_string()]);
     }
     inv.args.extend(spec.args.iter().cloned());
     if dash {
@@ -183,11 +183,7 @@ fn claude(spec: &AgentSpec, ctx: &InvocationContext, inv: &mut Invocation) {
     }
     if let Some(url) = &spec.base_url {
         set_var(&mut inv.env, "ANTHROPIC_BASE_URL", url);
-        set_var(
-            &mut inv.env,
-            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC",
-            "1",
-        );
+        set_var(&mut inv.env, "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1");
     }
 }
 
@@ -217,15 +213,9 @@ fn codex(spec: &AgentSpec, ctx: &InvocationContext, inv: &mut Invocation) {
 }
 
 fn gemini(spec: &AgentSpec, ctx: &InvocationContext, inv: &mut Invocation) {
+    inv.args.extend(prompt_option("-p", "--prompt", ctx.spec_text));
     inv.args
-        .extend(prompt_option("-p", "--prompt", ctx.spec_text));
-    inv.args.extend(strs(&[
-        "-m",
-        &spec.model,
-        "--output-format",
-        "json",
-        "--yolo",
-    ]));
+        .extend(strs(&["-m", &spec.model, "--output-format", "json", "--yolo"]));
     inv.args.extend(spec.args.iter().cloned());
     // bakeoff created the worktree, so it is trusted; without this a user who turned
     // on folder trust would see the headless run refuse to work in it.
@@ -261,11 +251,7 @@ fn aider(spec: &AgentSpec, ctx: &InvocationContext, inv: &mut Invocation) {
     }
 }
 
-fn opencode(
-    spec: &AgentSpec,
-    ctx: &InvocationContext,
-    inv: &mut Invocation,
-) -> Result<(), AgentError> {
+fn opencode(spec: &AgentSpec, ctx: &InvocationContext, inv: &mut Invocation) -> Result<(), AgentError> {
     match spec.model.split_once('/') {
         Some((provider, model)) if !provider.is_empty() && !model.is_empty() => {}
         _ => {
@@ -297,26 +283,16 @@ fn opencode(
 }
 
 fn qwen(spec: &AgentSpec, ctx: &InvocationContext, inv: &mut Invocation) {
+    inv.args.extend(prompt_option("-p", "--prompt", ctx.spec_text));
     inv.args
-        .extend(prompt_option("-p", "--prompt", ctx.spec_text));
-    inv.args.extend(strs(&[
-        "--output-format",
-        "json",
-        "--yolo",
-        "-m",
-        &spec.model,
-    ]));
+        .extend(strs(&["--output-format", "json", "--yolo", "-m", &spec.model]));
     inv.args.extend(spec.args.iter().cloned());
     if let Some(url) = &spec.base_url {
         set_var(&mut inv.env, "OPENAI_BASE_URL", url);
     }
 }
 
-fn command(
-    spec: &AgentSpec,
-    ctx: &InvocationContext,
-    inv: &mut Invocation,
-) -> Result<(), AgentError> {
+fn command(spec: &AgentSpec, ctx: &InvocationContext, inv: &mut Invocation) -> Result<(), AgentError> {
     let spec_file = utf8(ctx.spec_file)?;
     let worktree = utf8(ctx.worktree)?;
     let fill = |template: &str| {

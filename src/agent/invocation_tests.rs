@@ -35,12 +35,7 @@ struct Case {
     files: Vec<(&'static str, &'static str)>,
 }
 
-fn case(
-    name: &'static str,
-    spec: AgentSpec,
-    program: &'static str,
-    args: Vec<&'static str>,
-) -> Case {
+fn case(name: &'static str, spec: AgentSpec, program: &'static str, args: Vec<&'static str>) -> Case {
     Case {
         name,
         spec,
@@ -178,10 +173,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             env_has: vec![("CODEX_HOME", "/lanes/l1/codex-home")],
-            files: vec![(
-                "codex-home/config.toml",
-                "base_url = \"http://127.0.0.1:9/v1\"",
-            )],
+            files: vec![("codex-home/config.toml", "base_url = \"http://127.0.0.1:9/v1\"")],
             ..case(
                 "codex with endpoint",
                 with_url(codex.clone(), "http://127.0.0.1:9/v1"),
@@ -253,10 +245,7 @@ fn cases() -> Vec<Case> {
                 ),
                 ("HOME", "/home/u"),
             ],
-            files: vec![(
-                "gemini/settings.json",
-                "\"selectedType\": \"gemini-api-key\"",
-            )],
+            files: vec![("gemini/settings.json", "\"selectedType\": \"gemini-api-key\"")],
             spec_text: "-x",
             ..case(
                 "gemini with endpoint and dash-led spec",
@@ -318,11 +307,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             env_has: vec![("OPENROUTER_API_KEY", "or-key")],
-            env_lacks: vec![
-                "OPENAI_API_KEY",
-                "ANTHROPIC_API_KEY",
-                "OPENCODE_CONFIG_CONTENT",
-            ],
+            env_lacks: vec!["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENCODE_CONFIG_CONTENT"],
             ..case(
                 "opencode",
                 opencode.clone(),
@@ -359,10 +344,7 @@ fn cases() -> Vec<Case> {
             )
         },
         Case {
-            env_has: vec![
-                ("OPENAI_API_KEY", "sk-oai"),
-                ("DASHSCOPE_API_KEY", "ds-key"),
-            ],
+            env_has: vec![("OPENAI_API_KEY", "sk-oai"), ("DASHSCOPE_API_KEY", "ds-key")],
             env_lacks: vec!["ANTHROPIC_API_KEY", "GEMINI_API_KEY", "OPENAI_BASE_URL"],
             ..case(
                 "qwen",
@@ -466,11 +448,7 @@ fn invocations_per_adapter() {
         assert_eq!(inv.program, c.program, "{}", c.name);
         assert_eq!(inv.args, c.args, "{}", c.name);
         for (name, value) in &c.env_has {
-            let got = inv
-                .env
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.as_str());
+            let got = inv.env.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
             assert_eq!(got, Some(*value), "{}: env {name}", c.name);
         }
         for name in &c.env_lacks {

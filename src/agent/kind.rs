@@ -86,9 +86,7 @@ impl FromStr for AdapterKind {
             return Ok(kind);
         }
         if lower == "builtin" {
-            return Err(AgentError::BuiltinUnavailable {
-                input: s.to_string(),
-            });
+            return Err(AgentError::BuiltinUnavailable { input: s.to_string() });
         }
         Err(AgentError::UnknownAdapter {
             name: s.to_string(),

@@ -111,9 +111,7 @@ mod tests {
         assert_eq!(locate_program(&by_path, None), Ok(abs));
 
         let claude = AgentSpec::new(AdapterKind::Claude, "opus");
-        let err = locate_program(&claude, Some(&path))
-            .unwrap_err()
-            .to_string();
+        let err = locate_program(&claude, Some(&path)).unwrap_err().to_string();
         assert_eq!(err, "agent CLI 'claude' not found on PATH (install it: npm install -g @anthropic-ai/claude-code, or set [agents.NAME] program = \"/path/to/claude\")");
 
         let err = locate_program(&codex, None).unwrap_err().to_string();
@@ -124,9 +122,7 @@ mod tests {
 
         let mut not_exec = claude.clone();
         not_exec.program = Some(bin1.join("plain").display().to_string());
-        let err = locate_program(&not_exec, Some(&path))
-            .unwrap_err()
-            .to_string();
+        let err = locate_program(&not_exec, Some(&path)).unwrap_err().to_string();
         assert!(
             err.ends_with("plain' is not executable (fix the path, or chmod +x it)"),
             "{err}"
@@ -134,9 +130,7 @@ mod tests {
 
         let mut missing = claude.clone();
         missing.program = Some("/nonexistent/claude".into());
-        let err = locate_program(&missing, Some(&path))
-            .unwrap_err()
-            .to_string();
+        let err = locate_program(&missing, Some(&path)).unwrap_err().to_string();
         assert_eq!(
             err,
             "agent program '/nonexistent/claude' does not exist (fix the path, or chmod +x it)"
@@ -151,16 +145,11 @@ mod tests {
 
         let mut unknown_cmd = cmd.clone();
         unknown_cmd.command = vec!["nope".into()];
-        let err = locate_program(&unknown_cmd, Some(&path))
-            .unwrap_err()
-            .to_string();
+        let err = locate_program(&unknown_cmd, Some(&path)).unwrap_err().to_string();
         assert_eq!(err, "agent CLI 'nope' not found on PATH (check the first word of the agent's command, or give its full path)");
 
         let mut empty = cmd.clone();
         empty.command = vec![];
-        assert_eq!(
-            locate_program(&empty, Some(&path)),
-            Err(AgentError::EmptyCommand)
-        );
+        assert_eq!(locate_program(&empty, Some(&path)), Err(AgentError::EmptyCommand));
     }
 }

@@ -25,6 +25,5 @@ pub use parse::{
     parser_for, AiderParser, ClaudeParser, CodexParser, GeminiParser, OpenCodeParser, SilentParser,
 };
 pub use spec::{
-    default_lane_name, parse_agent_arg, AgentArg, AgentSpec, AgentTarget, MAX_LANE_COUNT,
-    MAX_LANE_NAME,
+    default_lane_name, parse_agent_arg, AgentArg, AgentSpec, AgentTarget, MAX_LANE_COUNT, MAX_LANE_NAME,
 };

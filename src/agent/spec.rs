@@ -366,10 +366,7 @@ mod tests {
         ];
         for (input, want) in cases {
             let err = parse_agent_arg(input).expect_err(input).to_string();
-            assert!(
-                err.contains(want),
-                "input {input:?}: got {err:?}, want {want:?}"
-            );
+            assert!(err.contains(want), "input {input:?}: got {err:?}, want {want:?}");
         }
     }
 
@@ -382,11 +379,7 @@ mod tests {
             (AdapterKind::Codex, "gpt-5.5", "codex-gpt-5.5"),
             (AdapterKind::Gemini, "gemini-3-pro", "gemini-3-pro"),
             (AdapterKind::Aider, "openai/gpt-5.5", "aider-openai-gpt-5.5"),
-            (
-                AdapterKind::Aider,
-                "ollama/qwen3:32b",
-                "aider-ollama-qwen3-32b",
-            ),
+            (AdapterKind::Aider, "ollama/qwen3:32b", "aider-ollama-qwen3-32b"),
             (
                 AdapterKind::OpenCode,
                 "Anthropic/Claude Sonnet 4.6",
@@ -422,10 +415,7 @@ mod tests {
     fn spec_deserializes_with_defaults() {
         let spec: AgentSpec =
             serde_json::from_str(r#"{"adapter":"opencode","model":"openai/gpt-5.5"}"#).unwrap();
-        assert_eq!(
-            spec,
-            AgentSpec::new(AdapterKind::OpenCode, "openai/gpt-5.5")
-        );
+        assert_eq!(spec, AgentSpec::new(AdapterKind::OpenCode, "openai/gpt-5.5"));
     }
 
     #[test]

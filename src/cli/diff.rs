@@ -22,7 +22,10 @@ pub fn diff(cwd: &Path, race: &str, lane: &str, lane2: Option<&str>) -> Result<u
             )));
         }
         summary.commit(name).map(str::to_string).ok_or_else(|| {
-            Error::input(format!("lane '{name}' of race {} has no captured work (cancelled or failed)", record.id))
+            Error::input(format!(
+                "lane '{name}' of race {} has no captured work (cancelled or failed)",
+                record.id
+            ))
         })
     };
     let from = commit_of(lane)?;

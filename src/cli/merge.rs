@@ -37,13 +37,18 @@ pub fn merge(
     };
     let lane_record = record.lane(&lane_name).ok_or_else(|| {
         let names: Vec<_> = record.lanes.iter().map(|l| l.name.as_str()).collect();
-        Error::input(format!("race {} has no lane '{lane_name}' (lanes: {})", record.id, names.join(", ")))
+        Error::input(format!(
+            "race {} has no lane '{lane_name}' (lanes: {})",
+            record.id,
+            names.join(", ")
+        ))
     })?;
-    let row = board
-        .rows
-        .iter()
-        .find(|r| r.lane == lane_name)
-        .ok_or_else(|| Error::input(format!("lane '{lane_name}' is not on the leaderboard of race {}", record.id)))?;
+    let row = board.rows.iter().find(|r| r.lane == lane_name).ok_or_else(|| {
+        Error::input(format!(
+            "lane '{lane_name}' is not on the leaderboard of race {}",
+            record.id
+        ))
+    })?;
     let commit = summary.commit(&lane_name).ok_or_else(|| {
         Error::input_with_hint(
             format!("lane '{lane_name}' of race {} has no captured work", record.id),
@@ -68,8 +73,16 @@ pub fn merge(
             three_way,
             ..
         } => {
-            let how = if three_way { " (three-way: the branch had moved)" } else { "" };
-            println!("merged lane {lane_name} of race {} into {target} as {}{how}", record.id, &commit[..12.min(commit.len())]);
+            let how = if three_way {
+                " (three-way: the branch had moved)"
+            } else {
+                ""
+            };
+            println!(
+                "merged lane {lane_name} of race {} into {target} as {}{how}",
+                record.id,
+                &commit[..12.min(commit.len())]
+            );
         }
         Merged::Branch { branch } => println!("{}", merge::branch_instructions(&branch)),
     }

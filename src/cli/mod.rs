@@ -56,7 +56,11 @@ pub enum Command {
         race: String,
     },
     /// Print a lane's diff against the base, or the difference between two lanes.
-    Diff { race: String, lane: String, lane2: Option<String> },
+    Diff {
+        race: String,
+        lane: String,
+        lane2: Option<String>,
+    },
     /// Remove the worktrees and lane branches of a race (records stay unless --purge).
     Clean {
         /// The race to clean.
@@ -110,13 +114,15 @@ pub fn report_error(e: &Error) {
 fn run(cli: Cli) -> Result<u8, Error> {
     if let Command::ScriptedAgent { script, spec_file } = &cli.command {
         // The scripted agent is synchronous and needs no runtime.
-        return crate::scripted_agent::run(script, spec_file.as_deref()).map(exit_u8).map_err(|e| {
-            Error::input(e.to_string())
-        });
+        return crate::scripted_agent::run(script, spec_file.as_deref())
+            .map(exit_u8)
+            .map_err(|e| Error::input(e.to_string()));
     }
     let cwd = match &cli.dir {
         Some(d) => d.clone(),
-        None => std::env::current_dir().map_err(|e| Error::io("cannot read", std::path::Path::new("."), e))?,
+        None => {
+            std::env::current_dir().map_err(|e| Error::io("cannot read", std::path::Path::new("."), e))?
+        }
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -126,7 +132,9 @@ fn run(cli: Cli) -> Result<u8, Error> {
     runtime.block_on(async move {
         match cli.command {
             Command::Race(opts) => race::race(&cwd, &opts, config).await,
-            Command::Merge { race, lane, strategy } => merge::merge(&cwd, &race, lane.as_deref(), strategy, config),
+            Command::Merge { race, lane, strategy } => {
+                merge::merge(&cwd, &race, lane.as_deref(), strategy, config)
+            }
             Command::List => records::list(&cwd),
             Command::Show { race } => records::show(&cwd, &race),
             Command::Diff { race, lane, lane2 } => diff::diff(&cwd, &race, &lane, lane2.as_deref()),

@@ -75,15 +75,30 @@ fn print_ending(outcome: &RaceOutcome, json: bool) -> Result<u8, Error> {
             println!("{line}")
         }
     };
-    say(format!("race {}: `bakeoff show {}`, `bakeoff diff {} LANE`", outcome.id, outcome.id, outcome.id));
+    say(format!(
+        "race {}: `bakeoff show {}`, `bakeoff diff {} LANE`",
+        outcome.id, outcome.id, outcome.id
+    ));
     if outcome.interrupted {
         say("interrupted: lanes were stopped; their worktrees are kept for inspection".into());
         return Ok(exit::INTERRUPTED);
     }
     match &outcome.merge {
-        Some(Ok(Merged::Committed { commit, target, three_way, .. })) => {
-            let how = if *three_way { " (three-way: the branch had moved)" } else { "" };
-            say(format!("merged into {target} as {}{how}", &commit[..commit.len().min(12)]));
+        Some(Ok(Merged::Committed {
+            commit,
+            target,
+            three_way,
+            ..
+        })) => {
+            let how = if *three_way {
+                " (three-way: the branch had moved)"
+            } else {
+                ""
+            };
+            say(format!(
+                "merged into {target} as {}{how}",
+                &commit[..commit.len().min(12)]
+            ));
         }
         Some(Ok(Merged::Branch { branch })) => say(merge::branch_instructions(branch)),
         Some(Err(e)) => {

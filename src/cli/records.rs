@@ -64,7 +64,11 @@ pub fn show(cwd: &Path, race: &str) -> Result<u8, Error> {
         println!("lane {} ({}) — {state}", lane.name, lane.agent);
         println!("  branch {}  worktree {}", lane.branch, lane.worktree.display());
         if let Some(a) = &s.agent {
-            let exit = a.exit.as_ref().map(|e| e.to_string()).unwrap_or_else(|| "-".into());
+            let exit = a
+                .exit
+                .as_ref()
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| "-".into());
             let cost = a
                 .usage
                 .cost_usd
@@ -72,7 +76,10 @@ pub fn show(cwd: &Path, race: &str) -> Result<u8, Error> {
                 .unwrap_or_else(|| "cost unknown".into());
             let turns = a.usage.turns.map(|t| format!(", {t} turns")).unwrap_or_default();
             let timed_out = if a.timed_out { ", timed out" } else { "" };
-            println!("  agent: {exit} in {:.1}s{turns}, {cost}{timed_out}", a.elapsed_ms as f64 / 1000.0);
+            println!(
+                "  agent: {exit} in {:.1}s{turns}, {cost}{timed_out}",
+                a.elapsed_ms as f64 / 1000.0
+            );
             if let Some(err) = &a.error {
                 println!("  agent error: {err}");
             }
@@ -93,7 +100,12 @@ pub fn show(cwd: &Path, race: &str) -> Result<u8, Error> {
                 (false, false) => "failed",
             };
             let kind = if c.holdout { "holdout check" } else { "check" };
-            println!("  {kind} '{}' {verdict} ({:.1}s) log {}", c.name, c.elapsed_ms as f64 / 1000.0, c.log);
+            println!(
+                "  {kind} '{}' {verdict} ({:.1}s) log {}",
+                c.name,
+                c.elapsed_ms as f64 / 1000.0,
+                c.log
+            );
         }
         if let Some(e) = &s.error {
             println!("  error: {e}");
@@ -125,9 +137,15 @@ pub fn clean(cwd: &Path, race: Option<&str>, all: bool, purge: bool) -> Result<u
         clean_race(repo.workdir(), &record)?;
         if purge {
             std::fs::remove_dir_all(&dir.path).map_err(|e| Error::io("cannot remove", &dir.path, e))?;
-            println!("cleaned race {} (worktrees, lane branches and records)", record.id);
+            println!(
+                "cleaned race {} (worktrees, lane branches and records)",
+                record.id
+            );
         } else {
-            println!("cleaned race {} (worktrees and lane branches; records kept)", record.id);
+            println!(
+                "cleaned race {} (worktrees and lane branches; records kept)",
+                record.id
+            );
         }
     }
     Ok(exit::OK)

@@ -111,11 +111,14 @@ impl Layer {
     fn parse(name: String, text: &str) -> Result<Layer, ConfigError> {
         let mut unknown = Vec::new();
         let de = toml::Deserializer::new(text);
-        let raw: RawConfig = serde_ignored::deserialize(de, |path| unknown.push(path.to_string()))
-            .map_err(|e| ConfigError::Parse {
-                path: PathBuf::from(&name),
-                message: e.to_string().trim_end().replace('\n', "\n  "),
-            })?;
+        let raw: RawConfig = serde_ignored::deserialize(de, |path| {
+            // serde_ignored writes `?` for each `Option` on the way; readers want the TOML key.
+            unknown.push(path.to_string().replace(".?", "").replace("?.", ""))
+        })
+        .map_err(|e| ConfigError::Parse {
+            path: PathBuf::from(&name),
+            message: e.to_string().trim_end().replace('\n', "\n  "),
+        })?;
         Ok(Layer {
             name,
             text: text.to_string(),
@@ -155,8 +158,12 @@ impl Layer {
         for (name, check) in self.raw.checks.iter().flatten() {
             if let RawCheck::Table(t) = check {
                 if let Some(v) = &t.timeout {
-                    parse_duration(v.get_ref())
-                        .map_err(|m| self.value_error(v, &format!("checks.{name}.timeout"), m))?;
+                    parse_duration(v).map_err(|message| ConfigError::Value {
+                        source_name: self.name.clone(),
+                        line: None,
+                        key: format!("checks.{name}.timeout"),
+                        message,
+                    })?;
                 }
             }
         }
@@ -176,10 +183,13 @@ impl Layer {
                 message: "missing (set adapter = \"claude\", \"codex\", \"gemini\", \"aider\", \"opencode\", \"qwen\" or \"command\")".into(),
             });
         };
-        let adapter: AdapterKind = adapter_text
-            .get_ref()
-            .parse()
-            .map_err(|e: crate::agent::AgentError| self.value_error(adapter_text, &key("adapter"), e.to_string()))?;
+        let adapter: AdapterKind =
+            adapter_text
+                .get_ref()
+                .parse()
+                .map_err(|e: crate::agent::AgentError| {
+                    self.value_error(adapter_text, &key("adapter"), e.to_string())
+                })?;
         let parser = match &raw.parser {
             Some(p) => Some(
                 p.get_ref()
@@ -226,7 +236,8 @@ fn resolve(layers: Vec<Layer>) -> Result<Config, ConfigError> {
     let race = merged.race.unwrap_or_default();
     let worktree = merged.worktree.unwrap_or_default();
     let duration_or = |v: Option<toml::Spanned<String>>, default: Duration| {
-        v.and_then(|v| parse_duration(v.get_ref()).ok()).unwrap_or(default)
+        v.and_then(|v| parse_duration(v.get_ref()).ok())
+            .unwrap_or(default)
     };
     let checks = merged
         .checks
@@ -242,7 +253,7 @@ fn resolve(layers: Vec<Layer>) -> Result<Config, ConfigError> {
             RawCheck::Table(t) => CheckSpec {
                 name,
                 run: t.run,
-                timeout: t.timeout.and_then(|v| parse_duration(v.get_ref()).ok()),
+                timeout: t.timeout.and_then(|v| parse_duration(&v).ok()),
                 holdout: t.holdout,
             },
         })
@@ -343,9 +354,15 @@ mod tests {
     #[test]
     fn errors_name_file_line_and_fix() {
         let cases = [
-            ("[race]\ntimeout = \"soon\"\n", "repo.toml line 2: race.timeout: 'soon' is not a duration"),
+            (
+                "[race]\ntimeout = \"soon\"\n",
+                "repo.toml line 2: race.timeout: 'soon' is not a duration",
+            ),
             ("[race]\nmerge = \"rebase\"\n", "repo.toml line 2: race.merge"),
-            ("\n[agents.x]\nadapter = \"cladue\"\nmodel = \"m\"\n", "repo.toml line 3: agents.x.adapter: unknown adapter"),
+            (
+                "\n[agents.x]\nadapter = \"cladue\"\nmodel = \"m\"\n",
+                "repo.toml line 3: agents.x.adapter: unknown adapter",
+            ),
             ("[agents.x]\nadapter = \"command\"\n", "agents.x.command"),
             ("[race\n", "invalid config repo.toml: TOML parse error at line 1"),
         ];

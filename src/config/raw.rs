@@ -49,7 +49,8 @@ pub enum RawCheck {
 #[serde(rename_all = "kebab-case")]
 pub struct RawCheckTable {
     pub run: String,
-    pub timeout: Option<Spanned<String>>,
+    // Plain `String`: `Spanned` cannot be deserialized through an untagged enum.
+    pub timeout: Option<String>,
     #[serde(default)]
     pub holdout: bool,
 }

@@ -21,12 +21,7 @@ pub(crate) const BAKEOFF_EMAIL: &str = "bakeoff@localhost";
 /// matter: the commit's tree is the work tree as it is now. With no change at all
 /// the commit's tree equals the base tree, so base..commit is an empty diff.
 /// Returns the new commit id in hex.
-pub fn capture(
-    worktree: &Path,
-    branch: &str,
-    base: &str,
-    message: &str,
-) -> Result<String, GitError> {
+pub fn capture(worktree: &Path, branch: &str, base: &str, message: &str) -> Result<String, GitError> {
     let repo = open(worktree)?;
     if !git2::Branch::name_is_valid(branch).unwrap_or(false) {
         return Err(GitError::InvalidBranchName {
@@ -34,9 +29,7 @@ pub fn capture(
         });
     }
     let base_id = resolve(&repo, base)?;
-    let base_commit = repo
-        .find_commit(base_id)
-        .ctx(format!("read commit {base_id}"))?;
+    let base_commit = repo.find_commit(base_id).ctx(format!("read commit {base_id}"))?;
     let base_tree = base_commit.tree().ctx(format!("read tree of {base_id}"))?;
 
     // The agent has stopped, so a lock it left behind is stale and would only make
@@ -57,9 +50,7 @@ pub fn capture(
     // Reading the base tree drops whatever the agent staged, conflicts included,
     // but keeps cached stat data for unchanged entries, so files that did not change
     // are not hashed again.
-    index
-        .read_tree(&base_tree)
-        .ctx("load base tree into index")?;
+    index.read_tree(&base_tree).ctx("load base tree into index")?;
     index
         .add_all(["*"], IndexAddOption::DEFAULT, None)
         .ctx(format!("add files in {}", worktree.display()))?;
@@ -152,15 +143,8 @@ mod tests {
     /// After a capture the worktree is clean, on the lane branch, and the commit's
     /// only parent is the base.
     fn assert_captured(wt: &Path, commit: &str, base: &str) {
-        assert_eq!(
-            git(wt, &["status", "--porcelain"]),
-            "",
-            "worktree not clean"
-        );
-        assert_eq!(
-            git(wt, &["symbolic-ref", "HEAD"]),
-            format!("refs/heads/{BRANCH}")
-        );
+        assert_eq!(git(wt, &["status", "--porcelain"]), "", "worktree not clean");
+        assert_eq!(git(wt, &["symbolic-ref", "HEAD"]), format!("refs/heads/{BRANCH}"));
         assert_eq!(git(wt, &["rev-parse", BRANCH]), commit);
         assert_eq!(
             git(wt, &["rev-list", "--parents", "-n1", commit]),
@@ -212,10 +196,7 @@ mod tests {
         );
         assert_eq!(change(&stats, "tool.sh").old_mode, 0o100644);
         assert_eq!(stats.files.len(), 7, "{stats:#?}");
-        assert_eq!(
-            file_at(&fx.dir, &commit, "link").unwrap().unwrap(),
-            b"a.txt"
-        );
+        assert_eq!(file_at(&fx.dir, &commit, "link").unwrap().unwrap(), b"a.txt");
         assert_eq!(file_at(&fx.dir, &commit, "debug.log").unwrap(), None);
         assert_eq!(file_at(&fx.dir, &commit, "build/out.o").unwrap(), None);
         assert_eq!(file_at(&fx.dir, &commit, ".git").unwrap(), None);

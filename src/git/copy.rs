@@ -103,8 +103,7 @@ fn copy_entry(src: &Path, dst: &Path, meta: &fs::Metadata) -> Result<(), GitErro
         for entry in entries {
             let entry = entry.map_err(|e| GitError::io("read directory", src, e))?;
             let child = entry.path();
-            let child_meta =
-                fs::symlink_metadata(&child).map_err(|e| GitError::io("read", &child, e))?;
+            let child_meta = fs::symlink_metadata(&child).map_err(|e| GitError::io("read", &child, e))?;
             copy_entry(&child, &dst.join(entry.file_name()), &child_meta)?;
         }
         // Set last: a read-only source directory would otherwise block its own copy.
@@ -113,8 +112,7 @@ fn copy_entry(src: &Path, dst: &Path, meta: &fs::Metadata) -> Result<(), GitErro
     } else if kind.is_symlink() {
         let target = fs::read_link(src).map_err(|e| GitError::io("read symlink", src, e))?;
         remove_if_present(dst)?;
-        std::os::unix::fs::symlink(&target, dst)
-            .map_err(|e| GitError::io("create symlink", dst, e))?;
+        std::os::unix::fs::symlink(&target, dst).map_err(|e| GitError::io("create symlink", dst, e))?;
     } else if kind.is_file() {
         remove_if_present(dst)?;
         copy_file(src, dst, meta)?;
@@ -128,8 +126,7 @@ fn copy_file(src: &Path, dst: &Path, meta: &fs::Metadata) -> Result<(), GitError
         // `fs::copy` uses copy_file_range, which may still share extents.
         fs::copy(src, dst).map_err(|e| GitError::io("copy", src, e))?;
     }
-    fs::set_permissions(dst, meta.permissions())
-        .map_err(|e| GitError::io("set permissions on", dst, e))
+    fs::set_permissions(dst, meta.permissions()).map_err(|e| GitError::io("set permissions on", dst, e))
 }
 
 /// Clones `src` into a new `dst` with FICLONE; false (and no `dst`) when the
@@ -140,11 +137,7 @@ fn reflink(src: &Path, dst: &Path) -> bool {
     let Ok(from) = fs::File::open(src) else {
         return false;
     };
-    let Ok(to) = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(dst)
-    else {
+    let Ok(to) = fs::OpenOptions::new().write(true).create_new(true).open(dst) else {
         return false;
     };
     // SAFETY: both descriptors are open for the duration of the call, and FICLONE
@@ -203,12 +196,10 @@ mod tests {
             fs::Permissions::from_mode(0o755),
         )
         .unwrap();
-        std::os::unix::fs::symlink("../left-pad/index.js", s.join("node_modules/.bin/pad"))
-            .unwrap();
+        std::os::unix::fs::symlink("../left-pad/index.js", s.join("node_modules/.bin/pad")).unwrap();
         write(d, "node_modules/stale.js", "old\n");
 
-        let copied =
-            copy_into_worktree(s, d, &strings(&[".env", "node_modules", "target", "x/y"])).unwrap();
+        let copied = copy_into_worktree(s, d, &strings(&[".env", "node_modules", "target", "x/y"])).unwrap();
         assert_eq!(copied, [".env", "node_modules"]);
         assert_eq!(fs::read_to_string(d.join(".env")).unwrap(), "KEY=1\n");
         assert_eq!(
@@ -221,14 +212,8 @@ mod tests {
             .mode();
         assert_eq!(mode & 0o777, 0o755);
         let link = d.join("node_modules/.bin/pad");
-        assert!(fs::symlink_metadata(&link)
-            .unwrap()
-            .file_type()
-            .is_symlink());
-        assert_eq!(
-            fs::read_link(&link).unwrap(),
-            Path::new("../left-pad/index.js")
-        );
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read_link(&link).unwrap(), Path::new("../left-pad/index.js"));
         assert!(!d.join("target").exists());
         // Copying merges into what is there; a second copy replaces files.
         assert!(d.join("node_modules/stale.js").exists());
@@ -242,22 +227,10 @@ mod tests {
         let src = tempfile::tempdir().unwrap();
         let dst = tempfile::tempdir().unwrap();
         write(src.path(), ".env", "x");
-        for bad in [
-            "/etc/passwd",
-            "../x",
-            "a/../../x",
-            ".git",
-            ".git/config",
-            "",
-            ".",
-        ] {
-            let err =
-                copy_into_worktree(src.path(), dst.path(), &strings(&[".env", bad])).unwrap_err();
+        for bad in ["/etc/passwd", "../x", "a/../../x", ".git", ".git/config", "", "."] {
+            let err = copy_into_worktree(src.path(), dst.path(), &strings(&[".env", bad])).unwrap_err();
             assert!(matches!(err, GitError::UnsafePath { .. }), "{bad}: {err}");
-            assert!(
-                !dst.path().join(".env").exists(),
-                "{bad}: copied before refusing"
-            );
+            assert!(!dst.path().join(".env").exists(), "{bad}: copied before refusing");
         }
     }
 

@@ -3,9 +3,7 @@
 
 use std::path::Path;
 
-use git2::{
-    Delta, Diff, DiffFindOptions, DiffFormat, DiffOptions, ErrorCode, ObjectType, Patch, Repository,
-};
+use git2::{Delta, Diff, DiffFindOptions, DiffFormat, DiffOptions, ErrorCode, ObjectType, Patch, Repository};
 use serde::{Deserialize, Serialize};
 
 use super::error::{GitContext, GitError};
@@ -70,11 +68,7 @@ pub fn diff_stats(repo_dir: &Path, from: &str, to: &str) -> Result<DiffStats, Gi
             }
             None => (0, 0),
         };
-        let Some(delta) = patch
-            .as_ref()
-            .map(|p| p.delta())
-            .or_else(|| diff.get_delta(idx))
-        else {
+        let Some(delta) = patch.as_ref().map(|p| p.delta()).or_else(|| diff.get_delta(idx)) else {
             continue;
         };
         let kind = match delta.status() {
@@ -152,9 +146,7 @@ pub fn file_at(repo_dir: &Path, commit: &str, path: &str) -> Result<Option<Vec<u
     }
     let entry = match tree.get_path(rel) {
         Ok(entry) => entry,
-        Err(e) if matches!(e.code(), ErrorCode::NotFound | ErrorCode::InvalidSpec) => {
-            return Ok(None)
-        }
+        Err(e) if matches!(e.code(), ErrorCode::NotFound | ErrorCode::InvalidSpec) => return Ok(None),
         Err(e) => return Err(GitError::git(format!("look up '{path}' in {id}"), e)),
     };
     if entry.kind() != Some(ObjectType::Blob) {
@@ -163,9 +155,7 @@ pub fn file_at(repo_dir: &Path, commit: &str, path: &str) -> Result<Option<Vec<u
             path: path.to_owned(),
         });
     }
-    let blob = repo
-        .find_blob(entry.id())
-        .ctx(format!("read '{path}' in {id}"))?;
+    let blob = repo.find_blob(entry.id()).ctx(format!("read '{path}' in {id}"))?;
     Ok(Some(blob.content().to_vec()))
 }
 
@@ -221,10 +211,7 @@ mod tests {
             } else {
                 format!("{}\t{}\t{}", f.insertions, f.deletions, f.path)
             };
-            assert!(
-                numstat.lines().any(|l| l == want),
-                "{want} not in {numstat}"
-            );
+            assert!(numstat.lines().any(|l| l == want), "{want} not in {numstat}");
         }
         assert_eq!(stats.files.len(), numstat.lines().count());
 
@@ -273,11 +260,7 @@ mod tests {
             ("", None),
         ];
         for (path, want) in cases {
-            assert_eq!(
-                file_at(&fx.dir, "HEAD", path).unwrap().as_deref(),
-                want,
-                "{path}"
-            );
+            assert_eq!(file_at(&fx.dir, "HEAD", path).unwrap().as_deref(), want, "{path}");
         }
         assert!(matches!(
             file_at(&fx.dir, "HEAD", "dir"),

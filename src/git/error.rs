@@ -57,9 +57,7 @@ pub enum GitError {
     BranchCheckedOut { branch: String },
 
     /// A path given to copy into a lane that could escape the lane's worktree.
-    #[error(
-        "unsafe path '{path}': {reason} (give paths relative to the repository root, without '..')"
-    )]
+    #[error("unsafe path '{path}': {reason} (give paths relative to the repository root, without '..')")]
     UnsafePath { path: String, reason: &'static str },
 
     /// A path that is a directory or submodule where a file was expected.

@@ -6,9 +6,7 @@ use super::GitError;
 
 /// `git init` + commit everything in `dir` on `branch`, as the demo's author.
 pub fn init_with_commit(dir: &Path, branch: &str, message: &str) -> Result<String, GitError> {
-    let wrap = |e: git2::Error| GitError::Other {
-        message: format!("cannot create repository {}: {}", dir.display(), e.message()),
-    };
+    let wrap = |e: git2::Error| GitError::git(format!("create repository {}", dir.display()), e);
     let mut opts = git2::RepositoryInitOptions::new();
     opts.initial_head(branch);
     let repo = git2::Repository::init_opts(dir, &opts).map_err(wrap)?;

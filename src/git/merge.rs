@@ -5,8 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use git2::{
-    build::CheckoutBuilder, CheckoutNotificationType, Commit, ErrorCode, Oid, Repository,
-    Signature, Tree,
+    build::CheckoutBuilder, CheckoutNotificationType, Commit, ErrorCode, Oid, Repository, Signature, Tree,
 };
 
 use super::capture::bakeoff_signature;
@@ -69,12 +68,7 @@ pub fn merge_into(repo_dir: &Path, req: &MergeRequest) -> Result<MergeOutcome, G
     let target = match repo.find_reference(&refname) {
         Ok(r) => r,
         Err(e) if e.code() == ErrorCode::NotFound => return Err(target_missing()),
-        Err(e) => {
-            return Err(GitError::git(
-                format!("read branch '{}'", req.target_branch),
-                e,
-            ))
-        }
+        Err(e) => return Err(GitError::git(format!("read branch '{}'", req.target_branch), e)),
     };
     let tip = target
         .peel_to_commit()
@@ -147,10 +141,7 @@ fn merged_tree<'r>(
     let theirs = lane.tree().ctx("read lane tree")?;
     let mut index = repo
         .merge_trees(&ancestor, &ours, &theirs, None)
-        .ctx(format!(
-            "merge {} into '{}'",
-            req.lane_branch, req.target_branch
-        ))?;
+        .ctx(format!("merge {} into '{}'", req.lane_branch, req.target_branch))?;
     if index.has_conflicts() {
         let mut paths: Vec<String> = index
             .conflicts()
@@ -193,11 +184,7 @@ fn find_checkout(repo: &Repository, refname: &str) -> Result<Option<Repository>,
         }
     }
     for wt in candidates {
-        let on_target = wt
-            .find_reference("HEAD")
-            .ctx("read HEAD")?
-            .symbolic_target()
-            == Some(refname);
+        let on_target = wt.find_reference("HEAD").ctx("read HEAD")?.symbolic_target() == Some(refname);
         if on_target {
             return Ok(Some(wt));
         }
@@ -267,9 +254,7 @@ fn signature_from(config: &git2::Config) -> Result<Signature<'static>, GitError>
 }
 
 fn workdir(repo: &Repository) -> PathBuf {
-    repo.workdir()
-        .map(clean)
-        .unwrap_or_else(|| clean(repo.path()))
+    repo.workdir().map(clean).unwrap_or_else(|| clean(repo.path()))
 }
 
 #[cfg(test)]
@@ -357,10 +342,7 @@ mod tests {
             fs::read_to_string(fx.dir.join("a.txt")).unwrap(),
             "alpha from lane\n"
         );
-        assert_eq!(
-            fs::read_to_string(fx.dir.join("lane.txt")).unwrap(),
-            "new\n"
-        );
+        assert_eq!(fs::read_to_string(fx.dir.join("lane.txt")).unwrap(), "new\n");
         assert_eq!(git(&fx.dir, &["status", "--porcelain"]), "?? untracked.txt");
         assert_eq!(
             git(&fx.dir, &["log", "-1", "--format=%B", "main"]),
@@ -370,10 +352,7 @@ mod tests {
         // identity); `signature_falls_back_to_bakeoff` covers the fallback.
         let sig = user_signature(&open(&fx.dir).unwrap()).unwrap();
         let want = format!("{} <{}>", sig.name().unwrap(), sig.email().unwrap());
-        assert_eq!(
-            git(&fx.dir, &["log", "-1", "--format=%an <%ae>", "main"]),
-            want
-        );
+        assert_eq!(git(&fx.dir, &["log", "-1", "--format=%an <%ae>", "main"]), want);
     }
 
     #[test]
@@ -395,11 +374,7 @@ mod tests {
             ("b.txt", "bravo moved on main\n"),
             ("lane.txt", "new\n"),
         ] {
-            assert_eq!(
-                fs::read_to_string(fx.dir.join(path)).unwrap(),
-                want,
-                "{path}"
-            );
+            assert_eq!(fs::read_to_string(fx.dir.join(path)).unwrap(), want, "{path}");
         }
         assert_eq!(git(&fx.dir, &["status", "--porcelain"]), "");
         assert_eq!(
@@ -454,8 +429,7 @@ mod tests {
             dirty(&fx.dir);
             let tip = git(&fx.dir, &["rev-parse", "main"]);
             let before = snapshot(&fx.dir);
-            let err =
-                merge_into(&fx.dir, &request(&base, &lane, MergeStrategy::Squash)).unwrap_err();
+            let err = merge_into(&fx.dir, &request(&base, &lane, MergeStrategy::Squash)).unwrap_err();
             assert!(want(&err), "{name}: {err}");
             assert_eq!(git(&fx.dir, &["rev-parse", "main"]), tip, "{name}");
             assert_eq!(snapshot(&fx.dir), before, "{name}");
@@ -471,10 +445,7 @@ mod tests {
             format!("{} {base} {lane}", out.commit)
         );
         assert_eq!(git(&fx.dir, &["status", "--porcelain"]), "");
-        assert_eq!(
-            fs::read_to_string(fx.dir.join("lane.txt")).unwrap(),
-            "new\n"
-        );
+        assert_eq!(fs::read_to_string(fx.dir.join("lane.txt")).unwrap(), "new\n");
     }
 
     #[test]
@@ -487,10 +458,7 @@ mod tests {
         assert!(!out.updated_worktree);
         assert_eq!(git(&fx.dir, &["rev-parse", "main"]), out.commit);
         assert_eq!(snapshot(&fx.dir), before);
-        assert_eq!(
-            git(&fx.dir, &["symbolic-ref", "HEAD"]),
-            "refs/heads/elsewhere"
-        );
+        assert_eq!(git(&fx.dir, &["symbolic-ref", "HEAD"]), "refs/heads/elsewhere");
     }
 
     #[test]
@@ -535,10 +503,7 @@ mod tests {
         );
         let out = merge_into(&fx.dir, &request(&base, &lane, MergeStrategy::Squash)).unwrap();
         assert!(out.updated_worktree);
-        assert_eq!(
-            fs::read_to_string(user_wt.join("lane.txt")).unwrap(),
-            "new\n"
-        );
+        assert_eq!(fs::read_to_string(user_wt.join("lane.txt")).unwrap(), "new\n");
         assert_eq!(git(&user_wt, &["status", "--porcelain"]), "");
     }
 

@@ -96,10 +96,7 @@ impl Repo {
     pub fn branches_with_prefix(&self, prefix: &str) -> Result<Vec<String>, GitError> {
         let repo = self.open()?;
         let mut names = Vec::new();
-        for branch in repo
-            .branches(Some(BranchType::Local))
-            .ctx("list branches")?
-        {
+        for branch in repo.branches(Some(BranchType::Local)).ctx("list branches")? {
             let (branch, _) = branch.ctx("list branches")?;
             // A branch whose name is not UTF-8 cannot have been made by bakeoff.
             if let Ok(Some(name)) = branch.name() {
@@ -140,9 +137,7 @@ pub(crate) fn open(dir: &Path) -> Result<Repository, GitError> {
 
 /// Resolves `rev` to a commit, peeling tags; anything else is [`GitError::UnknownRef`].
 pub(crate) fn resolve(repo: &Repository, rev: &str) -> Result<Oid, GitError> {
-    let unknown = || GitError::UnknownRef {
-        rev: rev.to_owned(),
-    };
+    let unknown = || GitError::UnknownRef { rev: rev.to_owned() };
     // An empty revision would otherwise be a libgit2 "invalid spec" error that does
     // not say which input was wrong.
     if rev.trim().is_empty() {
@@ -159,9 +154,7 @@ pub(crate) fn tracked_changes_in(repo: &Repository) -> Result<Vec<String>, GitEr
     opts.include_untracked(false)
         .include_ignored(false)
         .renames_head_to_index(false);
-    let statuses = repo
-        .statuses(Some(&mut opts))
-        .ctx("read work tree status")?;
+    let statuses = repo.statuses(Some(&mut opts)).ctx("read work tree status")?;
     let mut paths: Vec<String> = statuses
         .iter()
         .filter(|s| {
@@ -216,10 +209,7 @@ mod tests {
         std::fs::create_dir_all(&sub).unwrap();
         let repo = Repo::discover(&sub).unwrap();
         assert_eq!(repo.workdir(), fx.dir.canonicalize().unwrap());
-        assert_eq!(
-            repo.common_dir(),
-            fx.dir.canonicalize().unwrap().join(".git")
-        );
+        assert_eq!(repo.common_dir(), fx.dir.canonicalize().unwrap().join(".git"));
         assert_eq!(repo.head_branch().unwrap().as_deref(), Some("main"));
         let head = repo.head_commit().unwrap();
         assert_eq!(head.len(), 40);
@@ -271,9 +261,6 @@ mod tests {
             repo.branches_with_prefix("bakeoff/r1/").unwrap(),
             ["bakeoff/r1/a", "bakeoff/r1/b"]
         );
-        assert_eq!(
-            repo.branches_with_prefix("zzz").unwrap(),
-            Vec::<String>::new()
-        );
+        assert_eq!(repo.branches_with_prefix("zzz").unwrap(), Vec::<String>::new());
     }
 }

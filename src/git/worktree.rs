@@ -92,12 +92,7 @@ struct Made {
 /// Writes the admin entry and the worktree's `.git` file as `git worktree add`
 /// does, with the entry locked until the checkout is done so a concurrent
 /// `git worktree prune` cannot take it away half made.
-fn lay_out(
-    admin_root: &Path,
-    admin: &Path,
-    spec: &WorktreeSpec,
-    made: &mut Made,
-) -> Result<(), GitError> {
+fn lay_out(admin_root: &Path, admin: &Path, spec: &WorktreeSpec, made: &mut Made) -> Result<(), GitError> {
     fs::create_dir_all(admin_root).map_err(|e| GitError::io("create directory", admin_root, e))?;
     match fs::create_dir(admin) {
         Ok(()) => made.admin = true,
@@ -132,10 +127,7 @@ fn lay_out(
         &format!("{}\n", path_abs.join(".git").display()),
     )?;
     write(&admin.join("commondir"), "../..\n")?;
-    write(
-        &admin.join("HEAD"),
-        &format!("ref: refs/heads/{}\n", spec.branch),
-    )?;
+    write(&admin.join("HEAD"), &format!("ref: refs/heads/{}\n", spec.branch))?;
     Ok(())
 }
 
@@ -145,11 +137,7 @@ fn check_out(spec: &WorktreeSpec) -> Result<(), GitError> {
     // The directory holds nothing but `.git`, so forcing overwrites nothing; safe
     // mode would instead treat every file as deleted by the user and skip it.
     wt.checkout_head(Some(CheckoutBuilder::new().force()))
-        .ctx(format!(
-            "check out '{}' in {}",
-            spec.branch,
-            spec.path.display()
-        ))?;
+        .ctx(format!("check out '{}' in {}", spec.branch, spec.path.display()))?;
     let lock = wt.path().join("locked");
     fs::remove_file(&lock).map_err(|e| GitError::io("unlock worktree", &lock, e))
 }
@@ -292,10 +280,7 @@ fn make_writable(dir: &Path) {
     if !meta.is_dir() {
         return;
     }
-    let _ = fs::set_permissions(
-        dir,
-        fs::Permissions::from_mode(meta.permissions().mode() | 0o700),
-    );
+    let _ = fs::set_permissions(dir, fs::Permissions::from_mode(meta.permissions().mode() | 0o700));
     if let Ok(entries) = fs::read_dir(dir) {
         for entry in entries.flatten() {
             make_writable(&entry.path());
@@ -353,18 +338,12 @@ mod tests {
         let list = git(&fx.dir, &["worktree", "list", "--porcelain"]);
         for sp in &specs {
             let canon = sp.path.canonicalize().unwrap();
-            assert!(
-                list.contains(&format!("worktree {}", canon.display())),
-                "{list}"
-            );
+            assert!(list.contains(&format!("worktree {}", canon.display())), "{list}");
             assert!(
                 list.contains(&format!("branch refs/heads/{}", sp.branch)),
                 "{list}"
             );
-            assert_eq!(
-                std::fs::read_to_string(sp.path.join("a.txt")).unwrap(),
-                "alpha\n"
-            );
+            assert_eq!(std::fs::read_to_string(sp.path.join("a.txt")).unwrap(), "alpha\n");
             // Git itself sees a clean checkout on the lane branch.
             assert_eq!(git(&sp.path, &["status", "--porcelain"]), "");
             assert_eq!(git(&sp.path, &["branch", "--show-current"]), sp.branch);
@@ -476,8 +455,7 @@ mod tests {
         let sp = spec(&fx, 0);
         create_worktree(&fx.dir, &sp).unwrap();
         write(&sp.path, "ro/f.txt", "x");
-        std::fs::set_permissions(sp.path.join("ro"), std::fs::Permissions::from_mode(0o555))
-            .unwrap();
+        std::fs::set_permissions(sp.path.join("ro"), std::fs::Permissions::from_mode(0o555)).unwrap();
         // The user's current branch is never deleted.
         let err = remove_worktree(&fx.dir, &sp.name, &sp.path, Some("main")).unwrap_err();
         assert!(matches!(err, GitError::BranchCheckedOut { .. }), "{err}");

@@ -11,10 +11,10 @@ mod summary;
 use std::path::PathBuf;
 
 pub use events::{read_events, EventLog, JournalReporter};
+pub use record::redact;
 pub use record::{LaneRecord, RaceRecord, RACE_FORMAT};
 pub use store::{RaceDir, Store};
 pub use summary::{LaneSummary, RaceSummary};
-pub use record::redact;
 
 /// A record that cannot be written or read.
 #[derive(Clone, Debug, thiserror::Error)]

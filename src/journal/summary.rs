@@ -30,7 +30,8 @@ impl RaceSummary {
     pub fn from_events(events: &[Stamped]) -> RaceSummary {
         let mut s = RaceSummary::default();
         for e in events {
-            let lane = |s: &mut RaceSummary, name: &str| -> LaneSummary { s.lanes.remove(name).unwrap_or_default() };
+            let lane =
+                |s: &mut RaceSummary, name: &str| -> LaneSummary { s.lanes.remove(name).unwrap_or_default() };
             match &e.event {
                 RaceEvent::RaceStarted { lanes, .. } => {
                     for l in lanes {
@@ -73,7 +74,9 @@ impl RaceSummary {
                     strategy,
                     target,
                     commit,
-                } => s.merges.push((lane.clone(), strategy.clone(), target.clone(), commit.clone())),
+                } => s
+                    .merges
+                    .push((lane.clone(), strategy.clone(), target.clone(), commit.clone())),
                 _ => {}
             }
         }

@@ -116,20 +116,14 @@ mod tests {
     #[tokio::test]
     async fn never_and_dropped_canceller_pend() {
         let mut never = CancelToken::never();
-        let pending = tokio::time::timeout(
-            Duration::from_millis(20),
-            never.raised(CancelLevel::Graceful),
-        )
-        .await;
+        let pending =
+            tokio::time::timeout(Duration::from_millis(20), never.raised(CancelLevel::Graceful)).await;
         assert!(pending.is_err());
 
         let (canceller, mut token) = cancel_pair();
         drop(canceller);
-        let pending = tokio::time::timeout(
-            Duration::from_millis(20),
-            token.raised(CancelLevel::Graceful),
-        )
-        .await;
+        let pending =
+            tokio::time::timeout(Duration::from_millis(20), token.raised(CancelLevel::Graceful)).await;
         assert!(pending.is_err());
         assert!(
             tokio::time::timeout(Duration::from_millis(20), token.raised(CancelLevel::None))

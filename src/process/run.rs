@@ -62,11 +62,7 @@ pub struct Finished {
 ///
 /// stdin is `/dev/null`; the environment is exactly `cmd.env`. When the future is dropped
 /// before completion the whole process group is killed.
-pub async fn run<F>(
-    cmd: Command,
-    mut on_line: F,
-    mut cancel: CancelToken,
-) -> Result<Finished, ProcessError>
+pub async fn run<F>(cmd: Command, mut on_line: F, mut cancel: CancelToken) -> Result<Finished, ProcessError>
 where
     F: FnMut(Stream, &str) + Send,
 {
@@ -226,9 +222,7 @@ impl Pipe {
             Ok(0) => Ok(false),
             Ok(n) => {
                 let chunk = &self.buf[..n];
-                self.file
-                    .write_all(chunk)
-                    .map_err(|e| io_error(&self.path, e))?;
+                self.file.write_all(chunk).map_err(|e| io_error(&self.path, e))?;
                 self.bytes += n as u64;
                 self.lines.feed(chunk, emit);
                 Ok(true)
@@ -249,10 +243,7 @@ impl Pipe {
 
 /// Reads from a pipe that is still open; pends forever for a closed one (its select
 /// branch is disabled then anyway).
-async fn read_some<R: AsyncRead + Unpin>(
-    reader: &mut Option<R>,
-    buf: &mut [u8],
-) -> std::io::Result<usize> {
+async fn read_some<R: AsyncRead + Unpin>(reader: &mut Option<R>, buf: &mut [u8]) -> std::io::Result<usize> {
     match reader {
         Some(reader) => reader.read(buf).await,
         None => std::future::pending().await,
@@ -286,10 +277,7 @@ fn exit_kind(status: ExitStatus) -> ExitKind {
 fn check_dir(dir: &Path) -> Result<(), ProcessError> {
     match std::fs::metadata(dir) {
         Ok(meta) if meta.is_dir() => Ok(()),
-        Ok(_) => Err(io_error(
-            dir,
-            std::io::Error::from_raw_os_error(libc::ENOTDIR),
-        )),
+        Ok(_) => Err(io_error(dir, std::io::Error::from_raw_os_error(libc::ENOTDIR))),
         Err(e) => Err(io_error(dir, e)),
     }
 }

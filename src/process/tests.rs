@@ -145,10 +145,7 @@ async fn a_child_ignoring_sigterm_is_killed_after_grace() {
     let finished = run_quiet(cmd, CancelToken::never()).await;
     assert!(finished.timed_out);
     assert_eq!(finished.exit, ExitKind::Signal(libc::SIGKILL));
-    assert!(
-        finished.elapsed >= Duration::from_millis(500),
-        "{finished:?}"
-    );
+    assert!(finished.elapsed >= Duration::from_millis(500), "{finished:?}");
     assert!(finished.elapsed < Duration::from_secs(10), "{finished:?}");
 }
 
@@ -189,9 +186,7 @@ async fn a_50_mb_flood_without_newlines_stays_bounded() {
         .expect("flood ran");
     assert_eq!(finished.exit, ExitKind::Code(0));
     assert_eq!(finished.stdout_bytes, 52_428_800);
-    let size = std::fs::metadata(fx.path("out.log"))
-        .expect("out.log")
-        .len();
+    let size = std::fs::metadata(fx.path("out.log")).expect("out.log").len();
     assert_eq!(size, 52_428_800);
     assert_eq!(count, 1);
     assert_eq!(longest, super::lines::MAX_LINE);
@@ -268,8 +263,7 @@ async fn a_cancellation_raised_before_the_start_still_stops_the_child() {
 async fn dropping_the_future_kills_the_group() {
     let fx = Fixture::new();
     let pidfile = fx.path("dropped.pid");
-    let cmd =
-        fx.shell("sleep 300 & echo $! > dropped.pid.tmp; mv dropped.pid.tmp dropped.pid; wait");
+    let cmd = fx.shell("sleep 300 & echo $! > dropped.pid.tmp; mv dropped.pid.tmp dropped.pid; wait");
     let running = run(cmd, |_, _| {}, CancelToken::never());
     let appeared = async {
         while !pidfile.exists() {

@@ -12,7 +12,7 @@ use crate::journal::{EventLog, JournalReporter};
 use crate::merge::{self, Merged};
 use crate::process::{cancel_pair, CancelLevel};
 use crate::race::event::{LaneInfo, RaceEvent, Stamped, EVENT_FORMAT};
-use crate::rank::{self, Leaderboard, LaneResult};
+use crate::rank::{self, LaneResult, Leaderboard};
 use crate::ui::Reporter;
 
 use super::lane::{self, LaneDone, LaneMsg, Shared};
@@ -137,8 +137,14 @@ pub async fn run(
         .collect();
     let lane_results: Vec<LaneResult> = results.iter().map(|(r, _)| r.clone()).collect();
     let leaderboard = rank::rank(&lane_results);
-    shared.plan.dir.write_json(&shared.plan.dir.leaderboard(), &leaderboard)?;
-    shared.plan.dir.write_json(&shared.plan.dir.path.join("results.json"), &lane_results)?;
+    shared
+        .plan
+        .dir
+        .write_json(&shared.plan.dir.leaderboard(), &leaderboard)?;
+    shared
+        .plan
+        .dir
+        .write_json(&shared.plan.dir.path.join("results.json"), &lane_results)?;
     out.emit(RaceEvent::Ranked {
         leaderboard: leaderboard.clone(),
     });
@@ -154,9 +160,11 @@ pub async fn run(
         if let (Some(lane), Some(row), Some(commit)) = (lane, row, commit) {
             let repo_top = shared.plan.repo_top.clone();
             let rec = record.clone();
-            let r = tokio::task::spawn_blocking(move || merge::merge_lane(&repo_top, &rec, &lane, &row, &commit, mode))
-                .await
-                .unwrap_or_else(|e| Err(Error::input(format!("internal error while merging: {e}"))));
+            let r = tokio::task::spawn_blocking(move || {
+                merge::merge_lane(&repo_top, &rec, &lane, &row, &commit, mode)
+            })
+            .await
+            .unwrap_or_else(|e| Err(Error::input(format!("internal error while merging: {e}"))));
             match &r {
                 Ok(merged) => out.emit(merged_event(&winner, mode, merged)),
                 Err(e) => out.emit(RaceEvent::MergeRefused {

@@ -61,7 +61,10 @@ mod tests {
         let patch = "diff --git a/t/a.py b/t/a.py\n--- a/t/a.py\n+++ b/t/a.py\n@@ -1,2 +1,1 @@\n-assert x\n+pass\ndiff --git a/b b/b\n+++ b/b\n+new\n";
         let s = split_patch(patch);
         assert_eq!(s.len(), 2);
-        assert_eq!(s[0], ("t/a.py".into(), vec!["assert x".into()], vec!["pass".into()]));
+        assert_eq!(
+            s[0],
+            ("t/a.py".into(), vec!["assert x".into()], vec!["pass".into()])
+        );
         assert_eq!(s[1].2, vec!["new".to_string()]);
     }
 }

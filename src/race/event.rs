@@ -39,10 +39,7 @@ impl LaneState {
 
     /// True once the lane will not change any more.
     pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            LaneState::Done | LaneState::Failed | LaneState::Cancelled
-        )
+        matches!(self, LaneState::Done | LaneState::Failed | LaneState::Cancelled)
     }
 }
 

@@ -14,7 +14,8 @@ pub fn lay_in(src: &Path, dst: &Path) -> Result<Vec<String>, String> {
 }
 
 fn copy_dir(root: &Path, dst_root: &Path, dir: &Path, laid: &mut Vec<String>) -> Result<(), String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read holdout folder {}: {e}", dir.display()))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read holdout folder {}: {e}", dir.display()))?;
     for entry in entries {
         let entry = entry.map_err(|e| format!("cannot read holdout folder {}: {e}", dir.display()))?;
         let path = entry.path();
@@ -24,14 +25,20 @@ fn copy_dir(root: &Path, dst_root: &Path, dir: &Path, laid: &mut Vec<String>) ->
             .file_type()
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         if kind.is_dir() {
-            std::fs::create_dir_all(&target).map_err(|e| format!("cannot create {}: {e}", target.display()))?;
+            std::fs::create_dir_all(&target)
+                .map_err(|e| format!("cannot create {}: {e}", target.display()))?;
             copy_dir(root, dst_root, &path, laid)?;
         } else {
             if target.is_dir() || target.is_symlink() {
                 let _ = std::fs::remove_file(&target);
             }
-            std::fs::copy(&path, &target)
-                .map_err(|e| format!("cannot lay holdout file {} into {}: {e}", path.display(), target.display()))?;
+            std::fs::copy(&path, &target).map_err(|e| {
+                format!(
+                    "cannot lay holdout file {} into {}: {e}",
+                    path.display(),
+                    target.display()
+                )
+            })?;
             laid.push(rel.to_string_lossy().into_owned());
         }
     }
@@ -54,7 +61,13 @@ mod tests {
         std::fs::write(dst.path().join("tests/keep.sh"), "k").unwrap();
         let laid = lay_in(src.path(), dst.path()).unwrap();
         assert_eq!(laid, ["tests/deep/a.sh", "top.txt"]);
-        assert_eq!(std::fs::read_to_string(dst.path().join("tests/deep/a.sh")).unwrap(), "new");
-        assert_eq!(std::fs::read_to_string(dst.path().join("tests/keep.sh")).unwrap(), "k");
+        assert_eq!(
+            std::fs::read_to_string(dst.path().join("tests/deep/a.sh")).unwrap(),
+            "new"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dst.path().join("tests/keep.sh")).unwrap(),
+            "k"
+        );
     }
 }

@@ -16,8 +16,8 @@ use crate::process::{self, CancelLevel, CancelToken, Command, Stream};
 use crate::race::event::{AgentOutcome, CaptureSummary, CheckOutcome, LaneState, RaceEvent};
 use crate::rank::{self, LaneResult};
 
-use super::holdout;
 use super::plan::RacePlan;
+use super::{delta, holdout};
 
 /// What a lane worker sends its coordinator.
 pub(super) enum LaneMsg {
@@ -55,7 +55,12 @@ struct Worker {
     commit: Option<String>,
 }
 
-pub(super) async fn run(shared: Arc<Shared>, index: usize, tx: mpsc::UnboundedSender<LaneMsg>, cancel: CancelToken) {
+pub(super) async fn run(
+    shared: Arc<Shared>,
+    index: usize,
+    tx: mpsc::UnboundedSender<LaneMsg>,
+    cancel: CancelToken,
+) {
     let lane = &shared.plan.record.lanes[index];
     let lane_dir = shared.plan.dir.lane_dir(&lane.name);
     let result = LaneResult {
@@ -185,7 +190,11 @@ impl Worker {
             if finished.timed_out || !finished.exit.success() {
                 return Err(Stop::Failed(format!(
                     "setup command `{setup}` {} (see {})",
-                    if finished.timed_out { "timed out".to_string() } else { format!("failed: {}", finished.exit) },
+                    if finished.timed_out {
+                        "timed out".to_string()
+                    } else {
+                        format!("failed: {}", finished.exit)
+                    },
                     log.display()
                 )));
             }
@@ -245,7 +254,8 @@ impl Worker {
         let lane = self.lane().clone();
         let plan = &self.shared.plan;
         let home = self.lane_dir.join("agent-home");
-        std::fs::create_dir_all(&home).map_err(|e| Stop::Failed(format!("cannot create {}: {e}", home.display())))?;
+        std::fs::create_dir_all(&home)
+            .map_err(|e| Stop::Failed(format!("cannot create {}: {e}", home.display())))?;
         let base_env = self.lane_env(&lane.spec);
         let spec_file = plan.dir.spec_file();
         let ctx = InvocationContext {
@@ -262,7 +272,8 @@ impl Worker {
             if let Some(parent) = path.parent() {
                 let _ = std::fs::create_dir_all(parent);
             }
-            std::fs::write(path, text).map_err(|e| Stop::Failed(format!("cannot write {}: {e}", path.display())))?;
+            std::fs::write(path, text)
+                .map_err(|e| Stop::Failed(format!("cannot write {}: {e}", path.display())))?;
         }
         let cmd = Command {
             program: invocation.program.clone().into(),
@@ -375,7 +386,7 @@ impl Worker {
             }
         }
         let patch = std::fs::read_to_string(self.lane_dir.join("diff.patch")).unwrap_or_default();
-        let deltas = holdout::file_deltas(stats, &patch);
+        let deltas = delta::file_deltas(stats, &patch);
         self.result.tampering = rank::detect_tampering(&deltas, &holdout_paths);
         Ok(())
     }
@@ -391,7 +402,10 @@ impl Worker {
             name: check.name.clone(),
             holdout: check.holdout,
         });
-        let log = self.lane_dir.join("checks").join(format!("{:02}-{}.log", index + 1, file_slug(&check.name)));
+        let log =
+            self.lane_dir
+                .join("checks")
+                .join(format!("{:02}-{}.log", index + 1, file_slug(&check.name)));
         if let Some(parent) = log.parent() {
             let _ = std::fs::create_dir_all(parent);
         }

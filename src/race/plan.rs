@@ -49,7 +49,11 @@ pub fn default_worktree_root(repo_top: &Path) -> Result<PathBuf, Error> {
 }
 
 /// Checks everything and returns the plan; creates nothing.
-pub fn preflight(cwd: &Path, opts: &RaceOptions, config_file: Option<&Path>) -> Result<(RacePlan, Repo), Error> {
+pub fn preflight(
+    cwd: &Path,
+    opts: &RaceOptions,
+    config_file: Option<&Path>,
+) -> Result<(RacePlan, Repo), Error> {
     let repo = Repo::discover(cwd)?;
     let repo_top = repo.workdir().to_path_buf();
     let config = config::load(Some(&repo_top), config_file)?;
@@ -83,7 +87,11 @@ pub fn preflight(cwd: &Path, opts: &RaceOptions, config_file: Option<&Path>) -> 
     let abs_root = std::path::absolute(&worktree_root).unwrap_or(worktree_root.clone());
     if abs_root.starts_with(&repo_top) {
         return Err(Error::input_with_hint(
-            format!("worktree root {} is inside the repository {}", abs_root.display(), repo_top.display()),
+            format!(
+                "worktree root {} is inside the repository {}",
+                abs_root.display(),
+                repo_top.display()
+            ),
             "set [worktree] root to a folder outside the work tree",
         ));
     }
@@ -197,7 +205,10 @@ fn checks(config: &Config, opts: &RaceOptions) -> Result<Vec<CheckSpec>, Error> 
     let mut seen = BTreeSet::new();
     for check in &checks {
         if check.run.trim().is_empty() {
-            return Err(Error::input(format!("check '{}' has an empty command", check.name)));
+            return Err(Error::input(format!(
+                "check '{}' has an empty command",
+                check.name
+            )));
         }
         if !seen.insert(check.name.clone()) {
             return Err(Error::input_with_hint(
@@ -225,7 +236,9 @@ fn holdout_dir(opts: &RaceOptions, checks: &[CheckSpec]) -> Result<Option<PathBu
                     "add --holdout-check CMD (or a [checks] entry with holdout = true) that uses the holdout files",
                 ));
             }
-            Ok(Some(std::path::absolute(dir).map_err(|e| Error::io("cannot resolve", dir, e))?))
+            Ok(Some(
+                std::path::absolute(dir).map_err(|e| Error::io("cannot resolve", dir, e))?,
+            ))
         }
         None if has_holdout_checks => Err(Error::input_with_hint(
             "holdout checks are configured but no holdout folder is given",
@@ -248,7 +261,10 @@ fn check_merge_target(repo: &Repo, mode: MergeMode, target: Option<&str>) -> Res
     let dirty = repo.tracked_changes()?;
     if !dirty.is_empty() {
         return Err(Error::input_with_hint(
-            format!("the merge target has uncommitted changes to tracked files: {}", list(&dirty)),
+            format!(
+                "the merge target has uncommitted changes to tracked files: {}",
+                list(&dirty)
+            ),
             "commit or stash them first, or race without --merge and run `bakeoff merge` later",
         ));
     }
@@ -333,7 +349,9 @@ fn valid_lane_name(name: &str) -> bool {
         && !name.starts_with(['.', '-'])
         && !name.ends_with(".lock")
         && !name.contains("..")
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
 }
 
 /// A short list of paths for a message.

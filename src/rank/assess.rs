@@ -55,14 +55,10 @@ impl<'a> Assessed<'a> {
         let holdout_passed = holdout.iter().filter(|c| c.passed).count();
         match self.tier {
             Tier::Full if checks.is_empty() => "FULL: nothing was checked".to_string(),
-            Tier::Full => format!(
-                "FULL: {}/{} checks pass",
-                self.checks_passed, self.checks_total
-            ),
+            Tier::Full => format!("FULL: {}/{} checks pass", self.checks_passed, self.checks_total),
             Tier::Partial => format!("PARTIAL: holdout {holdout_passed}/{} pass", holdout.len()),
             Tier::None => {
-                let failed: Vec<&CheckOutcome> =
-                    regression.into_iter().filter(|c| !c.passed).collect();
+                let failed: Vec<&CheckOutcome> = regression.into_iter().filter(|c| !c.passed).collect();
                 if failed.is_empty() {
                     format!("NONE: holdout {holdout_passed}/{} pass", holdout.len())
                 } else {
@@ -118,11 +114,7 @@ fn gates_failed(lane: &LaneResult) -> Vec<String> {
         gates.push("empty diff".to_string());
     }
     for check in lane.checks.iter().filter(|c| c.timed_out) {
-        let kind = if check.holdout {
-            "holdout check"
-        } else {
-            "check"
-        };
+        let kind = if check.holdout { "holdout check" } else { "check" };
         gates.push(format!("{kind} '{}' timed out", check.name));
     }
     if !lane.tests_may_change {

@@ -97,10 +97,7 @@ mod tests {
             assert_eq!(usd(*amount), *want, "{amount}");
         }
         assert_eq!(usd_pair(0.12, 0.31), ("$0.12".into(), "$0.31".into()));
-        assert_eq!(
-            usd_pair(0.1201, 0.1203),
-            ("$0.1201".into(), "$0.1203".into())
-        );
+        assert_eq!(usd_pair(0.1201, 0.1203), ("$0.1201".into(), "$0.1203".into()));
         assert_eq!(cost_units(0.12), cost_units(0.120_000_01));
         assert!(cost_units(0.12) < cost_units(0.1201));
     }

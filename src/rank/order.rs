@@ -70,27 +70,17 @@ pub(crate) fn compare(a: &Assessed, b: &Assessed) -> (Ordering, Signal) {
         .map(|(signal, ord)| (ord, signal))
         .unwrap_or_else(|| {
             let ord = a.lane.lane.cmp(&b.lane.lane);
-            (
-                ord.then_with(|| a.lane.agent.cmp(&b.lane.agent)),
-                Signal::Name,
-            )
+            (ord.then_with(|| a.lane.agent.cmp(&b.lane.agent)), Signal::Name)
         })
 }
 
 /// A blocker that two reviewers confirm outweighs any score (DESIGN.md "Ranking" 3).
 pub(crate) fn demoted(a: &Assessed) -> bool {
-    a.lane
-        .review
-        .as_ref()
-        .is_some_and(|r| r.confirmed_blockers > 0)
+    a.lane.review.as_ref().is_some_and(|r| r.confirmed_blockers > 0)
 }
 
 pub(crate) fn review_score(a: &Assessed) -> Option<f64> {
-    a.lane
-        .review
-        .as_ref()
-        .map(|r| r.score)
-        .filter(|s| s.is_finite())
+    a.lane.review.as_ref().map(|r| r.score).filter(|s| s.is_finite())
 }
 
 /// Higher score first; a reviewed lane before an unreviewed one, so the order stays

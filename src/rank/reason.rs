@@ -59,10 +59,7 @@ fn explain_leader(rows: &[Assessed]) -> String {
                 format!("only {tier} lane")
             }
         }
-        Signal::Blocker => format!(
-            "no confirmed blockers (#2 has {})",
-            blockers(next).unwrap_or(0)
-        ),
+        Signal::Blocker => format!("no confirmed blockers (#2 has {})", blockers(next).unwrap_or(0)),
         Signal::Review => match (review_score(me), review_score(next)) {
             (Some(m), Some(n)) => format!("higher review score ({m:.2} vs {n:.2})"),
             (Some(m), None) => format!("reviewed ({m:.2}), #2 was not"),
@@ -139,10 +136,7 @@ fn explain_follower(rows: &[Assessed], i: usize) -> String {
         ),
         Signal::Time => {
             let (m, a) = time_pair(me, above);
-            format!(
-                "{like}, tie on {}; slower ({m} vs {a})",
-                ties(me, above, signal)
-            )
+            format!("{like}, tie on {}; slower ({m} vs {a})", ties(me, above, signal))
         }
         Signal::Name => format!(
             "{like}, tie on {}; after #{i} by lane name",
@@ -175,10 +169,7 @@ fn contrast(signal: Signal, me: &Assessed, other: &Assessed) -> String {
             }
             _ => format!("cost ({} vs {})", cost(me), cost(other)),
         },
-        Signal::Diff => format!(
-            "diff size ({} vs {} lines)",
-            me.diff_lines, other.diff_lines
-        ),
+        Signal::Diff => format!("diff size ({} vs {} lines)", me.diff_lines, other.diff_lines),
         Signal::Time => {
             let (m, o) = time_pair(me, other);
             format!("time ({m} vs {o})")

@@ -241,11 +241,7 @@ mod tests {
         // (path, change, expected kind and assertions removed)
         type Case = (&'static str, FileDelta, Option<(TamperKind, usize)>);
         let cases: Vec<Case> = vec![
-            (
-                "tests/a.rs",
-                FileDelta::Deleted,
-                Some((TamperKind::Deleted, 0)),
-            ),
+            ("tests/a.rs", FileDelta::Deleted, Some((TamperKind::Deleted, 0))),
             ("src/lib.rs", FileDelta::Deleted, None),
             (
                 "acceptance/run.rs",
@@ -262,12 +258,7 @@ mod tests {
             (
                 "tests/y.py",
                 modified(
-                    &[
-                        "    assert a == 1",
-                        "    assert b == 2",
-                        "    assert c",
-                        "x = 1",
-                    ],
+                    &["    assert a == 1", "    assert b == 2", "    assert c", "x = 1"],
                     &["x = 2"],
                 ),
                 Some((TamperKind::Weakened, 3)),
@@ -279,17 +270,10 @@ mod tests {
             ),
             (
                 "tests/more.rs",
-                modified(
-                    &["    assert!(a);"],
-                    &["    assert!(a);", "    assert!(b);"],
-                ),
+                modified(&["    assert!(a);"], &["    assert!(a);", "    assert!(b);"]),
                 None,
             ),
-            (
-                "src/lib.rs",
-                modified(&["    assert!(invariant);"], &[]),
-                None,
-            ),
+            ("src/lib.rs", modified(&["    assert!(invariant);"], &[]), None),
             (
                 "acceptance/check.sh",
                 modified(&["test(\"x\")", "test(\"y\")"], &["test(\"x\")"]),

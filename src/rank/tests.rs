@@ -81,16 +81,12 @@ fn gates() {
         ("clean", lane("a"), vec![]),
         (
             "empty diff",
-            with("a", |l| {
-                (l.diff_files, l.insertions, l.deletions) = (0, 0, 0)
-            }),
+            with("a", |l| (l.diff_files, l.insertions, l.deletions) = (0, 0, 0)),
             vec!["empty diff"],
         ),
         (
             "mode-only change is not empty",
-            with("a", |l| {
-                (l.diff_files, l.insertions, l.deletions) = (1, 0, 0)
-            }),
+            with("a", |l| (l.diff_files, l.insertions, l.deletions) = (1, 0, 0)),
             vec![],
         ),
         (
@@ -258,11 +254,7 @@ fn tiers() {
         let row = &board.rows[0];
         assert_eq!(row.tier, tier, "{what}");
         assert_eq!(row.reason, format!("{summary}; only lane"), "{what}");
-        assert_eq!(
-            (row.checks_passed, row.checks_total),
-            (passed, total),
-            "{what}"
-        );
+        assert_eq!((row.checks_passed, row.checks_total), (passed, total), "{what}");
         assert_eq!(row.passed, tier == Tier::Full, "{what}: passed");
         assert_eq!(board.winner.is_some(), tier == Tier::Full, "{what}: winner");
     }
@@ -358,9 +350,7 @@ fn order_table() {
                         confirmed_blockers: 0,
                     })
                 }),
-                with("none-tier", |l| {
-                    l.checks = vec![check("test", false, false)]
-                }),
+                with("none-tier", |l| l.checks = vec![check("test", false, false)]),
             ],
             vec!["clean", "blocked", "none-tier"],
         ),
@@ -520,9 +510,7 @@ fn reasons_table() {
             "the only lane through the gates",
             vec![
                 with("ok", |l| l.checks = vec![check("test", false, false)]),
-                with("empty", |l| {
-                    (l.diff_files, l.insertions, l.deletions) = (0, 0, 0)
-                }),
+                with("empty", |l| (l.diff_files, l.insertions, l.deletions) = (0, 0, 0)),
             ],
             vec![
                 "NONE: check 'test' failed; only lane through the gates",
@@ -628,17 +616,11 @@ fn winner_and_passed() {
             })],
             None,
         ),
-        (
-            "only gated lanes",
-            vec![with("a", |l| l.cancelled = true)],
-            None,
-        ),
+        ("only gated lanes", vec![with("a", |l| l.cancelled = true)], None),
         (
             "full lane beats gated cheaper lane",
             vec![
-                with("cheap", |l| {
-                    (l.cost_usd, l.agent_timed_out) = (Some(0.0), true)
-                }),
+                with("cheap", |l| (l.cost_usd, l.agent_timed_out) = (Some(0.0), true)),
                 lane("ok"),
             ],
             Some("ok"),
@@ -650,11 +632,7 @@ fn winner_and_passed() {
         assert_eq!(board.format, LEADERBOARD_FORMAT);
         let passed: Vec<bool> = board.rows.iter().map(|r| r.passed).collect();
         let expect_first = want.is_some();
-        assert_eq!(
-            passed.first().copied().unwrap_or(false),
-            expect_first,
-            "{what}"
-        );
+        assert_eq!(passed.first().copied().unwrap_or(false), expect_first, "{what}");
     }
 }
 

@@ -162,11 +162,7 @@ impl Emitter {
                 self.printed.output += p.output_tokens;
             }
             Format::Opencode => {
-                let reason = if p.action.is_some() {
-                    "tool-calls"
-                } else {
-                    "stop"
-                };
+                let reason = if p.action.is_some() { "tool-calls" } else { "stop" };
                 let cost = p.cost.unwrap_or(0.0);
                 self.opencode_step(
                     p.action.as_deref(),
@@ -201,10 +197,7 @@ impl Emitter {
                 ]);
                 if u.format == Format::Claude {
                     usage = usage
-                        .with(
-                            "server_tool_use",
-                            obj([("web_search_requests", 0u64.into())]),
-                        )
+                        .with("server_tool_use", obj([("web_search_requests", 0u64.into())]))
                         .with("service_tier", "standard".into());
                 }
                 let mut result = obj([
@@ -255,16 +248,8 @@ impl Emitter {
             Format::Opencode => {
                 let input = u.input_tokens.saturating_sub(self.printed.input);
                 let output = u.output_tokens.saturating_sub(self.printed.output);
-                let cost = u
-                    .cost
-                    .map_or(0.0, |total| remainder(total, self.printed.cost));
-                self.opencode_step(
-                    None,
-                    Some(RESULT_TEXT),
-                    "stop",
-                    (input, output, cost),
-                    &mut lines,
-                );
+                let cost = u.cost.map_or(0.0, |total| remainder(total, self.printed.cost));
+                self.opencode_step(None, Some(RESULT_TEXT), "stop", (input, output, cost), &mut lines);
             }
         }
         lines
@@ -353,10 +338,7 @@ impl Emitter {
                     ("type", "user".into()),
                     (
                         "message",
-                        obj([
-                            ("role", "user".into()),
-                            ("content", Json::Array(vec![result])),
-                        ]),
+                        obj([("role", "user".into()), ("content", Json::Array(vec![result]))]),
                     ),
                     ("parent_tool_use_id", Json::Null),
                     ("session_id", session.into()),
@@ -443,11 +425,7 @@ impl Emitter {
             ])
             .line()
         };
-        lines.push(event(
-            "step_start",
-            obj([("type", "step-start".into())]),
-            self,
-        ));
+        lines.push(event("step_start", obj([("type", "step-start".into())]), self));
         if let Some(action) = action {
             let state = obj([
                 ("status", "completed".into()),
@@ -477,10 +455,7 @@ impl Emitter {
             ("input", input.into()),
             ("output", output.into()),
             ("reasoning", 0u64.into()),
-            (
-                "cache",
-                obj([("read", 0u64.into()), ("write", 0u64.into())]),
-            ),
+            ("cache", obj([("read", 0u64.into()), ("write", 0u64.into())])),
         ]);
         let part = obj([
             ("type", "step-finish".into()),
@@ -516,10 +491,7 @@ fn gemini_result(u: &Usage, session: Option<String>) -> Json {
             obj([
                 ("prompt", u.input_tokens.into()),
                 ("candidates", u.output_tokens.into()),
-                (
-                    "total",
-                    u.input_tokens.saturating_add(u.output_tokens).into(),
-                ),
+                ("total", u.input_tokens.saturating_add(u.output_tokens).into()),
                 ("cached", 0u64.into()),
                 ("thoughts", 0u64.into()),
                 ("tool", 0u64.into()),
@@ -555,9 +527,7 @@ fn gemini_result(u: &Usage, session: Option<String>) -> Json {
     if let Some(session) = session.or_else(|| u.session_id.clone()) {
         result = result.with("session_id", session.into());
     }
-    result
-        .with("response", RESULT_TEXT.into())
-        .with("stats", stats)
+    result.with("response", RESULT_TEXT.into()).with("stats", stats)
 }
 
 /// aider's `Tokens: N sent, M received. Cost: $X message, $Y session.` line.

@@ -17,73 +17,27 @@ pub struct Line {
 /// What one line of a script does.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
-    Write {
-        path: PathBuf,
-        text: String,
-    },
-    Append {
-        path: PathBuf,
-        text: String,
-    },
-    Delete {
-        path: PathBuf,
-    },
-    Rename {
-        from: PathBuf,
-        to: PathBuf,
-    },
-    Chmod {
-        path: PathBuf,
-        mode: u32,
-    },
-    Binary {
-        path: PathBuf,
-        len: u64,
-    },
-    Symlink {
-        target: PathBuf,
-        link: PathBuf,
-    },
-    Mkdir {
-        path: PathBuf,
-    },
-    Replace {
-        path: PathBuf,
-        from: String,
-        to: String,
-    },
-    Say {
-        text: String,
-    },
-    Stderr {
-        text: String,
-    },
+    Write { path: PathBuf, text: String },
+    Append { path: PathBuf, text: String },
+    Delete { path: PathBuf },
+    Rename { from: PathBuf, to: PathBuf },
+    Chmod { path: PathBuf, mode: u32 },
+    Binary { path: PathBuf, len: u64 },
+    Symlink { target: PathBuf, link: PathBuf },
+    Mkdir { path: PathBuf },
+    Replace { path: PathBuf, from: String, to: String },
+    Say { text: String },
+    Stderr { text: String },
     Progress(Progress),
     Usage(Usage),
-    Sleep {
-        ms: u64,
-    },
-    Exit {
-        code: i32,
-    },
-    Fail {
-        text: String,
-    },
-    Flood {
-        bytes: u64,
-        lines: bool,
-    },
-    Linger {
-        pidfile: PathBuf,
-        seconds: u64,
-    },
+    Sleep { ms: u64 },
+    Exit { code: i32 },
+    Fail { text: String },
+    Flood { bytes: u64, lines: bool },
+    Linger { pidfile: PathBuf, seconds: u64 },
     IgnoreSigterm,
-    Git {
-        args: Vec<String>,
-    },
-    CopySpec {
-        path: PathBuf,
-    },
+    Git { args: Vec<String> },
+    CopySpec { path: PathBuf },
 }
 
 impl Step {
@@ -154,9 +108,7 @@ fn parse_step(content: &str) -> Result<Step, String> {
             path: words.path()?,
             text: words.text()?,
         },
-        "delete" => Step::Delete {
-            path: words.path()?,
-        },
+        "delete" => Step::Delete { path: words.path()? },
         "rename" => Step::Rename {
             from: words.path()?,
             to: words.path()?,
@@ -178,9 +130,7 @@ fn parse_step(content: &str) -> Result<Step, String> {
             target: words.path()?,
             link: words.path()?,
         },
-        "mkdir" => Step::Mkdir {
-            path: words.path()?,
-        },
+        "mkdir" => Step::Mkdir { path: words.path()? },
         "replace" => {
             let path = words.path()?;
             let from = unescape(words.word("FROM")?)?;
@@ -190,15 +140,9 @@ fn parse_step(content: &str) -> Result<Step, String> {
             }
             Step::Replace { path, from, to }
         }
-        "say" => Step::Say {
-            text: words.text()?,
-        },
-        "stderr" => Step::Stderr {
-            text: words.text()?,
-        },
-        "fail" => Step::Fail {
-            text: words.text()?,
-        },
+        "say" => Step::Say { text: words.text()? },
+        "stderr" => Step::Stderr { text: words.text()? },
+        "fail" => Step::Fail { text: words.text()? },
         "progress" => Step::Progress(parse_progress(&mut words)?),
         "usage" => Step::Usage(parse_usage(&mut words)?),
         "sleep" => Step::Sleep {
@@ -229,9 +173,7 @@ fn parse_step(content: &str) -> Result<Step, String> {
             }
             Step::Git { args }
         }
-        "copy-spec" => Step::CopySpec {
-            path: words.path()?,
-        },
+        "copy-spec" => Step::CopySpec { path: words.path()? },
         other => return Err(format!("unknown step `{other}`")),
     };
     words.end()?;
@@ -287,9 +229,7 @@ fn cost(word: &str) -> Result<Option<f64>, String> {
     }
     match word.parse::<f64>() {
         Ok(c) if c.is_finite() && c >= 0.0 => Ok(Some(c)),
-        _ => Err(format!(
-            "bad cost `{word}`: expected US dollars like 0.25, or -"
-        )),
+        _ => Err(format!("bad cost `{word}`: expected US dollars like 0.25, or -")),
     }
 }
 
@@ -307,9 +247,7 @@ pub fn unescape(text: &str) -> Result<String, String> {
             Some('t') => out.push('\t'),
             Some('s') => out.push(' '),
             Some('\\') => out.push('\\'),
-            Some(other) => {
-                return Err(format!("unknown escape `\\{other}` (use \\n \\t \\s \\\\)"))
-            }
+            Some(other) => return Err(format!("unknown escape `\\{other}` (use \\n \\t \\s \\\\)")),
             None => return Err("a lone `\\` ends the line (write \\\\ for a backslash)".to_owned()),
         }
     }

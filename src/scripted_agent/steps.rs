@@ -136,8 +136,7 @@ impl<'a, O: Write, E: Write> Runner<'a, O, E> {
             Step::Symlink { target, link } => {
                 let link = self.path(link);
                 make_parent(&link)?;
-                std::os::unix::fs::symlink(target, &link)
-                    .map_err(|e| failed("create symlink", &link, e))?;
+                std::os::unix::fs::symlink(target, &link).map_err(|e| failed("create symlink", &link, e))?;
             }
             Step::Mkdir { path } => {
                 let path = self.path(path);
@@ -172,18 +171,16 @@ impl<'a, O: Write, E: Write> Runner<'a, O, E> {
                 writeln!(self.err, "{text}").map_err(|e| format!("cannot write to stderr: {e}"))?;
                 return Ok(Flow::Exit(1));
             }
-            Step::Flood { bytes, lines } => flood(&mut self.out, *bytes, *lines)
-                .map_err(|e| format!("cannot write to stdout: {e}"))?,
+            Step::Flood { bytes, lines } => {
+                flood(&mut self.out, *bytes, *lines).map_err(|e| format!("cannot write to stdout: {e}"))?
+            }
             Step::Linger { pidfile, seconds } => self.linger(pidfile, *seconds)?,
             Step::IgnoreSigterm => {
                 // SAFETY: installing SIG_IGN has no preconditions; it is inherited by the
                 // children spawned after it, as it would be in a real agent.
                 let previous = unsafe { libc::signal(libc::SIGTERM, libc::SIG_IGN) };
                 if previous == libc::SIG_ERR {
-                    return Err(format!(
-                        "cannot ignore SIGTERM: {}",
-                        io::Error::last_os_error()
-                    ));
+                    return Err(format!("cannot ignore SIGTERM: {}", io::Error::last_os_error()));
                 }
             }
             Step::Git { args } => self.git(args)?,
@@ -219,8 +216,7 @@ impl<'a, O: Write, E: Write> Runner<'a, O, E> {
             .map_err(|e| format!("cannot start `sleep`: {e}"))?;
         let pidfile = self.path(pidfile);
         make_parent(&pidfile)?;
-        fs::write(&pidfile, format!("{}\n", child.id()))
-            .map_err(|e| failed("write", &pidfile, e))?;
+        fs::write(&pidfile, format!("{}\n", child.id())).map_err(|e| failed("write", &pidfile, e))?;
         // Dropping a std Child neither waits for nor kills it: it lingers on purpose.
         drop(child);
         Ok(())

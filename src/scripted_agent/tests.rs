@@ -62,8 +62,7 @@ fn parse_errors_name_the_line() {
 
 #[test]
 fn text_arguments_take_the_rest_of_the_line_with_escapes() {
-    let steps =
-        parse("write a/b.txt  two  words\\n\\tand \\\\ # not a comment\nsay\n").expect("parses");
+    let steps = parse("write a/b.txt  two  words\\n\\tand \\\\ # not a comment\nsay\n").expect("parses");
     assert_eq!(
         steps[0].step,
         Step::Write {
@@ -71,12 +70,7 @@ fn text_arguments_take_the_rest_of_the_line_with_escapes() {
             text: "two  words\n\tand \\ # not a comment".into()
         }
     );
-    assert_eq!(
-        steps[1].step,
-        Step::Say {
-            text: String::new()
-        }
-    );
+    assert_eq!(steps[1].step, Step::Say { text: String::new() });
     assert_eq!(steps[1].number, 2);
     assert_eq!(unescape("a\\sb").as_deref(), Ok("a b"));
     assert!(unescape("trailing\\").is_err());
@@ -143,10 +137,7 @@ delete gone.txt
     assert_eq!(bin.len(), 300);
     assert_eq!(bin[0], 0);
     assert!(bin[1] >= 0x80);
-    assert!(bin
-        .iter()
-        .enumerate()
-        .all(|(i, b)| *b == binary_byte(i as u64)));
+    assert!(bin.iter().enumerate().all(|(i, b)| *b == binary_byte(i as u64)));
     assert_eq!(
         std::fs::read_link(root.join("link.rs")).expect("link"),
         Path::new("src/lib.rs")
@@ -179,11 +170,7 @@ fn failing_steps_report_their_line() {
 #[test]
 fn output_and_exit_steps() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let outcome = run_in(
-        dir.path(),
-        "say out\nstderr err\\tx\nexit 7\nsay never",
-        None,
-    );
+    let outcome = run_in(dir.path(), "say out\nstderr err\\tx\nexit 7\nsay never", None);
     assert_eq!(outcome.code, Ok(7));
     assert_eq!(
         (outcome.stdout.as_str(), outcome.stderr.as_str()),
@@ -220,7 +207,8 @@ fn copy_spec_copies_the_spec() {
 #[test]
 fn git_steps_commit_without_global_config() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let script = "git init -q -b main\nwrite a.txt a\ngit add -A\ngit commit -q -m first\ngit no-such-command";
+    let script =
+        "git init -q -b main\nwrite a.txt a\ngit add -A\ngit commit -q -m first\ngit no-such-command";
     let outcome = run_in(dir.path(), script, None);
     let (line, problem) = outcome.code.expect_err("last git fails");
     assert_eq!(line, 5);
@@ -260,10 +248,7 @@ fn claude_records() {
     let outcome = run_in(dir.path(), script, None);
     let lines = json_lines(&outcome.stdout);
     let kinds: Vec<&str> = lines.iter().filter_map(|l| l["type"].as_str()).collect();
-    assert_eq!(
-        kinds,
-        ["system", "assistant", "assistant", "user", "result"]
-    );
+    assert_eq!(kinds, ["system", "assistant", "assistant", "user", "result"]);
     assert!(outcome.stdout.starts_with("{\"type\":\"system\""));
     assert_eq!(lines[0]["session_id"], "sess-1");
     assert_eq!(lines[1]["message"]["usage"]["input_tokens"], 100);
@@ -310,10 +295,7 @@ fn codex_records() {
     assert_eq!(lines[4]["item"]["exit_code"], 0);
     let usage = &lines[6]["usage"];
     assert_eq!(
-        (
-            usage["input_tokens"].as_u64(),
-            usage["output_tokens"].as_u64()
-        ),
+        (usage["input_tokens"].as_u64(), usage["output_tokens"].as_u64()),
         (Some(300), Some(40))
     );
     assert_eq!(usage["cached_input_tokens"], 0);
@@ -323,12 +305,7 @@ fn codex_records() {
 #[test]
 fn gemini_prints_one_object_at_the_end() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let stdout = run_in(
-        dir.path(),
-        "progress gemini 1 5 5\nusage gemini 3 1000 200",
-        None,
-    )
-    .stdout;
+    let stdout = run_in(dir.path(), "progress gemini 1 5 5\nusage gemini 3 1000 200", None).stdout;
     let value: Value = serde_json::from_str(&stdout).expect("one JSON object");
     assert!(value["response"].is_string());
     let models = value["stats"]["models"].as_object().expect("models");
@@ -358,20 +335,11 @@ fn opencode_step_finishes_sum_to_the_totals() {
     let dir = tempfile::tempdir().expect("temp dir");
     let script = "progress opencode 1 100 10 0.25 ls\nusage opencode 2 300 30 1.0 ses_x";
     let lines = json_lines(&run_in(dir.path(), script, None).stdout);
-    let finishes: Vec<&Value> = lines
-        .iter()
-        .filter(|l| l["type"] == "step_finish")
-        .collect();
+    let finishes: Vec<&Value> = lines.iter().filter(|l| l["type"] == "step_finish").collect();
     assert_eq!(finishes.len(), 2);
     let sum = |f: &dyn Fn(&Value) -> f64| finishes.iter().map(|l| f(&l["part"])).sum::<f64>();
-    assert_eq!(
-        sum(&|p| p["tokens"]["input"].as_f64().unwrap_or(-1.0)),
-        300.0
-    );
-    assert_eq!(
-        sum(&|p| p["tokens"]["output"].as_f64().unwrap_or(-1.0)),
-        30.0
-    );
+    assert_eq!(sum(&|p| p["tokens"]["input"].as_f64().unwrap_or(-1.0)), 300.0);
+    assert_eq!(sum(&|p| p["tokens"]["output"].as_f64().unwrap_or(-1.0)), 30.0);
     assert_eq!(sum(&|p| p["cost"].as_f64().unwrap_or(-1.0)), 1.0);
     assert!(lines
         .iter()
@@ -382,8 +350,7 @@ fn opencode_step_finishes_sum_to_the_totals() {
 #[test]
 fn aider_token_lines() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let script =
-        "progress aider 1 2100 215 0.0096\nusage aider 2 14600 1215 0.0196\nusage aider 1 5 6";
+    let script = "progress aider 1 2100 215 0.0096\nusage aider 2 14600 1215 0.0196\nusage aider 1 5 6";
     let stdout = run_in(dir.path(), script, None).stdout;
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(

@@ -97,10 +97,7 @@ mod tests {
 
     #[test]
     fn paint() {
-        assert_eq!(
-            Paint::new(true).style(Style::Green, "ok"),
-            "\x1b[32mok\x1b[0m"
-        );
+        assert_eq!(Paint::new(true).style(Style::Green, "ok"), "\x1b[32mok\x1b[0m");
         assert_eq!(Paint::new(false).style(Style::Green, "ok"), "ok");
         assert_eq!(Paint::new(true).style(Style::Red, ""), "");
     }

@@ -128,9 +128,7 @@ impl LaneView {
 
     /// Did the lane finish with everything it ran passing?
     fn succeeded(&self) -> bool {
-        self.state == LaneState::Done
-            && !self.agent_timed_out
-            && self.checks_passed == self.checks_run
+        self.state == LaneState::Done && !self.agent_timed_out && self.checks_passed == self.checks_run
     }
 
     /// The fixed columns (name, state, clock, turns, tokens, cost) and the free text
@@ -168,10 +166,7 @@ impl LaneView {
         );
         let cost = format!(
             "{:>7}",
-            self.usage
-                .cost_usd
-                .map(usd)
-                .unwrap_or_else(|| "cost ?".into())
+            self.usage.cost_usd.map(usd).unwrap_or_else(|| "cost ?".into())
         );
         let prefix = format!(
             "{}{name_pad}  {mark} {state}  {clock:>5}  {turns}  {tokens}  {cost}",

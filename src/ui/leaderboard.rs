@@ -26,9 +26,7 @@ pub fn render_leaderboard(board: &Leaderboard, color: bool) -> String {
 
     let mut out = String::new();
     let header = HEADERS.map(String::from);
-    out.push_str(&line(&header, &widths, |_, text| {
-        paint.style(Style::Bold, text)
-    }));
+    out.push_str(&line(&header, &widths, |_, text| paint.style(Style::Bold, text)));
     for (row, text) in board.rows.iter().zip(&cells) {
         out.push_str(&line(text, &widths, |column, cell| match column {
             3 if !row.gates_failed.is_empty() => paint.style(Style::Red, cell),
@@ -60,7 +58,11 @@ fn cells(row: &Row) -> [String; 9] {
         },
         checks,
         row.cost_usd.map(usd).unwrap_or_else(|| "?".into()),
-        format!("{} lines", row.diff_lines),
+        format!(
+            "{} line{}",
+            row.diff_lines,
+            if row.diff_lines == 1 { "" } else { "s" }
+        ),
         duration_ms(row.elapsed_ms),
         row.reason.clone(),
     ]
@@ -104,10 +106,7 @@ fn verdict(board: &Leaderboard, paint: Paint) -> String {
     }
     let best = board.rows.iter().find(|r| r.gates_failed.is_empty());
     let text = match best {
-        Some(best) => format!(
-            "no lane passed every check (best: {}, {})",
-            best.lane, best.tier
-        ),
+        Some(best) => format!("no lane passed every check (best: {}, {})", best.lane, best.tier),
         None => "no lane passed the gates".to_string(),
     };
     paint.style(Style::Yellow, &text)
@@ -141,13 +140,7 @@ mod tests {
             elapsed_ms: 9_500,
             checks_passed: 0,
             checks_total: 0,
-            ..row(
-                2,
-                "sonnet-long",
-                Tier::Full,
-                &["empty diff"],
-                "gated: empty diff",
-            )
+            ..row(2, "sonnet-long", Tier::Full, &["empty diff"], "gated: empty diff")
         };
         Leaderboard {
             format: 1,
@@ -210,22 +203,14 @@ winner: opus
             rows: vec![],
             winner: None,
         };
-        let last_line = |b: &Leaderboard, color| {
-            render_leaderboard(b, color)
-                .lines()
-                .last()
-                .unwrap()
-                .to_string()
-        };
+        let last_line =
+            |b: &Leaderboard, color| render_leaderboard(b, color).lines().last().unwrap().to_string();
         assert_eq!(
             last_line(&partial, false),
             "no lane passed every check (best: a, PARTIAL)"
         );
         assert_eq!(last_line(&gated, false), "no lane passed the gates");
-        assert_eq!(
-            last_line(&gated, true),
-            "\x1b[33mno lane passed the gates\x1b[0m"
-        );
+        assert_eq!(last_line(&gated, true), "\x1b[33mno lane passed the gates\x1b[0m");
         assert_eq!(
             render_leaderboard(&empty, false),
             "#  lane  agent  tier  checks  cost  diff  time  reason\nno lane passed the gates\n"

@@ -6,7 +6,6 @@ use std::io::{self, Write};
 
 use crate::race::event::{LaneState, RaceEvent, Stamped};
 
-use super::leaderboard::render_leaderboard;
 use super::text;
 use super::Reporter;
 
@@ -88,9 +87,7 @@ impl<W: Write + Send> PlainReporter<W> {
                 }
                 lane_line(lane, line)
             }
-            RaceEvent::AgentFinished { lane, outcome } => {
-                lane_line(lane, text::agent_finished(outcome))
-            }
+            RaceEvent::AgentFinished { lane, outcome } => lane_line(lane, text::agent_finished(outcome)),
             RaceEvent::Captured { lane, capture } => lane_line(
                 lane,
                 format!(
@@ -106,28 +103,16 @@ impl<W: Write + Send> PlainReporter<W> {
                     capture.deletions
                 ),
             ),
-            RaceEvent::CheckStarted {
-                lane,
-                name,
-                holdout,
-            } => lane_line(lane, text::check_started(name, *holdout)),
-            RaceEvent::CheckFinished { lane, check } => {
-                lane_line(lane, text::check_finished(check))
+            RaceEvent::CheckStarted { lane, name, holdout } => {
+                lane_line(lane, text::check_started(name, *holdout))
             }
+            RaceEvent::CheckFinished { lane, check } => lane_line(lane, text::check_finished(check)),
             RaceEvent::LaneFailed { lane, error } => {
                 self.failure_reported.insert(lane.clone());
                 lane_line(lane, format!("failed: {}", text::one_line(error, 300)))
             }
-            RaceEvent::Ranked { leaderboard } => {
-                // A blank line sets the table off from the log above it.
-                let mut lines = vec![String::new()];
-                lines.extend(
-                    render_leaderboard(leaderboard, false)
-                        .lines()
-                        .map(String::from),
-                );
-                lines
-            }
+            // The command prints the leaderboard itself, on stdout, once the race ends.
+            RaceEvent::Ranked { .. } => Vec::new(),
             other => text::race_line(other).into_iter().collect(),
         }
     }

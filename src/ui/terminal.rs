@@ -11,7 +11,6 @@ use crate::race::event::{RaceEvent, Stamped};
 
 use super::color::Paint;
 use super::lane_view::{LaneView, MAX_NAME_WIDTH};
-use super::leaderboard::render_leaderboard;
 use super::text;
 use super::Reporter;
 
@@ -157,16 +156,14 @@ impl Reporter for TerminalReporter {
                 }
                 self.redraw_all();
             }
-            RaceEvent::Ranked { leaderboard } => {
-                // Ranking comes after every lane stopped; freeze any line still live
-                // so the table prints below the lanes, not between them.
+            RaceEvent::Ranked { .. } => {
+                // Ranking comes after every lane stopped; freeze any line still live so
+                // the leaderboard the command prints lands below the lanes.
                 for line in &self.lanes {
                     if !line.bar.is_finished() {
                         line.bar.abandon();
                     }
                 }
-                let table = render_leaderboard(leaderboard, self.paint.on);
-                self.print(&format!("\n{}", table.trim_end()));
             }
             RaceEvent::Merged { .. }
             | RaceEvent::MergeRefused { .. }

@@ -155,8 +155,7 @@ pub(crate) fn race_line(event: &RaceEvent) -> Option<String> {
             interrupted: true, ..
         } => "race interrupted".to_string(),
         RaceEvent::RaceFinished {
-            winner: Some(winner),
-            ..
+            winner: Some(winner), ..
         } => format!("race finished: {winner} won"),
         RaceEvent::RaceFinished { winner: None, .. } => "race finished: no winner".to_string(),
         _ => return None,

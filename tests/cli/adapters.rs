@@ -77,13 +77,43 @@ fn each_adapter_runs_its_cli_headless_exactly_as_documented() {
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     assert_eq!(
         argv(&env, "claude"),
-        s(&["-p", SPEC, "--output-format", "stream-json", "--verbose", "--model", "claude-opus-4-6", "--permission-mode", "bypassPermissions"])
+        s(&[
+            "-p",
+            SPEC,
+            "--output-format",
+            "stream-json",
+            "--verbose",
+            "--model",
+            "claude-opus-4-6",
+            "--permission-mode",
+            "bypassPermissions"
+        ])
     );
     assert_eq!(
         argv(&env, "codex"),
-        s(&["exec", "--json", "-m", "gpt-5.5", "-s", "workspace-write", "--skip-git-repo-check", SPEC])
+        s(&[
+            "exec",
+            "--json",
+            "-m",
+            "gpt-5.5",
+            "-s",
+            "workspace-write",
+            "--skip-git-repo-check",
+            SPEC
+        ])
     );
-    assert_eq!(argv(&env, "gemini"), s(&["-p", SPEC, "-m", "gemini-3-pro", "--output-format", "json", "--yolo"]));
+    assert_eq!(
+        argv(&env, "gemini"),
+        s(&[
+            "-p",
+            SPEC,
+            "-m",
+            "gemini-3-pro",
+            "--output-format",
+            "json",
+            "--yolo"
+        ])
+    );
     assert_eq!(
         argv(&env, "aider"),
         s(&[
@@ -99,17 +129,49 @@ fn each_adapter_runs_its_cli_headless_exactly_as_documented() {
             "--no-pretty"
         ])
     );
-    assert_eq!(argv(&env, "opencode"), s(&["run", "--format", "json", "-m", "anthropic/claude-sonnet-4-6", SPEC]));
-    assert_eq!(argv(&env, "qwen"), s(&["-p", SPEC, "--output-format", "json", "--yolo", "-m", "qwen3-coder-plus"]));
+    assert_eq!(
+        argv(&env, "opencode"),
+        s(&[
+            "run",
+            "--format",
+            "json",
+            "-m",
+            "anthropic/claude-sonnet-4-6",
+            SPEC
+        ])
+    );
+    assert_eq!(
+        argv(&env, "qwen"),
+        s(&[
+            "-p",
+            SPEC,
+            "--output-format",
+            "json",
+            "--yolo",
+            "-m",
+            "qwen3-coder-plus"
+        ])
+    );
 
     // Each lane sees only its own lab's key.
     let claude = env_of(&env, "claude");
     assert!(claude.contains("ANTHROPIC_API_KEY=canary-a-1"));
-    assert!(!claude.contains("canary-o-2") && !claude.contains("canary-g-3"), "{claude}");
+    assert!(
+        !claude.contains("canary-o-2") && !claude.contains("canary-g-3"),
+        "{claude}"
+    );
     let codex = env_of(&env, "codex");
-    assert!(codex.contains("OPENAI_API_KEY=canary-o-2") && !codex.contains("canary-a-1") && !codex.contains("canary-g-3"));
+    assert!(
+        codex.contains("OPENAI_API_KEY=canary-o-2")
+            && !codex.contains("canary-a-1")
+            && !codex.contains("canary-g-3")
+    );
     let gemini = env_of(&env, "gemini");
-    assert!(gemini.contains("GEMINI_API_KEY=canary-g-3") && !gemini.contains("canary-a-1") && !gemini.contains("canary-o-2"));
+    assert!(
+        gemini.contains("GEMINI_API_KEY=canary-g-3")
+            && !gemini.contains("canary-a-1")
+            && !gemini.contains("canary-o-2")
+    );
     let aider = env_of(&env, "aider");
     assert!(aider.contains("canary-o-2") && !aider.contains("canary-a-1"));
     let opencode = env_of(&env, "opencode");
@@ -120,7 +182,7 @@ fn each_adapter_runs_its_cli_headless_exactly_as_documented() {
     }
 
     // Every lane's own edit was captured and its usage parsed.
-    for (lane, cost) in [("claude-claude-opus-4-6", Some(0.12)), ("codex-gpt-5.5", None)] {
+    for (lane, cost) in [("claude-opus-4-6", Some(0.12)), ("codex-gpt-5.5", None)] {
         let finished = env.lane_events(lane, "agent-finished");
         assert_eq!(finished.len(), 1, "lane {lane}");
         let usage = &finished[0]["outcome"]["usage"];
@@ -141,12 +203,22 @@ fn a_custom_endpoint_is_wired_per_cli() {
         "[agents.local-claude]\nadapter = \"claude\"\nmodel = \"claude-sonnet-4-6\"\nbase-url = \"http://127.0.0.1:9\"\n\
          [agents.local-codex]\nadapter = \"codex\"\nmodel = \"gpt-5.5\"\nbase-url = \"http://127.0.0.1:9/v1\"\n",
     );
-    env.bakeoff(&["race", SPEC, "-a", "local-claude", "-a", "local-codex"]).expect(0);
+    env.bakeoff(&["race", SPEC, "-a", "local-claude", "-a", "local-codex"])
+        .expect(0);
     let claude = env_of(&env, "claude");
-    assert!(claude.contains("ANTHROPIC_BASE_URL=http://127.0.0.1:9"), "{claude}");
+    assert!(
+        claude.contains("ANTHROPIC_BASE_URL=http://127.0.0.1:9"),
+        "{claude}"
+    );
     assert!(claude.contains("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1"));
     let codex = env_of(&env, "codex");
-    let home = codex.lines().find_map(|l| l.strip_prefix("CODEX_HOME=")).expect("CODEX_HOME set");
+    let home = codex
+        .lines()
+        .find_map(|l| l.strip_prefix("CODEX_HOME="))
+        .expect("CODEX_HOME set");
     let config = std::fs::read_to_string(std::path::Path::new(home).join("config.toml")).unwrap();
-    assert!(config.contains("http://127.0.0.1:9/v1") && config.contains("wire_api = \"responses\""), "{config}");
+    assert!(
+        config.contains("http://127.0.0.1:9/v1") && config.contains("wire_api = \"responses\""),
+        "{config}"
+    );
 }

@@ -27,7 +27,10 @@ fn not_a_git_repository() {
     let run = env.bakeoff_in(&dir, &["race", "do it", "-a", "command:x"]);
     run.expect(2);
     assert!(run.stderr().contains("not a git repository"), "{}", run.stderr());
-    assert!(std::fs::read_dir(&dir).unwrap().next().is_none(), "created files in a non-repo");
+    assert!(
+        std::fs::read_dir(&dir).unwrap().next().is_none(),
+        "created files in a non-repo"
+    );
 }
 
 #[test]
@@ -46,58 +49,98 @@ fn repository_without_commits() {
 fn unknown_base_ref() {
     let mut env = TestEnv::new();
     env.agent("a", "", "say hi");
-    refused(&env, &["race", "do it", "-a", "a", "--base", "no-such-branch"], &["no-such-branch"]);
+    refused(
+        &env,
+        &["race", "do it", "-a", "a", "--base", "no-such-branch"],
+        &["no-such-branch"],
+    );
 }
 
 #[test]
 fn unknown_adapter() {
     let env = TestEnv::new();
-    refused(&env, &["race", "do it", "-a", "cladue:opus"], &["unknown adapter 'cladue'", "claude"]);
+    refused(
+        &env,
+        &["race", "do it", "-a", "cladue:opus"],
+        &["unknown adapter 'cladue'", "claude"],
+    );
 }
 
 #[test]
 fn agent_cli_missing_from_path() {
     let env = TestEnv::new();
-    refused(&env, &["race", "do it", "-a", "codex:gpt-5.5"], &["'codex' not found", "npm"]);
+    refused(
+        &env,
+        &["race", "do it", "-a", "codex:gpt-5.5"],
+        &["'codex' not found", "npm"],
+    );
 }
 
 #[test]
 fn invalid_config_names_file_and_line() {
     let mut env = TestEnv::new();
     env.config("[race]\njobs = 2\ntimeout = \"whenever\"\n");
-    refused(&env, &["race", "do it", "-a", "claude:x"], &["config.toml line 3", "race.timeout", "30m"]);
+    refused(
+        &env,
+        &["race", "do it", "-a", "claude:x"],
+        &["config.toml line 3", "race.timeout", "30m"],
+    );
 }
 
 #[test]
 fn config_syntax_error_names_file_and_line() {
     let mut env = TestEnv::new();
     env.config("[race\n");
-    refused(&env, &["race", "do it", "-a", "claude:x"], &["config.toml", "line 1"]);
+    refused(
+        &env,
+        &["race", "do it", "-a", "claude:x"],
+        &["config.toml", "line 1"],
+    );
 }
 
 #[test]
 fn empty_spec() {
     let mut env = TestEnv::new();
     env.agent("a", "", "say hi");
-    refused(&env, &["race", "  \n ", "-a", "a"], &["the spec is empty", "hint:"]);
+    refused(
+        &env,
+        &["race", "  \n ", "-a", "a"],
+        &["the spec is empty", "hint:"],
+    );
     let spec = env.root().join("empty.md");
     std::fs::write(&spec, "\n\n").unwrap();
-    refused(&env, &["race", "--spec-file", spec.to_str().unwrap(), "-a", "a"], &["the spec is empty"]);
+    refused(
+        &env,
+        &["race", "--spec-file", spec.to_str().unwrap(), "-a", "a"],
+        &["the spec is empty"],
+    );
 }
 
 #[test]
 fn missing_spec_file() {
     let mut env = TestEnv::new();
     env.agent("a", "", "say hi");
-    refused(&env, &["race", "--spec-file", "/nonexistent/spec.md", "-a", "a"], &["cannot read spec file"]);
+    refused(
+        &env,
+        &["race", "--spec-file", "/nonexistent/spec.md", "-a", "a"],
+        &["cannot read spec file"],
+    );
 }
 
 #[test]
 fn lane_name_collision() {
     let mut env = TestEnv::new();
     env.agent("a", "", "say hi");
-    refused(&env, &["race", "do it", "-a", "a", "-a", "a"], &["two lanes are both named 'a'", "*N"]);
-    refused(&env, &["race", "do it", "-a", "x=a", "-a", "x=a"], &["two lanes are both named 'x'"]);
+    refused(
+        &env,
+        &["race", "do it", "-a", "a", "-a", "a"],
+        &["two lanes are both named 'a'", "*N"],
+    );
+    refused(
+        &env,
+        &["race", "do it", "-a", "x=a", "-a", "x=a"],
+        &["two lanes are both named 'x'"],
+    );
 }
 
 #[test]
@@ -105,14 +148,19 @@ fn merge_onto_dirty_target() {
     let mut env = TestEnv::new();
     env.agent("a", "", "write new.txt hi");
     env.write("src/lib.txt", "changed but not committed\n");
-    refused(&env, &["race", "do it", "-a", "a", "--merge"], &["uncommitted changes", "src/lib.txt", "stash"]);
+    refused(
+        &env,
+        &["race", "do it", "-a", "a", "--merge"],
+        &["uncommitted changes", "src/lib.txt", "stash"],
+    );
 }
 
 #[test]
 fn merge_of_a_race_with_no_passing_lane() {
     let mut env = TestEnv::new();
     env.agent("a", "", "write new.txt hi");
-    env.bakeoff(&["race", "do it", "-a", "a", "--check", "false"]).expect(1);
+    env.bakeoff(&["race", "do it", "-a", "a", "--check", "false"])
+        .expect(1);
     let before = env.snapshot();
     let run = env.bakeoff(&["merge"]);
     run.expect(2);
@@ -125,7 +173,11 @@ fn merge_of_a_race_with_no_passing_lane() {
 fn unknown_configured_agent_lists_the_known_ones() {
     let mut env = TestEnv::new();
     env.agent("fast", "", "say hi");
-    refused(&env, &["race", "do it", "-a", "slow"], &["unknown agent 'slow'", "fast"]);
+    refused(
+        &env,
+        &["race", "do it", "-a", "slow"],
+        &["unknown agent 'slow'", "fast"],
+    );
 }
 
 #[test]
@@ -134,7 +186,16 @@ fn holdout_folder_missing() {
     env.agent("a", "", "say hi");
     refused(
         &env,
-        &["race", "do it", "-a", "a", "--holdout", "/nonexistent", "--holdout-check", "true"],
+        &[
+            "race",
+            "do it",
+            "-a",
+            "a",
+            "--holdout",
+            "/nonexistent",
+            "--holdout-check",
+            "true",
+        ],
         &["holdout folder /nonexistent does not exist"],
     );
 }
@@ -142,6 +203,14 @@ fn holdout_folder_missing() {
 #[test]
 fn bad_flag_is_a_usage_error() {
     let env = TestEnv::new();
-    refused(&env, &["race", "do it", "-a", "claude:x", "--jobs", "many"], &["--jobs"]);
-    refused(&env, &["race", "do it", "-a", "claude:x", "--jobs", "0"], &["--jobs must be at least 1"]);
+    refused(
+        &env,
+        &["race", "do it", "-a", "claude:x", "--jobs", "many"],
+        &["--jobs"],
+    );
+    refused(
+        &env,
+        &["race", "do it", "-a", "claude:x", "--jobs", "0"],
+        &["--jobs must be at least 1"],
+    );
 }

@@ -10,12 +10,20 @@ fn files_of(env: &TestEnv, lane: &str) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["path"].as_str().unwrap().to_string(), f["kind"].as_str().unwrap().to_string()))
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["kind"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
 fn lane_commit(env: &TestEnv, lane: &str) -> String {
-    env.lane_events(lane, "captured")[0]["capture"]["commit"].as_str().unwrap().to_string()
+    env.lane_events(lane, "captured")[0]["capture"]["commit"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
@@ -50,8 +58,15 @@ fn every_kind_of_change_is_captured() {
     assert_eq!(files, want);
     let commit = lane_commit(&env, "all");
     let tree = env.git(&["ls-tree", "-r", &commit]);
-    assert!(tree.contains("100755 blob") && tree.contains("\ttool.sh"), "{tree}");
-    assert!(tree.lines().any(|l| l.starts_with("120000") && l.ends_with("\tlink-to-lib")), "{tree}");
+    assert!(
+        tree.contains("100755 blob") && tree.contains("\ttool.sh"),
+        "{tree}"
+    );
+    assert!(
+        tree.lines()
+            .any(|l| l.starts_with("120000") && l.ends_with("\tlink-to-lib")),
+        "{tree}"
+    );
     assert!(!tree.contains("ignored.log"), "{tree}");
     let blob = env.git(&["cat-file", "-s", &format!("{commit}:blob.bin")]);
     assert_eq!(blob.trim(), "4096");
@@ -87,7 +102,11 @@ fn agent_commits_resets_and_branch_switches_are_folded_in() {
     let wt = env.worktree_of("gitty");
     let head = env.git_in(&wt, &["symbolic-ref", "HEAD"]);
     assert!(head.trim().starts_with("refs/heads/bakeoff/"), "{head}");
-    assert_eq!(env.git_in(&wt, &["status", "--porcelain"]), "", "worktree clean after capture");
+    assert_eq!(
+        env.git_in(&wt, &["status", "--porcelain"]),
+        "",
+        "worktree clean after capture"
+    );
 }
 
 #[test]

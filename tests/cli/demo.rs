@@ -9,8 +9,14 @@ fn the_demo_races_ranks_and_merges_offline() {
     let run = env.bakeoff(&["demo", "--dir", dir.to_str().unwrap()]);
     run.expect(0);
     let out = run.stdout();
-    assert!(out.contains("winner: tidy") || out.contains("winner tidy"), "{out}");
-    assert!(out.contains("weakened test file"), "the sneaky lane is gated: {out}");
+    assert!(
+        out.contains("winner: tidy") || out.contains("winner tidy"),
+        "{out}"
+    );
+    assert!(
+        out.contains("weakened test file"),
+        "the sneaky lane is gated: {out}"
+    );
     assert!(out.contains("where to look next"), "{out}");
     let repo = dir.join("repo");
     let slug = std::process::Command::new("sh")

@@ -25,7 +25,11 @@ fn usage_is_parsed_in_every_cli_format() {
         ("qwen", true),
     ];
     for (format, _) in formats {
-        let cost = if format == "codex" || format == "gemini" { "-" } else { "0.25" };
+        let cost = if format == "codex" || format == "gemini" {
+            "-"
+        } else {
+            "0.25"
+        };
         env.agent(
             format,
             format,
@@ -43,7 +47,10 @@ fn usage_is_parsed_in_every_cli_format() {
         if has_cost {
             assert_eq!(usage["cost_usd"], 0.25, "{format}: {usage}");
         } else {
-            assert!(usage["cost_usd"].is_null(), "{format} must say cost unknown, not 0: {usage}");
+            assert!(
+                usage["cost_usd"].is_null(),
+                "{format} must say cost unknown, not 0: {usage}"
+            );
         }
     }
 }
@@ -59,7 +66,10 @@ fn live_progress_is_reported_while_the_agent_runs() {
     env.bakeoff(&["race", "talk", "-a", "talky"]).expect(0);
     let progress = env.lane_events("talky", "lane-progress");
     assert!(progress.len() >= 2, "{progress:?}");
-    let actions: Vec<_> = progress.iter().filter_map(|p| p["last_action"].as_str()).collect();
+    let actions: Vec<_> = progress
+        .iter()
+        .filter_map(|p| p["last_action"].as_str())
+        .collect();
     assert!(actions.iter().any(|a| a.contains("x.txt")), "{actions:?}");
 }
 
@@ -84,7 +94,10 @@ fn an_agent_past_its_deadline_is_stopped_and_gated() {
     let started = Instant::now();
     let run = env.bakeoff(&["race", "hurry", "-a", "slow", "--timeout", "2s"]);
     run.expect(1);
-    assert!(started.elapsed() < Duration::from_secs(30), "the deadline was not enforced");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the deadline was not enforced"
+    );
     assert_eq!(agent_outcome(&env, "slow")["timed_out"], true);
     assert!(run.stdout().contains("agent timed out"), "{}", run.stdout());
 }
@@ -95,22 +108,33 @@ fn an_agent_that_ignores_sigterm_is_killed_after_the_grace_period() {
     env.config("[race]\ngrace = \"1s\"\n");
     env.agent("stubborn", "", "ignore-sigterm\nwrite x.txt x\\n\nsleep 60000\n");
     let started = Instant::now();
-    env.bakeoff(&["race", "hurry", "-a", "stubborn", "--timeout", "1s"]).expect(1);
+    env.bakeoff(&["race", "hurry", "-a", "stubborn", "--timeout", "1s"])
+        .expect(1);
     assert!(started.elapsed() < Duration::from_secs(30));
     let outcome = agent_outcome(&env, "stubborn");
     assert_eq!(outcome["timed_out"], true);
     assert_eq!(outcome["exit"]["kind"], "signal");
-    assert_eq!(outcome["exit"]["value"], 9, "SIGKILL after the grace period: {outcome}");
+    assert_eq!(
+        outcome["exit"]["value"], 9,
+        "SIGKILL after the grace period: {outcome}"
+    );
 }
 
 #[test]
 fn a_lingering_child_is_not_left_behind() {
     let mut env = TestEnv::new();
     let pidfile = env.root().join("linger.pid");
-    env.agent("parent", "", &format!("write x.txt x\\n\nlinger {} 300\n", pidfile.display()));
+    env.agent(
+        "parent",
+        "",
+        &format!("write x.txt x\\n\nlinger {} 300\n", pidfile.display()),
+    );
     let started = Instant::now();
     env.bakeoff(&["race", "fork", "-a", "parent"]).expect(0);
-    assert!(started.elapsed() < Duration::from_secs(60), "waited for the lingering child");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "waited for the lingering child"
+    );
     let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
     assert!(!alive(pid), "child {pid} of the agent survived the lane");
 }
@@ -118,7 +142,11 @@ fn a_lingering_child_is_not_left_behind() {
 #[test]
 fn fifty_megabytes_of_output_are_streamed_to_the_log() {
     let mut env = TestEnv::new();
-    env.agent("loud", "claude", "flood 52428800\nwrite x.txt x\\n\nflood 1048576 nolines\nusage claude 1 10 10 0.01 s\n");
+    env.agent(
+        "loud",
+        "claude",
+        "flood 52428800\nwrite x.txt x\\n\nflood 1048576 nolines\nusage claude 1 10 10 0.01 s\n",
+    );
     env.bakeoff(&["race", "shout", "-a", "loud"]).expect(0);
     let log = env.last_race_dir().join("lanes/loud/agent.stdout.log");
     let size = std::fs::metadata(&log).unwrap().len();

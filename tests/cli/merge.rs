@@ -17,12 +17,25 @@ fn squash_merge_later_onto_a_moved_target_is_three_way() {
     let run = env.bakeoff(&["merge"]);
     run.expect(0);
     assert!(run.stdout().contains("three-way"), "{}", run.stdout());
-    assert_eq!(std::fs::read_to_string(env.repo.join("src/lib.txt")).unwrap(), "one\ntwo\nthree\nfour\n");
-    assert_eq!(std::fs::read_to_string(env.repo.join("README.md")).unwrap(), "# sample, moved on\n");
+    assert_eq!(
+        std::fs::read_to_string(env.repo.join("src/lib.txt")).unwrap(),
+        "one\ntwo\nthree\nfour\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.repo.join("README.md")).unwrap(),
+        "# sample, moved on\n"
+    );
     let log = env.git(&["log", "--format=%s|%P", "-1"]);
-    assert_eq!(log.trim().split('|').nth(1).unwrap().split(' ').count(), 1, "squash has one parent");
+    assert_eq!(
+        log.trim().split('|').nth(1).unwrap().split(' ').count(),
+        1,
+        "squash has one parent"
+    );
     let body = env.git(&["log", "-1", "--format=%B"]);
-    assert!(body.contains("Bakeoff-Lane: w") && body.contains("Bakeoff-Race: "), "{body}");
+    assert!(
+        body.contains("Bakeoff-Lane: w") && body.contains("Bakeoff-Race: "),
+        "{body}"
+    );
     assert!(env.events().iter().any(|e| e["type"] == "merged"));
 }
 
@@ -56,7 +69,11 @@ fn branch_strategy_leaves_everything_and_prints_how() {
     let before = env.snapshot();
     let run = env.bakeoff(&["merge", "--strategy", "branch"]);
     run.expect(0);
-    assert!(run.stdout().contains("git push -u origin bakeoff/"), "{}", run.stdout());
+    assert!(
+        run.stdout().contains("git push -u origin bakeoff/"),
+        "{}",
+        run.stdout()
+    );
     assert_eq!(env.snapshot(), before);
 }
 
@@ -68,7 +85,11 @@ fn merge_refuses_a_dirty_target() {
     let before = env.snapshot();
     let run = env.bakeoff(&["merge"]);
     run.expect(2);
-    assert!(run.stderr().contains("README.md") && run.stderr().contains("stash"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("README.md") && run.stderr().contains("stash"),
+        "{}",
+        run.stderr()
+    );
     assert_eq!(env.snapshot(), before);
 }
 
@@ -76,9 +97,13 @@ fn merge_refuses_a_dirty_target() {
 fn merging_a_named_lane_that_did_not_pass() {
     let mut env = TestEnv::new();
     env.agent("w", "", "write src/lib.txt nope\\n\n");
-    env.bakeoff(&["race", "rewrite", "-a", "w", "--check", "false"]).expect(1);
+    env.bakeoff(&["race", "rewrite", "-a", "w", "--check", "false"])
+        .expect(1);
     env.bakeoff(&["merge", "--lane", "w"]).expect(0);
-    assert_eq!(std::fs::read_to_string(env.repo.join("src/lib.txt")).unwrap(), "nope\n");
+    assert_eq!(
+        std::fs::read_to_string(env.repo.join("src/lib.txt")).unwrap(),
+        "nope\n"
+    );
     let run = env.bakeoff(&["merge", "--lane", "nobody"]);
     run.expect(2);
     assert!(run.stderr().contains("no lane 'nobody'"), "{}", run.stderr());

@@ -10,8 +10,16 @@ use crate::support::TestEnv;
 /// Three lanes: one correct, one that breaks the tests, one that passes only the
 /// regression checks.
 fn three_lanes(env: &mut TestEnv) {
-    env.agent("good", "claude", "write src/lib.txt one\\ntwo\\nthree\\nfour\\n\nusage claude 2 1000 200 0.30 s-good\n");
-    env.agent("bad", "claude", "write src/lib.txt broken\\n\nusage claude 1 500 100 0.05 s-bad\n");
+    env.agent(
+        "good",
+        "claude",
+        "write src/lib.txt one\\ntwo\\nthree\\nfour\\n\nusage claude 2 1000 200 0.30 s-good\n",
+    );
+    env.agent(
+        "bad",
+        "claude",
+        "write src/lib.txt broken\\n\nusage claude 1 500 100 0.05 s-bad\n",
+    );
     env.agent(
         "cheap",
         "claude",
@@ -26,6 +34,7 @@ fn a_race_ranks_by_checks_and_merges_the_winner() {
     let holdout = env.root().join("holdout");
     std::fs::create_dir_all(holdout.join("tests")).unwrap();
     std::fs::write(holdout.join("tests/hidden.sh"), "grep -qx four src/lib.txt\n").unwrap();
+    std::fs::write(holdout.join("tests/hidden2.sh"), "grep -qx one src/lib.txt\n").unwrap();
     let run = env.bakeoff(&[
         "race",
         "add a fourth line",
@@ -41,34 +50,56 @@ fn a_race_ranks_by_checks_and_merges_the_winner() {
         holdout.to_str().unwrap(),
         "--holdout-check",
         "sh tests/hidden.sh",
+        "--holdout-check",
+        "sh tests/hidden2.sh",
         "--merge",
     ]);
     run.expect(0);
     let out = run.stdout();
-    let lines: Vec<&str> = out.lines().filter(|l| l.contains("good") || l.contains("bad") || l.contains("cheap")).collect();
+    let lines: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("good") || l.contains("bad") || l.contains("cheap"))
+        .collect();
     let pos = |name: &str| lines.iter().position(|l| l.contains(name)).unwrap();
     assert!(pos("good") < pos("cheap") && pos("cheap") < pos("bad"), "{out}");
-    assert!(out.contains("winner: good") || out.contains("winner good"), "{out}");
+    assert!(
+        out.contains("winner: good") || out.contains("winner good"),
+        "{out}"
+    );
 
     // Squash-merged onto main with provenance, and the user's work tree updated.
     let msg = env.git(&["log", "-1", "--format=%B", "main"]);
     assert!(msg.contains("Bakeoff-Race: "), "{msg}");
     assert!(msg.contains("Bakeoff-Lane: good"), "{msg}");
-    assert_eq!(std::fs::read_to_string(env.repo.join("src/lib.txt")).unwrap(), "one\ntwo\nthree\nfour\n");
+    assert_eq!(
+        std::fs::read_to_string(env.repo.join("src/lib.txt")).unwrap(),
+        "one\ntwo\nthree\nfour\n"
+    );
     assert_eq!(env.git(&["status", "--porcelain"]), "");
     assert_eq!(env.git(&["rev-list", "--count", "main"]).trim(), "2");
     // Holdout files never reach the lane's commit or the merge.
     assert!(!env.repo.join("tests/hidden.sh").exists());
 
-    let kinds: Vec<String> = env.events().iter().map(|e| e["type"].as_str().unwrap().to_string()).collect();
+    let kinds: Vec<String> = env
+        .events()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(kinds.first().unwrap(), "race-started");
     assert_eq!(kinds.last().unwrap(), "race-finished");
     assert!(kinds.contains(&"ranked".to_string()) && kinds.contains(&"merged".to_string()));
     let race = env.last_race_dir();
-    for file in ["race.json", "leaderboard.json", "spec.md", "lanes/good/diff.patch", "lanes/good/agent.stdout.log"] {
+    for file in [
+        "race.json",
+        "leaderboard.json",
+        "spec.md",
+        "lanes/good/diff.patch",
+        "lanes/good/agent.stdout.log",
+    ] {
         assert!(race.join(file).is_file(), "{file} missing");
     }
-    let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(race.join("race.json")).unwrap()).unwrap();
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(race.join("race.json")).unwrap()).unwrap();
     assert_eq!(record["format"], 1);
 }
 
@@ -77,7 +108,16 @@ fn without_merge_the_users_checkout_is_untouched() {
     let mut env = TestEnv::new();
     three_lanes(&mut env);
     let before = env.snapshot();
-    let run = env.bakeoff(&["race", "add a line", "-a", "good", "-a", "bad", "--check", "grep -q three src/lib.txt"]);
+    let run = env.bakeoff(&[
+        "race",
+        "add a line",
+        "-a",
+        "good",
+        "-a",
+        "bad",
+        "--check",
+        "grep -q three src/lib.txt",
+    ]);
     run.expect(0);
     let mut after = env.snapshot();
     // Lane branches and worktrees are the only new things; compare the rest.
@@ -93,7 +133,11 @@ fn json_prints_versioned_ndjson_events_on_stdout() {
     three_lanes(&mut env);
     let run = env.bakeoff(&["race", "add a line", "-a", "good", "--json"]);
     run.expect(0);
-    let lines: Vec<serde_json::Value> = run.stdout().lines().map(|l| serde_json::from_str(l).expect(l)).collect();
+    let lines: Vec<serde_json::Value> = run
+        .stdout()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect(l))
+        .collect();
     assert!(lines.iter().all(|e| e["v"] == 1 && e["at_ms"].is_u64()));
     assert_eq!(lines[0]["type"], "race-started");
     assert_eq!(lines.last().unwrap()["type"], "race-finished");
@@ -121,15 +165,24 @@ fn each_lane_gets_only_its_own_secrets_and_its_own_port() {
         "command = [\"sh\", \"-c\", \"env > {}/keeper.env; echo x > x.txt\"]\n",
         env.root().display()
     ));
-    env.bakeoff(&["race", "dump env", "-a", "one", "-a", "two", "-a", "keeper"]).expect(0);
+    env.bakeoff(&["race", "dump env", "-a", "one", "-a", "two", "-a", "keeper"])
+        .expect(0);
     let read = |n: &str| std::fs::read_to_string(env.root().join(format!("{n}.env"))).unwrap();
     let (one, two, keeper) = (read("one"), read("two"), read("keeper"));
     for env_text in [&one, &two] {
-        assert!(!env_text.contains("canary-"), "a command lane saw a provider key:\n{env_text}");
+        assert!(
+            !env_text.contains("canary-"),
+            "a command lane saw a provider key:\n{env_text}"
+        );
     }
     assert!(keeper.contains("OPENAI_API_KEY=canary-openai-7732"));
     assert!(!keeper.contains("canary-anthropic") && !keeper.contains("canary-gemini"));
-    let port = |t: &str| t.lines().find_map(|l| l.strip_prefix("BAKEOFF_PORT=")).unwrap().to_string();
+    let port = |t: &str| {
+        t.lines()
+            .find_map(|l| l.strip_prefix("BAKEOFF_PORT="))
+            .unwrap()
+            .to_string()
+    };
     assert_ne!(port(&one), port(&two));
     // No record holds a key.
     let race = env.last_race_dir();
@@ -153,12 +206,27 @@ fn ignored_files_are_copied_and_setup_runs_in_each_lane() {
     env.write(".env", "TOKEN=local\n");
     env.config("[worktree]\ncopy = [\".env\", \"missing-dir\"]\nsetup = \"cp .env setup-ran.log\"\n");
     env.agent("reader", "", "copy-spec spec-copy.txt\n");
-    env.bakeoff(&["race", "read the env", "-a", "reader", "--check", "grep -q TOKEN=local .env", "--check", "test -f setup-ran.log"])
-        .expect(0);
-    let commit = env.lane_events("reader", "captured")[0]["capture"]["commit"].as_str().unwrap().to_string();
+    env.bakeoff(&[
+        "race",
+        "read the env",
+        "-a",
+        "reader",
+        "--check",
+        "grep -q TOKEN=local .env",
+        "--check",
+        "test -f setup-ran.log",
+    ])
+    .expect(0);
+    let commit = env.lane_events("reader", "captured")[0]["capture"]["commit"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let tree = env.git(&["ls-tree", "-r", "--name-only", &commit]);
     assert!(tree.contains("spec-copy.txt"), "the agent got the spec: {tree}");
-    assert!(!tree.contains(".env") || tree.contains(".gitignore"), "ignored .env must not be captured");
+    assert!(
+        !tree.contains(".env") || tree.contains(".gitignore"),
+        "ignored .env must not be captured"
+    );
     assert!(!tree.lines().any(|l| l == ".env"), "{tree}");
     let spec = env.git(&["show", &format!("{commit}:spec-copy.txt")]);
     assert_eq!(spec, "read the env");
@@ -171,8 +239,12 @@ fn lanes_run_in_parallel() {
         env.agent(name, "", &format!("sleep 2000\nwrite {name}.txt x\\n\n"));
     }
     let started = Instant::now();
-    env.bakeoff(&["race", "wait", "-a", "p1", "-a", "p2", "-a", "p3"]).expect(0);
-    assert!(started.elapsed() < Duration::from_secs(5) * 2, "lanes did not overlap");
+    env.bakeoff(&["race", "wait", "-a", "p1", "-a", "p2", "-a", "p3"])
+        .expect(0);
+    assert!(
+        started.elapsed() < Duration::from_secs(5) * 2,
+        "lanes did not overlap"
+    );
 }
 
 #[test]
@@ -210,5 +282,8 @@ fn ctrl_c_cancels_lanes_and_keeps_their_worktrees() {
         .filter(|e| e["type"] == "lane-state" && e["state"] == "cancelled")
         .collect();
     assert_eq!(states.len(), 2, "{states:?}");
-    assert!(env.worktree_of("sleepy").join("started.txt").exists(), "worktree kept for inspection");
+    assert!(
+        env.worktree_of("sleepy").join("started.txt").exists(),
+        "worktree kept for inspection"
+    );
 }

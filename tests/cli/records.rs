@@ -5,38 +5,73 @@ use crate::support::TestEnv;
 #[test]
 fn list_show_diff_and_clean() {
     let mut env = TestEnv::new();
-    env.agent("a", "claude", "write src/lib.txt alpha\\n\nusage claude 1 10 10 0.02 s\n");
+    env.agent(
+        "a",
+        "claude",
+        "write src/lib.txt alpha\\n\nusage claude 1 10 10 0.02 s\n",
+    );
     env.agent("b", "claude", "write src/lib.txt beta\\n\nwrite extra.txt e\\n\n");
     env.bakeoff(&["list"]).expect(0);
-    env.bakeoff(&["race", "Rewrite the lib", "-a", "a", "-a", "b"]).expect(0);
+    env.bakeoff(&["race", "Rewrite the lib", "-a", "a", "-a", "b"])
+        .expect(0);
 
     let list = env.bakeoff(&["list"]);
     list.expect(0);
-    assert!(list.stdout().contains("rewrite-the-lib") && list.stdout().contains("winner"), "{}", list.stdout());
+    assert!(
+        list.stdout().contains("rewrite-the-lib") && list.stdout().contains("winner"),
+        "{}",
+        list.stdout()
+    );
 
     let show = env.bakeoff(&["show", "last"]);
     show.expect(0);
     let text = show.stdout();
-    for want in ["lane a", "lane b", "$0.02", "cost unknown", "diff: 1 files", "winner"] {
+    for want in [
+        "lane a",
+        "lane b",
+        "$0.02",
+        "cost unknown",
+        "diff: 1 files",
+        "winner",
+    ] {
         assert!(text.contains(want), "show lacks {want:?}:\n{text}");
     }
 
     let diff = env.bakeoff(&["diff", "last", "a"]);
     diff.expect(0);
-    assert!(diff.stdout().contains("+alpha") && diff.stdout().contains("-one"), "{}", diff.stdout());
+    assert!(
+        diff.stdout().contains("+alpha") && diff.stdout().contains("-one"),
+        "{}",
+        diff.stdout()
+    );
     let between = env.bakeoff(&["diff", "last", "a", "b"]);
     between.expect(0);
-    assert!(between.stdout().contains("-alpha") && between.stdout().contains("+beta"), "{}", between.stdout());
+    assert!(
+        between.stdout().contains("-alpha") && between.stdout().contains("+beta"),
+        "{}",
+        between.stdout()
+    );
     assert!(between.stdout().contains("extra.txt"));
     env.bakeoff(&["diff", "last", "zzz"]).expect(2);
 
     let worktrees: Vec<_> = ["a", "b"].iter().map(|l| env.worktree_of(l)).collect();
     assert!(worktrees.iter().all(|w| w.is_dir()));
     env.bakeoff(&["clean", "last"]).expect(0);
-    assert!(worktrees.iter().all(|w| !w.exists()), "worktree directories left behind");
+    assert!(
+        worktrees.iter().all(|w| !w.exists()),
+        "worktree directories left behind"
+    );
     let list = env.git(&["worktree", "list", "--porcelain"]);
-    assert_eq!(list.matches("worktree ").count(), 1, "stale worktree entries:\n{list}");
-    assert_eq!(env.git(&["branch", "--list", "bakeoff/*"]), "", "lane branches left behind");
+    assert_eq!(
+        list.matches("worktree ").count(),
+        1,
+        "stale worktree entries:\n{list}"
+    );
+    assert_eq!(
+        env.git(&["branch", "--list", "bakeoff/*"]),
+        "",
+        "lane branches left behind"
+    );
     // Records stay until purged.
     env.bakeoff(&["show", "last"]).expect(0);
     env.bakeoff(&["clean", "--all", "--purge"]).expect(0);

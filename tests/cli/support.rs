@@ -54,7 +54,10 @@ impl TestEnv {
         env.git(&["init", "-q", "-b", "main"]);
         env.write("README.md", "# sample\n");
         env.write("src/lib.txt", "one\ntwo\nthree\n");
-        env.write("tests/test_lib.sh", "#!/bin/sh\nassert_eq() { [ \"$1\" = \"$2\" ] || exit 1; }\nassert_eq 1 1\nassert_eq 2 2\n");
+        env.write(
+            "tests/test_lib.sh",
+            "#!/bin/sh\nassert_eq() { [ \"$1\" = \"$2\" ] || exit 1; }\nassert_eq 1 1\nassert_eq 2 2\n",
+        );
         env.write(".gitignore", "*.log\n.env\n");
         env.commit("initial");
         env
@@ -72,7 +75,16 @@ impl TestEnv {
 
     pub fn commit(&self, msg: &str) {
         self.git(&["add", "-A"]);
-        self.git(&["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", msg]);
+        self.git(&[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-q",
+            "-m",
+            msg,
+        ]);
     }
 
     pub fn git(&self, args: &[&str]) -> String {
@@ -83,7 +95,11 @@ impl TestEnv {
         let mut cmd = Command::new("git");
         hermetic(&mut cmd, &self.home, &self.bin);
         let out = cmd.current_dir(dir).args(args).output().unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 
@@ -193,8 +209,14 @@ impl TestEnv {
 
     pub fn worktree_of(&self, lane: &str) -> PathBuf {
         let race: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(self.last_race_dir().join("race.json")).unwrap()).unwrap();
-        let lane = race["lanes"].as_array().unwrap().iter().find(|l| l["name"] == lane).unwrap();
+            serde_json::from_str(&std::fs::read_to_string(self.last_race_dir().join("race.json")).unwrap())
+                .unwrap();
+        let lane = race["lanes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["name"] == lane)
+            .unwrap();
         PathBuf::from(lane["worktree"].as_str().unwrap())
     }
 }
@@ -211,7 +233,14 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
         if ft.is_dir() {
             walk(root, &p, out);
         } else if ft.is_symlink() {
-            out.insert(rel, std::fs::read_link(&p).unwrap().to_string_lossy().into_owned().into_bytes());
+            out.insert(
+                rel,
+                std::fs::read_link(&p)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+                    .into_bytes(),
+            );
         } else {
             out.insert(rel, std::fs::read(&p).unwrap());
         }

@@ -121,8 +121,7 @@ Tokens: 1.5M sent, 1 received.
             .lines()
             .filter_map(|l| p.line(OutputStream::Stdout, l))
             .collect();
-        let actions: Vec<Option<&str>> =
-            progress.iter().map(|p| p.last_action.as_deref()).collect();
+        let actions: Vec<Option<&str>> = progress.iter().map(|p| p.last_action.as_deref()).collect();
         assert_eq!(
             actions,
             vec![
@@ -160,10 +159,7 @@ Tokens: 1.5M sent, 1 received.
         assert_eq!(outcome.usage.turns, Some(3));
         assert_eq!(outcome.usage.input_tokens, None);
         assert_eq!(outcome.usage.cost_usd, None);
-        assert!(outcome
-            .error
-            .unwrap()
-            .starts_with("litellm.AuthenticationError"));
+        assert!(outcome.error.unwrap().starts_with("litellm.AuthenticationError"));
     }
 
     #[test]

@@ -102,8 +102,7 @@ impl ClaudeParser {
         if let Some(turns) = u64_at(msg, &["num_turns"]) {
             usage.turns = Some(turns);
         }
-        if let Some(cost) = f64_at(msg, &["total_cost_usd"]).or_else(|| f64_at(msg, &["cost_usd"]))
-        {
+        if let Some(cost) = f64_at(msg, &["total_cost_usd"]).or_else(|| f64_at(msg, &["cost_usd"])) {
             usage.cost_usd = Some(cost);
         }
         if let Some(u) = msg.get("usage").filter(|u| u.is_object()) {
@@ -193,8 +192,7 @@ not json at all
     #[test]
     fn success_stream() {
         let (progress, outcome) = feed(SUCCESS);
-        let actions: Vec<Option<&str>> =
-            progress.iter().map(|p| p.last_action.as_deref()).collect();
+        let actions: Vec<Option<&str>> = progress.iter().map(|p| p.last_action.as_deref()).collect();
         assert_eq!(
             actions,
             vec![

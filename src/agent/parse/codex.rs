@@ -62,9 +62,7 @@ impl CodexParser {
 
     fn item(&mut self, item: &Value, completed: bool) {
         let latest = match str_at(item, &["type"]) {
-            Some("command_execution") => {
-                action("Shell", str_at(item, &["command"]).map(strip_shell_wrapper))
-            }
+            Some("command_execution") => action("Shell", str_at(item, &["command"]).map(strip_shell_wrapper)),
             Some("file_change") => file_change(item),
             Some("agent_message") => {
                 let text = str_at(item, &["text"]);
@@ -109,10 +107,7 @@ fn strip_shell_wrapper(command: &str) -> &str {
         if let Some(script) = command.strip_prefix(prefix) {
             let script = script.trim();
             for quote in ['\'', '"'] {
-                if let Some(inner) = script
-                    .strip_prefix(quote)
-                    .and_then(|s| s.strip_suffix(quote))
-                {
+                if let Some(inner) = script.strip_prefix(quote).and_then(|s| s.strip_suffix(quote)) {
                     return inner;
                 }
             }
@@ -184,10 +179,7 @@ mod tests {
 {"type":"turn.completed","usage":{"input_tokens":24763,"cached_input_tokens":24448,"output_tokens":122}}
 "#;
         let (progress, outcome) = feed(lines);
-        let actions: Vec<&str> = progress
-            .iter()
-            .filter_map(|p| p.last_action.as_deref())
-            .collect();
+        let actions: Vec<&str> = progress.iter().filter_map(|p| p.last_action.as_deref()).collect();
         assert_eq!(
             actions,
             vec![
@@ -228,16 +220,14 @@ mod tests {
         assert_eq!(outcome.usage.turns, Some(2));
         assert_eq!(outcome.usage.input_tokens, Some(30));
 
-        let (_, outcome) = feed(
-            r#"{"type":"turn.failed","error":{"message":"unexpected status 401 Unauthorized"}}"#,
-        );
+        let (_, outcome) =
+            feed(r#"{"type":"turn.failed","error":{"message":"unexpected status 401 Unauthorized"}}"#);
         assert_eq!(
             outcome.error.as_deref(),
             Some("unexpected status 401 Unauthorized")
         );
 
-        let (_, outcome) =
-            feed(r#"{"type":"error","message":"stream disconnected before completion"}"#);
+        let (_, outcome) = feed(r#"{"type":"error","message":"stream disconnected before completion"}"#);
         assert_eq!(
             outcome.error.as_deref(),
             Some("stream disconnected before completion")

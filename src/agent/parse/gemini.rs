@@ -69,8 +69,7 @@ fn last_report(text: &str) -> Option<Value> {
         let indent = line.len() - line.trim_start().len();
         if line.trim_start().starts_with('{') {
             let start = pos + indent;
-            let mut values =
-                serde_json::Deserializer::from_str(&text[start..]).into_iter::<Value>();
+            let mut values = serde_json::Deserializer::from_str(&text[start..]).into_iter::<Value>();
             if let Some(Ok(value)) = values.next() {
                 let consumed = values.byte_offset();
                 if ["response", "stats", "error"]
@@ -136,9 +135,7 @@ impl OutputParser for GeminiParser {
             }
         }
         if outcome.error.is_none() {
-            outcome.error = last_report(&self.stderr.text())
-                .as_ref()
-                .and_then(error_message);
+            outcome.error = last_report(&self.stderr.text()).as_ref().and_then(error_message);
         }
         outcome.usage = tracker.usage;
         outcome

@@ -4,9 +4,7 @@
 
 use serde_json::Value;
 
-use super::common::{
-    action, add, f64_at, json_line, str_at, summarize, tool_detail, u64_at, Tracker,
-};
+use super::common::{action, add, f64_at, json_line, str_at, summarize, tool_detail, u64_at, Tracker};
 use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress};
 
 /// Parses `opencode run --format json` output.
@@ -129,8 +127,7 @@ mod tests {
 {"type":"step_finish","timestamp":1767036064000,"sessionID":"ses_4947abc","part":{"type":"step-finish","reason":"stop","cost":0.0075,"tokens":{"input":300,"output":40,"reasoning":0,"cache":{"read":10000,"write":0}}}}
 "#;
         let (progress, outcome) = feed(lines);
-        let actions: Vec<Option<&str>> =
-            progress.iter().map(|p| p.last_action.as_deref()).collect();
+        let actions: Vec<Option<&str>> = progress.iter().map(|p| p.last_action.as_deref()).collect();
         assert_eq!(
             actions,
             vec![
@@ -142,17 +139,11 @@ mod tests {
             ]
         );
         assert_eq!(outcome.usage.turns, Some(2));
-        assert_eq!(
-            outcome.usage.input_tokens,
-            Some(1200 + 9000 + 300 + 300 + 10000)
-        );
+        assert_eq!(outcome.usage.input_tokens, Some(1200 + 9000 + 300 + 300 + 10000));
         assert_eq!(outcome.usage.output_tokens, Some(140));
         assert!((outcome.usage.cost_usd.unwrap() - 0.02).abs() < 1e-12);
         assert_eq!(outcome.session_id.as_deref(), Some("ses_4947abc"));
-        assert_eq!(
-            outcome.final_message.as_deref(),
-            Some("Retries back off now.")
-        );
+        assert_eq!(outcome.final_message.as_deref(), Some("Retries back off now."));
         assert_eq!(outcome.error, None);
     }
 

@@ -1,0 +1,40 @@
+# Shared set-up for the benchmark scripts: a release build, a hermetic environment and
+# a scratch folder that is removed on exit. Source it; do not run it.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
+BAKEOFF="$ROOT/target/release/bakeoff"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/bakeoff-bench.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+export HOME="$WORK/home" XDG_CONFIG_HOME="$WORK/home/.config" XDG_DATA_HOME="$WORK/home/.local/share"
+export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 NO_COLOR=1
+mkdir -p "$HOME/.config/bakeoff"
+unset ANTHROPIC_API_KEY OPENAI_API_KEY GEMINI_API_KEY GOOGLE_API_KEY OPENROUTER_API_KEY
+
+# new_repo DIR: a repository with one commit.
+new_repo() {
+  mkdir -p "$1"
+  git -C "$1" init -q -b main
+  echo "bench" > "$1/README.md"
+  git -C "$1" add -A
+  git -C "$1" -c user.name=b -c user.email=b@b commit -q -m init
+}
+
+# scripted_agent NAME SCRIPT_TEXT: an [agents.NAME] table running a scripted agent.
+scripted_agent() {
+  local script="$WORK/$1.script"
+  printf '%b' "$2" > "$script"
+  cat >> "$XDG_CONFIG_HOME/bakeoff/config.toml" <<TOML
+[agents.$1]
+adapter = "command"
+model = "scripted"
+parser = "claude"
+command = ["$BAKEOFF", "scripted-agent", "--script", "$script", "{spec_file}"]
+TOML
+}
+
+# journal_field: the newest race's events.jsonl in REPO.
+journal() {
+  local races="$1/.git/bakeoff/races"
+  echo "$races/$(ls "$races" | tail -n 1)/events.jsonl"
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Lane set-up speed: a generated 20,000-file repository; the time bakeoff takes to set
+# up 8 lanes (from race start until the last lane's agent starts) ÷ the time of 8
+# sequential `git worktree add` in the same run. Target ≤ 0.7.
+source "$(dirname "$0")/bench-common.sh"
+FILES="${FILES:-20000}"
+ROUNDS="${ROUNDS:-3}"
+REPO="$WORK/big"
+mkdir -p "$REPO"
+git -C "$REPO" init -q -b main
+python3 - "$REPO" "$FILES" <<'PY'
+import os, sys
+root, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    d = os.path.join(root, f"pkg{i // 100:03d}")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, f"mod{i % 100:02d}.txt"), "w") as f:
+        f.write(f"file {i}\n" + "x" * (i % 2000) + "\n")
+PY
+git -C "$REPO" add -A
+git -C "$REPO" -c user.name=b -c user.email=b@b commit -q -m "$FILES files"
+cat >> "$XDG_CONFIG_HOME/bakeoff/config.toml" <<TOML
+[worktree]
+root = "$WORK/lanes"
+[agents.noop]
+adapter = "command"
+model = "none"
+command = ["true"]
+TOML
+
+echo "files=$FILES lanes=8"
+echo "round  git_seq_s  bakeoff_s  ratio"
+for round in $(seq "$ROUNDS"); do
+  sync
+  start=$(date +%s%N)
+  for i in $(seq 8); do
+    git -C "$REPO" worktree add -q -b "seq-$round-$i" "$WORK/seq/$round-$i" HEAD
+  done
+  end=$(date +%s%N)
+  git_s=$(python3 -c "print(($end - $start) / 1e9)")
+  for i in $(seq 8); do
+    git -C "$REPO" worktree remove --force "$WORK/seq/$round-$i"
+    git -C "$REPO" branch -q -D "seq-$round-$i"
+  done
+  sync
+  "$BAKEOFF" -C "$REPO" race "setup round $round" -a "noop*8" >/dev/null 2>&1 || true
+  python3 - "$(journal "$REPO")" "$git_s" "$round" <<'PY'
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1])]
+start = next(e["at_ms"] for e in events if e["type"] == "race-started")
+running = [e["at_ms"] for e in events if e["type"] == "lane-state" and e["state"] == "running"]
+assert len(running) == 8, running
+bakeoff_s = (max(running) - start) / 1000
+git_s = float(sys.argv[2])
+print(f"{sys.argv[3]:>5}  {git_s:9.3f}  {bakeoff_s:9.3f}  {bakeoff_s / git_s:5.3f}")
+PY
+  "$BAKEOFF" -C "$REPO" clean last --purge >/dev/null
+done
