@@ -92,6 +92,14 @@ pub enum GitError {
     #[error("branch '{branch}' moved while bakeoff was merging into it (run the merge again)")]
     TargetMoved { branch: String },
 
+    /// A git command bakeoff ran failed.
+    #[error("`{command}` failed in {}: {stderr}", .dir.display())]
+    Command {
+        command: String,
+        dir: PathBuf,
+        stderr: String,
+    },
+
     /// A file system operation failed.
     #[error("{action} {}: {source}", .path.display())]
     Io {

@@ -6,6 +6,7 @@
 //! as 40-hex strings.
 
 mod capture;
+mod checkout;
 mod copy;
 mod diff;
 mod error;

@@ -5,11 +5,11 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use git2::build::CheckoutBuilder;
 use git2::{BranchType, ErrorCode, Repository, WorktreePruneOptions};
 
+use super::checkout::{populate, Method};
 use super::error::{GitContext, GitError};
-use super::repo::{clean, open, resolve};
+use super::repo::{self, clean, open, resolve};
 
 /// Where and how to create one lane's worktree.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +36,10 @@ pub struct WorktreeSpec {
 /// or cleaned in parallel would fail at random. A branch made a moment ago cannot
 /// be checked out anywhere, so the scan is not needed.
 pub fn create_worktree(repo_dir: &Path, spec: &WorktreeSpec) -> Result<(), GitError> {
+    create_with(repo_dir, spec, Method::Auto)
+}
+
+fn create_with(repo_dir: &Path, spec: &WorktreeSpec, method: Method) -> Result<(), GitError> {
     check_name(&spec.name)?;
     let repo = open(repo_dir)?;
     let base = resolve(&repo, &spec.base)?;
@@ -66,7 +70,7 @@ pub fn create_worktree(repo_dir: &Path, spec: &WorktreeSpec) -> Result<(), GitEr
         })?;
 
     let mut made = Made::default();
-    let result = lay_out(&admin_root, &admin, spec, &mut made).and_then(|()| check_out(spec));
+    let result = lay_out(&admin_root, &admin, spec, &mut made).and_then(|()| check_out(spec, method));
     if result.is_err() {
         // Best effort: the error is what the caller needs to see.
         if made.path {
@@ -132,13 +136,9 @@ fn lay_out(admin_root: &Path, admin: &Path, spec: &WorktreeSpec, made: &mut Made
 }
 
 /// Fills the new worktree from its branch and writes its index, then unlocks it.
-fn check_out(spec: &WorktreeSpec) -> Result<(), GitError> {
-    let wt = open(&spec.path)?;
-    // The directory holds nothing but `.git`, so forcing overwrites nothing; safe
-    // mode would instead treat every file as deleted by the user and skip it.
-    wt.checkout_head(Some(CheckoutBuilder::new().force()))
-        .ctx(format!("check out '{}' in {}", spec.branch, spec.path.display()))?;
-    let lock = wt.path().join("locked");
+fn check_out(spec: &WorktreeSpec, method: Method) -> Result<(), GitError> {
+    populate(&spec.path, method)?;
+    let lock = repo::open(&spec.path)?.path().join("locked");
     fs::remove_file(&lock).map_err(|e| GitError::io("unlock worktree", &lock, e))
 }
 
@@ -311,6 +311,7 @@ fn check_name(name: &str) -> Result<(), GitError> {
 mod tests {
     use super::*;
     use crate::git::testutil::{fixture, git, write, IsErr};
+    use std::os::unix::fs::PermissionsExt;
 
     fn spec(fx: &crate::git::testutil::Fixture, i: usize) -> WorktreeSpec {
         WorktreeSpec {
@@ -364,6 +365,36 @@ mod tests {
         // Idempotent: a second removal of the same lane is fine.
         let sp = &specs[0];
         remove_worktree(&fx.dir, &sp.name, &sp.path, Some(&sp.branch)).unwrap();
+    }
+
+    #[test]
+    fn both_checkout_methods_give_a_clean_worktree() {
+        let fx = fixture();
+        write(&fx.dir, "bin/run", "#!/bin/sh\n");
+        git(&fx.dir, &["update-index", "--add", "--chmod=+x", "bin/run"]);
+        std::os::unix::fs::symlink("a.txt", fx.dir.join("link")).unwrap();
+        git(&fx.dir, &["add", "link"]);
+        git(&fx.dir, &["commit", "-q", "-m", "modes"]);
+        for (i, method) in [Method::Auto, Method::Libgit2].into_iter().enumerate() {
+            let sp = spec(&fx, i);
+            create_with(&fx.dir, &sp, method).unwrap();
+            assert_eq!(git(&sp.path, &["status", "--porcelain"]), "", "{method:?}");
+            assert!(std::fs::symlink_metadata(sp.path.join("link"))
+                .unwrap()
+                .file_type()
+                .is_symlink());
+            let mode = std::fs::metadata(sp.path.join("bin/run"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o111, 0o111, "{method:?}");
+            assert!(!fx
+                .dir
+                .join(".git/worktrees")
+                .join(&sp.name)
+                .join("locked")
+                .exists());
+        }
     }
 
     #[test]
@@ -450,7 +481,6 @@ mod tests {
 
     #[test]
     fn remove_copes_with_read_only_dirs_and_checked_out_branch() {
-        use std::os::unix::fs::PermissionsExt;
         let fx = fixture();
         let sp = spec(&fx, 0);
         create_worktree(&fx.dir, &sp).unwrap();
