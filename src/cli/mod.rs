@@ -124,7 +124,9 @@ fn run(cli: Cli) -> Result<u8, Error> {
             std::env::current_dir().map_err(|e| Error::io("cannot read", std::path::Path::new("."), e))?
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // One thread drives every lane: lanes mostly wait on children and timers, and git
+    // work goes to the blocking pool, so a second worker would only add wake-ups.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::input(format!("cannot start the async runtime: {e}")))?;

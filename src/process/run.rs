@@ -1,29 +1,37 @@
-//! Running one child to completion: spawn it as the leader of a new process group, stream
-//! both pipes to their files and to the line callback, and stop it on deadline or
-//! cancellation with SIGTERM, a grace period, then SIGKILL.
+//! Running one child to completion: spawn it as the leader of a new process group with
+//! its stdout and stderr going straight into their log files, follow those files for the
+//! line callback, and stop the child on deadline or cancellation with SIGTERM, a grace
+//! period, then SIGKILL.
+//!
+//! The child writes its logs itself rather than through pipes bakeoff copies: writing
+//! into the page cache is the single largest cost of a chatty agent, and this way it is
+//! the agent's, not bakeoff's, and no pipe can fill up and stall the child. bakeoff only
+//! reads what was appended, a few times a second.
 
 use std::fs::File;
-use std::io::{ErrorKind, Write};
+use std::io::{ErrorKind, Read};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::Instant;
 
 use super::group::Group;
 use super::lines::LineSplitter;
 use super::{CancelLevel, CancelToken, Command, ExitKind, ProcessError};
 
-/// Pipe reads are this big so a flood costs few wake-ups.
+/// Log reads are this big so a flood costs few system calls.
 const READ_BUFFER: usize = 64 * 1024;
 
-/// After the leader exits and its group is killed, the pipes normally reach EOF at once.
-/// Only a process that left the group (`setsid`) can still hold them; stop waiting for it
-/// after this long rather than hang.
-const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
+/// How often the logs are read for new lines while the child runs: often enough for a
+/// live display, rarely enough that eight idle lanes cost next to nothing in wake-ups.
+const FOLLOW_EVERY: Duration = Duration::from_millis(200);
+
+/// At most this much is read from one log per follow tick, so one flooding lane cannot
+/// hold up the others sharing the thread; the rest is read on the next tick.
+const FOLLOW_BUDGET: usize = 64 * READ_BUFFER;
 
 /// Which output stream a line came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,8 +75,8 @@ where
     F: FnMut(Stream, &str) + Send,
 {
     let program = cmd.program_path().to_path_buf();
-    let mut out = Pipe::create(Stream::Stdout, &cmd.stdout)?;
-    let mut err = Pipe::create(Stream::Stderr, &cmd.stderr)?;
+    let (mut out, out_sink) = Log::create(&cmd.stdout)?;
+    let (mut err, err_sink) = Log::create(&cmd.stderr)?;
     // A missing cwd makes spawn fail with ENOENT, which would read as a missing program.
     check_dir(&cmd.cwd)?;
 
@@ -78,8 +86,8 @@ where
         .env_clear()
         .envs(cmd.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(out_sink)
+        .stderr(err_sink)
         .process_group(0)
         .kill_on_drop(true)
         .spawn()
@@ -89,53 +97,42 @@ where
         })?;
     let start = Instant::now();
     let mut group = child.id().and_then(Group::new);
-    let mut stdout = child.stdout.take();
-    let mut stderr = child.stderr.take();
 
     let mut status: Option<ExitStatus> = None;
     let mut elapsed = Duration::ZERO;
     let mut deadline_at = cmd.deadline.and_then(|d| start.checked_add(d));
     let mut kill_at: Option<Instant> = None;
-    let mut drain_until: Option<Instant> = None;
     let mut seen = CancelLevel::None;
     let mut timed_out = false;
     let mut cancelled = false;
+    let mut follow = tokio::time::interval(FOLLOW_EVERY);
+    follow.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
     // One loop owns every event so `on_line` needs no synchronisation and no spawned task.
-    while status.is_none() || stdout.is_some() || stderr.is_some() {
-        let running = status.is_none();
+    while status.is_none() {
         let next_level = if seen == CancelLevel::None {
             CancelLevel::Graceful
         } else {
             CancelLevel::Immediate
         };
         tokio::select! {
-            read = read_some(&mut stdout, &mut out.buf), if stdout.is_some() => {
-                let open = out.take(read, &program, &mut |l| on_line(Stream::Stdout, l))?;
-                if !open {
-                    stdout = None;
-                }
+            _ = follow.tick() => {
+                out.follow(FOLLOW_BUDGET, &mut |l| on_line(Stream::Stdout, l))?;
+                err.follow(FOLLOW_BUDGET, &mut |l| on_line(Stream::Stderr, l))?;
             }
-            read = read_some(&mut stderr, &mut err.buf), if stderr.is_some() => {
-                let open = err.take(read, &program, &mut |l| on_line(Stream::Stderr, l))?;
-                if !open {
-                    stderr = None;
-                }
-            }
-            exited = child.wait(), if running => {
+            exited = child.wait() => {
                 let exited = exited.map_err(|source| ProcessError::Wait {
                     program: program.clone(),
                     source: Arc::new(source),
                 })?;
                 elapsed = start.elapsed();
                 status = Some(exited);
-                // Whatever the leader left behind would keep the pipes open: kill it.
+                // Whatever the leader left behind in its group goes with it.
                 if let Some(group) = group.as_mut() {
                     group.kill_leftovers();
                 }
-                drain_until = Some(Instant::now() + DRAIN_AFTER_EXIT);
             }
-            _ = sleep_until(deadline_at), if running && deadline_at.is_some() => {
+            _ = sleep_until(deadline_at), if deadline_at.is_some() => {
                 deadline_at = None;
                 // A stop already under way makes the deadline moot.
                 if kill_at.is_none() && seen < CancelLevel::Immediate {
@@ -143,7 +140,7 @@ where
                     kill_at = terminate(group.as_ref(), cmd.grace);
                 }
             }
-            _ = cancel.raised(next_level), if running && seen < CancelLevel::Immediate => {
+            _ = cancel.raised(next_level), if seen < CancelLevel::Immediate => {
                 seen = cancel.level();
                 cancelled = true;
                 if seen >= CancelLevel::Immediate {
@@ -155,19 +152,17 @@ where
                     kill_at = terminate(group.as_ref(), cmd.grace);
                 }
             }
-            _ = sleep_until(kill_at), if running && kill_at.is_some() => {
+            _ = sleep_until(kill_at), if kill_at.is_some() => {
                 kill_at = None;
                 if let Some(group) = group.as_ref() {
                     group.kill();
                 }
             }
-            _ = sleep_until(drain_until), if drain_until.is_some() => {
-                // Something outside the group holds the pipes; give up on them.
-                stdout = None;
-                stderr = None;
-            }
         }
     }
+    // The group is gone: read the logs to their end.
+    out.follow(usize::MAX, &mut |l| on_line(Stream::Stdout, l))?;
+    err.follow(usize::MAX, &mut |l| on_line(Stream::Stderr, l))?;
     out.finish(&mut |l| on_line(Stream::Stdout, l));
     err.finish(&mut |l| on_line(Stream::Stderr, l));
 
@@ -186,67 +181,51 @@ where
     })
 }
 
-/// One output stream's sinks: its log file, its byte count and its line splitter.
-struct Pipe {
-    stream: Stream,
+/// One output stream: the log file the child writes, followed from where it was last read.
+struct Log {
     path: PathBuf,
-    // A plain std file: writes of a read buffer land in the page cache in microseconds,
-    // cheaper than tokio::fs's hop to the blocking pool for every chunk.
-    file: File,
+    reader: File,
     buf: Vec<u8>,
     bytes: u64,
     lines: LineSplitter,
 }
 
-impl Pipe {
-    fn create(stream: Stream, path: &Path) -> Result<Pipe, ProcessError> {
-        let file = File::create(path).map_err(|e| io_error(path, e))?;
-        Ok(Pipe {
-            stream,
+impl Log {
+    /// Creates (truncates) the log; returns the follower and the child's end of it.
+    fn create(path: &Path) -> Result<(Log, Stdio), ProcessError> {
+        let sink = File::create(path).map_err(|e| io_error(path, e))?;
+        let reader = File::open(path).map_err(|e| io_error(path, e))?;
+        let log = Log {
             path: path.to_path_buf(),
-            file,
+            reader,
             buf: vec![0; READ_BUFFER],
             bytes: 0,
             lines: LineSplitter::default(),
-        })
+        };
+        Ok((log, Stdio::from(sink)))
     }
 
-    /// Handles one read result; false at end of stream.
-    fn take(
-        &mut self,
-        read: std::io::Result<usize>,
-        program: &Path,
-        emit: &mut dyn FnMut(&str),
-    ) -> Result<bool, ProcessError> {
-        match read {
-            Ok(0) => Ok(false),
-            Ok(n) => {
-                let chunk = &self.buf[..n];
-                self.file.write_all(chunk).map_err(|e| io_error(&self.path, e))?;
-                self.bytes += n as u64;
-                self.lines.feed(chunk, emit);
-                Ok(true)
+    /// Reads what the child appended since the last call, up to `budget` bytes, and hands
+    /// on the complete lines. Reads of a regular file never block on the writer.
+    fn follow(&mut self, budget: usize, emit: &mut dyn FnMut(&str)) -> Result<(), ProcessError> {
+        let mut read = 0;
+        while read < budget {
+            match self.reader.read(&mut self.buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    read += n;
+                    self.bytes += n as u64;
+                    self.lines.feed(&self.buf[..n], emit);
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(io_error(&self.path, e)),
             }
-            Err(e) if e.kind() == ErrorKind::Interrupted => Ok(true),
-            Err(e) => Err(ProcessError::Pipe {
-                program: program.to_path_buf(),
-                stream: self.stream,
-                source: Arc::new(e),
-            }),
         }
+        Ok(())
     }
 
     fn finish(&mut self, emit: &mut dyn FnMut(&str)) {
         self.lines.finish(emit);
-    }
-}
-
-/// Reads from a pipe that is still open; pends forever for a closed one (its select
-/// branch is disabled then anyway).
-async fn read_some<R: AsyncRead + Unpin>(reader: &mut Option<R>, buf: &mut [u8]) -> std::io::Result<usize> {
-    match reader {
-        Some(reader) => reader.read(buf).await,
-        None => std::future::pending().await,
     }
 }
 
