@@ -11,6 +11,7 @@ pub mod git;
 pub mod journal;
 pub mod merge;
 pub mod process;
+pub mod provider;
 pub mod race;
 pub mod rank;
 pub mod scripted_agent;

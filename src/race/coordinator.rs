@@ -210,21 +210,7 @@ pub fn merged_event(lane: &str, mode: merge::MergeMode, merged: &Merged) -> Race
 
 fn lost_lane(lane: &str, agent: &str) -> LaneResult {
     LaneResult {
-        lane: lane.to_string(),
-        agent: agent.to_string(),
-        cancelled: false,
         failed: Some("the lane's worker stopped without a result".to_string()),
-        agent_timed_out: false,
-        agent_exit_ok: false,
-        agent_error: None,
-        diff_files: 0,
-        insertions: 0,
-        deletions: 0,
-        checks: Vec::new(),
-        tampering: Vec::new(),
-        tests_may_change: false,
-        cost_usd: None,
-        elapsed_ms: 0,
-        review: None,
+        ..LaneResult::new(lane, agent, false)
     }
 }

@@ -63,24 +63,7 @@ pub(super) async fn run(
 ) {
     let lane = &shared.plan.record.lanes[index];
     let lane_dir = shared.plan.dir.lane_dir(&lane.name);
-    let result = LaneResult {
-        lane: lane.name.clone(),
-        agent: lane.agent.clone(),
-        cancelled: false,
-        failed: None,
-        agent_timed_out: false,
-        agent_exit_ok: false,
-        agent_error: None,
-        diff_files: 0,
-        insertions: 0,
-        deletions: 0,
-        checks: Vec::new(),
-        tampering: Vec::new(),
-        tests_may_change: shared.plan.record.tests_may_change,
-        cost_usd: None,
-        elapsed_ms: 0,
-        review: None,
-    };
+    let result = LaneResult::new(&lane.name, &lane.agent, shared.plan.record.tests_may_change);
     let mut worker = Worker {
         shared: shared.clone(),
         index,
@@ -217,17 +200,7 @@ impl Worker {
     /// A user command (setup, check) run by `sh -c`, stdout and stderr in one log, with
     /// no provider secrets at all: it runs code the agent wrote.
     fn shell_command(&self, script: &str, log: &Path) -> Command {
-        let no_secrets = AgentSpec {
-            adapter: AdapterKind::Command,
-            model: String::new(),
-            program: None,
-            args: Vec::new(),
-            command: Vec::new(),
-            parser: None,
-            env: Default::default(),
-            base_url: None,
-            keep_env: Vec::new(),
-        };
+        let no_secrets = AgentSpec::new(AdapterKind::Command, "");
         let env = to_os(self.lane_env(&no_secrets));
         let mut cmd = Command::shell(
             &format!("exec 2>&1\n{script}"),

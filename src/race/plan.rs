@@ -289,17 +289,7 @@ fn lanes(config: &Config, args: &[String]) -> Result<Vec<(String, String, AgentS
         } = agent::parse_agent_arg(arg)?;
         let (label, spec, default_name) = match target {
             AgentTarget::Inline { adapter, model } => {
-                let spec = AgentSpec {
-                    adapter,
-                    model: model.clone(),
-                    program: None,
-                    args: Vec::new(),
-                    command: Vec::new(),
-                    parser: None,
-                    env: Default::default(),
-                    base_url: None,
-                    keep_env: Vec::new(),
-                };
+                let spec = AgentSpec::new(adapter, model.clone());
                 let name = agent::default_lane_name(adapter, &model);
                 (format!("{}:{model}", adapter.as_str()), spec, name)
             }

@@ -35,10 +35,34 @@ pub struct LaneResult {
     pub tests_may_change: bool,
     /// `None` when the agent did not report a cost; never read as zero.
     pub cost_usd: Option<f64>,
-    /// Agent time plus check time.
+    /// The lane's time, from set-up to its last check.
     pub elapsed_ms: u64,
     /// The reviewers' verdict on this lane; `None` until reviews exist.
     pub review: Option<ReviewSignal>,
+}
+
+impl LaneResult {
+    /// A lane that has not done anything yet: the start of every lane's result.
+    pub fn new(lane: &str, agent: &str, tests_may_change: bool) -> LaneResult {
+        LaneResult {
+            lane: lane.to_string(),
+            agent: agent.to_string(),
+            cancelled: false,
+            failed: None,
+            agent_timed_out: false,
+            agent_exit_ok: false,
+            agent_error: None,
+            diff_files: 0,
+            insertions: 0,
+            deletions: 0,
+            checks: Vec::new(),
+            tampering: Vec::new(),
+            tests_may_change,
+            cost_usd: None,
+            elapsed_ms: 0,
+            review: None,
+        }
+    }
 }
 
 /// What the reviewers said about a lane, reduced to what ranking uses.
