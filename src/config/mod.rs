@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use error::ConfigError;
+pub use raw::{RawPrice as PriceOverride, RawProvider as ProviderOverride};
 use raw::{RawCheck, RawConfig};
 
 use crate::agent::{AdapterKind, AgentSpec};
@@ -52,10 +53,37 @@ pub struct Config {
     pub ports_per_lane: u16,
     pub checks: Vec<CheckSpec>,
     pub agents: BTreeMap<String, AgentSpec>,
+    pub review: ReviewConfig,
+    /// `[providers.NAME]`: overrides of built-in providers and new ones.
+    pub providers: BTreeMap<String, ProviderOverride>,
+    /// `[labs]`: model-id prefix → lab, checked before the built-in table.
+    pub labs: BTreeMap<String, String>,
+    /// `[prices.MODEL]`: dollars per million tokens, over the embedded table.
+    pub prices: BTreeMap<String, PriceOverride>,
     /// Files that contributed, lowest layer first.
     pub sources: Vec<String>,
     /// Unknown keys and other things worth telling the user; never fatal.
     pub warnings: Vec<String>,
+}
+
+/// `[review]`: who reviews lanes and how.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReviewConfig {
+    /// `provider/model` reviewers to pick from.
+    pub reviewers: Vec<String>,
+    /// Reviewers per lane, each of a lab other than the lane author's.
+    pub per_lane: usize,
+    pub allow_same_lab: bool,
+    /// Models that take over when a reviewer's provider is overloaded or down.
+    pub fallback: Vec<String>,
+    /// Tokens of diff one review request may carry before the diff is split by file.
+    pub token_budget: usize,
+    /// Lines of context around each change in the diff reviewers see.
+    pub context_lines: u32,
+    /// A model of a third lab that settles close calls, pairwise in both orders.
+    pub judge: Option<String>,
+    /// Deadline of one review request, a stalled stream included.
+    pub timeout: Duration,
 }
 
 /// Where the user's own config file lives: `$XDG_CONFIG_HOME/bakeoff/config.toml` or the
@@ -155,6 +183,9 @@ impl Layer {
                     .map_err(|e| self.value_error(m, "race.merge", e))?;
             }
         }
+        if let Some(v) = self.raw.review.as_ref().and_then(|r| r.timeout.as_ref()) {
+            parse_duration(v.get_ref()).map_err(|m| self.value_error(v, "review.timeout", m))?;
+        }
         for (name, check) in self.raw.checks.iter().flatten() {
             if let RawCheck::Table(t) = check {
                 if let Some(v) = &t.timeout {
@@ -234,6 +265,7 @@ fn resolve(layers: Vec<Layer>) -> Result<Config, ConfigError> {
         merged = merged.overlay(layer.raw.clone());
     }
     let race = merged.race.unwrap_or_default();
+    let review = merged.review.unwrap_or_default();
     let worktree = merged.worktree.unwrap_or_default();
     let duration_or = |v: Option<toml::Spanned<String>>, default: Duration| {
         v.and_then(|v| parse_duration(v.get_ref()).ok())
@@ -275,6 +307,19 @@ fn resolve(layers: Vec<Layer>) -> Result<Config, ConfigError> {
         ports_per_lane: worktree.ports_per_lane.unwrap_or(100).max(1),
         checks,
         agents,
+        review: ReviewConfig {
+            reviewers: review.reviewers.unwrap_or_default(),
+            per_lane: review.reviewers_per_lane.unwrap_or(1).max(1),
+            allow_same_lab: review.allow_same_lab.unwrap_or(false),
+            fallback: review.fallback.unwrap_or_default(),
+            token_budget: review.token_budget.unwrap_or(60_000).max(1_000),
+            context_lines: review.context_lines.unwrap_or(10),
+            judge: review.judge,
+            timeout: duration_or(review.timeout, Duration::from_secs(300)),
+        },
+        providers: merged.providers.unwrap_or_default(),
+        labs: merged.labs.unwrap_or_default(),
+        prices: merged.prices.unwrap_or_default(),
         sources,
         warnings,
     })

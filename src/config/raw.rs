@@ -14,6 +14,45 @@ pub struct RawConfig {
     pub worktree: Option<RawWorktree>,
     pub checks: Option<IndexMap<String, RawCheck>>,
     pub agents: Option<BTreeMap<String, RawAgent>>,
+    pub review: Option<RawReview>,
+    pub providers: Option<BTreeMap<String, RawProvider>>,
+    pub labs: Option<BTreeMap<String, String>>,
+    pub prices: Option<BTreeMap<String, RawPrice>>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RawReview {
+    pub reviewers: Option<Vec<String>>,
+    pub reviewers_per_lane: Option<usize>,
+    pub allow_same_lab: Option<bool>,
+    pub fallback: Option<Vec<String>>,
+    pub token_budget: Option<usize>,
+    pub context_lines: Option<u32>,
+    pub judge: Option<String>,
+    pub timeout: Option<Spanned<String>>,
+}
+
+/// A provider's wire format, base URL and key variable, overriding or adding to the
+/// built-in ones.
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize, PartialEq)]
+#[serde(rename_all = "kebab-case")]
+pub struct RawProvider {
+    pub format: Option<String>,
+    pub base_url: Option<String>,
+    pub key_env: Option<String>,
+}
+
+/// Dollars per million tokens.
+#[derive(Clone, Copy, Debug, Default, Deserialize, serde::Serialize, PartialEq)]
+#[serde(rename_all = "kebab-case")]
+pub struct RawPrice {
+    pub input: f64,
+    pub output: f64,
+    #[serde(default)]
+    pub cache_read: Option<f64>,
+    #[serde(default)]
+    pub cache_write: Option<f64>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -92,6 +131,28 @@ impl RawConfig {
             lo
         });
         self.agents = merge_opt(self.agents, upper.agents, |mut lo, hi| {
+            lo.extend(hi);
+            lo
+        });
+        self.review = merge_opt(self.review, upper.review, |lo, hi| RawReview {
+            reviewers: hi.reviewers.or(lo.reviewers),
+            reviewers_per_lane: hi.reviewers_per_lane.or(lo.reviewers_per_lane),
+            allow_same_lab: hi.allow_same_lab.or(lo.allow_same_lab),
+            fallback: hi.fallback.or(lo.fallback),
+            token_budget: hi.token_budget.or(lo.token_budget),
+            context_lines: hi.context_lines.or(lo.context_lines),
+            judge: hi.judge.or(lo.judge),
+            timeout: hi.timeout.or(lo.timeout),
+        });
+        self.providers = merge_opt(self.providers, upper.providers, |mut lo, hi| {
+            lo.extend(hi);
+            lo
+        });
+        self.labs = merge_opt(self.labs, upper.labs, |mut lo, hi| {
+            lo.extend(hi);
+            lo
+        });
+        self.prices = merge_opt(self.prices, upper.prices, |mut lo, hi| {
             lo.extend(hi);
             lo
         });

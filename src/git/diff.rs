@@ -51,7 +51,7 @@ pub struct DiffStats {
 /// Per-file changes from `from` to `to` (revisions), with rename detection.
 pub fn diff_stats(repo_dir: &Path, from: &str, to: &str) -> Result<DiffStats, GitError> {
     let repo = open(repo_dir)?;
-    let diff = tree_diff(&repo, from, to)?;
+    let diff = tree_diff(&repo, from, to, 3)?;
     let mut stats = DiffStats {
         files: Vec::with_capacity(diff.deltas().len()),
         insertions: 0,
@@ -115,8 +115,19 @@ pub fn diff_stats(repo_dir: &Path, from: &str, to: &str) -> Result<DiffStats, Gi
 ///
 /// Content that is not UTF-8 is replaced lossily; the patch is for reading.
 pub fn diff_patch(repo_dir: &Path, from: &str, to: &str) -> Result<String, GitError> {
+    diff_patch_with_context(repo_dir, from, to, 3)
+}
+
+/// [`diff_patch`] with `context` lines around each change instead of git's 3: reviewers
+/// read more of the code around a change without being sent whole files.
+pub fn diff_patch_with_context(repo_dir: &Path, from: &str, to: &str, context: u32) -> Result<String, GitError> {
     let repo = open(repo_dir)?;
-    let diff = tree_diff(&repo, from, to)?;
+    let diff = tree_diff(&repo, from, to, context)?;
+    print_patch(&diff)
+}
+
+/// A diff as unified patch text, exactly as `git diff` prints it.
+pub(crate) fn print_patch(diff: &Diff<'_>) -> Result<String, GitError> {
     let mut out = Vec::new();
     diff.print(DiffFormat::Patch, |_, _, line| {
         // Content lines come without their marker; headers, hunk headers and the
@@ -160,7 +171,7 @@ pub fn file_at(repo_dir: &Path, commit: &str, path: &str) -> Result<Option<Vec<u
 }
 
 /// The tree-to-tree diff between two revisions, renames found as `git diff` does.
-fn tree_diff<'r>(repo: &'r Repository, from: &str, to: &str) -> Result<Diff<'r>, GitError> {
+fn tree_diff<'r>(repo: &'r Repository, from: &str, to: &str, context: u32) -> Result<Diff<'r>, GitError> {
     let tree_of = |rev: &str| -> Result<git2::Tree<'r>, GitError> {
         let id = resolve(repo, rev)?;
         repo.find_commit(id)
@@ -170,16 +181,19 @@ fn tree_diff<'r>(repo: &'r Repository, from: &str, to: &str) -> Result<Diff<'r>,
     let old = tree_of(from)?;
     let new = tree_of(to)?;
     let mut opts = DiffOptions::new();
-    opts.include_typechange(true);
+    opts.include_typechange(true).context_lines(context);
     let mut diff = repo
         .diff_tree_to_tree(Some(&old), Some(&new), Some(&mut opts))
         .ctx(format!("diff {from}..{to}"))?;
-    let mut find = DiffFindOptions::new();
-    // Exact and similar renames, like `git diff -M`; copies are left out as git
-    // does by default, since they make a new file read as "copied from" noise.
-    find.renames(true).rename_threshold(50);
-    diff.find_similar(Some(&mut find)).ctx("detect renames")?;
+    find_renames(&mut diff)?;
     Ok(diff)
+}
+
+/// Like `git diff -M`: exact and similar renames; copies left out as git does by default.
+pub(crate) fn find_renames(diff: &mut Diff<'_>) -> Result<(), GitError> {
+    let mut find = DiffFindOptions::new();
+    find.renames(true).rename_threshold(50);
+    diff.find_similar(Some(&mut find)).ctx("detect renames")
 }
 
 fn lossy(bytes: &[u8]) -> String {
