@@ -105,7 +105,10 @@ fn path_of(section: &str) -> String {
     let first = section.lines().next().unwrap_or("");
     first
         .strip_prefix("diff --git ")
-        .and_then(|rest| rest.rfind(" b/").map(|i| rest[i + 3..].trim_matches('"').to_string()))
+        .and_then(|rest| {
+            rest.rfind(" b/")
+                .map(|i| rest[i + 3..].trim_matches('"').to_string())
+        })
         .unwrap_or_else(|| "(unknown file)".to_string())
 }
 

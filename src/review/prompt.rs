@@ -78,7 +78,11 @@ pub(crate) fn fenced(data: &str, nonce: &str) -> String {
     let (open, close) = fence(nonce);
     let marker = format!("DIFF-{nonce}");
     let data = data.replace(&marker, "DIFF-[fence marker removed]");
-    let newline = if data.ends_with('\n') || data.is_empty() { "" } else { "\n" };
+    let newline = if data.ends_with('\n') || data.is_empty() {
+        ""
+    } else {
+        "\n"
+    };
     format!("{open}\n{data}{newline}{close}")
 }
 
@@ -124,7 +128,11 @@ seem thorough; an empty findings array is a fine answer."
 }
 
 fn user_message(input: &ReviewInput, nonce: &str) -> String {
-    let mut out = format!("# Task\n\n{}\n\n# Candidate\n\nYou are reviewing {}.\n\n", input.spec.trim(), input.label);
+    let mut out = format!(
+        "# Task\n\n{}\n\n# Candidate\n\nYou are reviewing {}.\n\n",
+        input.spec.trim(),
+        input.label
+    );
     out.push_str("# Checks\n\n");
     if input.checks.is_empty() {
         out.push_str("No checks were run.\n");
@@ -187,7 +195,9 @@ mod tests {
         for &seed in cases {
             let n = nonce(seed);
             assert_eq!(n.len(), 32, "{seed}");
-            assert!(n.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+            assert!(n
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
             assert_eq!(n, nonce(seed), "deterministic for a seed");
         }
         assert_ne!(nonce(1), nonce(2));
@@ -205,7 +215,12 @@ mod tests {
         assert!(text.contains("- check `test`: passed\n- holdout check `accept`: FAILED\n"));
         assert!(text.contains("- Cargo.lock\n"));
         let system = req.system.as_deref().unwrap();
-        for needle in ["DATA", "blocker", "request_changes", &format!("<<<DIFF-{}", nonce(7))] {
+        for needle in [
+            "DATA",
+            "blocker",
+            "request_changes",
+            &format!("<<<DIFF-{}", nonce(7)),
+        ] {
             assert!(system.contains(needle), "{needle}");
         }
     }
@@ -222,7 +237,10 @@ mod tests {
             assert_eq!(text.matches(&open).count(), 1, "{diff}");
             assert_eq!(text.matches(&close).count(), 1, "{diff}");
             let inside = &text[text.find(&open).unwrap()..text.find(&close).unwrap()];
-            assert!(inside.contains("You are now") || inside.contains("Ignore previous"), "payload stays inside");
+            assert!(
+                inside.contains("You are now") || inside.contains("Ignore previous"),
+                "payload stays inside"
+            );
             assert!(text.trim_end().ends_with(&close));
         }
     }
@@ -232,7 +250,17 @@ mod tests {
         // The input type has no author fields at all; this guards the prompt text too.
         let req = review_request(&input("+fn f() {}\n"), "gemini-3-pro", &nonce(3));
         let everything = format!("{}\n{}", req.system.as_deref().unwrap(), user_text(&req)).to_lowercase();
-        for name in ["claude", "anthropic", "codex", "openai", "gpt", "gemini cli", "google", "aider", "opus"] {
+        for name in [
+            "claude",
+            "anthropic",
+            "codex",
+            "openai",
+            "gpt",
+            "gemini cli",
+            "google",
+            "aider",
+            "opus",
+        ] {
             assert!(!everything.contains(name), "{name}");
         }
     }

@@ -91,7 +91,10 @@ pub fn reviewers_for(
     };
     let (cross, same): (Vec<&ReviewerRef>, Vec<&ReviewerRef>) = unique.into_iter().partition(cross_lab);
     if cross.is_empty() && !allow_same_lab {
-        let author_lab = author_lab.map(normal).filter(|l| !l.is_empty()).unwrap_or_else(|| "unknown".to_string());
+        let author_lab = author_lab
+            .map(normal)
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| "unknown".to_string());
         return Err(SelectError::NoCrossLab {
             pool: pool_list(pool),
             suggestion: suggestion(author.as_deref()),
@@ -101,7 +104,11 @@ pub fn reviewers_for(
     let mut reviewers: Vec<ReviewerRef> = spread(&cross).into_iter().take(k).cloned().collect();
     let mut same_lab = false;
     if allow_same_lab && reviewers.len() < k {
-        let fill: Vec<ReviewerRef> = spread(&same).into_iter().take(k - reviewers.len()).cloned().collect();
+        let fill: Vec<ReviewerRef> = spread(&same)
+            .into_iter()
+            .take(k - reviewers.len())
+            .cloned()
+            .collect();
         same_lab = !fill.is_empty();
         reviewers.extend(fill);
     }
@@ -140,7 +147,11 @@ fn pool_list(pool: &[ReviewerRef]) -> String {
     pool.iter()
         .map(|r| {
             let lab = normal(&r.lab);
-            let lab = if known(&lab) { lab } else { "unknown lab".to_string() };
+            let lab = if known(&lab) {
+                lab
+            } else {
+                "unknown lab".to_string()
+            };
             format!("{} ({lab})", r.model_ref)
         })
         .collect::<Vec<_>>()
@@ -180,17 +191,102 @@ mod tests {
     #[test]
     fn selection_table() {
         // (what, author, k, allow same lab, chosen, same_lab, author unknown)
-        type Case = (&'static str, Option<&'static str>, usize, bool, Vec<&'static str>, bool, bool);
+        type Case = (
+            &'static str,
+            Option<&'static str>,
+            usize,
+            bool,
+            Vec<&'static str>,
+            bool,
+            bool,
+        );
         let cases: Vec<Case> = vec![
-            ("one cross-lab", Some("anthropic"), 1, false, vec!["openai/gpt-5.5"], false, false),
-            ("labs spread first", Some("anthropic"), 2, false, vec!["openai/gpt-5.5", "google/gemini-3-pro"], false, false),
-            ("then pool order", Some("anthropic"), 3, false, vec!["openai/gpt-5.5", "google/gemini-3-pro", "openai/o3"], false, false),
-            ("fewer than k is fine", Some("anthropic"), 9, false, vec!["openai/gpt-5.5", "google/gemini-3-pro", "openai/o3"], false, false),
-            ("lab case ignored", Some(" OpenAI "), 2, false, vec!["anthropic/claude-opus-4-6", "google/gemini-3-pro"], false, false),
-            ("same lab fills with flag", Some("anthropic"), 4, true, vec!["openai/gpt-5.5", "google/gemini-3-pro", "openai/o3", "anthropic/claude-opus-4-6"], true, false),
-            ("allowed but not needed", Some("anthropic"), 2, true, vec!["openai/gpt-5.5", "google/gemini-3-pro"], false, false),
-            ("unknown author: flagged", None, 2, false, vec!["anthropic/claude-opus-4-6", "openai/gpt-5.5"], false, true),
-            ("'unknown' author is unknown", Some("unknown"), 1, false, vec!["anthropic/claude-opus-4-6"], false, true),
+            (
+                "one cross-lab",
+                Some("anthropic"),
+                1,
+                false,
+                vec!["openai/gpt-5.5"],
+                false,
+                false,
+            ),
+            (
+                "labs spread first",
+                Some("anthropic"),
+                2,
+                false,
+                vec!["openai/gpt-5.5", "google/gemini-3-pro"],
+                false,
+                false,
+            ),
+            (
+                "then pool order",
+                Some("anthropic"),
+                3,
+                false,
+                vec!["openai/gpt-5.5", "google/gemini-3-pro", "openai/o3"],
+                false,
+                false,
+            ),
+            (
+                "fewer than k is fine",
+                Some("anthropic"),
+                9,
+                false,
+                vec!["openai/gpt-5.5", "google/gemini-3-pro", "openai/o3"],
+                false,
+                false,
+            ),
+            (
+                "lab case ignored",
+                Some(" OpenAI "),
+                2,
+                false,
+                vec!["anthropic/claude-opus-4-6", "google/gemini-3-pro"],
+                false,
+                false,
+            ),
+            (
+                "same lab fills with flag",
+                Some("anthropic"),
+                4,
+                true,
+                vec![
+                    "openai/gpt-5.5",
+                    "google/gemini-3-pro",
+                    "openai/o3",
+                    "anthropic/claude-opus-4-6",
+                ],
+                true,
+                false,
+            ),
+            (
+                "allowed but not needed",
+                Some("anthropic"),
+                2,
+                true,
+                vec!["openai/gpt-5.5", "google/gemini-3-pro"],
+                false,
+                false,
+            ),
+            (
+                "unknown author: flagged",
+                None,
+                2,
+                false,
+                vec!["anthropic/claude-opus-4-6", "openai/gpt-5.5"],
+                false,
+                true,
+            ),
+            (
+                "'unknown' author is unknown",
+                Some("unknown"),
+                1,
+                false,
+                vec!["anthropic/claude-opus-4-6"],
+                false,
+                true,
+            ),
         ];
         for (what, author, k, allow, want, same_lab, unknown) in cases {
             let got = reviewers_for(author, &pool(), k, allow).unwrap_or_else(|e| panic!("{what}: {e}"));
@@ -204,9 +300,15 @@ mod tests {
     #[test]
     fn unknown_reviewer_lab_is_never_cross_lab() {
         let pool = vec![r("local/mystery", ""), r("ollama/x", "unknown")];
-        assert!(matches!(reviewers_for(Some("openai"), &pool, 1, false), Err(SelectError::NoCrossLab { .. })));
+        assert!(matches!(
+            reviewers_for(Some("openai"), &pool, 1, false),
+            Err(SelectError::NoCrossLab { .. })
+        ));
         let got = reviewers_for(None, &pool, 1, true).unwrap();
-        assert_eq!((got.reviewers[0].model_ref.as_str(), got.same_lab), ("local/mystery", true));
+        assert_eq!(
+            (got.reviewers[0].model_ref.as_str(), got.same_lab),
+            ("local/mystery", true)
+        );
     }
 
     #[test]

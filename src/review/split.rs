@@ -105,7 +105,10 @@ mod tests {
     }
 
     fn files_of(s: &Split) -> Vec<Vec<&str>> {
-        s.chunks.iter().map(|c| c.files.iter().map(String::as_str).collect()).collect()
+        s.chunks
+            .iter()
+            .map(|c| c.files.iter().map(String::as_str).collect())
+            .collect()
     }
 
     #[test]
@@ -119,12 +122,47 @@ mod tests {
     #[test]
     fn packing_table() {
         // (what, file sizes in bytes, budget tokens, max chunks, chunks, not reviewed)
-        type Case = (&'static str, Vec<(&'static str, usize)>, usize, usize, Vec<Vec<&'static str>>, Vec<&'static str>);
+        type Case = (
+            &'static str,
+            Vec<(&'static str, usize)>,
+            usize,
+            usize,
+            Vec<Vec<&'static str>>,
+            Vec<&'static str>,
+        );
         let cases: Vec<Case> = vec![
-            ("all in one", vec![("a", 400), ("b", 400)], 1_000, 4, vec![vec!["a", "b"]], vec![]),
-            ("one per chunk", vec![("a", 2_400), ("b", 2_400), ("c", 400)], 1_000, 4, vec![vec!["a"], vec!["b", "c"]], vec![]),
-            ("order kept", vec![("a", 2_400), ("b", 3_000), ("c", 1_200)], 1_000, 4, vec![vec!["a"], vec!["b"], vec!["c"]], vec![]),
-            ("max chunks", vec![("a", 3_000), ("b", 3_000), ("c", 3_000)], 1_000, 2, vec![vec!["a"], vec!["b"]], vec!["c"]),
+            (
+                "all in one",
+                vec![("a", 400), ("b", 400)],
+                1_000,
+                4,
+                vec![vec!["a", "b"]],
+                vec![],
+            ),
+            (
+                "one per chunk",
+                vec![("a", 2_400), ("b", 2_400), ("c", 400)],
+                1_000,
+                4,
+                vec![vec!["a"], vec!["b", "c"]],
+                vec![],
+            ),
+            (
+                "order kept",
+                vec![("a", 2_400), ("b", 3_000), ("c", 1_200)],
+                1_000,
+                4,
+                vec![vec!["a"], vec!["b"], vec!["c"]],
+                vec![],
+            ),
+            (
+                "max chunks",
+                vec![("a", 3_000), ("b", 3_000), ("c", 3_000)],
+                1_000,
+                2,
+                vec![vec!["a"], vec!["b"]],
+                vec!["c"],
+            ),
             ("empty diff", vec![], 1_000, 2, vec![], vec![]),
         ];
         for (what, sizes, budget, max, want, want_not) in cases {
@@ -149,7 +187,10 @@ mod tests {
         assert!(estimate_tokens(&huge.diff) <= 1_000);
         let total = file("huge", 40_000).lines().count();
         let last = huge.diff.lines().last().unwrap();
-        assert!(last.starts_with("[bakeoff: the diff of huge was truncated here: "), "{last}");
+        assert!(
+            last.starts_with("[bakeoff: the diff of huge was truncated here: "),
+            "{last}"
+        );
         assert!(last.ends_with(&format!(" of {total} lines shown]")), "{last}");
         assert!(huge.diff.starts_with("diff --git a/huge b/huge\n"));
     }

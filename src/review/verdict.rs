@@ -170,7 +170,10 @@ pub fn schema() -> Value {
 pub fn parse_review(structured: Option<&Value>, text: &str) -> Result<ReviewOutput, Vec<String>> {
     let value = payload(structured, text)?;
     let Some(obj) = value.as_object() else {
-        return Err(vec![format!("the reply must be a JSON object, got {}", kind(&value))]);
+        return Err(vec![format!(
+            "the reply must be a JSON object, got {}",
+            kind(&value)
+        )]);
     };
     let mut problems = Vec::new();
     let verdict = enum_field(obj, "verdict", "verdict", Verdict::parse, &mut problems);
@@ -209,9 +212,8 @@ pub fn parse_review(structured: Option<&Value>, text: &str) -> Result<ReviewOutp
 
 /// The follow-up message for the one repair retry: what was wrong, and the rules again.
 pub fn repair_prompt(problems: &[String]) -> String {
-    let mut out = String::from(
-        "Your previous reply could not be used as a review. These problems were found:\n",
-    );
+    let mut out =
+        String::from("Your previous reply could not be used as a review. These problems were found:\n");
     for p in problems {
         out.push_str(&format!("- {p}\n"));
     }
@@ -480,14 +482,22 @@ mod tests {
             ("structured", Some(good()), String::new()),
             ("structured wins over text", Some(good()), "garbage".into()),
             ("bare json", None, text.clone()),
-            ("fenced json", None, format!("Here you go:\n```json\n{text}\n```\nThanks")),
+            (
+                "fenced json",
+                None,
+                format!("Here you go:\n```json\n{text}\n```\nThanks"),
+            ),
             (
                 "fenced json after another fence",
                 None,
                 format!("```rust\nfn x() {{}}\n```\n```json\n{text}\n```"),
             ),
             ("untagged fence", None, format!("```\n{text}\n```")),
-            ("outermost object in prose", None, format!("My review: {text} -- end")),
+            (
+                "outermost object in prose",
+                None,
+                format!("My review: {text} -- end"),
+            ),
         ];
         for (what, structured, text) in cases {
             assert_eq!(parse_review(structured.as_ref(), &text), Ok(expected()), "{what}");
@@ -507,55 +517,99 @@ mod tests {
     fn problems_are_all_listed() {
         type Edit = fn(&mut Value);
         let cases: Vec<(&str, Edit, Vec<&str>)> = vec![
-            ("bad verdict", |v| v["verdict"] = json!("lgtm"), vec![
-                "`verdict`: \"lgtm\" is not one of approve, request_changes, reject",
-            ]),
-            ("score too high", |v| v["score"] = json!(140), vec!["`score`: 140 is outside 0..100"]),
-            ("negative score", |v| v["score"] = json!(-1), vec!["`score`: -1 is outside 0..100"]),
-            ("fractional score", |v| v["score"] = json!(7.5), vec!["`score`: 7.5 is not an integer"]),
-            ("score as string", |v| v["score"] = json!("72"), vec![
-                "`score` must be an integer, got a string",
-            ]),
-            ("missing summary", |v| {
-                v.as_object_mut().unwrap().remove("summary");
-            }, vec!["`summary` is missing"]),
-            ("missing findings", |v| {
-                v.as_object_mut().unwrap().remove("findings");
-            }, vec!["`findings` is missing (use [] for none)"]),
-            ("findings not array", |v| v["findings"] = json!({}), vec![
-                "`findings` must be an array, got an object",
-            ]),
-            ("bad severity", |v| v["findings"][0]["severity"] = json!("critical"), vec![
-                "`findings[0].severity`: \"critical\" is not one of blocker, major, minor, nit",
-            ]),
-            ("line zero", |v| v["findings"][0]["line"] = json!(0), vec![
-                "`findings[0].line`: 0 is not a line number (an integer >= 1, or null)",
-            ]),
-            ("line as string", |v| v["findings"][1]["line"] = json!("12"), vec![
-                "`findings[1].line` must be an integer or null, got a string",
-            ]),
-            ("empty file", |v| v["findings"][0]["file"] = json!(" "), vec![
-                "`findings[0].file` must not be empty",
-            ]),
-            ("finding not object", |v| v["findings"][1] = json!("typo"), vec![
-                "`findings[1]` must be an object, got a string",
-            ]),
-            ("several at once", |v| {
-                v["verdict"] = json!(null);
-                v["score"] = json!(101);
-                v["findings"][0].as_object_mut().unwrap().remove("title");
-                v["findings"][1]["suggestion"] = json!(3);
-            }, vec![
-                "`verdict` must be a string, got null",
-                "`score`: 101 is outside 0..100",
-                "`findings[0].title` is missing",
-                "`findings[1].suggestion` must be a string or null, got a number",
-            ]),
+            (
+                "bad verdict",
+                |v| v["verdict"] = json!("lgtm"),
+                vec!["`verdict`: \"lgtm\" is not one of approve, request_changes, reject"],
+            ),
+            (
+                "score too high",
+                |v| v["score"] = json!(140),
+                vec!["`score`: 140 is outside 0..100"],
+            ),
+            (
+                "negative score",
+                |v| v["score"] = json!(-1),
+                vec!["`score`: -1 is outside 0..100"],
+            ),
+            (
+                "fractional score",
+                |v| v["score"] = json!(7.5),
+                vec!["`score`: 7.5 is not an integer"],
+            ),
+            (
+                "score as string",
+                |v| v["score"] = json!("72"),
+                vec!["`score` must be an integer, got a string"],
+            ),
+            (
+                "missing summary",
+                |v| {
+                    v.as_object_mut().unwrap().remove("summary");
+                },
+                vec!["`summary` is missing"],
+            ),
+            (
+                "missing findings",
+                |v| {
+                    v.as_object_mut().unwrap().remove("findings");
+                },
+                vec!["`findings` is missing (use [] for none)"],
+            ),
+            (
+                "findings not array",
+                |v| v["findings"] = json!({}),
+                vec!["`findings` must be an array, got an object"],
+            ),
+            (
+                "bad severity",
+                |v| v["findings"][0]["severity"] = json!("critical"),
+                vec!["`findings[0].severity`: \"critical\" is not one of blocker, major, minor, nit"],
+            ),
+            (
+                "line zero",
+                |v| v["findings"][0]["line"] = json!(0),
+                vec!["`findings[0].line`: 0 is not a line number (an integer >= 1, or null)"],
+            ),
+            (
+                "line as string",
+                |v| v["findings"][1]["line"] = json!("12"),
+                vec!["`findings[1].line` must be an integer or null, got a string"],
+            ),
+            (
+                "empty file",
+                |v| v["findings"][0]["file"] = json!(" "),
+                vec!["`findings[0].file` must not be empty"],
+            ),
+            (
+                "finding not object",
+                |v| v["findings"][1] = json!("typo"),
+                vec!["`findings[1]` must be an object, got a string"],
+            ),
+            (
+                "several at once",
+                |v| {
+                    v["verdict"] = json!(null);
+                    v["score"] = json!(101);
+                    v["findings"][0].as_object_mut().unwrap().remove("title");
+                    v["findings"][1]["suggestion"] = json!(3);
+                },
+                vec![
+                    "`verdict` must be a string, got null",
+                    "`score`: 101 is outside 0..100",
+                    "`findings[0].title` is missing",
+                    "`findings[1].suggestion` must be a string or null, got a number",
+                ],
+            ),
         ];
         for (what, edit, want) in cases {
             let mut v = good();
             edit(&mut v);
-            assert_eq!(parse_review(Some(&v), ""), Err(want.iter().map(|s| s.to_string()).collect()), "{what}");
+            assert_eq!(
+                parse_review(Some(&v), ""),
+                Err(want.iter().map(|s| s.to_string()).collect()),
+                "{what}"
+            );
         }
     }
 
@@ -582,14 +636,25 @@ mod tests {
         assert_eq!(s["required"], json!(["verdict", "score", "summary", "findings"]));
         let item = &s["properties"]["findings"]["items"];
         let props: Vec<&String> = item["properties"].as_object().unwrap().keys().collect();
-        let required: Vec<&str> = item["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        let required: Vec<&str> = item["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
         assert_eq!(props.len(), required.len());
-        assert_eq!(s["properties"]["verdict"]["enum"], json!(["approve", "request_changes", "reject"]));
+        assert_eq!(
+            s["properties"]["verdict"]["enum"],
+            json!(["approve", "request_changes", "reject"])
+        );
     }
 
     #[test]
     fn repair_prompt_lists_problems() {
-        let p = repair_prompt(&["`score` is missing".into(), "`verdict`: \"x\" is not one of a".into()]);
+        let p = repair_prompt(&[
+            "`score` is missing".into(),
+            "`verdict`: \"x\" is not one of a".into(),
+        ]);
         assert!(p.starts_with("Your previous reply could not be used as a review."));
         assert!(p.contains("- `score` is missing\n- `verdict`: \"x\" is not one of a\n"));
         assert!(p.contains("No text outside the JSON object."));
