@@ -321,7 +321,8 @@ mod tests {
     #[test]
     fn agreement_table() {
         use JudgeWinner::{Tie, A, B};
-        let cases: &[(JudgeWinner, JudgeWinner, Option<(&str, &str)>)] = &[
+        type Case = (JudgeWinner, JudgeWinner, Option<(&'static str, &'static str)>);
+        let cases: &[Case] = &[
             (A, B, Some(("x", "y"))), // x shown first won, then x shown second won
             (B, A, Some(("y", "x"))),
             (A, A, None), // position bias: "first" both times
@@ -505,7 +506,12 @@ mod tests {
         );
         assert!(text.contains("# Change B (candidate C)"));
 
-        let cases: Vec<(Option<Value>, &str, Result<JudgeVerdict, Vec<&str>>)> = vec![
+        type Case = (
+            Option<Value>,
+            &'static str,
+            Result<JudgeVerdict, Vec<&'static str>>,
+        );
+        let cases: Vec<Case> = vec![
             (
                 Some(json!({"winner": "A", "reason": "r"})),
                 "",

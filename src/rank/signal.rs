@@ -171,7 +171,8 @@ mod tests {
 
     #[test]
     fn normalisation_table() {
-        let cases: Vec<(&str, Reviews, Vec<(&str, f64)>)> = vec![
+        type Case = (&'static str, Reviews, Vec<(&'static str, f64)>);
+        let cases: Vec<Case> = vec![
             (
                 "one lane keeps score/100",
                 reviews(&[("r1", "a", out(82, &[]))]),

@@ -219,8 +219,8 @@ fn finding(path: &str, line: u32, what: &str, text: &str) -> Finding {
         title: format!("Added text addresses the reviewer (\"{what}\")"),
         body: format!(
             "This added line reads as an instruction to a model reviewing the change, not as \
-             part of the task: `{excerpt}`. Reviewers were told to ignore such text; bakeoff \
-             reports it so a person can judge."
+             part of the task. Reviewers were told to ignore such text; bakeoff reports it so a \
+             person can judge. The line: `{excerpt}`"
         ),
         suggestion: Some(
             "Remove the text, or, if it is a legitimate fixture (a prompt-injection test), say so in the spec."
