@@ -14,5 +14,7 @@ pub mod process;
 pub mod provider;
 pub mod race;
 pub mod rank;
+pub mod report;
+pub mod review;
 pub mod scripted_agent;
 pub mod ui;

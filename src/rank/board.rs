@@ -66,12 +66,55 @@ impl LaneResult {
 }
 
 /// What the reviewers said about a lane, reduced to what ranking uses.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// [`super::review_signal`] builds it from the reviews; the judge fields are filled by
+/// [`super::apply_judging`] for the finalists of a close call.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReviewSignal {
     /// Median over reviewers of each reviewer's score normalised to 0..1.
     pub score: f64,
     /// Blockers that at least two reviewers agree on; any demotes the lane.
     pub confirmed_blockers: usize,
+    /// Where those blockers are, for the reason text; may be empty when only the count
+    /// is known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blockers: Vec<ConfirmedBlocker>,
+    /// The pairwise judge's verdict, for the finalists of a close call only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge: Option<JudgeSignal>,
+    /// How many reviewers' scores the median is over.
+    #[serde(default)]
+    pub reviewers: usize,
+}
+
+/// A blocker that two or more reviewers flagged at the same place.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmedBlocker {
+    pub file: String,
+    /// The smallest line any of the agreeing reviewers gave; `None` when file-wide.
+    pub line: Option<u32>,
+    /// Distinct reviewers that flagged it.
+    pub reviewers: usize,
+    /// The first reviewer's title for it.
+    pub title: String,
+}
+
+impl ConfirmedBlocker {
+    /// `src/x.rs:12 (2 reviewers)`, `src/x.rs (3 reviewers)`.
+    pub fn place(&self) -> String {
+        match self.line {
+            Some(line) => format!("{}:{line} ({} reviewers)", self.file, self.reviewers),
+            None => format!("{} ({} reviewers)", self.file, self.reviewers),
+        }
+    }
+}
+
+/// A finalist's result in pairwise judging.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct JudgeSignal {
+    /// Bradley–Terry strength among the finalists (they sum to 1).
+    pub strength: f64,
+    /// Lanes this one beat with the judge agreeing in both presentation orders.
+    pub beat: Vec<String>,
 }
 
 /// How much of the checking a lane passed, SWE-bench style. Orders best first.

@@ -14,6 +14,8 @@ pub(crate) enum Signal {
     Gate,
     Tier,
     Blocker,
+    /// Pairwise judging of the finalists of a close call.
+    Judge,
     Review,
     Cost,
     Diff,
@@ -22,8 +24,9 @@ pub(crate) enum Signal {
     Name,
 }
 
-/// Ranks lanes: gated-in lanes first, then by tier, review (when there is one), cost
-/// (unknown last), diff size, time and lane name. Pure and deterministic: the same
+/// Ranks lanes: gated-in lanes first, then by tier, confirmed blockers, pairwise judging
+/// (finalists only), review score (when there is one), cost (unknown last), diff size,
+/// time and lane name. Without reviews this is exactly ranking v1. Pure and deterministic: the same
 /// lanes in any order give the same leaderboard.
 pub fn rank(lanes: &[LaneResult]) -> Leaderboard {
     let mut assessed: Vec<Assessed> = lanes.iter().map(Assessed::new).collect();
@@ -56,10 +59,11 @@ pub fn rank(lanes: &[LaneResult]) -> Leaderboard {
 
 /// Orders `a` before `b` when `a` ranks higher, and names the key that decided.
 pub(crate) fn compare(a: &Assessed, b: &Assessed) -> (Ordering, Signal) {
-    let keys: [(Signal, Ordering); 7] = [
+    let keys: [(Signal, Ordering); 8] = [
         (Signal::Gate, b.gated_in().cmp(&a.gated_in())),
         (Signal::Tier, a.tier.cmp(&b.tier)),
         (Signal::Blocker, demoted(a).cmp(&demoted(b))),
+        (Signal::Judge, judge_key(a).cmp(&judge_key(b))),
         (Signal::Review, review_order(a, b)),
         (Signal::Cost, cost_order(a.cost_usd, b.cost_usd)),
         (Signal::Diff, a.diff_lines.cmp(&b.diff_lines)),
@@ -77,6 +81,23 @@ pub(crate) fn compare(a: &Assessed, b: &Assessed) -> (Ordering, Signal) {
 /// A blocker that two reviewers confirm outweighs any score (DESIGN.md "Ranking" 3).
 pub(crate) fn demoted(a: &Assessed) -> bool {
     a.lane.review.as_ref().is_some_and(|r| r.confirmed_blockers > 0)
+}
+
+/// A finalist's judged strength, if the lane was judged.
+pub(crate) fn judge_strength(a: &Assessed) -> Option<f64> {
+    let judge = a.lane.review.as_ref()?.judge.as_ref()?;
+    judge.strength.is_finite().then_some(judge.strength)
+}
+
+/// Judged lanes first, stronger first. A key (rather than a pairwise rule) keeps the
+/// order total whatever set of lanes the caller judged; the judged are the finalists,
+/// who lead their tier on review score anyway. Strengths are compared in millionths so
+/// that floating-point noise between equally matched lanes is a tie.
+fn judge_key(a: &Assessed) -> (bool, i64) {
+    match judge_strength(a) {
+        Some(s) => (false, -(s * 1e6).round() as i64),
+        None => (true, 0),
+    }
 }
 
 pub(crate) fn review_score(a: &Assessed) -> Option<f64> {

@@ -4,7 +4,7 @@
 
 use super::assess::Assessed;
 use super::fmt::{duration_ms, plural, usd, usd_pair};
-use super::order::{compare, cost_order, demoted, review_score, Signal};
+use super::order::{compare, cost_order, demoted, judge_strength, review_score, Signal};
 
 /// The reason for the row at `i` of the sorted `rows`.
 pub(crate) fn explain(rows: &[Assessed], i: usize) -> String {
@@ -59,7 +59,17 @@ fn explain_leader(rows: &[Assessed]) -> String {
                 format!("only {tier} lane")
             }
         }
-        Signal::Blocker => format!("no confirmed blockers (#2 has {})", blockers(next).unwrap_or(0)),
+        Signal::Blocker => match blocker_places(next) {
+            Some(places) => format!("no confirmed blockers; #2 has {places}"),
+            None => format!("no confirmed blockers (#2 has {})", blockers(next).unwrap_or(0)),
+        },
+        Signal::Judge => match (judge_strength(me), judge_strength(next)) {
+            (Some(m), Some(n)) if beat(me, next) => {
+                format!("judge preferred it over #2 in both orders (strength {m:.2} vs {n:.2})")
+            }
+            (Some(m), Some(n)) => format!("stronger in pairwise judging (strength {m:.2} vs {n:.2})"),
+            _ => format!("judged finalist, #2 was not ({})", review_pair(me, next)),
+        },
         Signal::Review => match (review_score(me), review_score(next)) {
             (Some(m), Some(n)) => format!("higher review score ({m:.2} vs {n:.2})"),
             (Some(m), None) => format!("reviewed ({m:.2}), #2 was not"),
@@ -111,10 +121,22 @@ fn explain_follower(rows: &[Assessed], i: usize) -> String {
         // Rows above a gated-in row are gated in, so Gate cannot decide; a tier does
         // not need the row above to explain itself.
         Signal::Gate | Signal::Tier => me.tier_summary(),
-        Signal::Blocker => format!(
-            "{like} but demoted: {}",
-            plural(blockers(me).unwrap_or(0), "confirmed blocker")
-        ),
+        Signal::Blocker => match blocker_places(me) {
+            Some(places) => format!("{like} but demoted: {places}"),
+            None => format!(
+                "{like} but demoted: {}",
+                plural(blockers(me).unwrap_or(0), "confirmed blocker")
+            ),
+        },
+        Signal::Judge => match (judge_strength(me), judge_strength(above)) {
+            (Some(m), Some(a)) if beat(above, me) => {
+                format!("{like} but judge preferred #{i} in both orders (strength {m:.2} vs {a:.2})")
+            }
+            (Some(m), Some(a)) => {
+                format!("{like} but weaker in pairwise judging (strength {m:.2} vs {a:.2})")
+            }
+            _ => format!("{like} but not a finalist ({})", review_pair(me, above)),
+        },
         Signal::Review => match (review_score(me), review_score(above)) {
             (Some(m), Some(a)) => format!("{like} but lower review score ({m:.2} vs {a:.2})"),
             (None, Some(a)) => format!("{like} but not reviewed (#{i}: {a:.2})"),
@@ -161,6 +183,14 @@ fn contrast(signal: Signal, me: &Assessed, other: &Assessed) -> String {
             blockers(me).unwrap_or(0),
             blockers(other).unwrap_or(0)
         ),
+        Signal::Judge => {
+            let strength = |a: &Assessed| {
+                judge_strength(a)
+                    .map(|s| format!("{s:.2}"))
+                    .unwrap_or_else(|| "not judged".into())
+            };
+            format!("pairwise judging ({} vs {})", strength(me), strength(other))
+        }
         Signal::Review => format!("review score ({} vs {})", score(me), score(other)),
         Signal::Cost => match (me.cost_usd, other.cost_usd) {
             (Some(m), Some(o)) => {
@@ -185,6 +215,9 @@ fn ties(a: &Assessed, b: &Assessed, signal: Signal) -> String {
     if demoted(a) || demoted(b) {
         keys.push("confirmed blockers");
     }
+    if signal > Signal::Judge && (judge_strength(a).is_some() || judge_strength(b).is_some()) {
+        keys.push("pairwise judging");
+    }
     if a.lane.review.is_some() || b.lane.review.is_some() {
         keys.push("review score");
     }
@@ -200,6 +233,40 @@ fn ties(a: &Assessed, b: &Assessed, signal: Signal) -> String {
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
         [] => String::new(),
     }
+}
+
+/// `confirmed blocker: src/x.rs:12 (2 reviewers)`, when the places are known.
+fn blocker_places(a: &Assessed) -> Option<String> {
+    let review = a.lane.review.as_ref()?;
+    if review.blockers.is_empty() {
+        return None;
+    }
+    let places: Vec<String> = review.blockers.iter().map(|b| b.place()).collect();
+    let word = if places.len() == 1 {
+        "confirmed blocker"
+    } else {
+        "confirmed blockers"
+    };
+    Some(format!("{word}: {}", places.join(", ")))
+}
+
+/// True when the judge preferred `a` over `b` in both orders.
+fn beat(a: &Assessed, b: &Assessed) -> bool {
+    a.lane
+        .review
+        .as_ref()
+        .and_then(|r| r.judge.as_ref())
+        .is_some_and(|j| j.beat.contains(&b.lane.lane))
+}
+
+/// `review 0.82 vs 0.61`, this row's score first.
+fn review_pair(me: &Assessed, other: &Assessed) -> String {
+    let score = |a: &Assessed| {
+        review_score(a)
+            .map(|s| format!("{s:.2}"))
+            .unwrap_or_else(|| "none".into())
+    };
+    format!("review {} vs {}", score(me), score(other))
 }
 
 fn blockers(a: &Assessed) -> Option<usize> {

@@ -323,6 +323,7 @@ fn order_table() {
                     l.review = Some(ReviewSignal {
                         score: 0.4,
                         confirmed_blockers: 0,
+                        ..Default::default()
                     })
                 }),
                 with("high", |l| {
@@ -330,6 +331,7 @@ fn order_table() {
                     l.review = Some(ReviewSignal {
                         score: 0.9,
                         confirmed_blockers: 0,
+                        ..Default::default()
                     });
                 }),
             ],
@@ -342,12 +344,14 @@ fn order_table() {
                     l.review = Some(ReviewSignal {
                         score: 1.0,
                         confirmed_blockers: 1,
+                        ..Default::default()
                     })
                 }),
                 with("clean", |l| {
                     l.review = Some(ReviewSignal {
                         score: 0.2,
                         confirmed_blockers: 0,
+                        ..Default::default()
                     })
                 }),
                 with("none-tier", |l| l.checks = vec![check("test", false, false)]),
@@ -550,6 +554,7 @@ fn review_reasons() {
             l.review = Some(ReviewSignal {
                 score,
                 confirmed_blockers: blockers,
+                ..Default::default()
             })
         })
     };
@@ -580,6 +585,7 @@ fn cheapest_is_only_claimed_when_true() {
             l.review = Some(ReviewSignal {
                 score: 0.5,
                 confirmed_blockers: 0,
+                ..Default::default()
             });
         }),
         with("b", |l| {
@@ -587,6 +593,7 @@ fn cheapest_is_only_claimed_when_true() {
             l.review = Some(ReviewSignal {
                 score: 0.5,
                 confirmed_blockers: 0,
+                ..Default::default()
             });
         }),
         with("c", |l| {
@@ -594,6 +601,7 @@ fn cheapest_is_only_claimed_when_true() {
             l.review = Some(ReviewSignal {
                 score: 0.1,
                 confirmed_blockers: 0,
+                ..Default::default()
             });
         }),
     ]);
@@ -659,4 +667,160 @@ fn leaderboard_serde() {
     assert_eq!(json["rows"][1]["gates_failed"][0], "agent timed out");
     let back: Leaderboard = serde_json::from_value(json).unwrap();
     assert_eq!(back, board);
+}
+
+fn judged(name: &str, score: f64, strength: Option<f64>, beat: &[&str]) -> LaneResult {
+    with(name, |l| {
+        l.review = Some(ReviewSignal {
+            score,
+            judge: strength.map(|strength| JudgeSignal {
+                strength,
+                beat: beat.iter().map(|s| s.to_string()).collect(),
+            }),
+            ..Default::default()
+        })
+    })
+}
+
+#[test]
+fn review_v2_reasons_table() {
+    let blocker = ConfirmedBlocker {
+        file: "src/x.rs".into(),
+        line: Some(12),
+        reviewers: 2,
+        title: "panics on empty input".into(),
+    };
+    let cases: Vec<(&str, Vec<LaneResult>, Vec<&str>)> = vec![
+        (
+            "confirmed blocker names its place",
+            vec![
+                judged("clean", 0.5, None, &[]),
+                with("blocked", |l| {
+                    l.review = Some(ReviewSignal {
+                        score: 0.9,
+                        confirmed_blockers: 1,
+                        blockers: vec![blocker.clone()],
+                        ..Default::default()
+                    })
+                }),
+            ],
+            vec![
+                "FULL: 1/1 checks pass; no confirmed blockers; #2 has confirmed blocker: src/x.rs:12 (2 reviewers)",
+                "FULL like #1 but demoted: confirmed blocker: src/x.rs:12 (2 reviewers)",
+            ],
+        ),
+        (
+            "judge agreed in both orders beats a higher review",
+            vec![judged("a", 0.90, Some(0.3), &[]), judged("b", 0.88, Some(0.7), &["a"])],
+            vec![
+                "FULL: 1/1 checks pass; judge preferred it over #2 in both orders (strength 0.70 vs 0.30)",
+                "FULL like #1 but judge preferred #1 in both orders (strength 0.30 vs 0.70)",
+            ],
+        ),
+        (
+            "strength without a direct agreed win",
+            vec![judged("a", 0.90, Some(0.45), &[]), judged("b", 0.88, Some(0.55), &["c"])],
+            vec![
+                "FULL: 1/1 checks pass; stronger in pairwise judging (strength 0.55 vs 0.45)",
+                "FULL like #1 but weaker in pairwise judging (strength 0.45 vs 0.55)",
+            ],
+        ),
+        (
+            "equal strength falls to review; non-finalist says so",
+            vec![
+                judged("a", 0.90, Some(0.5), &[]),
+                judged("b", 0.89, Some(0.5), &[]),
+                judged("c", 0.60, None, &[]),
+            ],
+            vec![
+                "FULL: 1/1 checks pass; higher review score (0.90 vs 0.89)",
+                "FULL like #1 but lower review score (0.89 vs 0.90)",
+                "FULL like #2 but not a finalist (review 0.60 vs 0.89)",
+            ],
+        ),
+        (
+            "ties list pairwise judging",
+            vec![
+                judged("a", 0.9, Some(0.5), &[]),
+                LaneResult {
+                    insertions: 31,
+                    ..judged("b", 0.9, Some(0.5), &[])
+                },
+            ],
+            vec![
+                "FULL: 1/1 checks pass; tie on pairwise judging, review score and cost; smaller diff (40 vs 41 lines)",
+                "FULL like #1, tie on pairwise judging, review score and cost; larger diff (41 vs 40 lines)",
+            ],
+        ),
+    ];
+    for (what, lanes, want) in cases {
+        let board = rank(&lanes);
+        assert_eq!(reasons(&board), want, "{what}");
+    }
+}
+
+#[test]
+fn reviews_to_leaderboard() {
+    use crate::review::{Finding, FindingSource, ReviewOutput, Severity, Verdict};
+    use std::collections::BTreeMap;
+    let out = |score: u8, blocker_line: Option<u32>| ReviewOutput {
+        verdict: Verdict::Approve,
+        score,
+        summary: String::new(),
+        findings: blocker_line
+            .map(|line| Finding {
+                severity: Severity::Blocker,
+                file: "src/x.rs".into(),
+                line: Some(line),
+                title: "t".into(),
+                body: "b".into(),
+                suggestion: None,
+                source: FindingSource::Reviewer,
+            })
+            .into_iter()
+            .collect(),
+    };
+    let mut reviews: BTreeMap<String, BTreeMap<String, ReviewOutput>> = BTreeMap::new();
+    for (reviewer, lane, score, blocker) in [
+        ("openai/gpt-5.5", "a", 90, Some(12)),
+        ("openai/gpt-5.5", "b", 70, None),
+        ("openai/gpt-5.5", "c", 50, None),
+        ("google/gemini-3-pro", "a", 95, Some(14)),
+        ("google/gemini-3-pro", "b", 60, None),
+        ("google/gemini-3-pro", "c", 65, None),
+    ] {
+        reviews
+            .entry(reviewer.into())
+            .or_default()
+            .insert(lane.into(), out(score, blocker));
+    }
+    let signals = review_signal(&reviews);
+    let mut lanes = vec![lane("a"), lane("b"), lane("c")];
+    for l in &mut lanes {
+        l.review = signals.get(&l.lane).cloned();
+    }
+    let board = rank(&lanes);
+    assert_eq!(order(&board), ["b", "c", "a"]);
+    assert_eq!(
+        board.rows[2].reason,
+        "FULL like #2 but demoted: confirmed blocker: src/x.rs:12 (2 reviewers)"
+    );
+    // b and c are within the noise of each other: a close call for the judge.
+    assert_eq!(
+        finalists(&lanes, 0.1),
+        Vec::<String>::new(),
+        "0.39 vs 0.28 is no close call at 0.1"
+    );
+    assert_eq!(finalists(&lanes, 0.15), ["b", "c"]);
+    let outcome = JudgeOutcome::from_verdicts("b", "c", JudgeWinner::B, JudgeWinner::A);
+    apply_judging(&mut lanes, &[outcome]);
+    let board = rank(&lanes);
+    assert_eq!(order(&board), ["c", "b", "a"]);
+    assert!(
+        board.rows[0]
+            .reason
+            .contains("judge preferred it over #2 in both orders"),
+        "{}",
+        board.rows[0].reason
+    );
 }

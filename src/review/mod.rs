@@ -1,0 +1,22 @@
+//! Cross-lab review of a diff, the pure parts: choosing reviewers of other labs than the
+//! author's, assembling the request with the diff fenced as data, splitting large diffs,
+//! scanning for text aimed at the reviewer, and validating the structured verdict. The
+//! HTTP calls live with the providers; the coordinator glues the two.
+
+mod diff;
+mod injection;
+mod prompt;
+mod select;
+mod split;
+mod verdict;
+
+pub use injection::scan;
+pub use prompt::{nonce, review_request, CheckSummary, ReviewInput};
+pub use select::{reviewers_for, ReviewerRef, SelectError, Selection};
+pub use split::{estimate_tokens, split, Chunk, Split};
+pub use verdict::{
+    parse_review, repair_prompt, schema, Finding, FindingSource, ReviewOutput, Severity, Verdict,
+};
+
+pub(crate) use prompt::fenced;
+pub(crate) use verdict::payload;
