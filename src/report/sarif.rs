@@ -11,7 +11,6 @@ use crate::review::{Finding, Severity};
 use super::model::{all_findings, is_bakeoff, ReviewReport};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
-const INFORMATION_URI: &str = "https://github.com/bakeoff-dev/bakeoff";
 const INJECTION_RULE: &str = "bakeoff/prompt-injection";
 
 /// The report as SARIF 2.1.0 JSON.
@@ -49,7 +48,6 @@ pub fn sarif(report: &ReviewReport) -> String {
         "runs": [{
             "tool": {"driver": {
                 "name": "bakeoff",
-                "informationUri": INFORMATION_URI,
                 "version": env!("CARGO_PKG_VERSION"),
                 "rules": rules,
             }},
