@@ -6,6 +6,7 @@ use crate::config::ConfigError;
 use crate::git::GitError;
 use crate::journal::JournalError;
 use crate::process::ProcessError;
+use crate::provider::ProviderError;
 
 /// Exit codes, as documented in the README.
 pub mod exit {
@@ -34,6 +35,11 @@ pub enum Error {
     Journal(#[from] JournalError),
     #[error(transparent)]
     Process(#[from] ProcessError),
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    /// A provider refused bakeoff's credentials during a run (a review could not be made).
+    #[error("{message}")]
+    Credentials { message: String },
     /// Bad input the user can fix; `hint` says how.
     #[error("{message}")]
     Input { message: String, hint: Option<String> },
@@ -71,7 +77,11 @@ impl Error {
 
     /// The process exit code this error ends a command with.
     pub fn exit_code(&self) -> u8 {
-        exit::USAGE
+        match self {
+            Error::Provider(e) if e.is_credentials() => exit::PROVIDER,
+            Error::Credentials { .. } => exit::PROVIDER,
+            _ => exit::USAGE,
+        }
     }
 
     /// What the user can do about it, when the message itself does not say.

@@ -16,5 +16,6 @@ pub mod race;
 pub mod rank;
 pub mod report;
 pub mod review;
+pub mod reviewer;
 pub mod scripted_agent;
 pub mod ui;

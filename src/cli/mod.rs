@@ -5,6 +5,7 @@ mod diff;
 mod merge;
 mod race;
 mod records;
+mod review;
 
 pub use race::run_planned;
 
@@ -36,6 +37,8 @@ pub struct Cli {
 pub enum Command {
     /// Race agents on a spec: one worktree per lane, checks, ranking, optional merge.
     Race(RaceOptions),
+    /// Have models of other labs than the author's review a change.
+    Review(review::ReviewOptions),
     /// Merge a lane of a finished race (default: the winner of the last race).
     Merge {
         /// The race id, a prefix of it, or `last`.
@@ -134,6 +137,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
     runtime.block_on(async move {
         match cli.command {
             Command::Race(opts) => race::race(&cwd, &opts, config).await,
+            Command::Review(opts) => review::review(&cwd, &opts, config).await,
             Command::Merge { race, lane, strategy } => {
                 merge::merge(&cwd, &race, lane.as_deref(), strategy, config)
             }

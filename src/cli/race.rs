@@ -79,6 +79,12 @@ fn print_ending(outcome: &RaceOutcome, json: bool) -> Result<u8, Error> {
         "race {}: `bakeoff show {}`, `bakeoff diff {} LANE`",
         outcome.id, outcome.id, outcome.id
     ));
+    if let Some(e) = &outcome.credentials_error {
+        super::report_error(&Error::Credentials {
+            message: format!("a reviewer's provider refused bakeoff's credentials: {e}"),
+        });
+        return Ok(crate::error::exit::PROVIDER);
+    }
     if outcome.interrupted {
         say("interrupted: lanes were stopped; their worktrees are kept for inspection".into());
         return Ok(exit::INTERRUPTED);

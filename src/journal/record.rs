@@ -31,6 +31,9 @@ pub struct RaceRecord {
     pub merge: Option<MergeMode>,
     pub timeout_ms: u64,
     pub tests_may_change: bool,
+    /// The model that judges close calls, if any.
+    #[serde(default)]
+    pub judge: Option<String>,
 }
 
 /// One lane of a race.
@@ -45,6 +48,15 @@ pub struct LaneRecord {
     /// The worktree's administrative name under `.git/worktrees/`.
     pub worktree_name: String,
     pub port: u16,
+    /// The lab that trained the lane's model, when bakeoff can tell.
+    #[serde(default)]
+    pub author_lab: Option<String>,
+    /// `provider/model` of each reviewer of this lane, all of other labs.
+    #[serde(default)]
+    pub reviewers: Vec<String>,
+    /// A reviewer of the author's own lab was allowed (`--allow-same-lab`).
+    #[serde(default)]
+    pub same_lab: bool,
 }
 
 impl RaceRecord {

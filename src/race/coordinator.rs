@@ -2,6 +2,7 @@
 //! and a progress tick feed it; it stamps events, hands them to every reporter (the
 //! journal first), ranks the lanes when all are done, and merges when asked.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -25,6 +26,8 @@ pub struct RaceOutcome {
     pub interrupted: bool,
     /// The merge, when one was asked for and a winner exists.
     pub merge: Option<Result<Merged, Error>>,
+    /// A reviewer's provider refused bakeoff's credentials: the run ends with exit 3.
+    pub credentials_error: Option<String>,
 }
 
 /// Hands every event, stamped, to every reporter in order.
@@ -126,16 +129,35 @@ pub async fn run(
         }
     }
 
+    let mut reviews: Vec<ReviewRecord> = Vec::new();
     let results: Vec<(LaneResult, Option<String>)> = done
         .into_iter()
         .enumerate()
         .map(|(i, d)| match d {
-            Some(d) => (d.result, d.commit),
+            Some(d) => {
+                reviews.extend(d.reviews.into_iter().map(|mut r| {
+                    // Keep which lane a review is of: signals are computed per lane.
+                    r.lane = Some(d.result.lane.clone());
+                    r
+                }));
+                (d.result, d.commit)
+            }
             // A worker that ended without reporting (it panicked) is a failed lane.
             None => (lost_lane(&record.lanes[i].name, &record.lanes[i].agent), None),
         })
         .collect();
-    let lane_results: Vec<LaneResult> = results.iter().map(|(r, _)| r.clone()).collect();
+    let signals = rank::review_signal(&by_reviewer(&reviews));
+    let lane_results: Vec<LaneResult> = results
+        .iter()
+        .map(|(r, _)| LaneResult {
+            review: signals.get(&r.lane).cloned(),
+            ..r.clone()
+        })
+        .collect();
+    let credentials_error = reviews
+        .iter()
+        .find(|r| r.credentials_error)
+        .and_then(|r| r.output.as_ref().err().cloned());
     let leaderboard = rank::rank(&lane_results);
     shared
         .plan
@@ -187,6 +209,7 @@ pub async fn run(
         leaderboard,
         interrupted,
         merge: merge_result,
+        credentials_error,
     })
 }
 
@@ -213,4 +236,15 @@ fn lost_lane(lane: &str, agent: &str) -> LaneResult {
         failed: Some("the lane's worker stopped without a result".to_string()),
         ..LaneResult::new(lane, agent, false)
     }
+}
+
+/// Successful reviews, by reviewer then lane, as ranking reads them.
+fn by_reviewer(reviews: &[ReviewRecord]) -> BTreeMap<String, BTreeMap<String, ReviewOutput>> {
+    let mut out: BTreeMap<String, BTreeMap<String, ReviewOutput>> = BTreeMap::new();
+    for r in reviews {
+        if let (Ok(output), Some(lane)) = (&r.output, &r.lane) {
+            out.entry(r.reviewer.clone()).or_default().insert(lane.clone(), output.clone());
+        }
+    }
+    out
 }

@@ -18,6 +18,7 @@ pub enum LaneState {
     Running,
     Capturing,
     Checking,
+    Reviewing,
     Done,
     Failed,
     Cancelled,
@@ -31,6 +32,7 @@ impl LaneState {
             LaneState::Running => "running",
             LaneState::Capturing => "capturing",
             LaneState::Checking => "checking",
+            LaneState::Reviewing => "reviewing",
             LaneState::Done => "done",
             LaneState::Failed => "failed",
             LaneState::Cancelled => "cancelled",
@@ -146,6 +148,33 @@ pub enum RaceEvent {
         lane: String,
         error: String,
     },
+    ReviewStarted {
+        lane: String,
+        reviewer: String,
+    },
+    ReviewFinished {
+        lane: String,
+        review: crate::reviewer::ReviewRecord,
+    },
+    /// What bakeoff itself flagged in a lane's diff: text addressed to the reviewer.
+    BakeoffFindings {
+        lane: String,
+        findings: Vec<crate::review::Finding>,
+    },
+    /// A provider call's attempts, retries and fallbacks, for the journal.
+    Provider {
+        lane: Option<String>,
+        reviewer: String,
+        event: crate::provider::ProviderEvent,
+    },
+    /// A pairwise comparison of two finalists by the judge, in one order.
+    Judged {
+        judge: String,
+        first: String,
+        second: String,
+        winner: Option<String>,
+        reason: String,
+    },
     Ranked {
         leaderboard: Leaderboard,
     },
@@ -179,6 +208,9 @@ impl RaceEvent {
             | RaceEvent::CheckStarted { lane, .. }
             | RaceEvent::CheckFinished { lane, .. }
             | RaceEvent::LaneFailed { lane, .. }
+            | RaceEvent::ReviewStarted { lane, .. }
+            | RaceEvent::ReviewFinished { lane, .. }
+            | RaceEvent::BakeoffFindings { lane, .. }
             | RaceEvent::Merged { lane, .. }
             | RaceEvent::MergeRefused { lane, .. } => Some(lane),
             _ => None,

@@ -15,8 +15,11 @@ use crate::journal::LaneRecord;
 use crate::process::{self, CancelLevel, CancelToken, Command, Stream};
 use crate::race::event::{AgentOutcome, CaptureSummary, CheckOutcome, LaneState, RaceEvent};
 use crate::rank::{self, LaneResult};
+use crate::review::{self, CheckSummary};
+use crate::reviewer::{self, ReviewRecord};
 
 use super::plan::RacePlan;
+use super::reviewers::ReviewPlan;
 use super::{delta, holdout};
 
 /// What a lane worker sends its coordinator.
@@ -30,6 +33,7 @@ pub(super) struct LaneDone {
     pub index: usize,
     pub result: LaneResult,
     pub commit: Option<String>,
+    pub reviews: Vec<ReviewRecord>,
 }
 
 /// What every lane worker shares, read-only.
@@ -53,6 +57,7 @@ struct Worker {
     lane_dir: PathBuf,
     result: LaneResult,
     commit: Option<String>,
+    reviews: Vec<ReviewRecord>,
 }
 
 pub(super) async fn run(
@@ -72,6 +77,7 @@ pub(super) async fn run(
         lane_dir,
         result,
         commit: None,
+        reviews: Vec::new(),
     };
     let started = Instant::now();
     let final_state = match worker.stages().await {
@@ -95,6 +101,7 @@ pub(super) async fn run(
         index,
         result: worker.result,
         commit: worker.commit,
+        reviews: worker.reviews,
     };
     let _ = worker.tx.send(LaneMsg::Done(Box::new(done)));
 }
@@ -136,7 +143,96 @@ impl Worker {
         let stats = self.capture().await?;
         self.check_cancel()?;
         self.state(LaneState::Checking);
-        self.checks(&stats).await
+        self.checks(&stats).await?;
+        self.check_cancel()?;
+        if let Some(review) = self.shared.plan.review.clone() {
+            self.state(LaneState::Reviewing);
+            tokio::select! {
+                done = self.reviews(&review) => done?,
+                _ = self.cancel.raised(CancelLevel::Graceful) => return Err(Stop::Cancelled),
+            }
+        }
+        Ok(())
+    }
+
+    /// Every reviewer of this lane at once, each seeing the spec, the diff with context,
+    /// the check results and an anonymous label — never the lane's agent, model or lab.
+    async fn reviews(&mut self, plan: &ReviewPlan) -> Result<(), Stop> {
+        let lane = self.lane().clone();
+        let Some(commit) = self.commit.clone() else {
+            return Ok(());
+        };
+        let (repo_top, base, context) = (
+            self.shared.plan.repo_top.clone(),
+            self.shared.plan.record.base.clone(),
+            plan.context_lines,
+        );
+        let diff = blocking(move || git::diff_patch_with_context(&repo_top, &base, &commit, context))
+            .await?
+            .map_err(|e| Stop::Failed(format!("review diff: {e}")))?;
+        let own = review::scan(&diff);
+        if !own.is_empty() {
+            self.emit(RaceEvent::BakeoffFindings {
+                lane: lane.name.clone(),
+                findings: own,
+            });
+        }
+        let checks: Vec<CheckSummary> = self
+            .result
+            .checks
+            .iter()
+            .map(|c| CheckSummary {
+                name: c.name.clone(),
+                passed: c.passed,
+                holdout: c.holdout,
+            })
+            .collect();
+        let label = anonymous_label(self.index);
+        let spec = self.shared.plan.record.spec.clone();
+        let dir = self.lane_dir.join("reviews");
+        let _ = std::fs::create_dir_all(&dir);
+        let jobs = lane.reviewers.iter().filter_map(|name| plan.reviewers.get(name)).map(|reviewer| {
+            let tx = self.tx.clone();
+            let lane_name = lane.name.clone();
+            let job = reviewer::Job {
+                spec: &spec,
+                label: &label,
+                diff: &diff,
+                checks: checks.clone(),
+                token_budget: plan.token_budget,
+                nonce_seed: plan.seed ^ (self.index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                prices: &plan.prices,
+                same_lab: lane.same_lab,
+            };
+            let dir = dir.clone();
+            async move {
+                let _ = tx.send(LaneMsg::Event(RaceEvent::ReviewStarted {
+                    lane: lane_name.clone(),
+                    reviewer: reviewer.name.clone(),
+                }));
+                let events = tx.clone();
+                let (who, whose) = (reviewer.name.clone(), lane_name.clone());
+                let mut observer = move |event| {
+                    let _ = events.send(LaneMsg::Event(RaceEvent::Provider {
+                        lane: Some(whose.clone()),
+                        reviewer: who.clone(),
+                        event,
+                    }));
+                };
+                let record = reviewer::review(reviewer, &job, &mut observer).await;
+                let path = dir.join(format!("{}.json", file_slug(&reviewer.name)));
+                if let Ok(text) = serde_json::to_vec_pretty(&record) {
+                    let _ = std::fs::write(path, text);
+                }
+                let _ = tx.send(LaneMsg::Event(RaceEvent::ReviewFinished {
+                    lane: lane_name,
+                    review: record.clone(),
+                }));
+                record
+            }
+        });
+        self.reviews = futures_util::future::join_all(jobs).await;
+        Ok(())
     }
 
     async fn setup(&mut self) -> Result<(), Stop> {
@@ -428,4 +524,18 @@ fn file_slug(name: &str) -> String {
         .take(40)
         .collect();
     slug.trim_matches('-').to_string()
+}
+
+/// "candidate A", "candidate B", … "candidate AA": a name that says nothing of the agent.
+fn anonymous_label(index: usize) -> String {
+    let mut n = index;
+    let mut letters = Vec::new();
+    loop {
+        letters.push((b'A' + (n % 26) as u8) as char);
+        if n < 26 {
+            break;
+        }
+        n = n / 26 - 1;
+    }
+    format!("candidate {}", letters.iter().rev().collect::<String>())
 }

@@ -8,6 +8,7 @@ mod holdout;
 mod lane;
 mod options;
 mod plan;
+pub mod reviewers;
 
 pub use coordinator::{merged_event, run, RaceOutcome};
 pub use options::RaceOptions;

@@ -41,6 +41,22 @@ pub struct RaceOptions {
     /// How many checks run at once across lanes (default: the number of cores).
     #[arg(long, value_name = "N")]
     pub check_jobs: Option<usize>,
+    /// A reviewer model, `provider/model` (repeatable; adds to [review] reviewers).
+    #[arg(long = "reviewer", value_name = "MODEL")]
+    pub reviewers: Vec<String>,
+    /// Reviewers per lane, each of a lab other than the lane author's (default 1).
+    #[arg(long, value_name = "K")]
+    pub reviewers_per_lane: Option<usize>,
+    /// Let a reviewer of the author's own lab review when no other lab is available; the
+    /// verdict is marked so.
+    #[arg(long)]
+    pub allow_same_lab: bool,
+    /// A model of a third lab that settles close calls, pairwise in both orders.
+    #[arg(long, value_name = "MODEL")]
+    pub judge: Option<String>,
+    /// Race without model reviews: rank by the checks alone.
+    #[arg(long, conflicts_with_all = ["reviewers", "judge"])]
+    pub no_review: bool,
     /// The spec allows deleting or weakening tests: do not gate on it.
     #[arg(long)]
     pub allow_test_edits: bool,

@@ -13,6 +13,7 @@ use crate::journal::{LaneRecord, RaceDir, RaceRecord, Store, RACE_FORMAT};
 use crate::merge::MergeMode;
 
 use super::options::RaceOptions;
+use super::reviewers::{self, LaneReviewers, ReviewPlan};
 
 /// Everything a race needs, checked: what the coordinator runs.
 #[derive(Clone, Debug)]
@@ -30,6 +31,8 @@ pub struct RacePlan {
     pub is_root: bool,
     /// Config warnings to show before the race starts.
     pub warnings: Vec<String>,
+    /// `None` with `--no-review`.
+    pub review: Option<std::sync::Arc<ReviewPlan>>,
 }
 
 /// Where lanes' worktrees go unless configured: the user's data directory, one folder
@@ -80,6 +83,8 @@ pub fn preflight(
         agent::locate_program(spec, path_env.as_deref())?;
     }
 
+    let review = review_plan(&config, opts, &lanes)?;
+
     let worktree_root = match &config.worktree_root {
         Some(root) => root.clone(),
         None => default_worktree_root(&repo_top)?,
@@ -100,10 +105,16 @@ pub fn preflight(
     let id = store.new_id(chrono::Local::now(), &spec);
     let dir = store.dir(&id);
     let race_root = abs_root.join(&id);
+    let mut assigned = review.as_ref().map(|(_, a)| a.clone()).unwrap_or_default().into_iter();
     let lanes = lanes
         .into_iter()
         .enumerate()
-        .map(|(i, (name, agent, spec))| LaneRecord {
+        .map(|(i, (name, agent, spec))| {
+            let a = assigned.next().unwrap_or_default();
+            LaneRecord {
+            author_lab: a.author_lab,
+            reviewers: a.reviewers,
+            same_lab: a.same_lab,
             branch: format!("bakeoff/{id}/{name}"),
             worktree: race_root.join(&name),
             worktree_name: format!("bakeoff-{id}-{name}"),
@@ -113,7 +124,7 @@ pub fn preflight(
             name,
             agent,
             spec,
-        })
+        }})
         .collect();
     let record = RaceRecord {
         format: RACE_FORMAT,
@@ -131,6 +142,7 @@ pub fn preflight(
         merge: opts.merge,
         timeout_ms: timeout.as_millis() as u64,
         tests_may_change: opts.allow_test_edits || config.tests_may_change,
+        judge: opts.judge.clone().or(config.review.judge.clone()).filter(|_| review.is_some()),
     };
     let plan = RacePlan {
         record,
@@ -145,6 +157,7 @@ pub fn preflight(
         // SAFETY: geteuid has no preconditions and cannot fail.
         is_root: unsafe { libc::geteuid() } == 0,
         warnings: config.warnings.clone(),
+        review: review.map(|(plan, _)| std::sync::Arc::new(plan)),
     };
     Ok((plan, repo))
 }
@@ -351,4 +364,58 @@ pub fn list(paths: &[String]) -> String {
         s.push_str(&format!(" and {} more", paths.len() - 5));
     }
     s
+}
+
+/// The review stage's plan and each lane's reviewers; `None` with `--no-review`.
+fn review_plan(
+    config: &Config,
+    opts: &RaceOptions,
+    lanes: &[(String, String, AgentSpec)],
+) -> Result<Option<(ReviewPlan, Vec<LaneReviewers>)>, Error> {
+    if opts.no_review {
+        return Ok(None);
+    }
+    let mut names = config.review.reviewers.clone();
+    for r in &opts.reviewers {
+        if !names.contains(r) {
+            names.push(r.clone());
+        }
+    }
+    if names.is_empty() {
+        return Err(Error::input_with_hint(
+            "no reviewers: every lane is reviewed by a model of another lab",
+            "pass --reviewer provider/model (e.g. --reviewer openai/gpt-5.5), set [review] reviewers in config, or race without reviews with --no-review",
+        ));
+    }
+    let options = crate::provider::ClientOptions {
+        request_timeout: config.review.timeout,
+        ..Default::default()
+    };
+    let reviewers = reviewers::build_reviewers(config, &names, &options)?;
+    let per_lane = opts.reviewers_per_lane.unwrap_or(config.review.per_lane).max(1);
+    let allow_same_lab = opts.allow_same_lab || config.review.allow_same_lab;
+    let mut assigned = Vec::new();
+    for (name, _, spec) in lanes {
+        let author_lab = reviewers::lab_of(config, &spec.model);
+        let a = reviewers::assign(&reviewers, author_lab.as_deref(), per_lane, allow_same_lab)
+            .map_err(|e| match e {
+                Error::Input { message, hint } => Error::Input {
+                    message: format!("lane {name}: {message}"),
+                    hint,
+                },
+                other => other,
+            })?;
+        assigned.push(a);
+    }
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let plan = ReviewPlan {
+        reviewers,
+        token_budget: config.review.token_budget,
+        context_lines: config.review.context_lines,
+        prices: reviewers::prices(config),
+        seed,
+    };
+    Ok(Some((plan, assigned)))
 }

@@ -1,0 +1,147 @@
+//! Preflight for reviews: every reviewer resolved to a provider with its key, every lane
+//! given reviewers of labs other than its author's. A missing key stops the race here
+//! with exit 3 naming the variable; a lane without a cross-lab reviewer with exit 2.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::lab;
+use crate::price::Price;
+use crate::provider::{resolve_key, Client, ClientOptions, ProviderRegistry};
+use crate::review::{reviewers_for, ReviewerRef};
+use crate::reviewer::Reviewer;
+
+/// Everything the review stage needs, checked.
+pub struct ReviewPlan {
+    pub reviewers: BTreeMap<String, Arc<Reviewer>>,
+    pub token_budget: usize,
+    pub context_lines: u32,
+    pub prices: HashMap<String, Price>,
+    /// Seeds the fence nonces; from the clock unless a test fixes it.
+    pub seed: u64,
+}
+
+impl std::fmt::Debug for ReviewPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReviewPlan")
+            .field("reviewers", &self.reviewers.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which reviewers review one lane.
+#[derive(Clone, Debug, Default)]
+pub struct LaneReviewers {
+    pub author_lab: Option<String>,
+    pub reviewers: Vec<String>,
+    pub same_lab: bool,
+}
+
+/// The environment as the provider module reads it.
+pub fn env_lookup(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// The registry of providers with config's overrides applied.
+pub fn registry(config: &Config) -> Result<ProviderRegistry, Error> {
+    let overrides = config.providers.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    ProviderRegistry::new(&env_lookup, &overrides).map_err(Error::Provider)
+}
+
+/// A client per reviewer (and per fallback model), keys resolved now.
+pub fn build_reviewers(
+    config: &Config,
+    names: &[String],
+    options: &ClientOptions,
+) -> Result<BTreeMap<String, Arc<Reviewer>>, Error> {
+    let registry = registry(config)?;
+    let labs = config.labs.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<HashMap<_, _>>();
+    let mut clients: HashMap<String, Arc<Client>> = HashMap::new();
+    let mut client_for = |provider: &str| -> Result<Arc<Client>, Error> {
+        if let Some(c) = clients.get(provider) {
+            return Ok(c.clone());
+        }
+        let spec = registry
+            .get(provider)
+            .cloned()
+            .ok_or_else(|| Error::input(format!("unknown provider '{provider}'")))?;
+        let key = resolve_key(&spec, &env_lookup).map_err(Error::Provider)?;
+        let client = Arc::new(Client::new(spec, key, options.clone()).map_err(Error::Provider)?);
+        clients.insert(provider.to_string(), client.clone());
+        Ok(client)
+    };
+    let mut out = BTreeMap::new();
+    for name in names {
+        let model = registry.model_ref(name).map_err(Error::Provider)?;
+        let lab = lab::lab_of(&model.model, &labs)
+            .map(|l| l.as_str().to_string())
+            .unwrap_or_else(|| "unknown".to_string());
+        let mut chain = vec![(client_for(&model.provider)?, model.model.clone(), model.to_string())];
+        for fallback in &config.review.fallback {
+            if fallback == name {
+                continue;
+            }
+            let f = registry.model_ref(fallback).map_err(Error::Provider)?;
+            chain.push((client_for(&f.provider)?, f.model.clone(), f.to_string()));
+        }
+        out.insert(
+            name.clone(),
+            Arc::new(Reviewer {
+                name: name.clone(),
+                lab,
+                chain,
+            }),
+        );
+    }
+    Ok(out)
+}
+
+/// The lab that trained `model`, with config's overrides.
+pub fn lab_of(config: &Config, model: &str) -> Option<String> {
+    let labs = config.labs.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<HashMap<_, _>>();
+    lab::lab_of(model, &labs).map(|l| l.as_str().to_string())
+}
+
+/// Picks each lane's reviewers from the pool.
+pub fn assign(
+    reviewers: &BTreeMap<String, Arc<Reviewer>>,
+    author_lab: Option<&str>,
+    per_lane: usize,
+    allow_same_lab: bool,
+) -> Result<LaneReviewers, Error> {
+    let pool: Vec<ReviewerRef> = reviewers
+        .values()
+        .map(|r| ReviewerRef {
+            model_ref: r.name.clone(),
+            lab: r.lab.clone(),
+        })
+        .collect();
+    let selection = reviewers_for(author_lab, &pool, per_lane, allow_same_lab)
+        .map_err(|e| Error::input_with_hint(e.to_string(), "or race without reviews: --no-review"))?;
+    Ok(LaneReviewers {
+        author_lab: author_lab.map(str::to_string),
+        reviewers: selection.reviewers.into_iter().map(|r| r.model_ref).collect(),
+        same_lab: selection.same_lab,
+    })
+}
+
+/// Prices from config, in the price module's terms.
+pub fn prices(config: &Config) -> HashMap<String, Price> {
+    config
+        .prices
+        .iter()
+        .map(|(model, p)| {
+            (
+                model.clone(),
+                Price {
+                    input: p.input,
+                    output: p.output,
+                    cache_read: p.cache_read.unwrap_or(p.input),
+                    cache_write: p.cache_write.unwrap_or(p.input),
+                },
+            )
+        })
+        .collect()
+}

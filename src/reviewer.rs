@@ -1,0 +1,204 @@
+//! One reviewer at work: a model (with its fallback chain) reviewing one diff end to end.
+//! The diff is split by file under the token budget; each part is sent with the diff
+//! fenced as data; a reply that fails validation gets one repair request and is otherwise
+//! recorded as failed, never guessed. Used by the race's review stage and by
+//! `bakeoff review`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::price::{self, Price};
+use crate::provider::{chat_with_fallback, ChatRequest, Client, Message, ProviderError, ProviderEvent, TokenUsage};
+use crate::review::{self, CheckSummary, Finding, ReviewInput, ReviewOutput, Verdict};
+
+/// How many requests one review may be split into; files beyond are reported as not
+/// reviewed.
+pub const MAX_CHUNKS: usize = 8;
+
+/// A reviewer: `provider/model`, its lab, and the clients to try in order.
+pub struct Reviewer {
+    pub name: String,
+    pub lab: String,
+    /// (client, model id, `provider/model`) — the reviewer first, then its fallbacks.
+    pub chain: Vec<(Arc<Client>, String, String)>,
+}
+
+/// What one reviewer said about one diff, as recorded and reported.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReviewRecord {
+    /// The lane reviewed, in a race; `None` for `bakeoff review`.
+    #[serde(default)]
+    pub lane: Option<String>,
+    /// `provider/model` of the reviewer that was asked.
+    pub reviewer: String,
+    pub lab: String,
+    /// `provider/model` that answered; differs from `reviewer` after a fallback.
+    pub answered_by: Option<String>,
+    pub fell_back: bool,
+    /// The validated review, or why there is none.
+    pub output: Result<ReviewOutput, String>,
+    /// Files of the diff this reviewer did not see (over the budget).
+    pub not_reviewed: Vec<String>,
+    /// Provider errors that were about credentials (a rejected or missing key).
+    pub credentials_error: bool,
+    pub usage: TokenUsage,
+    /// `None` when a model's price is unknown: "cost unknown", never 0.
+    pub cost_usd: Option<f64>,
+    pub requests: u32,
+    /// The reviewer is not provably of another lab than the author (`--allow-same-lab`).
+    pub same_lab: bool,
+}
+
+/// One review job: the spec, the anonymous label, the diff and the checks.
+pub struct Job<'a> {
+    pub spec: &'a str,
+    pub label: &'a str,
+    pub diff: &'a str,
+    pub checks: Vec<CheckSummary>,
+    pub token_budget: usize,
+    pub nonce_seed: u64,
+    pub prices: &'a HashMap<String, Price>,
+    pub same_lab: bool,
+}
+
+/// Runs `reviewer` over the job's diff. Never fails: a failure is the record's `output`.
+pub async fn review(
+    reviewer: &Reviewer,
+    job: &Job<'_>,
+    observer: &mut (dyn FnMut(ProviderEvent) + Send),
+) -> ReviewRecord {
+    let split = review::split(job.diff, job.token_budget, MAX_CHUNKS);
+    let mut record = ReviewRecord {
+        lane: None,
+        reviewer: reviewer.name.clone(),
+        lab: reviewer.lab.clone(),
+        answered_by: None,
+        fell_back: false,
+        output: Err("nothing to review".into()),
+        not_reviewed: split.not_reviewed.clone(),
+        credentials_error: false,
+        usage: TokenUsage::default(),
+        cost_usd: Some(0.0),
+        requests: 0,
+        same_lab: job.same_lab,
+    };
+    let all_files: Vec<String> = split.chunks.iter().flat_map(|c| c.files.clone()).collect();
+    let mut parts = Vec::new();
+    for (i, chunk) in split.chunks.iter().enumerate() {
+        let omitted: Vec<String> = all_files
+            .iter()
+            .filter(|f| !chunk.files.contains(f))
+            .chain(split.not_reviewed.iter())
+            .cloned()
+            .collect();
+        let input = ReviewInput {
+            spec: job.spec.to_string(),
+            label: job.label.to_string(),
+            diff: chunk.diff.clone(),
+            checks: job.checks.clone(),
+            omitted_files: omitted,
+        };
+        let nonce = review::nonce(job.nonce_seed.wrapping_add(i as u64));
+        match review_part(reviewer, &input, &nonce, job.prices, &mut record, observer).await {
+            Ok(output) => parts.push(output),
+            Err(e) => {
+                record.output = Err(e);
+                return record;
+            }
+        }
+    }
+    if !parts.is_empty() {
+        record.output = Ok(combine(parts));
+    }
+    record
+}
+
+/// One request (plus at most one repair) for one part of the diff.
+async fn review_part(
+    reviewer: &Reviewer,
+    input: &ReviewInput,
+    nonce: &str,
+    prices: &HashMap<String, Price>,
+    record: &mut ReviewRecord,
+    observer: &mut (dyn FnMut(ProviderEvent) + Send),
+) -> Result<ReviewOutput, String> {
+    let first_model = reviewer.chain.first().map(|(_, m, _)| m.clone()).unwrap_or_default();
+    let mut request = review::review_request(input, &first_model, nonce);
+    for attempt in 0..2 {
+        let reply = ask(reviewer, &request, prices, record, observer).await?;
+        match review::parse_review(reply.structured.as_ref(), &reply.text) {
+            Ok(output) => return Ok(output),
+            Err(problems) if attempt == 0 => {
+                request.messages.push(Message::assistant(reply.text.clone()));
+                request.messages.push(Message::user(review::repair_prompt(&problems)));
+            }
+            Err(problems) => {
+                return Err(format!(
+                    "the review was malformed twice (after one repair request): {}",
+                    problems.join("; ")
+                ))
+            }
+        }
+    }
+    unreachable!("the loop returns on its second pass")
+}
+
+async fn ask(
+    reviewer: &Reviewer,
+    request: &ChatRequest,
+    prices: &HashMap<String, Price>,
+    record: &mut ReviewRecord,
+    observer: &mut (dyn FnMut(ProviderEvent) + Send),
+) -> Result<crate::provider::ChatResponse, String> {
+    let chain: Vec<(&Client, &str)> = reviewer.chain.iter().map(|(c, m, _)| (c.as_ref(), m.as_str())).collect();
+    record.requests += 1;
+    match chat_with_fallback(&chain, request, observer).await {
+        Ok(outcome) => {
+            let usage = outcome.response.usage;
+            record.usage.input += usage.input;
+            record.usage.output += usage.output;
+            record.usage.cache_read += usage.cache_read;
+            record.usage.cache_write += usage.cache_write;
+            record.cost_usd = match (record.cost_usd, price::cost(&outcome.used.model, &usage, prices)) {
+                (Some(a), Some(b)) => Some(a + b),
+                _ => None,
+            };
+            record.fell_back |= outcome.fell_back;
+            record.answered_by = Some(outcome.used.to_string());
+            Ok(outcome.response)
+        }
+        Err(e) => {
+            record.credentials_error |= e.is_credentials();
+            Err(describe(&e))
+        }
+    }
+}
+
+fn describe(e: &ProviderError) -> String {
+    e.to_string()
+}
+
+/// One review from the reviews of a diff's parts: the worst verdict, the lowest score,
+/// every finding.
+fn combine(parts: Vec<ReviewOutput>) -> ReviewOutput {
+    let verdict = parts
+        .iter()
+        .map(|p| p.verdict)
+        .max_by_key(|v| match v {
+            Verdict::Approve => 0,
+            Verdict::RequestChanges => 1,
+            Verdict::Reject => 2,
+        })
+        .unwrap_or(Verdict::Approve);
+    let score = parts.iter().map(|p| p.score).min().unwrap_or(0);
+    let summary = parts.iter().map(|p| p.summary.trim()).collect::<Vec<_>>().join(" ");
+    let findings: Vec<Finding> = parts.into_iter().flat_map(|p| p.findings).collect();
+    ReviewOutput {
+        verdict,
+        score,
+        summary,
+        findings,
+    }
+}
