@@ -2,8 +2,26 @@
 //! Responses, Gemini generateContent and OpenAI-compatible services, behind one small
 //! domain type.
 
+mod anthropic;
+mod error;
+mod gemini;
+mod key;
+mod model_ref;
+mod openai_chat;
+mod openai_responses;
+mod registry;
+mod sse;
+mod structured;
 mod types;
+mod wire;
 
+pub use error::{HttpFailure, ProviderError};
+pub use key::ApiKey;
+pub use model_ref::ModelRef;
+pub use registry::{
+    builtin, resolve_key, EnvLookup, ProviderOverride, ProviderRegistry, ProviderSpec, WireFormat,
+    BUILTIN_PROVIDERS,
+};
 pub use types::{
     ChatRequest, ChatResponse, Message, Part, ResponseSchema, Role, StopReason, TokenUsage, ToolCall,
     ToolSpec,
