@@ -213,7 +213,7 @@ enum Event {
     },
     ContentBlockDelta {
         index: u64,
-        delta: Delta,
+        delta: BlockDelta,
     },
     MessageDelta {
         #[serde(default)]
@@ -239,7 +239,7 @@ struct StartMessage {
 
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-enum Delta {
+enum BlockDelta {
     TextDelta {
         text: String,
     },
@@ -309,11 +309,11 @@ impl StreamDecoder for Decoder {
             } => draft.text.push_str(&text),
             Event::ContentBlockStart { .. } => {}
             Event::ContentBlockDelta { index, delta } => match delta {
-                Delta::TextDelta { text } => draft.text.push_str(&text),
-                Delta::InputJsonDelta { partial_json } => {
+                BlockDelta::TextDelta { text } => draft.text.push_str(&text),
+                BlockDelta::InputJsonDelta { partial_json } => {
                     draft.call(&index.to_string()).arguments.push_str(&partial_json)
                 }
-                Delta::Other => {}
+                BlockDelta::Other => {}
             },
             Event::MessageDelta { delta, usage } => {
                 if let Some(reason) = delta.stop_reason {
