@@ -35,3 +35,6 @@ pub use types::{
     ChatRequest, ChatResponse, Message, Part, ResponseSchema, Role, StopReason, TokenUsage, ToolCall,
     ToolSpec,
 };
+
+#[cfg(test)]
+mod loopback_tests;
