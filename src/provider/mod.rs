@@ -2,9 +2,39 @@
 //! Responses, Gemini generateContent and OpenAI-compatible services, behind one small
 //! domain type.
 
+mod anthropic;
+mod classify;
+mod client;
+mod error;
+mod event;
+mod fallback;
+mod gemini;
+mod key;
+mod model_ref;
+mod openai_chat;
+mod openai_responses;
+mod registry;
+mod retry;
+mod sse;
+mod structured;
 mod types;
+mod wire;
 
+pub use client::{Client, ClientOptions};
+pub use error::{HttpFailure, ProviderError};
+pub use event::ProviderEvent;
+pub use fallback::{chat_with_fallback, FallbackOutcome};
+pub use key::ApiKey;
+pub use model_ref::ModelRef;
+pub use registry::{
+    builtin, resolve_key, EnvLookup, ProviderOverride, ProviderRegistry, ProviderSpec, WireFormat,
+    BUILTIN_PROVIDERS,
+};
+pub use retry::{Clock, Sleeper, SystemClock, TokioSleeper};
 pub use types::{
     ChatRequest, ChatResponse, Message, Part, ResponseSchema, Role, StopReason, TokenUsage, ToolCall,
     ToolSpec,
 };
+
+#[cfg(test)]
+mod loopback_tests;

@@ -105,7 +105,10 @@ pub enum StopReason {
 /// Tokens one reply used, as the provider counted them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenUsage {
+    /// Prompt tokens neither read from nor written to a cache (OpenAI's and Gemini's
+    /// totals minus their cached share, so every format counts alike for pricing).
     pub input: u64,
+    /// Reply tokens, thinking included.
     pub output: u64,
     pub cache_read: u64,
     pub cache_write: u64,
