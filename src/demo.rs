@@ -90,6 +90,7 @@ pub async fn run(dir: Option<PathBuf>, json: bool) -> Result<u8, Error> {
         ],
         base: "HEAD".into(),
         merge: Some(MergeMode::Squash),
+        no_review: true,
         json,
         ..RaceOptions::default()
     };

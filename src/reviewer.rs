@@ -10,7 +10,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::price::{self, Price};
-use crate::provider::{chat_with_fallback, ChatRequest, Client, Message, ProviderError, ProviderEvent, TokenUsage};
+use crate::provider::{
+    chat_with_fallback, ChatRequest, Client, Message, ProviderError, ProviderEvent, TokenUsage,
+};
 use crate::review::{self, CheckSummary, Finding, ReviewInput, ReviewOutput, Verdict};
 
 /// How many requests one review may be split into; files beyond are reported as not
@@ -124,7 +126,11 @@ async fn review_part(
     record: &mut ReviewRecord,
     observer: &mut (dyn FnMut(ProviderEvent) + Send),
 ) -> Result<ReviewOutput, String> {
-    let first_model = reviewer.chain.first().map(|(_, m, _)| m.clone()).unwrap_or_default();
+    let first_model = reviewer
+        .chain
+        .first()
+        .map(|(_, m, _)| m.clone())
+        .unwrap_or_default();
     let mut request = review::review_request(input, &first_model, nonce);
     for attempt in 0..2 {
         let reply = ask(reviewer, &request, prices, record, observer).await?;
@@ -132,7 +138,9 @@ async fn review_part(
             Ok(output) => return Ok(output),
             Err(problems) if attempt == 0 => {
                 request.messages.push(Message::assistant(reply.text.clone()));
-                request.messages.push(Message::user(review::repair_prompt(&problems)));
+                request
+                    .messages
+                    .push(Message::user(review::repair_prompt(&problems)));
             }
             Err(problems) => {
                 return Err(format!(
@@ -152,7 +160,11 @@ async fn ask(
     record: &mut ReviewRecord,
     observer: &mut (dyn FnMut(ProviderEvent) + Send),
 ) -> Result<crate::provider::ChatResponse, String> {
-    let chain: Vec<(&Client, &str)> = reviewer.chain.iter().map(|(c, m, _)| (c.as_ref(), m.as_str())).collect();
+    let chain: Vec<(&Client, &str)> = reviewer
+        .chain
+        .iter()
+        .map(|(c, m, _)| (c.as_ref(), m.as_str()))
+        .collect();
     record.requests += 1;
     match chat_with_fallback(&chain, request, observer).await {
         Ok(outcome) => {
@@ -193,7 +205,11 @@ fn combine(parts: Vec<ReviewOutput>) -> ReviewOutput {
         })
         .unwrap_or(Verdict::Approve);
     let score = parts.iter().map(|p| p.score).min().unwrap_or(0);
-    let summary = parts.iter().map(|p| p.summary.trim()).collect::<Vec<_>>().join(" ");
+    let summary = parts
+        .iter()
+        .map(|p| p.summary.trim())
+        .collect::<Vec<_>>()
+        .join(" ");
     let findings: Vec<Finding> = parts.into_iter().flat_map(|p| p.findings).collect();
     ReviewOutput {
         verdict,

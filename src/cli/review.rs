@@ -86,7 +86,11 @@ pub async fn review(cwd: &Path, opts: &ReviewOptions, config_file: Option<&Path>
     };
     let (base_name, head_name) = (
         opts.base.clone().unwrap_or_else(|| short(&base)),
-        if opts.worktree { "the work tree".to_string() } else { head_ref.to_string() },
+        if opts.worktree {
+            "the work tree".to_string()
+        } else {
+            head_ref.to_string()
+        },
     );
     if diff.trim().is_empty() {
         return Err(Error::input_with_hint(
@@ -94,7 +98,11 @@ pub async fn review(cwd: &Path, opts: &ReviewOptions, config_file: Option<&Path>
             "pass --base REF and --head REF around the change, or --worktree for uncommitted work",
         ));
     }
-    let messages = if opts.worktree { Vec::new() } else { git::commit_messages(repo.workdir(), &base, &head)? };
+    let messages = if opts.worktree {
+        Vec::new()
+    } else {
+        git::commit_messages(repo.workdir(), &base, &head)?
+    };
     let spec = match (&opts.spec, &opts.spec_file) {
         (Some(s), _) => s.clone(),
         (None, Some(f)) => std::fs::read_to_string(f)
@@ -108,7 +116,12 @@ pub async fn review(cwd: &Path, opts: &ReviewOptions, config_file: Option<&Path>
         .or_else(|| author_lab_from_trailers(&config, &messages));
 
     let mut names = config.review.reviewers.clone();
-    names.extend(opts.reviewers.iter().filter(|r| !config.review.reviewers.contains(r)).cloned());
+    names.extend(
+        opts.reviewers
+            .iter()
+            .filter(|r| !config.review.reviewers.contains(r))
+            .cloned(),
+    );
     if names.is_empty() {
         return Err(Error::input_with_hint(
             "no reviewers",
@@ -121,7 +134,12 @@ pub async fn review(cwd: &Path, opts: &ReviewOptions, config_file: Option<&Path>
     };
     let pool = reviewers::build_reviewers(&config, &names, &options)?;
     let per = opts.reviewers_per_lane.unwrap_or(config.review.per_lane).max(1);
-    let chosen = reviewers::assign(&pool, author_lab.as_deref(), per, opts.allow_same_lab || config.review.allow_same_lab)?;
+    let chosen = reviewers::assign(
+        &pool,
+        author_lab.as_deref(),
+        per,
+        opts.allow_same_lab || config.review.allow_same_lab,
+    )?;
     let prices = reviewers::prices(&config);
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -200,7 +218,11 @@ fn author_lab_from_trailers(config: &config::Config, messages: &[String]) -> Opt
         for line in message.lines() {
             let line = line.trim();
             if let Some(agent) = line.strip_prefix("Bakeoff-Agent:") {
-                let model = agent.trim().split_once(':').map(|(_, m)| m).unwrap_or(agent.trim());
+                let model = agent
+                    .trim()
+                    .split_once(':')
+                    .map(|(_, m)| m)
+                    .unwrap_or(agent.trim());
                 if let Some(lab) = reviewers::lab_of(config, model) {
                     return Some(lab);
                 }

@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::provider::ProviderOverride;
 pub use error::ConfigError;
-pub use raw::{RawPrice as PriceOverride, RawProvider as ProviderOverride};
+pub use raw::RawPrice as PriceOverride;
 use raw::{RawCheck, RawConfig};
 
 use crate::agent::{AdapterKind, AgentSpec};

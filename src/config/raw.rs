@@ -15,7 +15,7 @@ pub struct RawConfig {
     pub checks: Option<IndexMap<String, RawCheck>>,
     pub agents: Option<BTreeMap<String, RawAgent>>,
     pub review: Option<RawReview>,
-    pub providers: Option<BTreeMap<String, RawProvider>>,
+    pub providers: Option<BTreeMap<String, crate::provider::ProviderOverride>>,
     pub labs: Option<BTreeMap<String, String>>,
     pub prices: Option<BTreeMap<String, RawPrice>>,
 }
@@ -31,16 +31,6 @@ pub struct RawReview {
     pub context_lines: Option<u32>,
     pub judge: Option<String>,
     pub timeout: Option<Spanned<String>>,
-}
-
-/// A provider's wire format, base URL and key variable, overriding or adding to the
-/// built-in ones.
-#[derive(Clone, Debug, Default, Deserialize, serde::Serialize, PartialEq)]
-#[serde(rename_all = "kebab-case")]
-pub struct RawProvider {
-    pub format: Option<String>,
-    pub base_url: Option<String>,
-    pub key_env: Option<String>,
 }
 
 /// Dollars per million tokens.

@@ -120,7 +120,12 @@ pub fn diff_patch(repo_dir: &Path, from: &str, to: &str) -> Result<String, GitEr
 
 /// [`diff_patch`] with `context` lines around each change instead of git's 3: reviewers
 /// read more of the code around a change without being sent whole files.
-pub fn diff_patch_with_context(repo_dir: &Path, from: &str, to: &str, context: u32) -> Result<String, GitError> {
+pub fn diff_patch_with_context(
+    repo_dir: &Path,
+    from: &str,
+    to: &str,
+    context: u32,
+) -> Result<String, GitError> {
     let repo = open(repo_dir)?;
     let diff = tree_diff(&repo, from, to, context)?;
     print_patch(&diff)

@@ -24,7 +24,7 @@ pub use copy::copy_into_worktree;
 pub use diff::{diff_patch, diff_patch_with_context, diff_stats, file_at, ChangeKind, DiffStats, FileChange};
 pub use error::GitError;
 pub use init::init_with_commit;
-pub use range::{commit_messages, default_review_base, merge_base, worktree_patch};
 pub use merge::{merge_into, MergeOutcome, MergeRequest, MergeStrategy};
+pub use range::{commit_messages, default_review_base, merge_base, worktree_patch};
 pub use repo::Repo;
 pub use worktree::{create_worktree, remove_worktree, WorktreeSpec};

@@ -13,7 +13,10 @@ use super::repo::{open, resolve};
 pub fn merge_base(repo_dir: &Path, a: &str, b: &str) -> Result<String, GitError> {
     let repo = open(repo_dir)?;
     let (a, b) = (resolve(&repo, a)?, resolve(&repo, b)?);
-    Ok(repo.merge_base(a, b).ctx(format!("find the merge-base of {a} and {b}"))?.to_string())
+    Ok(repo
+        .merge_base(a, b)
+        .ctx(format!("find the merge-base of {a} and {b}"))?
+        .to_string())
 }
 
 /// The base a review of `head` starts from when none is given: the merge-base with the
@@ -27,7 +30,9 @@ pub fn default_review_base(repo_dir: &Path, head: &str) -> Result<String, GitErr
     }
     candidates.extend(["main", "master", "origin/main", "origin/master"].map(String::from));
     for candidate in candidates {
-        let Ok(id) = resolve(&repo, &candidate) else { continue };
+        let Ok(id) = resolve(&repo, &candidate) else {
+            continue;
+        };
         if id == head_id {
             continue;
         }
@@ -53,7 +58,10 @@ fn upstream_of_head(repo: &Repository) -> Option<String> {
 pub fn worktree_patch(repo_dir: &Path, base: &str, context: u32) -> Result<String, GitError> {
     let repo = open(repo_dir)?;
     let id = resolve(&repo, base)?;
-    let tree = repo.find_commit(id).and_then(|c| c.tree()).ctx(format!("read tree of {id}"))?;
+    let tree = repo
+        .find_commit(id)
+        .and_then(|c| c.tree())
+        .ctx(format!("read tree of {id}"))?;
     let mut opts = DiffOptions::new();
     opts.include_typechange(true)
         .include_untracked(true)

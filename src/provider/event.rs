@@ -1,10 +1,10 @@
 //! What a provider call reports while it works — attempts, retries and fallbacks — for
 //! the race to journal and show.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One step of a provider call, in order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ProviderEvent {
     /// Attempt `n` (from 1) is being sent.

@@ -14,6 +14,8 @@ use crate::merge::{self, Merged};
 use crate::process::{cancel_pair, CancelLevel};
 use crate::race::event::{LaneInfo, RaceEvent, Stamped, EVENT_FORMAT};
 use crate::rank::{self, LaneResult, Leaderboard};
+use crate::review::ReviewOutput;
+use crate::reviewer::ReviewRecord;
 use crate::ui::Reporter;
 
 use super::lane::{self, LaneDone, LaneMsg, Shared};
@@ -243,7 +245,9 @@ fn by_reviewer(reviews: &[ReviewRecord]) -> BTreeMap<String, BTreeMap<String, Re
     let mut out: BTreeMap<String, BTreeMap<String, ReviewOutput>> = BTreeMap::new();
     for r in reviews {
         if let (Ok(output), Some(lane)) = (&r.output, &r.lane) {
-            out.entry(r.reviewer.clone()).or_default().insert(lane.clone(), output.clone());
+            out.entry(r.reviewer.clone())
+                .or_default()
+                .insert(lane.clone(), output.clone());
         }
     }
     out

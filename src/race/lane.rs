@@ -23,6 +23,9 @@ use super::reviewers::ReviewPlan;
 use super::{delta, holdout};
 
 /// What a lane worker sends its coordinator.
+// Events are sent by value: they are the common message, and boxing each one would cost
+// an allocation per progress line for no gain.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum LaneMsg {
     Event(RaceEvent),
     Done(Box<LaneDone>),
@@ -147,9 +150,10 @@ impl Worker {
         self.check_cancel()?;
         if let Some(review) = self.shared.plan.review.clone() {
             self.state(LaneState::Reviewing);
+            let mut cancel = self.cancel.clone();
             tokio::select! {
                 done = self.reviews(&review) => done?,
-                _ = self.cancel.raised(CancelLevel::Graceful) => return Err(Stop::Cancelled),
+                _ = cancel.raised(CancelLevel::Graceful) => return Err(Stop::Cancelled),
             }
         }
         Ok(())
@@ -191,46 +195,50 @@ impl Worker {
         let spec = self.shared.plan.record.spec.clone();
         let dir = self.lane_dir.join("reviews");
         let _ = std::fs::create_dir_all(&dir);
-        let jobs = lane.reviewers.iter().filter_map(|name| plan.reviewers.get(name)).map(|reviewer| {
-            let tx = self.tx.clone();
-            let lane_name = lane.name.clone();
-            let job = reviewer::Job {
-                spec: &spec,
-                label: &label,
-                diff: &diff,
-                checks: checks.clone(),
-                token_budget: plan.token_budget,
-                nonce_seed: plan.seed ^ (self.index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-                prices: &plan.prices,
-                same_lab: lane.same_lab,
-            };
-            let dir = dir.clone();
-            async move {
-                let _ = tx.send(LaneMsg::Event(RaceEvent::ReviewStarted {
-                    lane: lane_name.clone(),
-                    reviewer: reviewer.name.clone(),
-                }));
-                let events = tx.clone();
-                let (who, whose) = (reviewer.name.clone(), lane_name.clone());
-                let mut observer = move |event| {
-                    let _ = events.send(LaneMsg::Event(RaceEvent::Provider {
-                        lane: Some(whose.clone()),
-                        reviewer: who.clone(),
-                        event,
-                    }));
+        let jobs = lane
+            .reviewers
+            .iter()
+            .filter_map(|name| plan.reviewers.get(name))
+            .map(|reviewer| {
+                let tx = self.tx.clone();
+                let lane_name = lane.name.clone();
+                let job = reviewer::Job {
+                    spec: &spec,
+                    label: &label,
+                    diff: &diff,
+                    checks: checks.clone(),
+                    token_budget: plan.token_budget,
+                    nonce_seed: plan.seed ^ (self.index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                    prices: &plan.prices,
+                    same_lab: lane.same_lab,
                 };
-                let record = reviewer::review(reviewer, &job, &mut observer).await;
-                let path = dir.join(format!("{}.json", file_slug(&reviewer.name)));
-                if let Ok(text) = serde_json::to_vec_pretty(&record) {
-                    let _ = std::fs::write(path, text);
+                let dir = dir.clone();
+                async move {
+                    let _ = tx.send(LaneMsg::Event(RaceEvent::ReviewStarted {
+                        lane: lane_name.clone(),
+                        reviewer: reviewer.name.clone(),
+                    }));
+                    let events = tx.clone();
+                    let (who, whose) = (reviewer.name.clone(), lane_name.clone());
+                    let mut observer = move |event| {
+                        let _ = events.send(LaneMsg::Event(RaceEvent::Provider {
+                            lane: Some(whose.clone()),
+                            reviewer: who.clone(),
+                            event,
+                        }));
+                    };
+                    let record = reviewer::review(reviewer, &job, &mut observer).await;
+                    let path = dir.join(format!("{}.json", file_slug(&reviewer.name)));
+                    if let Ok(text) = serde_json::to_vec_pretty(&record) {
+                        let _ = std::fs::write(path, text);
+                    }
+                    let _ = tx.send(LaneMsg::Event(RaceEvent::ReviewFinished {
+                        lane: lane_name,
+                        review: record.clone(),
+                    }));
+                    record
                 }
-                let _ = tx.send(LaneMsg::Event(RaceEvent::ReviewFinished {
-                    lane: lane_name,
-                    review: record.clone(),
-                }));
-                record
-            }
-        });
+            });
         self.reviews = futures_util::future::join_all(jobs).await;
         Ok(())
     }

@@ -105,26 +105,31 @@ pub fn preflight(
     let id = store.new_id(chrono::Local::now(), &spec);
     let dir = store.dir(&id);
     let race_root = abs_root.join(&id);
-    let mut assigned = review.as_ref().map(|(_, a)| a.clone()).unwrap_or_default().into_iter();
+    let mut assigned = review
+        .as_ref()
+        .map(|(_, a)| a.clone())
+        .unwrap_or_default()
+        .into_iter();
     let lanes = lanes
         .into_iter()
         .enumerate()
         .map(|(i, (name, agent, spec))| {
             let a = assigned.next().unwrap_or_default();
             LaneRecord {
-            author_lab: a.author_lab,
-            reviewers: a.reviewers,
-            same_lab: a.same_lab,
-            branch: format!("bakeoff/{id}/{name}"),
-            worktree: race_root.join(&name),
-            worktree_name: format!("bakeoff-{id}-{name}"),
-            port: config
-                .port_base
-                .saturating_add((i as u16).saturating_mul(config.ports_per_lane)),
-            name,
-            agent,
-            spec,
-        }})
+                author_lab: a.author_lab,
+                reviewers: a.reviewers,
+                same_lab: a.same_lab,
+                branch: format!("bakeoff/{id}/{name}"),
+                worktree: race_root.join(&name),
+                worktree_name: format!("bakeoff-{id}-{name}"),
+                port: config
+                    .port_base
+                    .saturating_add((i as u16).saturating_mul(config.ports_per_lane)),
+                name,
+                agent,
+                spec,
+            }
+        })
         .collect();
     let record = RaceRecord {
         format: RACE_FORMAT,
@@ -142,7 +147,11 @@ pub fn preflight(
         merge: opts.merge,
         timeout_ms: timeout.as_millis() as u64,
         tests_may_change: opts.allow_test_edits || config.tests_may_change,
-        judge: opts.judge.clone().or(config.review.judge.clone()).filter(|_| review.is_some()),
+        judge: opts
+            .judge
+            .clone()
+            .or(config.review.judge.clone())
+            .filter(|_| review.is_some()),
     };
     let plan = RacePlan {
         record,
@@ -397,13 +406,15 @@ fn review_plan(
     let mut assigned = Vec::new();
     for (name, _, spec) in lanes {
         let author_lab = reviewers::lab_of(config, &spec.model);
-        let a = reviewers::assign(&reviewers, author_lab.as_deref(), per_lane, allow_same_lab)
-            .map_err(|e| match e {
-                Error::Input { message, hint } => Error::Input {
-                    message: format!("lane {name}: {message}"),
-                    hint,
-                },
-                other => other,
+        let a =
+            reviewers::assign(&reviewers, author_lab.as_deref(), per_lane, allow_same_lab).map_err(|e| {
+                match e {
+                    Error::Input { message, hint } => Error::Input {
+                        message: format!("lane {name}: {message}"),
+                        hint,
+                    },
+                    other => other,
+                }
             })?;
         assigned.push(a);
     }

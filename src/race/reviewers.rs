@@ -46,7 +46,11 @@ pub fn env_lookup(name: &str) -> Option<String> {
 
 /// The registry of providers with config's overrides applied.
 pub fn registry(config: &Config) -> Result<ProviderRegistry, Error> {
-    let overrides = config.providers.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let overrides = config
+        .providers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     ProviderRegistry::new(&env_lookup, &overrides).map_err(Error::Provider)
 }
 
@@ -57,7 +61,11 @@ pub fn build_reviewers(
     options: &ClientOptions,
 ) -> Result<BTreeMap<String, Arc<Reviewer>>, Error> {
     let registry = registry(config)?;
-    let labs = config.labs.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<HashMap<_, _>>();
+    let labs = config
+        .labs
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect::<HashMap<_, _>>();
     let mut clients: HashMap<String, Arc<Client>> = HashMap::new();
     let mut client_for = |provider: &str| -> Result<Arc<Client>, Error> {
         if let Some(c) = clients.get(provider) {
@@ -78,7 +86,11 @@ pub fn build_reviewers(
         let lab = lab::lab_of(&model.model, &labs)
             .map(|l| l.as_str().to_string())
             .unwrap_or_else(|| "unknown".to_string());
-        let mut chain = vec![(client_for(&model.provider)?, model.model.clone(), model.to_string())];
+        let mut chain = vec![(
+            client_for(&model.provider)?,
+            model.model.clone(),
+            model.to_string(),
+        )];
         for fallback in &config.review.fallback {
             if fallback == name {
                 continue;
@@ -100,7 +112,11 @@ pub fn build_reviewers(
 
 /// The lab that trained `model`, with config's overrides.
 pub fn lab_of(config: &Config, model: &str) -> Option<String> {
-    let labs = config.labs.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<HashMap<_, _>>();
+    let labs = config
+        .labs
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect::<HashMap<_, _>>();
     lab::lab_of(model, &labs).map(|l| l.as_str().to_string())
 }
 

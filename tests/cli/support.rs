@@ -15,6 +15,9 @@ pub struct TestEnv {
     pub bin: PathBuf,
     config: String,
     extra_env: Vec<(String, String)>,
+    /// Races get `--no-review` unless a test configures reviewers: most tests are about
+    /// the race core and have no provider to review with.
+    pub reviews: bool,
 }
 
 /// The variables every child gets: nothing of the developer's machine leaks in.
@@ -50,6 +53,7 @@ impl TestEnv {
             bin,
             config: String::new(),
             extra_env: Vec::new(),
+            reviews: false,
         };
         env.git(&["init", "-q", "-b", "main"]);
         env.write("README.md", "# sample\n");
@@ -155,6 +159,9 @@ impl TestEnv {
             cmd.env(k, v);
         }
         cmd.current_dir(dir).args(args);
+        if args.first() == Some(&"race") && !self.reviews && !args.contains(&"--reviewer") {
+            cmd.arg("--no-review");
+        }
         cmd
     }
 
