@@ -134,27 +134,40 @@ fn duration(ms: u64) -> String {
 }
 
 pub(crate) fn error(kind: &ErrorKind, _ids: &Ids) -> Response {
-    let quota_failure = json!({
-        "@type": "type.googleapis.com/google.rpc.QuotaFailure",
-        "violations": [{
-            "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
-            "quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
-        }],
-    });
+    // Gemini CLI tells a retryable rate limit from an exhausted quota by the quota id
+    // (`PerMinute` vs `PerDay`), `RetryInfo` and "Please retry in …" in the message, as
+    // the real service words them.
+    let quota_failure = |quota_id: &str, limit: u32| {
+        json!({
+            "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+            "violations": [{
+                "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                "quotaId": quota_id,
+                "quotaDimensions": {"location": "global", "model": "gemini"},
+                "quotaValue": limit.to_string(),
+            }],
+        })
+    };
+    const QUOTA_MESSAGE: &str =
+        "You exceeded your current quota, please check your plan and billing details. \
+        For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.";
     let (code, status, message, details) = match kind {
         ErrorKind::RateLimited { retry_after_ms } => {
-            let mut details = vec![quota_failure];
+            let mut details = vec![quota_failure(
+                "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+                10,
+            )];
+            let mut message = format!(
+                "{QUOTA_MESSAGE}\n* Quota exceeded for metric: \
+                 generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 10"
+            );
             if let Some(ms) = retry_after_ms {
                 details.push(
                     json!({"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": duration(*ms)}),
                 );
+                message.push_str(&format!("\nPlease retry in {}.", duration(*ms)));
             }
-            (
-                429,
-                "RESOURCE_EXHAUSTED",
-                "You exceeded your current quota, please check your plan and billing details.".to_string(),
-                details,
-            )
+            (429, "RESOURCE_EXHAUSTED", message, details)
         }
         ErrorKind::Overloaded => (
             503,
@@ -187,8 +200,11 @@ pub(crate) fn error(kind: &ErrorKind, _ids: &Ids) -> Response {
         ErrorKind::InsufficientQuota | ErrorKind::SpendCap => (
             429,
             "RESOURCE_EXHAUSTED",
-            "You exceeded your current quota, please check your plan and billing details.".to_string(),
-            vec![quota_failure],
+            QUOTA_MESSAGE.to_string(),
+            vec![quota_failure(
+                "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
+                250,
+            )],
         ),
         ErrorKind::NotFound(what) => (404, "NOT_FOUND", format!("{what} is not found."), vec![]),
         ErrorKind::BadRequest(message) => (400, "INVALID_ARGUMENT", message.clone(), vec![]),

@@ -3,7 +3,10 @@
 //! `response.output_item.added`, (`response.content_part.added`,
 //! `response.output_text.delta`…, `response.output_text.done`,
 //! `response.content_part.done`) or (`response.function_call_arguments.delta`…,
-//! `response.function_call_arguments.done`), `response.output_item.done`, and finally
+//! `response.function_call_arguments.done`) or, for a tool the request declares
+//! `"type": "custom"` (Codex's `apply_patch`), a `custom_tool_call` item with
+//! (`response.custom_tool_call_input.delta`…, `response.custom_tool_call_input.done`);
+//! then `response.output_item.done`, and finally
 //! `response.completed` with the whole response and its usage. Errors use the Chat shape.
 
 use serde_json::{json, Value};
@@ -61,6 +64,13 @@ fn response_object(
     })
 }
 
+/// Whether the request declares `name` as a freeform (`"type": "custom"`) tool.
+fn is_custom_tool(request: &Value, name: &str) -> bool {
+    request["tools"]
+        .as_array()
+        .is_some_and(|tools| tools.iter().any(|t| t["type"] == "custom" && t["name"] == name))
+}
+
 /// An output item as it ends up, with the ids the stream uses for it.
 struct Item {
     id: String,
@@ -85,6 +95,26 @@ pub(crate) fn reply(ctx: &RenderCtx, content: &Content) -> Response {
         });
     }
     for (name, args) in &content.calls {
+        if is_custom_tool(ctx.request, name) {
+            // A freeform tool (Codex's `apply_patch`): the input is raw text, not JSON.
+            let input = match args {
+                Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            let item_id = ctx.ids.next("ctc_", 48);
+            items.push(Item {
+                done: json!({
+                    "id": item_id,
+                    "type": "custom_tool_call",
+                    "status": "completed",
+                    "call_id": ctx.ids.next("call_", 24),
+                    "input": input,
+                    "name": name,
+                }),
+                id: item_id,
+            });
+            continue;
+        }
         let item_id = ctx.ids.next("fc_", 48);
         items.push(Item {
             done: json!({
@@ -157,6 +187,25 @@ pub(crate) fn reply(ctx: &RenderCtx, content: &Content) -> Response {
                 with(
                     json!({"part": {"type": "output_text", "annotations": [], "logprobs": [], "text": text}}),
                 ),
+            );
+        } else if done["type"] == "custom_tool_call" {
+            let input = done["input"].as_str().unwrap_or("");
+            push(
+                "response.output_item.added",
+                json!({"output_index": index, "item": {
+                    "id": item.id, "type": "custom_tool_call", "status": "in_progress",
+                    "call_id": done["call_id"], "input": "", "name": done["name"],
+                }}),
+            );
+            for piece in render::pieces(input, 64) {
+                push(
+                    "response.custom_tool_call_input.delta",
+                    json!({"item_id": item.id, "output_index": index, "delta": piece}),
+                );
+            }
+            push(
+                "response.custom_tool_call_input.done",
+                json!({"item_id": item.id, "output_index": index, "input": input}),
             );
         } else {
             let args = done["arguments"].as_str().unwrap_or("{}");

@@ -3,4 +3,5 @@
 mod client;
 mod faults;
 mod formats;
+mod manual;
 mod server;
