@@ -75,8 +75,9 @@ pub(crate) fn default_usage(request_body_len: usize, content: &Content) -> Usage
     }
 }
 
-/// Deterministic ids that look like the real ones (`msg_01…`, `toolu_01…`,
-/// `chatcmpl-…`, `resp_…`, `call_…`): a counter mixed by splitmix64, in base 62.
+/// Ids that look like the real ones (`msg_01…`, `toolu_01…`, `chatcmpl-…`, `resp_…`,
+/// `call_…`): a counter from a seed, mixed by splitmix64, in base 62. Never repeated
+/// within a server; the seed keeps servers apart.
 #[derive(Debug)]
 pub(crate) struct Ids {
     counter: AtomicU64,

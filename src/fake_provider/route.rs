@@ -45,7 +45,9 @@ pub(crate) fn route(method: &str, target: &str, headers: &[(String, String)]) ->
     let post = method.eq_ignore_ascii_case("POST");
     let read = method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD");
 
-    if read && path.is_empty() {
+    // `HEAD /api/hello` is Claude Code's connectivity check (sent unless
+    // CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1).
+    if read && (path.is_empty() || path == "/api/hello") {
         return Route::Root;
     }
     if let Some((model, action)) = gemini_action(path) {
@@ -228,6 +230,7 @@ mod tests {
                 },
             ),
             ("HEAD", "/", Route::Root),
+            ("HEAD", "/api/hello", Route::Root),
             (
                 "POST",
                 "/v1/nope",

@@ -221,10 +221,22 @@ impl Shared {
             script: Mutex::new(script),
             requests: Mutex::new(Vec::new()),
             mismatches: Mutex::new(Vec::new()),
-            ids: Ids::new(0x0bac_e0ff),
+            ids: Ids::new(id_seed()),
             models,
         }
     }
+}
+
+/// Ids must differ between servers, not only within one: Claude Code drops a `tool_use`
+/// whose id it has seen earlier in the session, and a resumed session may meet a new
+/// server. So the id counter starts from the clock, the process and a global count.
+fn id_seed() -> u64 {
+    static SERVERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let count = SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    nanos ^ (u64::from(std::process::id()) << 40) ^ (count << 20)
 }
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stopped: oneshot::Receiver<()>) {
