@@ -76,6 +76,15 @@ async fn rate_limited_sets_retry_headers_and_gemini_retry_info() {
                     .find(|d| d["@type"] == "type.googleapis.com/google.rpc.RetryInfo")
                     .expect("RetryInfo");
                 assert_eq!(info["retryDelay"], "1.500s");
+                // What Gemini CLI reads to call it retryable rather than a spent quota.
+                assert!(body["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Please retry in 1.500s."));
+                let quota = body["error"]["details"][0]["violations"][0]["quotaId"]
+                    .as_str()
+                    .unwrap();
+                assert!(quota.contains("PerMinute"), "{quota}");
             }
             _ => {
                 assert_eq!(body["error"]["code"], "rate_limit_exceeded");

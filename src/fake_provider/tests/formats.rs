@@ -446,3 +446,40 @@ async fn unknown_paths_are_404_in_the_format() {
     assert_eq!(r.status, 404);
     assert_eq!(r.json()["error"]["type"], "invalid_request_error");
 }
+
+#[tokio::test]
+async fn responses_custom_tool_takes_raw_input() {
+    let patch = "*** Begin Patch\n*** Add File: a.txt\n+hello\n*** End Patch\n";
+    let script = Script::builder().tool_call("apply_patch", json!(patch)).build();
+    let body = json!({
+        "model": "gpt-5.5",
+        "stream": true,
+        "tools": [{"type": "custom", "name": "apply_patch", "format": {"type": "grammar"}}],
+    });
+    let r = one(script, RESPONSES, body).await;
+    let data = r.data_json();
+    let names: Vec<&str> = data.iter().map(|v| v["type"].as_str().unwrap()).collect();
+    assert!(
+        names.contains(&"response.custom_tool_call_input.delta"),
+        "{names:?}"
+    );
+    let input: String = data
+        .iter()
+        .filter(|v| v["type"] == "response.custom_tool_call_input.delta")
+        .map(|v| v["delta"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(input, patch);
+    let item = &data.last().unwrap()["response"]["output"][0];
+    assert_eq!(item["type"], "custom_tool_call");
+    assert_eq!(item["name"], "apply_patch");
+    assert_eq!(item["input"], patch);
+    assert!(item["call_id"].as_str().unwrap().starts_with("call_"));
+}
+
+#[tokio::test]
+async fn ids_differ_between_servers() {
+    let first = one(calls_script(), ANTHROPIC, json!({"model": "m"})).await.json();
+    let second = one(calls_script(), ANTHROPIC, json!({"model": "m"})).await.json();
+    assert_ne!(first["content"][0]["id"], second["content"][0]["id"]);
+    assert_ne!(first["content"][0]["id"], first["content"][1]["id"]);
+}
