@@ -3,7 +3,9 @@
 //! truncated, malformed).
 
 use super::http::{Body, Delivery, Response};
-use super::render::{ErrorKind, Ids};
+use serde_json::json;
+
+use super::render::{self, ErrorKind, Ids};
 use super::route::WireFormat;
 use super::script::Fault;
 use super::{anthropic, gemini, openai_chat};
@@ -77,6 +79,48 @@ pub(crate) fn apply(fault: &Fault, format: WireFormat, normal: Response, ids: &I
             }
         }
         Fault::MalformedJson => malformed(normal),
+        Fault::StreamError => match normal.body {
+            Body::Chunks(mut events) => {
+                let keep = (events.len() / 3).max(2).min(events.len());
+                events.truncate(keep);
+                events.push(stream_error_event(format, ids, keep));
+                Response {
+                    body: Body::Chunks(events),
+                    ..normal
+                }
+            }
+            Body::Fixed(_) => format_error(format, &ErrorKind::Overloaded, ids),
+        },
+    }
+}
+
+/// The event a format sends when it fails in the middle of a stream.
+fn stream_error_event(format: WireFormat, ids: &Ids, sequence_number: usize) -> Vec<u8> {
+    match format {
+        WireFormat::Anthropic => render::named_event(
+            "error",
+            &json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
+        ),
+        WireFormat::OpenAiChat => render::data_event(&render::to_json(&json!({"error": {
+            "message": "The server had an error while processing your request. Sorry about that!",
+            "type": "server_error", "param": null, "code": null,
+        }}))),
+        WireFormat::OpenAiResponses => render::named_event(
+            "response.failed",
+            &json!({"type": "response.failed", "sequence_number": sequence_number, "response": {
+                "id": ids.next("resp_", 48), "object": "response", "created_at": render::unix_now(),
+                "status": "failed", "output": [], "usage": null,
+                "error": {"code": "server_error", "message": "An error occurred while processing your request."},
+            }}),
+        ),
+        WireFormat::Gemini => format!(
+            "data: {}\r\n\r\n",
+            render::to_json(&json!({"error": {
+                "code": 500, "status": "INTERNAL",
+                "message": "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
+            }}))
+        )
+        .into_bytes(),
     }
 }
 

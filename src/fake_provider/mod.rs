@@ -57,7 +57,7 @@
 //!
 //! Fault kinds: `rate-limited` (`retry-after`, `retry-after-ms`), `overloaded`,
 //! `status` (`code`), `reset` (`after-bytes`), `stall` (`after-bytes`, `ms`, `resume`),
-//! `truncated-stream`, `malformed-json`, `html-error-page`, `unauthorized`,
+//! `truncated-stream`, `malformed-json`, `stream-error`, `html-error-page`, `unauthorized`,
 //! `insufficient-quota`, `spend-cap`.
 //!
 //! # Streams

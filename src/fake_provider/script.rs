@@ -82,6 +82,11 @@ pub enum Fault {
     TruncatedStream,
     /// 200 with a broken JSON body, or a stream with one event whose data is broken JSON.
     MalformedJson,
+    /// A 200 stream that breaks off after a few events with the format's in-stream error
+    /// (Anthropic `event: error` with `overloaded_error`, Chat `data: {"error":…}`,
+    /// Responses `response.failed`, Gemini `data: {"error":…}`), then ends cleanly.
+    /// Requests that do not stream get the format's overloaded error instead.
+    StreamError,
     /// 502 `text/html` page as a reverse proxy sends it.
     HtmlErrorPage,
     /// 401 with the format's authentication error.
@@ -105,6 +110,7 @@ impl Fault {
             Fault::Stall { .. } => "stall",
             Fault::TruncatedStream => "truncated-stream",
             Fault::MalformedJson => "malformed-json",
+            Fault::StreamError => "stream-error",
             Fault::HtmlErrorPage => "html-error-page",
             Fault::Unauthorized => "unauthorized",
             Fault::InsufficientQuota => "insufficient-quota",

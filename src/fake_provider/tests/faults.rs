@@ -351,3 +351,35 @@ async fn truncated_stream_has_no_terminator() {
         }
     }
 }
+
+#[tokio::test]
+async fn stream_error_breaks_off_with_the_format_error_event() {
+    each_format(Fault::StreamError, |name, stream, r| {
+        if !stream {
+            assert!(r.status == 529 || r.status == 503, "{name}: {}", r.status);
+            return;
+        }
+        assert_eq!(r.status, 200, "{name}");
+        let events = r.events();
+        let (event, data) = events.last().unwrap();
+        let last: Value = serde_json::from_str(data).unwrap();
+        assert!(events.len() >= 3, "{name}");
+        match name {
+            "anthropic" => {
+                assert_eq!(event.as_deref(), Some("error"));
+                assert_eq!(last["error"]["type"], "overloaded_error");
+            }
+            "responses" => {
+                assert_eq!(event.as_deref(), Some("response.failed"));
+                assert_eq!(last["response"]["status"], "failed");
+                assert_eq!(last["sequence_number"], events.len() - 1);
+            }
+            "gemini" => assert_eq!(last["error"]["status"], "INTERNAL"),
+            _ => {
+                assert_eq!(last["error"]["type"], "server_error");
+                assert!(events.iter().all(|(_, d)| d != "[DONE]"));
+            }
+        }
+    })
+    .await;
+}
