@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod fake_provider;
 pub mod git;
 pub mod journal;
 pub mod lab;

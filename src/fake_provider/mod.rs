@@ -1,0 +1,103 @@
+//! A fake model provider for offline tests and `bakeoff demo`: a loopback HTTP server
+//! that speaks the four wire formats (Anthropic Messages, OpenAI Chat Completions,
+//! OpenAI Responses, Gemini generateContent), streaming included, byte for byte like the
+//! real services, from a [`Script`] of turns, and injects faults.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use bakeoff::fake_provider::{FakeProvider, Fault, Script};
+//! let script = Script::builder()
+//!     .fault(Fault::RateLimited { retry_after: Some(1), retry_after_ms: None })
+//!     .tool_call("Bash", serde_json::json!({"command": "cargo test"}))
+//!     .expect("fix the parser")
+//!     .text("All tests pass.")
+//!     .build();
+//! let server = FakeProvider::start(script).await?;
+//! // point ANTHROPIC_BASE_URL / a Codex provider's base_url (…/v1) /
+//! // GOOGLE_GEMINI_BASE_URL at server.base_url(), run the agent, then:
+//! assert!(server.mismatches().is_empty());
+//! # Ok(()) }
+//! ```
+//!
+//! # Endpoints
+//!
+//! Matched by the end of the path, so base URLs with a prefix work:
+//! `POST …/v1/messages` (also `?beta=true`), `…/v1/messages/count_tokens`
+//! (`{"input_tokens":N}`), `…/chat/completions`, `…/responses`,
+//! `…/responses/input_tokens`, `…/models/{model}:generateContent`,
+//! `:streamGenerateContent[?alt=sse]`, `:countTokens` (`{"totalTokens":N}`);
+//! `GET …/models[/{id}]` (a model list in the shape the headers suggest); `GET`/`HEAD /`
+//! (`ok`). Anything else is a 404 with the error JSON of the format the path or headers
+//! suggest. Only model requests take turns; side requests never do.
+//!
+//! A request streams when its body says `"stream": true` (Anthropic, OpenAI) or it is
+//! Gemini's stream endpoint. A request for model M takes the next turn of M's queue,
+//! else of the default queue, else gets the text [`EXHAUSTED_TEXT`] (`"Done."`).
+//!
+//! # Script file (TOML; JSON with the same keys also works)
+//!
+//! ```toml
+//! event-delay-ms = 0                 # pause between streamed events
+//!
+//! [[turns]]                          # the default queue
+//! text = "Let me look."
+//! tool-calls = [{ name = "Bash", args = { command = "ls" } }]
+//! expect = ["fix the bug"]           # substrings the request must contain
+//! usage = { input = 1200, output = 40, cache-read = 0, cache-write = 0 }
+//!
+//! [[turns]]
+//! fault = { kind = "rate-limited", retry-after = 1 }   # retry-after-ms = 1500
+//!
+//! [[turns]]
+//! json = { verdict = "approve", score = 90 }
+//!
+//! [[models."gpt-5.5".turns]]         # a queue for one exact model id
+//! text = "Done here."
+//! ```
+//!
+//! Fault kinds: `rate-limited` (`retry-after`, `retry-after-ms`), `overloaded`,
+//! `status` (`code`), `reset` (`after-bytes`), `stall` (`after-bytes`, `ms`, `resume`),
+//! `truncated-stream`, `malformed-json`, `stream-error`, `html-error-page`, `unauthorized`,
+//! `insufficient-quota`, `spend-cap`.
+//!
+//! # Streams
+//!
+//! - Anthropic: `message_start`, then per content block `content_block_start` (`ping`
+//!   after the first), `content_block_delta` (`text_delta`, or `input_json_delta` with an
+//!   empty first `partial_json` then a few pieces), `content_block_stop`; then
+//!   `message_delta` (`stop_reason`, `usage`), `message_stop`. Lines `event: X` /
+//!   `data: {…}`, events separated by a blank line.
+//! - OpenAI Chat: `data: {chat.completion.chunk}` — a role chunk, content deltas,
+//!   `tool_calls` deltas (id, name and empty arguments, then argument pieces), a chunk
+//!   with `finish_reason`, a `choices: []` usage chunk when
+//!   `stream_options.include_usage`, then `data: [DONE]`.
+//! - OpenAI Responses: `response.created`, `response.in_progress`; per output item
+//!   `response.output_item.added`, then for a message `response.content_part.added`,
+//!   `response.output_text.delta`…, `response.output_text.done`,
+//!   `response.content_part.done`, or for a call `response.function_call_arguments.delta`…,
+//!   `response.function_call_arguments.done`; then `response.output_item.done`; finally
+//!   `response.completed` with the whole response and `usage`. Every event has
+//!   `type` and `sequence_number`.
+//! - Gemini: `data: {GenerateContentResponse}` chunks separated by CRLF CRLF; text in a
+//!   few chunks, function calls whole in the last chunk, which has `finishReason: STOP`;
+//!   cumulative `usageMetadata` on every chunk. Without `alt=sse`, a streamed JSON array.
+
+mod anthropic;
+mod faults;
+mod gemini;
+mod http;
+mod openai_chat;
+mod openai_responses;
+mod render;
+mod route;
+mod script;
+mod server;
+
+#[cfg(test)]
+mod tests;
+
+pub use route::WireFormat;
+pub use script::{
+    Action, Fault, Mismatch, Reply, Script, ScriptBuilder, ScriptError, Turn, Usage, EXHAUSTED_TEXT,
+};
+pub use server::{FakeProvider, RecordedRequest};
