@@ -7,6 +7,7 @@ mod bad_input;
 mod capture;
 mod demo;
 mod fake_agent;
+mod faults;
 mod merge;
 mod race;
 mod records;
