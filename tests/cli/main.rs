@@ -11,3 +11,4 @@ mod faults;
 mod merge;
 mod race;
 mod records;
+mod review;
