@@ -18,12 +18,22 @@ pub fn codex_home(lane_dir: &Path) -> PathBuf {
 
 /// `$CODEX_HOME/config.toml` declaring one Responses-API provider at `base_url` whose
 /// key is read from `OPENAI_API_KEY`. Codex ignores `OPENAI_BASE_URL`, and rejects
-/// `wire_api = "chat"`, so this is the only way in.
+/// `wire_api = "chat"`, so this is the only way in. Update checks, analytics and the
+/// plugin sync are off: measured against Codex 0.169, they are its only traffic to
+/// hosts other than the endpoint (see docs/agent-clis.md).
 pub fn codex_config(base_url: &str) -> String {
     let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
     format!(
         "# Written by bakeoff for one lane (format 1); deleted with the lane.\n\
          model_provider = {provider}\n\
+         check_for_update_on_startup = false\n\
+         \n\
+         [features]\n\
+         plugins = false\n\
+         remote_plugin = false\n\
+         \n\
+         [analytics]\n\
+         enabled = false\n\
          \n\
          [model_providers.{CODEX_PROVIDER}]\n\
          name = {provider}\n\
@@ -35,16 +45,29 @@ pub fn codex_config(base_url: &str) -> String {
     )
 }
 
-/// Where a lane's Gemini CLI settings file lives, under the lane directory.
-pub fn gemini_settings_path(lane_dir: &Path) -> PathBuf {
-    lane_dir.join("gemini").join("settings.json")
+/// A lane's private HOME for Gemini CLI when it talks to a custom endpoint. Measured
+/// against Gemini CLI 0.61: `GEMINI_CLI_SYSTEM_SETTINGS_PATH` is ignored when any parent
+/// directory is group- or world-writable (as `/tmp` is), so the settings go where the CLI
+/// always reads them, `$HOME/.gemini/settings.json`, in a HOME of the lane's own. A
+/// custom endpoint signs in with a key, so the user's own Gemini login is not needed.
+pub fn gemini_home(lane_dir: &Path) -> PathBuf {
+    lane_dir.join("gemini-home")
 }
 
-/// Gemini CLI settings selecting API-key auth, which a custom endpoint needs. The file
-/// is handed over as the *system* settings file (`GEMINI_CLI_SYSTEM_SETTINGS_PATH`),
-/// which overrides user and project settings, so the user's HOME stays untouched.
+/// Where the settings file lives in that HOME.
+pub fn gemini_settings_path(lane_dir: &Path) -> PathBuf {
+    gemini_home(lane_dir).join(".gemini").join("settings.json")
+}
+
+/// Gemini CLI settings for a custom endpoint: API-key auth (without it the CLI exits 41),
+/// and no usage statistics, telemetry or update checks (its only other traffic).
 pub fn gemini_settings() -> String {
-    let settings = json!({ "security": { "auth": { "selectedType": "gemini-api-key" } } });
+    let settings = json!({
+        "security": { "auth": { "selectedType": "gemini-api-key" } },
+        "privacy": { "usageStatisticsEnabled": false },
+        "telemetry": { "enabled": false },
+        "general": { "enableAutoUpdate": false, "enableAutoUpdateNotification": false },
+    });
     format!("{settings:#}\n")
 }
 

@@ -221,14 +221,12 @@ fn gemini(spec: &AgentSpec, ctx: &InvocationContext, inv: &mut Invocation) {
     // on folder trust would see the headless run refuse to work in it.
     set_var(&mut inv.env, "GEMINI_CLI_TRUST_WORKSPACE", "true");
     if let Some(url) = &spec.base_url {
-        let path = endpoint::gemini_settings_path(ctx.lane_dir);
+        let home = endpoint::gemini_home(ctx.lane_dir);
         set_var(&mut inv.env, "GOOGLE_GEMINI_BASE_URL", url);
-        set_var(
-            &mut inv.env,
-            "GEMINI_CLI_SYSTEM_SETTINGS_PATH",
-            &path.to_string_lossy(),
-        );
-        inv.files.push((path, endpoint::gemini_settings()));
+        set_var(&mut inv.env, "HOME", &home.to_string_lossy());
+        // Its error reports go to $TMPDIR; keep them with the lane.
+        set_var(&mut inv.env, "TMPDIR", &home.to_string_lossy());
+        inv.files.push((endpoint::gemini_settings_path(ctx.lane_dir), endpoint::gemini_settings()));
     }
 }
 

@@ -218,7 +218,7 @@ fn cases() -> Vec<Case> {
                 "OPENAI_API_KEY",
                 "ANTHROPIC_API_KEY",
                 "GOOGLE_GEMINI_BASE_URL",
-                "GEMINI_CLI_SYSTEM_SETTINGS_PATH",
+                "TMPDIR",
             ],
             ..case(
                 "gemini",
@@ -239,13 +239,13 @@ fn cases() -> Vec<Case> {
             env_has: vec![
                 ("GOOGLE_GEMINI_BASE_URL", "http://127.0.0.1:9"),
                 ("GEMINI_CLI_TRUST_WORKSPACE", "true"),
-                (
-                    "GEMINI_CLI_SYSTEM_SETTINGS_PATH",
-                    "/lanes/l1/gemini/settings.json",
-                ),
-                ("HOME", "/home/u"),
+                ("HOME", "/lanes/l1/gemini-home"),
+                ("TMPDIR", "/lanes/l1/gemini-home"),
             ],
-            files: vec![("gemini/settings.json", "\"selectedType\": \"gemini-api-key\"")],
+            files: vec![(
+                "gemini-home/.gemini/settings.json",
+                "\"selectedType\": \"gemini-api-key\"",
+            )],
             spec_text: "-x",
             ..case(
                 "gemini with endpoint and dash-led spec",

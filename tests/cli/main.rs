@@ -10,5 +10,6 @@ mod fake_agent;
 mod faults;
 mod merge;
 mod race;
+mod real_clis;
 mod records;
 mod review;

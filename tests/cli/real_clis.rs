@@ -1,0 +1,135 @@
+//! The real agent CLIs (Claude Code, Codex, Gemini CLI, pinned and installed by
+//! `scripts/install-agent-clis.sh`) race for real against the fake provider on loopback:
+//! the fake scripts the tool calls that edit each worktree, and each lane is reviewed by
+//! a model of another lab.
+
+use std::path::PathBuf;
+
+use bakeoff::fake_provider::{FakeProvider, Script};
+use serde_json::json;
+
+use crate::support::TestEnv;
+
+/// The folder the install script puts the CLIs in; a clear failure when it is missing.
+fn cli_bin() -> PathBuf {
+    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".agent-clis/node_modules/.bin");
+    for cli in ["claude", "codex", "gemini"] {
+        assert!(
+            bin.join(cli).exists(),
+            "the real agent CLIs are not installed ({} is missing): run scripts/install-agent-clis.sh",
+            bin.join(cli).display()
+        );
+    }
+    bin
+}
+
+fn approve() -> serde_json::Value {
+    json!({"verdict": "approve", "score": 85, "summary": "does what the spec asks", "findings": []})
+}
+
+#[test]
+fn claude_codex_and_gemini_race_for_real_against_the_fake_provider() {
+    let bin = cli_bin();
+    let mut script = Script::builder()
+        .model("claude-sonnet-4-6")
+        .tool_call("Write", json!({"file_path": "hello-claude.txt", "content": "hello from claude\n"}))
+        .text("Wrote hello-claude.txt.")
+        .model("gpt-5.5")
+        .tool_call("exec_command", json!({"cmd": "printf 'hello from codex\\n' > hello-codex.txt"}))
+        .text("Wrote hello-codex.txt.")
+        .model("gemini-2.5-pro")
+        .tool_call("write_file", json!({"file_path": "hello-gemini.txt", "content": "hello from gemini\n"}))
+        .text("Wrote hello-gemini.txt.");
+    for reviewer in ["claude-opus-4-6", "gpt-5.4", "gemini-3-pro"] {
+        script = script.model(reviewer);
+        for _ in 0..3 {
+            script = script.json(approve());
+        }
+    }
+    let server = FakeProvider::start_on_thread(script.build()).unwrap();
+    let url = server.base_url();
+
+    let mut env = TestEnv::new();
+    env.reviews = true;
+    for cli in ["claude", "codex", "gemini"] {
+        std::os::unix::fs::symlink(bin.join(cli), env.bin.join(cli)).unwrap();
+    }
+    let keys = [
+        ("ANTHROPIC_API_KEY", "canary-real-anthropic-8301"),
+        ("OPENAI_API_KEY", "canary-real-openai-8302"),
+        ("GEMINI_API_KEY", "canary-real-gemini-8303"),
+    ];
+    for (k, v) in keys {
+        env.set_env(k, v);
+    }
+    // The reviewers' providers read the conventional base-URL variables.
+    env.set_env("ANTHROPIC_BASE_URL", &url);
+    env.set_env("OPENAI_BASE_URL", &format!("{url}/v1"));
+    env.set_env("GOOGLE_GEMINI_BASE_URL", &url);
+    env.config(&format!(
+        "[agents.claude]\nadapter = \"claude\"\nmodel = \"claude-sonnet-4-6\"\nbase-url = \"{url}\"\n\
+         [agents.codex]\nadapter = \"codex\"\nmodel = \"gpt-5.5\"\nbase-url = \"{url}/v1\"\n\
+         [agents.gemini]\nadapter = \"gemini\"\nmodel = \"gemini-2.5-pro\"\nbase-url = \"{url}\"\n\
+         [review]\nreviewers = [\"anthropic/claude-opus-4-6\", \"openai/gpt-5.4\", \"google/gemini-3-pro\"]\n"
+    ));
+    let run = env.bakeoff(&["race", "Write a hello file.", "-a", "claude", "-a", "codex", "-a", "gemini", "--timeout", "3m"]);
+    run.expect(0);
+
+    for (lane, file, text) in [
+        ("claude", "hello-claude.txt", "hello from claude\n"),
+        ("codex", "hello-codex.txt", "hello from codex\n"),
+        ("gemini", "hello-gemini.txt", "hello from gemini\n"),
+    ] {
+        let captured = env.lane_events(lane, "captured");
+        assert_eq!(captured.len(), 1, "lane {lane}: {}", run.stderr());
+        let commit = captured[0]["capture"]["commit"].as_str().unwrap();
+        let content = env.git(&["show", &format!("{commit}:{file}")]);
+        assert_eq!(content, text, "lane {lane} edited its worktree through the CLI's own tool");
+        let outcome = &env.lane_events(lane, "agent-finished")[0]["outcome"];
+        assert_eq!(outcome["exit"]["value"], 0, "lane {lane}: {outcome}");
+        assert!(outcome["error"].is_null(), "lane {lane}: {outcome}");
+        assert!(outcome["usage"]["output_tokens"].as_u64().unwrap_or(0) > 0, "lane {lane} usage: {outcome}");
+        let reviews = env.lane_events(lane, "review-finished");
+        assert_eq!(reviews.len(), 1, "lane {lane}");
+        let reviewer_lab = reviews[0]["review"]["lab"].as_str().unwrap().to_string();
+        let author_lab = match lane {
+            "claude" => "anthropic",
+            "codex" => "openai",
+            _ => "google",
+        };
+        assert_ne!(reviewer_lab, author_lab, "lane {lane} reviewed by its own lab");
+        assert_eq!(reviews[0]["review"]["output"]["Ok"]["verdict"], "approve");
+    }
+    // Claude Code reports its cost; Codex and Gemini CLI do not, and say so.
+    let cost = |lane: &str| env.lane_events(lane, "agent-finished")[0]["outcome"]["usage"]["cost_usd"].clone();
+    assert!(cost("claude").is_f64());
+    assert!(cost("codex").is_null() && cost("gemini").is_null());
+
+    // Each CLI called the fake with its own lab's key, in its own header; no key leaked.
+    let requests = server.requests();
+    let sent = |path_part: &str, header: &str, want: &str| {
+        requests
+            .iter()
+            .filter(|r| r.path.contains(path_part))
+            .all(|r| r.header(header).map(|v| v.contains(want)).unwrap_or(false))
+    };
+    assert!(sent("/v1/messages", "x-api-key", "canary-real-anthropic-8301"));
+    assert!(sent("/v1/responses", "authorization", "canary-real-openai-8302"));
+    assert!(sent("streamGenerateContent", "x-goog-api-key", "canary-real-gemini-8303"));
+    let everything = format!("{}{}", run.stdout(), run.stderr());
+    let mut stack = vec![env.last_race_dir()];
+    let mut texts = vec![everything];
+    while let Some(p) = stack.pop() {
+        for e in std::fs::read_dir(&p).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if !p.to_string_lossy().contains("-home/") {
+                texts.push(String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned());
+            }
+        }
+    }
+    for (_, key) in keys {
+        assert!(texts.iter().all(|t| !t.contains(key)), "{key} leaked into a record, log or output");
+    }
+}
