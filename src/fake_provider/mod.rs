@@ -92,6 +92,7 @@ mod render;
 mod route;
 mod script;
 mod server;
+mod side;
 
 #[cfg(test)]
 mod tests;
