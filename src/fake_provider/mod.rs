@@ -28,11 +28,35 @@
 //! `:streamGenerateContent[?alt=sse]`, `:countTokens` (`{"totalTokens":N}`);
 //! `GET …/models[/{id}]` (a model list in the shape the headers suggest); `GET`/`HEAD /`
 //! (`ok`). Anything else is a 404 with the error JSON of the format the path or headers
-//! suggest. Only model requests take turns; side requests never do.
+//! suggest. `HEAD /api/hello` (Claude Code's connectivity check) gets `ok` too.
 //!
 //! A request streams when its body says `"stream": true` (Anthropic, OpenAI) or it is
 //! Gemini's stream endpoint. A request for model M takes the next turn of M's queue,
-//! else of the default queue, else gets the text [`EXHAUSTED_TEXT`] (`"Done."`).
+//! else of the default queue, else gets the text [`EXHAUSTED_TEXT`] (`"Done."`) — or,
+//! when it asks for JSON of a schema (Anthropic forced tool, OpenAI `json_schema`,
+//! Gemini `responseJsonSchema`), the smallest JSON that fits the schema. Only model
+//! requests take turns: token counts, model lists and Gemini CLI's router request (a
+//! `generateContent` asking for `complexity_score`, sent when no `-m` is given) never
+//! do, unless the router's model has a queue of its own.
+//!
+//! Tool calls take the format's own shape; in Responses, a tool the request declares
+//! `"type": "custom"` (Codex's freeform `apply_patch`) is answered with a
+//! `custom_tool_call` whose `input` is the scripted argument string. Ids never repeat,
+//! not even across servers (Claude Code drops a `tool_use` whose id it saw before).
+//!
+//! # Checked against the real CLIs
+//!
+//! Claude Code 2.1.330, Codex 0.169.0 and Gemini CLI 0.61.0 (the versions
+//! `scripts/install-agent-clis.sh` pins; invocations in `docs/agent-clis.md`) ran against
+//! this server: text, tool calls that edit files (`Write`; `exec_command` and
+//! `apply_patch`; `write_file` and `run_shell_command`), and recovery from 429, 529/503,
+//! reset, stream-error, truncated and malformed streams. How they react: Claude Code
+//! retries every error status unless `x-should-retry: false` (sent here on 401 and
+//! billing errors) and falls back to a non-streaming request after a broken stream;
+//! Codex retries everything, 401 included, and skips a torn SSE event; Gemini CLI waits
+//! at least 5 s per retry and treats a 429 as final when its quota id says `PerDay`
+//! (`insufficient-quota`, `spend-cap`), as retryable when it says `PerMinute`
+//! (`rate-limited`).
 //!
 //! # Script file (TOML; JSON with the same keys also works)
 //!
@@ -75,12 +99,17 @@
 //!   `response.output_item.added`, then for a message `response.content_part.added`,
 //!   `response.output_text.delta`…, `response.output_text.done`,
 //!   `response.content_part.done`, or for a call `response.function_call_arguments.delta`…,
-//!   `response.function_call_arguments.done`; then `response.output_item.done`; finally
+//!   `response.function_call_arguments.done` (custom tools:
+//!   `response.custom_tool_call_input.delta`…, `.done`); then `response.output_item.done`; finally
 //!   `response.completed` with the whole response and `usage`. Every event has
 //!   `type` and `sequence_number`.
 //! - Gemini: `data: {GenerateContentResponse}` chunks separated by CRLF CRLF; text in a
 //!   few chunks, function calls whole in the last chunk, which has `finishReason: STOP`;
-//!   cumulative `usageMetadata` on every chunk. Without `alt=sse`, a streamed JSON array.
+//!   cumulative `usageMetadata` on every chunk; `modelVersion` is the model of the path.
+//!   Without `alt=sse`, a streamed JSON array.
+//!
+//! Non-streaming replies are the whole objects: Anthropic `message`, `chat.completion`,
+//! Responses `response`, `GenerateContentResponse`, with `content-length`.
 
 mod anthropic;
 mod faults;
@@ -92,6 +121,7 @@ mod render;
 mod route;
 mod script;
 mod server;
+mod side;
 
 #[cfg(test)]
 mod tests;

@@ -15,8 +15,8 @@ use super::faults;
 use super::http::{self, After, Body, Request, Response};
 use super::render::{self, Content, ErrorKind, Ids, RenderCtx};
 use super::route::{self, Route, WireFormat};
-use super::script::{Action, Mismatch, Reply, Script, Turn, EXHAUSTED_TEXT};
-use super::{anthropic, gemini, openai_chat, openai_responses};
+use super::script::{Action, Mismatch, Reply, Script, Turn};
+use super::{anthropic, gemini, openai_chat, openai_responses, side};
 
 /// The reply a fault breaks (a reset, stall, truncation or torn event needs a reply to
 /// break): long enough to stream in several events in every format.
@@ -45,8 +45,10 @@ pub struct RecordedRequest {
     pub model: Option<String>,
     /// Whether a streamed reply was asked for.
     pub streamed: bool,
-    /// What answered a model request: `text`, `tool-calls`, `json`, `fault:NAME`, or
-    /// `exhausted` when no turn was left; `None` for side requests.
+    /// What answered a model request: `text`, `tool-calls`, `text-and-tool-calls`,
+    /// `json`, `fault:NAME`, `exhausted` when no turn was left, `side` for a CLI's own
+    /// side request answered without a turn (Gemini CLI's router), `bad-request`; `None`
+    /// for requests that are not model turns (token counts, model lists, `/`).
     pub answer: Option<String>,
 }
 
@@ -63,9 +65,10 @@ impl RecordedRequest {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
-    /// Whether this request took (or would have taken) a scripted turn.
+    /// Whether this request asked for a model turn (whatever answered it), not for a
+    /// token count, a model list or a CLI's side request.
     pub fn is_turn(&self) -> bool {
-        self.answer.is_some()
+        self.answer.as_deref().is_some_and(|a| a != "side")
     }
 }
 
@@ -368,10 +371,26 @@ fn handle(shared: &Shared, request: Request) -> Response {
                 let problem = ErrorKind::BadRequest("the request body is not valid JSON".to_string());
                 return faults::format_error(format, &problem, ids);
             };
-            let turn = lock(&shared.script).next_turn(model.as_deref());
-            recorded.answer = Some(turn.as_ref().map_or("exhausted".to_string(), Turn::describe));
+            // A CLI's own side request takes no turn, unless its model has a queue of its own.
+            let (turn, answer) = {
+                let mut script = lock(&shared.script);
+                let own_queue = model.as_ref().is_some_and(|m| script.models.contains_key(m));
+                match side::side_reply(format, &body).filter(|_| !own_queue) {
+                    Some(reply) => (Turn::reply(reply), "side".to_string()),
+                    None => match script.next_turn(model.as_deref()) {
+                        Some(turn) => {
+                            let answer = turn.describe();
+                            (turn, answer)
+                        }
+                        None => (
+                            Turn::reply(side::exhausted_reply(format, &body)),
+                            "exhausted".to_string(),
+                        ),
+                    },
+                }
+            };
+            recorded.answer = Some(answer);
             let index = record(shared, recorded);
-            let turn = turn.unwrap_or_else(|| Turn::text(EXHAUSTED_TEXT));
             check_expectations(shared, index, model.as_deref(), &request.body, &turn);
             let model = model.unwrap_or_else(|| "unknown-model".to_string());
             let reply = match &turn.action {

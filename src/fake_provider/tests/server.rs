@@ -269,3 +269,55 @@ fn script_files_in_toml_and_json() {
     let err = Script::from_toml_str("[[turns]]\n").unwrap_err().to_string();
     assert!(err.contains("the default queue turn 1"), "{err}");
 }
+
+#[tokio::test]
+async fn gemini_router_takes_no_turn_and_exhausted_json_fits_the_schema() {
+    let server = FakeProvider::start(Script::builder().text("the agent's turn").build())
+        .await
+        .unwrap();
+    let mut c = Client::connect(&server).await;
+    let router = json!({"contents": [], "generationConfig": {
+        "responseMimeType": "application/json",
+        "responseJsonSchema": {"type": "object", "properties": {
+            "complexity_reasoning": {"type": "string"},
+            "complexity_score": {"type": "integer", "minimum": 1, "maximum": 100},
+        }, "required": ["complexity_reasoning", "complexity_score"]},
+    }});
+    let r = c
+        .post("/v1beta/models/gemini-3.5-flash-lite:generateContent", &router)
+        .await;
+    let text = r.json()["candidates"][0]["content"]["parts"][0]["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let routed: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(routed["complexity_score"], 10);
+    let r = c
+        .post(
+            "/v1beta/models/gemini-3.1-pro:streamGenerateContent?alt=sse",
+            &json!({"contents": []}),
+        )
+        .await;
+    assert_eq!(
+        r.data_json()[0]["candidates"][0]["content"]["parts"][0]["text"],
+        "the agent's turn"
+    );
+
+    let review = json!({"model": "gpt-5.5", "response_format": {"type": "json_schema", "json_schema": {
+        "name": "review", "schema": {"type": "object", "required": ["verdict"],
+            "properties": {"verdict": {"type": "string", "enum": ["approve", "reject"]}}},
+    }}});
+    let r = c.post("/v1/chat/completions", &review).await;
+    let content = r.json()["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&content).unwrap(),
+        json!({"verdict": "approve"})
+    );
+
+    let answers: Vec<_> = server.requests().into_iter().map(|r| r.answer.unwrap()).collect();
+    assert_eq!(answers, ["side", "text", "exhausted"]);
+    assert!(!server.requests()[0].is_turn());
+}
