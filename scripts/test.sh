@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Runs everything bakeoff is tested with: formatting, lints, unit and integration tests.
 # Hermetic: the integration tests build temp repositories with no git identity and no
-# provider keys, and talk to nothing but loopback.
+# provider keys, and talk to nothing but loopback (the fake provider); the agent CLIs come
+# from the npm registry, like the crates from crates.io.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# The real agent CLIs (pinned, into .agent-clis/) for the tests that race them against
+# the fake provider; a no-op when they are already installed.
+scripts/install-agent-clis.sh >/dev/null
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings

@@ -226,7 +226,10 @@ fn gemini(spec: &AgentSpec, ctx: &InvocationContext, inv: &mut Invocation) {
         set_var(&mut inv.env, "HOME", &home.to_string_lossy());
         // Its error reports go to $TMPDIR; keep them with the lane.
         set_var(&mut inv.env, "TMPDIR", &home.to_string_lossy());
-        inv.files.push((endpoint::gemini_settings_path(ctx.lane_dir), endpoint::gemini_settings()));
+        inv.files.push((
+            endpoint::gemini_settings_path(ctx.lane_dir),
+            endpoint::gemini_settings(),
+        ));
     }
 }
 

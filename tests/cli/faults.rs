@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bakeoff::fake_provider::{FakeProvider, Fault, Script, Turn};
+use bakeoff::fake_provider::{FakeProvider, Fault, Script};
 use bakeoff::provider::{
     ApiKey, ChatRequest, Client, ClientOptions, Message, ProviderEvent, ProviderSpec, WireFormat,
 };

@@ -32,13 +32,22 @@ fn claude_codex_and_gemini_race_for_real_against_the_fake_provider() {
     let bin = cli_bin();
     let mut script = Script::builder()
         .model("claude-sonnet-4-6")
-        .tool_call("Write", json!({"file_path": "hello-claude.txt", "content": "hello from claude\n"}))
+        .tool_call(
+            "Write",
+            json!({"file_path": "hello-claude.txt", "content": "hello from claude\n"}),
+        )
         .text("Wrote hello-claude.txt.")
         .model("gpt-5.5")
-        .tool_call("exec_command", json!({"cmd": "printf 'hello from codex\\n' > hello-codex.txt"}))
+        .tool_call(
+            "exec_command",
+            json!({"cmd": "printf 'hello from codex\\n' > hello-codex.txt"}),
+        )
         .text("Wrote hello-codex.txt.")
         .model("gemini-2.5-pro")
-        .tool_call("write_file", json!({"file_path": "hello-gemini.txt", "content": "hello from gemini\n"}))
+        .tool_call(
+            "write_file",
+            json!({"file_path": "hello-gemini.txt", "content": "hello from gemini\n"}),
+        )
         .text("Wrote hello-gemini.txt.");
     for reviewer in ["claude-opus-4-6", "gpt-5.4", "gemini-3-pro"] {
         script = script.model(reviewer);
@@ -72,7 +81,18 @@ fn claude_codex_and_gemini_race_for_real_against_the_fake_provider() {
          [agents.gemini]\nadapter = \"gemini\"\nmodel = \"gemini-2.5-pro\"\nbase-url = \"{url}\"\n\
          [review]\nreviewers = [\"anthropic/claude-opus-4-6\", \"openai/gpt-5.4\", \"google/gemini-3-pro\"]\n"
     ));
-    let run = env.bakeoff(&["race", "Write a hello file.", "-a", "claude", "-a", "codex", "-a", "gemini", "--timeout", "3m"]);
+    let run = env.bakeoff(&[
+        "race",
+        "Write a hello file.",
+        "-a",
+        "claude",
+        "-a",
+        "codex",
+        "-a",
+        "gemini",
+        "--timeout",
+        "3m",
+    ]);
     run.expect(0);
 
     for (lane, file, text) in [
@@ -84,11 +104,17 @@ fn claude_codex_and_gemini_race_for_real_against_the_fake_provider() {
         assert_eq!(captured.len(), 1, "lane {lane}: {}", run.stderr());
         let commit = captured[0]["capture"]["commit"].as_str().unwrap();
         let content = env.git(&["show", &format!("{commit}:{file}")]);
-        assert_eq!(content, text, "lane {lane} edited its worktree through the CLI's own tool");
+        assert_eq!(
+            content, text,
+            "lane {lane} edited its worktree through the CLI's own tool"
+        );
         let outcome = &env.lane_events(lane, "agent-finished")[0]["outcome"];
         assert_eq!(outcome["exit"]["value"], 0, "lane {lane}: {outcome}");
         assert!(outcome["error"].is_null(), "lane {lane}: {outcome}");
-        assert!(outcome["usage"]["output_tokens"].as_u64().unwrap_or(0) > 0, "lane {lane} usage: {outcome}");
+        assert!(
+            outcome["usage"]["output_tokens"].as_u64().unwrap_or(0) > 0,
+            "lane {lane} usage: {outcome}"
+        );
         let reviews = env.lane_events(lane, "review-finished");
         assert_eq!(reviews.len(), 1, "lane {lane}");
         let reviewer_lab = reviews[0]["review"]["lab"].as_str().unwrap().to_string();
@@ -101,7 +127,8 @@ fn claude_codex_and_gemini_race_for_real_against_the_fake_provider() {
         assert_eq!(reviews[0]["review"]["output"]["Ok"]["verdict"], "approve");
     }
     // Claude Code reports its cost; Codex and Gemini CLI do not, and say so.
-    let cost = |lane: &str| env.lane_events(lane, "agent-finished")[0]["outcome"]["usage"]["cost_usd"].clone();
+    let cost =
+        |lane: &str| env.lane_events(lane, "agent-finished")[0]["outcome"]["usage"]["cost_usd"].clone();
     assert!(cost("claude").is_f64());
     assert!(cost("codex").is_null() && cost("gemini").is_null());
 
@@ -115,7 +142,11 @@ fn claude_codex_and_gemini_race_for_real_against_the_fake_provider() {
     };
     assert!(sent("/v1/messages", "x-api-key", "canary-real-anthropic-8301"));
     assert!(sent("/v1/responses", "authorization", "canary-real-openai-8302"));
-    assert!(sent("streamGenerateContent", "x-goog-api-key", "canary-real-gemini-8303"));
+    assert!(sent(
+        "streamGenerateContent",
+        "x-goog-api-key",
+        "canary-real-gemini-8303"
+    ));
     let everything = format!("{}{}", run.stdout(), run.stderr());
     let mut stack = vec![env.last_race_dir()];
     let mut texts = vec![everything];
@@ -130,6 +161,9 @@ fn claude_codex_and_gemini_race_for_real_against_the_fake_provider() {
         }
     }
     for (_, key) in keys {
-        assert!(texts.iter().all(|t| !t.contains(key)), "{key} leaked into a record, log or output");
+        assert!(
+            texts.iter().all(|t| !t.contains(key)),
+            "{key} leaked into a record, log or output"
+        );
     }
 }
