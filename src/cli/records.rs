@@ -107,6 +107,19 @@ pub fn show(cwd: &Path, race: &str) -> Result<u8, Error> {
                 c.log
             );
         }
+        for r in &s.reviews {
+            println!("  {}", crate::ui::review_line(r));
+            if let Ok(out) = &r.output {
+                for f in &out.findings {
+                    let at = f.line.map(|l| format!(":{l}")).unwrap_or_default();
+                    println!("    {} {}{at}: {}", f.severity.as_str(), f.file, f.title);
+                }
+            }
+        }
+        for f in &s.flagged {
+            let at = f.line.map(|l| format!(":{l}")).unwrap_or_default();
+            println!("  bakeoff flags {}{at}: {}", f.file, f.title);
+        }
         if let Some(e) = &s.error {
             println!("  error: {e}");
         }

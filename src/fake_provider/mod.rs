@@ -67,6 +67,7 @@
 //! text = "Let me look."
 //! tool-calls = [{ name = "Bash", args = { command = "ls" } }]
 //! expect = ["fix the bug"]           # substrings the request must contain
+//! when = ["src/parser.rs"]           # answer only requests that contain these
 //! usage = { input = 1200, output = 40, cache-read = 0, cache-write = 0 }
 //!
 //! [[turns]]

@@ -21,6 +21,10 @@ pub struct Turn {
     /// Substrings the request body must contain; a miss is recorded as a [`Mismatch`],
     /// never a panic, and the turn is answered anyway.
     pub expect: Vec<String>,
+    /// Substrings that select this turn: a request takes the first turn of its queue
+    /// whose `when` it all contains (a turn without `when` fits any request). Lets one
+    /// reviewer model answer concurrent requests about different diffs deterministically.
+    pub when: Vec<String>,
 }
 
 /// A turn either replies or fails.
@@ -135,6 +139,7 @@ impl Turn {
             action: Action::Reply(reply),
             usage: None,
             expect: Vec::new(),
+            when: Vec::new(),
         }
     }
 
@@ -143,6 +148,7 @@ impl Turn {
             action: Action::Fault(fault),
             usage: None,
             expect: Vec::new(),
+            when: Vec::new(),
         }
     }
 
@@ -228,14 +234,16 @@ impl Script {
         }
     }
 
-    /// Take the turn that answers a request for `model`.
-    pub(crate) fn next_turn(&mut self, model: Option<&str>) -> Option<Turn> {
+    /// Take the turn that answers a request for `model` whose body is `body`.
+    pub(crate) fn next_turn(&mut self, model: Option<&str>, body: &str) -> Option<Turn> {
+        let fits = |turn: &Turn| turn.when.iter().all(|w| body.contains(w.as_str()));
         if let Some(queue) = model.and_then(|m| self.models.get_mut(m)) {
-            if let Some(turn) = queue.pop_front() {
-                return Some(turn);
+            if let Some(i) = queue.iter().position(fits) {
+                return queue.remove(i);
             }
         }
-        self.default.pop_front()
+        let i = self.default.iter().position(fits)?;
+        self.default.remove(i)
     }
 
     /// Read a script file: `.json` as JSON, anything else as TOML.
@@ -324,6 +332,14 @@ impl ScriptBuilder {
         self
     }
 
+    /// The last turn answers only requests containing `substring` (see [`Turn::when`]).
+    pub fn when(mut self, substring: impl Into<String>) -> ScriptBuilder {
+        if let Some(turn) = self.last_turn() {
+            turn.when.push(substring.into());
+        }
+        self
+    }
+
     pub fn usage(mut self, usage: Usage) -> ScriptBuilder {
         if let Some(turn) = self.last_turn() {
             turn.usage = Some(usage);
@@ -378,6 +394,8 @@ struct RawTurn {
     usage: Option<Usage>,
     #[serde(default)]
     expect: Vec<String>,
+    #[serde(default)]
+    when: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -446,7 +464,33 @@ fn resolve_queue(queue: &str, turns: Vec<RawTurn>) -> Result<VecDeque<Turn>, Scr
             action,
             usage: raw.usage,
             expect: raw.expect,
+            when: raw.when,
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod when_tests {
+    use super::*;
+
+    #[test]
+    fn when_picks_the_turn_for_the_request_in_any_order() {
+        let mut script = Script::builder()
+            .model("m")
+            .text("about a")
+            .when("diff of a")
+            .text("about b")
+            .when("diff of b")
+            .text("anything")
+            .build();
+        let text = |t: Option<Turn>| match t.map(|t| t.action) {
+            Some(Action::Reply(Reply::Text(s))) => s,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(text(script.next_turn(Some("m"), "the diff of b")), "about b");
+        assert_eq!(text(script.next_turn(Some("m"), "the diff of c")), "anything");
+        assert_eq!(text(script.next_turn(Some("m"), "the diff of a")), "about a");
+        assert!(script.next_turn(Some("m"), "the diff of a").is_none());
+    }
 }

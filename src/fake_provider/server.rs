@@ -377,7 +377,8 @@ fn handle(shared: &Shared, request: Request) -> Response {
                 let own_queue = model.as_ref().is_some_and(|m| script.models.contains_key(m));
                 match side::side_reply(format, &body).filter(|_| !own_queue) {
                     Some(reply) => (Turn::reply(reply), "side".to_string()),
-                    None => match script.next_turn(model.as_deref()) {
+                    None => match script.next_turn(model.as_deref(), &String::from_utf8_lossy(&request.body))
+                    {
                         Some(turn) => {
                             let answer = turn.describe();
                             (turn, answer)

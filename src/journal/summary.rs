@@ -13,6 +13,9 @@ pub struct LaneSummary {
     pub capture: Option<CaptureSummary>,
     pub checks: Vec<CheckOutcome>,
     pub error: Option<String>,
+    pub reviews: Vec<crate::reviewer::ReviewRecord>,
+    /// What bakeoff itself flagged in the lane's diff.
+    pub flagged: Vec<crate::review::Finding>,
 }
 
 /// A whole race, as the journal tells it.
@@ -61,6 +64,16 @@ impl RaceSummary {
                 RaceEvent::LaneFailed { lane: name, error } => {
                     let mut l = lane(&mut s, name);
                     l.error = Some(error.clone());
+                    s.lanes.insert(name.clone(), l);
+                }
+                RaceEvent::ReviewFinished { lane: name, review } => {
+                    let mut l = lane(&mut s, name);
+                    l.reviews.push(review.clone());
+                    s.lanes.insert(name.clone(), l);
+                }
+                RaceEvent::BakeoffFindings { lane: name, findings } => {
+                    let mut l = lane(&mut s, name);
+                    l.flagged.extend(findings.iter().cloned());
                     s.lanes.insert(name.clone(), l);
                 }
                 RaceEvent::Interrupted { .. } => s.interrupted = true,

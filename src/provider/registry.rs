@@ -19,8 +19,10 @@ pub enum WireFormat {
     Anthropic,
     /// OpenAI Chat Completions (`/chat/completions`), also spoken by most compatible
     /// services.
+    #[serde(rename = "openai-chat")]
     OpenAiChat,
     /// OpenAI Responses (`/responses`).
+    #[serde(rename = "openai-responses")]
     OpenAiResponses,
     /// Gemini `generateContent`.
     Gemini,
@@ -295,6 +297,20 @@ fn define(name: &str, change: &ProviderOverride) -> Result<ProviderSpec, Provide
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn formats_are_spelled_in_config_as_their_names() {
+        for format in [
+            WireFormat::Anthropic,
+            WireFormat::OpenAiChat,
+            WireFormat::OpenAiResponses,
+            WireFormat::Gemini,
+        ] {
+            let text = format!("format = \"{}\"", format.name());
+            let parsed: ProviderOverride = toml::from_str(&text).unwrap();
+            assert_eq!(parsed.format, Some(format));
+        }
+    }
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let map: HashMap<String, String> = pairs

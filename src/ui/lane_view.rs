@@ -102,6 +102,12 @@ impl LaneView {
                 self.error = Some(error.clone());
                 self.set_state(LaneState::Failed, at_ms);
             }
+            RaceEvent::ReviewStarted { reviewer, .. } => {
+                self.last_action = Some(format!("review by {reviewer}"));
+            }
+            RaceEvent::ReviewFinished { review, .. } => {
+                self.last_action = Some(super::text::review_finished(review));
+            }
             _ => {}
         }
     }

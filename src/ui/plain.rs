@@ -113,6 +113,21 @@ impl<W: Write + Send> PlainReporter<W> {
             }
             // The command prints the leaderboard itself, on stdout, once the race ends.
             RaceEvent::Ranked { .. } => Vec::new(),
+            RaceEvent::ReviewFinished { lane, review } => lane_line(lane, text::review_finished(review)),
+            RaceEvent::BakeoffFindings { lane, findings } => findings
+                .iter()
+                .flat_map(|f| {
+                    lane_line(
+                        lane,
+                        format!(
+                            "bakeoff flags {}{}: {}",
+                            f.file,
+                            f.line.map(|l| format!(":{l}")).unwrap_or_default(),
+                            f.title
+                        ),
+                    )
+                })
+                .collect(),
             other => text::race_line(other).into_iter().collect(),
         }
     }

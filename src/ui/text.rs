@@ -162,6 +162,27 @@ pub(crate) fn race_line(event: &RaceEvent) -> Option<String> {
     })
 }
 
+/// "review by openai/gpt-5.5: approve (88), 1 finding" or why the review failed.
+pub fn review_finished(review: &crate::reviewer::ReviewRecord) -> String {
+    let by = match (&review.answered_by, review.fell_back) {
+        (Some(answered), true) => format!("{} (fell back to {answered})", review.reviewer),
+        _ => review.reviewer.clone(),
+    };
+    let same_lab = if review.same_lab { ", same lab" } else { "" };
+    match &review.output {
+        Ok(out) => format!(
+            "review by {by}: {} ({}), {}{same_lab}",
+            out.verdict.as_str(),
+            out.score,
+            match out.findings.len() {
+                1 => "1 finding".to_string(),
+                n => format!("{n} findings"),
+            }
+        ),
+        Err(e) => format!("review by {by} failed: {}", one_line(e, 200)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,20 @@ fn the_demo_races_ranks_and_merges_offline() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&slug.stdout), "hello-world\n");
+    // Every lane was reviewed, offline, by a scripted model of another lab.
+    let show = env.bakeoff_in(&repo, &["show", "last"]);
+    show.expect(0);
+    assert_eq!(
+        show.stdout().matches("review by demo-").count(),
+        3,
+        "{}",
+        show.stdout()
+    );
+    assert!(
+        show.stdout().contains("blocker tests/test_slug.sh:2"),
+        "{}",
+        show.stdout()
+    );
     let log = env.git_in(&repo, &["log", "-1", "--format=%B"]);
     assert!(log.contains("Bakeoff-Lane: tidy"), "{log}");
     // A second demo into the same folder is refused, not mixed in.
