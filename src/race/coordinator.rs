@@ -18,6 +18,7 @@ use crate::review::ReviewOutput;
 use crate::reviewer::ReviewRecord;
 use crate::ui::Reporter;
 
+use super::judge;
 use super::lane::{self, LaneDone, LaneMsg, Shared};
 use super::plan::{create_records, RacePlan};
 
@@ -149,13 +150,41 @@ pub async fn run(
         })
         .collect();
     let signals = rank::review_signal(&by_reviewer(&reviews));
-    let lane_results: Vec<LaneResult> = results
+    let mut lane_results: Vec<LaneResult> = results
         .iter()
         .map(|(r, _)| LaneResult {
             review: signals.get(&r.lane).cloned(),
             ..r.clone()
         })
         .collect();
+    if let Some(judge) = shared
+        .plan
+        .review
+        .as_ref()
+        .and_then(|r| r.judge.clone())
+        .filter(|_| !interrupted)
+    {
+        let candidates: Vec<judge::Candidate> = record
+            .lanes
+            .iter()
+            .map(|l| judge::Candidate {
+                lane: l.name.clone(),
+                diff: std::fs::read_to_string(shared.plan.dir.lane_dir(&l.name).join("diff.patch"))
+                    .unwrap_or_default(),
+                author_lab: l.author_lab.clone(),
+            })
+            .collect();
+        let seed = shared.plan.review.as_ref().map_or(0, |r| r.seed);
+        judge::judge_close_calls(
+            &judge,
+            &record.spec,
+            &candidates,
+            &mut lane_results,
+            seed,
+            &mut |e| out.emit(e),
+        )
+        .await;
+    }
     let credentials_error = reviews
         .iter()
         .find(|r| r.credentials_error)

@@ -401,6 +401,20 @@ fn review_plan(
         ..Default::default()
     };
     let reviewers = reviewers::build_reviewers(config, &names, &options)?;
+    let judge = match opts.judge.clone().or(config.review.judge.clone()) {
+        Some(name) => {
+            let built = reviewers::build_reviewers(config, std::slice::from_ref(&name), &options)?;
+            let judge = built.into_values().next();
+            if judge.as_ref().is_some_and(|j| j.lab == "unknown") {
+                return Err(Error::input_with_hint(
+                    format!("cannot tell which lab trained the judge {name}"),
+                    "name a model bakeoff knows, or map it in [labs] (e.g. \"my-model\" = \"meta\")",
+                ));
+            }
+            judge
+        }
+        None => None,
+    };
     let per_lane = opts.reviewers_per_lane.unwrap_or(config.review.per_lane).max(1);
     let allow_same_lab = opts.allow_same_lab || config.review.allow_same_lab;
     let mut assigned = Vec::new();
@@ -423,6 +437,7 @@ fn review_plan(
         .map_or(0, |d| d.as_nanos() as u64);
     let plan = ReviewPlan {
         reviewers,
+        judge,
         token_budget: config.review.token_budget,
         context_lines: config.review.context_lines,
         prices: reviewers::prices(config),

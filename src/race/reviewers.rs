@@ -16,6 +16,8 @@ use crate::reviewer::Reviewer;
 /// Everything the review stage needs, checked.
 pub struct ReviewPlan {
     pub reviewers: BTreeMap<String, Arc<Reviewer>>,
+    /// The model of a third lab that settles close calls (`--judge`).
+    pub judge: Option<Arc<Reviewer>>,
     pub token_budget: usize,
     pub context_lines: u32,
     pub prices: HashMap<String, Price>,

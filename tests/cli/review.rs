@@ -248,3 +248,101 @@ fn bakeoff_review_reports_in_every_format_and_gates_with_fail_on() {
     run.expect(2);
     assert!(run.stderr().contains("anthropic"), "{}", run.stderr());
 }
+
+/// Two passing lanes of two labs, reviewed equally well: a close call for the judge of a
+/// third lab. `answers` are the judge's two replies, in the order it is asked.
+fn close_call(answers: [&str; 2]) -> (TestEnv, FakeProvider, crate::support::Run) {
+    let judge = |w: &str| json!({"winner": w, "reason": format!("{w} reads better")});
+    let script = Script::builder()
+        .model("gpt-5.5")
+        .json(review("approve", 85, json!([])))
+        .model("claude-opus-4-6")
+        .json(review("approve", 85, json!([])))
+        .model("gemini-3-pro")
+        .json(judge(answers[0]))
+        .json(judge(answers[1]))
+        .build();
+    let server = FakeProvider::start_on_thread(script).unwrap();
+    let mut env = env_with(&server);
+    env.set_env("ANTHROPIC_BASE_URL", &server.base_url());
+    env.set_env("ANTHROPIC_API_KEY", "canary-a-2");
+    env.set_env("GOOGLE_GEMINI_BASE_URL", &server.base_url());
+    env.set_env("GEMINI_API_KEY", "canary-g-2");
+    let path = env.script(
+        "pricey",
+        "write src/lib.txt one\\ntwo\\nthree\\n4\\n\nusage claude 1 10 10 0.09 s\n",
+    );
+    env.config(&format!(
+        "[agents.pricey]\nadapter = \"command\"\nmodel = \"gpt-5.5-mini\"\nparser = \"claude\"\ncommand = [\"{}\", \"scripted-agent\", \"--script\", \"{}\"]\n",
+        crate::support::BAKEOFF,
+        path.display()
+    ));
+    let path = env.script(
+        "cheap",
+        "write src/lib.txt one\\ntwo\\nthree\\nfour\\n\nusage claude 1 10 10 0.01 s\n",
+    );
+    env.config(&format!(
+        "[agents.cheap]\nadapter = \"command\"\nmodel = \"claude-sonnet-4-6\"\nparser = \"claude\"\ncommand = [\"{}\", \"scripted-agent\", \"--script\", \"{}\"]\n",
+        crate::support::BAKEOFF,
+        path.display()
+    ));
+    let run = env.bakeoff(&[
+        "race",
+        "add a fourth line",
+        "-a",
+        "cheap",
+        "-a",
+        "pricey",
+        "--reviewer",
+        "openai/gpt-5.5",
+        "--reviewer",
+        "anthropic/claude-opus-4-6",
+        "--judge",
+        "google/gemini-3-pro",
+    ]);
+    (env, server, run)
+}
+
+#[test]
+fn a_judge_of_a_third_lab_settles_a_close_call_only_when_both_orders_agree() {
+    // The judge prefers the second-shown lane, then the first-shown: the same lane both
+    // times, so that lane wins although it costs more.
+    let (env, server, run) = close_call(["B", "A"]);
+    run.expect(0);
+    let judged: Vec<_> = env
+        .events()
+        .into_iter()
+        .filter(|e| e["type"] == "judged")
+        .collect();
+    assert_eq!(judged.len(), 2, "{judged:?}");
+    assert_eq!(judged[0]["winner"], judged[1]["winner"]);
+    let winner = judged[0]["winner"].as_str().unwrap().to_string();
+    assert!(
+        run.stdout().contains(&format!("winner: {winner}")),
+        "{}",
+        run.stdout()
+    );
+    assert!(
+        run.stdout().contains("judge"),
+        "the reason names the judge: {}",
+        run.stdout()
+    );
+    let asked: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.model.as_deref() == Some("gemini-3-pro"))
+        .collect();
+    assert_eq!(asked.len(), 2);
+    for r in &asked {
+        let body = r.body_text().to_lowercase();
+        assert!(
+            !body.contains("cheap") && !body.contains("pricey"),
+            "the judge sees no lane names"
+        );
+    }
+
+    // Position bias: "A" both times is no preference; the cheaper lane stays first.
+    let (_env, _server, run) = close_call(["A", "A"]);
+    run.expect(0);
+    assert!(run.stdout().contains("winner: cheap"), "{}", run.stdout());
+}
