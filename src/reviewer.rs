@@ -10,9 +10,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::price::{self, Price};
-use crate::provider::{
-    chat_with_fallback, ChatRequest, Client, Message, ProviderError, ProviderEvent, TokenUsage,
-};
+use crate::provider::{chat_with_fallback, ChatRequest, Client, Message, ProviderEvent, TokenUsage};
 use crate::review::{self, CheckSummary, Finding, ReviewInput, ReviewOutput, Verdict};
 
 /// How many requests one review may be split into; files beyond are reported as not
@@ -132,25 +130,23 @@ async fn review_part(
         .map(|(_, m, _)| m.clone())
         .unwrap_or_default();
     let mut request = review::review_request(input, &first_model, nonce);
-    for attempt in 0..2 {
-        let reply = ask(reviewer, &request, prices, record, observer).await?;
-        match review::parse_review(reply.structured.as_ref(), &reply.text) {
-            Ok(output) => return Ok(output),
-            Err(problems) if attempt == 0 => {
-                request.messages.push(Message::assistant(reply.text.clone()));
-                request
-                    .messages
-                    .push(Message::user(review::repair_prompt(&problems)));
-            }
-            Err(problems) => {
-                return Err(format!(
-                    "the review was malformed twice (after one repair request): {}",
-                    problems.join("; ")
-                ))
-            }
-        }
-    }
-    unreachable!("the loop returns on its second pass")
+    let reply = ask(reviewer, &request, prices, record, observer).await?;
+    let problems = match review::parse_review(reply.structured.as_ref(), &reply.text) {
+        Ok(output) => return Ok(output),
+        Err(problems) => problems,
+    };
+    // One repair request: the model sees its own answer and what was wrong with it.
+    request.messages.push(Message::assistant(reply.text.clone()));
+    request
+        .messages
+        .push(Message::user(review::repair_prompt(&problems)));
+    let reply = ask(reviewer, &request, prices, record, observer).await?;
+    review::parse_review(reply.structured.as_ref(), &reply.text).map_err(|problems| {
+        format!(
+            "the review was malformed twice (after one repair request): {}",
+            problems.join("; ")
+        )
+    })
 }
 
 async fn ask(
@@ -183,13 +179,9 @@ async fn ask(
         }
         Err(e) => {
             record.credentials_error |= e.is_credentials();
-            Err(describe(&e))
+            Err(e.to_string())
         }
     }
-}
-
-fn describe(e: &ProviderError) -> String {
-    e.to_string()
 }
 
 /// One review from the reviews of a diff's parts: the worst verdict, the lowest score,

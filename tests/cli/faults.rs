@@ -362,3 +362,48 @@ fn a_reviewer_falls_back_on_overload_but_not_on_a_rejected_key() {
     assert!(record.credentials_error && record.output.is_err() && !record.fell_back);
     assert!(up.requests().is_empty(), "never falls back on an auth error");
 }
+
+#[test]
+fn a_diff_over_the_budget_is_split_by_file_and_what_was_not_reviewed_is_said() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let prices = HashMap::new();
+    let mut diff = String::new();
+    for i in 0..12 {
+        diff.push_str(&format!(
+            "diff --git a/f{i}.txt b/f{i}.txt\n--- a/f{i}.txt\n+++ b/f{i}.txt\n@@ -1 +1 @@\n-old\n+{}\n",
+            "x".repeat(1500)
+        ));
+    }
+    let mut builder = Script::builder();
+    for _ in 0..12 {
+        builder = builder.json(review_json("approve", 80));
+    }
+    let server = FakeProvider::start_on_thread(builder.build()).unwrap();
+    let mut job = job(&diff, &prices);
+    job.token_budget = 500;
+    let record = runtime.block_on(reviewer::review(
+        &reviewer_on(&server, WireFormat::OpenAiChat),
+        &job,
+        &mut |_| {},
+    ));
+    assert!(record.output.is_ok(), "{record:?}");
+    assert_eq!(
+        record.requests as usize,
+        reviewer::MAX_CHUNKS,
+        "one request per chunk, up to the cap"
+    );
+    assert_eq!(
+        record.not_reviewed.len(),
+        12 - reviewer::MAX_CHUNKS,
+        "{:?}",
+        record.not_reviewed
+    );
+    let first = server.requests()[0].body_text();
+    assert!(
+        first.contains("f1.txt"),
+        "the request lists the files it does not show: {first}"
+    );
+}

@@ -346,3 +346,46 @@ fn a_judge_of_a_third_lab_settles_a_close_call_only_when_both_orders_agree() {
     run.expect(0);
     assert!(run.stdout().contains("winner: cheap"), "{}", run.stdout());
 }
+
+#[test]
+fn bakeoff_review_of_uncommitted_work() {
+    let script = Script::builder()
+        .model("gpt-5.5")
+        .json(review("approve", 77, json!([])))
+        .build();
+    let server = FakeProvider::start_on_thread(script).unwrap();
+    let env = env_with(&server);
+    let run = env.bakeoff(&[
+        "review",
+        "--worktree",
+        "--base",
+        "HEAD",
+        "--reviewer",
+        "openai/gpt-5.5",
+    ]);
+    run.expect(2);
+    assert!(run.stderr().contains("nothing to review"), "{}", run.stderr());
+    env.write("src/lib.txt", "one\ntwo\nthree\nfour\n");
+    env.write("notes/new.md", "a new untracked file\n");
+    let run = env.bakeoff(&[
+        "review",
+        "--worktree",
+        "--base",
+        "HEAD",
+        "--reviewer",
+        "openai/gpt-5.5",
+        "--author-lab",
+        "anthropic",
+    ]);
+    run.expect(0);
+    let body = server
+        .requests()
+        .into_iter()
+        .find(|r| r.is_turn())
+        .unwrap()
+        .body_text();
+    assert!(
+        body.contains("+four") && body.contains("a new untracked file"),
+        "{body}"
+    );
+}
