@@ -34,6 +34,16 @@ pub struct RaceRecord {
     /// The model that judges close calls, if any.
     #[serde(default)]
     pub judge: Option<String>,
+    /// Spending caps, in US dollars: per lane's agent, and for the whole race.
+    #[serde(default)]
+    pub max_cost_usd: Option<f64>,
+    #[serde(default)]
+    pub race_max_cost_usd: Option<f64>,
+    /// `--until first-approved`.
+    #[serde(default)]
+    pub until_first_approved: bool,
+    #[serde(default)]
+    pub cascade: bool,
 }
 
 /// One lane of a race.
@@ -57,6 +67,9 @@ pub struct LaneRecord {
     /// A reviewer of the author's own lab was allowed (`--allow-same-lab`).
     #[serde(default)]
     pub same_lab: bool,
+    /// The lane's tier under `--cascade` (0 first); every lane is in tier 0 otherwise.
+    #[serde(default)]
+    pub tier: usize,
 }
 
 impl RaceRecord {

@@ -96,24 +96,73 @@ pub async fn run(
     });
     let (canceller, token) = cancel_pair();
     let (tx, mut rx) = mpsc::unbounded_channel();
-    for index in 0..record.lanes.len() {
-        tokio::spawn(lane::run(shared.clone(), index, tx.clone(), token.clone()));
-    }
-    // Only the workers hold senders now: when they are all gone, `recv` ends the loop.
-    drop(tx);
-
-    let mut done: Vec<Option<LaneDone>> = (0..record.lanes.len()).map(|_| None).collect();
+    let lanes_total = record.lanes.len();
+    let tiers = tiers(&record);
+    let mut next_tier = 0;
+    let mut running = 0usize;
+    let mut started = vec![false; lanes_total];
+    let mut done: Vec<Option<LaneDone>> = (0..lanes_total).map(|_| None).collect();
+    let mut spend = Spend::default();
+    // Why lanes were stopped early (an approved lane, the race's budget, a cascade).
+    let mut stopped: Option<String> = None;
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     let mut interrupted = false;
     let mut interrupts_open = true;
     loop {
+        if running == 0 {
+            let more = next_tier < tiers.len() && stopped.is_none() && !interrupted;
+            if more && next_tier > 0 {
+                // A cascade goes on to the next tier only when no lane so far was approved.
+                if let Some(lane) = done.iter().flatten().find(|d| approved(d, &shared)) {
+                    let reason = format!(
+                        "cascade: {} was approved in tier {next_tier}, so the later tiers do not run",
+                        lane.result.lane
+                    );
+                    stopped = Some(reason);
+                    continue;
+                }
+            }
+            if !more {
+                break;
+            }
+            for &index in &tiers[next_tier] {
+                spawn_lane(shared.clone(), index, tx.clone(), token.clone());
+                started[index] = true;
+                running += 1;
+            }
+            next_tier += 1;
+            continue;
+        }
         tokio::select! {
             msg = rx.recv() => match msg {
-                Some(LaneMsg::Event(event)) => out.emit(event),
-                Some(LaneMsg::Done(d)) => {
-                    let index = d.index;
-                    done[index] = Some(*d);
+                Some(LaneMsg::Event(event)) => {
+                    spend.track(&event, &record);
+                    out.emit(event);
+                    if let (Some(max), None) = (record.race_max_cost_usd, &stopped) {
+                        if spend.total() > max {
+                            let reason = format!(
+                                "the race has spent ${:.2}, over --race-max-cost ${max:.2}",
+                                spend.total()
+                            );
+                            stop_lanes(&mut out, &canceller, &done, &started, &record, &reason);
+                            stopped = Some(reason);
+                        }
+                    }
                 }
+                Some(LaneMsg::Done(d)) => {
+                    running -= 1;
+                    let index = d.index;
+                    let first_approved = record.until_first_approved && stopped.is_none() && approved(&d, &shared);
+                    let lane = d.result.lane.clone();
+                    done[index] = Some(*d);
+                    if first_approved {
+                        let reason = format!("{lane} passed every check and every reviewer approved (--until first-approved)");
+                        stop_lanes(&mut out, &canceller, &done, &started, &record, &reason);
+                        stopped = Some(reason);
+                    }
+                }
+                Some(LaneMsg::Lost) => running -= 1,
+                // The coordinator holds a sender itself, so the channel never closes.
                 None => break,
             },
             signal = interrupts.recv(), if interrupts_open => match signal {
@@ -131,6 +180,26 @@ pub async fn run(
             _ = tick.tick() => out.reporters.iter_mut().for_each(|r| r.tick()),
         }
     }
+    drop(tx);
+    // Lanes of tiers that never ran are recorded as cancelled, with the reason.
+    let never: Vec<String> = (0..lanes_total)
+        .filter(|&i| !started[i])
+        .map(|i| record.lanes[i].name.clone())
+        .collect();
+    if !never.is_empty() {
+        out.emit(RaceEvent::LanesStopped {
+            lanes: never.clone(),
+            reason: stopped
+                .clone()
+                .unwrap_or_else(|| "interrupted before the lane started".into()),
+        });
+        for lane in &never {
+            out.emit(RaceEvent::LaneState {
+                lane: lane.clone(),
+                state: crate::race::event::LaneState::Cancelled,
+            });
+        }
+    }
 
     let mut reviews: Vec<ReviewRecord> = Vec::new();
     let results: Vec<(LaneResult, Option<String>)> = done
@@ -145,6 +214,13 @@ pub async fn run(
                 }));
                 (d.result, d.commit)
             }
+            None if !started[i] => (
+                LaneResult {
+                    cancelled: true,
+                    ..LaneResult::new(&record.lanes[i].name, &record.lanes[i].agent, false)
+                },
+                None,
+            ),
             // A worker that ended without reporting (it panicked) is a failed lane.
             None => (lost_lane(&record.lanes[i].name, &record.lanes[i].agent), None),
         })
@@ -280,4 +356,98 @@ fn by_reviewer(reviews: &[ReviewRecord]) -> BTreeMap<String, BTreeMap<String, Re
         }
     }
     out
+}
+
+/// Lanes grouped by tier, lowest first; one tier of every lane without `--cascade`.
+fn tiers(record: &crate::journal::RaceRecord) -> Vec<Vec<usize>> {
+    let mut by: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, lane) in record.lanes.iter().enumerate() {
+        by.entry(lane.tier).or_default().push(i);
+    }
+    by.into_values().collect()
+}
+
+/// Runs one lane; a worker that dies without reporting is reported as lost.
+fn spawn_lane(
+    shared: Arc<Shared>,
+    index: usize,
+    tx: mpsc::UnboundedSender<LaneMsg>,
+    token: crate::process::CancelToken,
+) {
+    tokio::spawn(async move {
+        let worker = tokio::spawn(lane::run(shared, index, tx.clone(), token));
+        if worker.await.is_err() {
+            let _ = tx.send(LaneMsg::Lost);
+        }
+    });
+}
+
+/// True when a lane passed its gates and every check, and every reviewer approved (with
+/// reviews on, at least one must have).
+fn approved(d: &LaneDone, shared: &Shared) -> bool {
+    let board = rank::rank(std::slice::from_ref(&d.result));
+    let passed = board.rows.first().is_some_and(|r| r.passed);
+    let reviews_ok = d
+        .reviews
+        .iter()
+        .all(|r| matches!(&r.output, Ok(o) if o.verdict == crate::review::Verdict::Approve));
+    let reviewed = shared.plan.review.is_none() || !d.reviews.is_empty();
+    passed && reviews_ok && reviewed
+}
+
+/// Stops every lane still at work, saying which and why.
+fn stop_lanes(
+    out: &mut Broadcast,
+    canceller: &crate::process::Canceller,
+    done: &[Option<LaneDone>],
+    started: &[bool],
+    record: &crate::journal::RaceRecord,
+    reason: &str,
+) {
+    let lanes: Vec<String> = (0..record.lanes.len())
+        .filter(|&i| started[i] && done[i].is_none())
+        .map(|i| record.lanes[i].name.clone())
+        .collect();
+    canceller.cancel(CancelLevel::Graceful);
+    out.emit(RaceEvent::LanesStopped {
+        lanes,
+        reason: reason.to_string(),
+    });
+}
+
+/// What the race has spent so far: each lane's agent (its latest reported total) and
+/// every review.
+#[derive(Default)]
+struct Spend {
+    agents: BTreeMap<String, f64>,
+    reviews: f64,
+}
+
+impl Spend {
+    fn track(&mut self, event: &RaceEvent, record: &crate::journal::RaceRecord) {
+        let model = |lane: &str| {
+            record
+                .lane(lane)
+                .map(|l| l.spec.model.clone())
+                .unwrap_or_default()
+        };
+        match event {
+            RaceEvent::LaneProgress { lane, usage, .. } => {
+                if let Some(c) = lane::live_cost(&model(lane), usage) {
+                    self.agents.insert(lane.clone(), c);
+                }
+            }
+            RaceEvent::AgentFinished { lane, outcome } => {
+                if let Some(c) = lane::live_cost(&model(lane), &outcome.usage) {
+                    self.agents.insert(lane.clone(), c);
+                }
+            }
+            RaceEvent::ReviewFinished { review, .. } => self.reviews += review.cost_usd.unwrap_or(0.0),
+            _ => {}
+        }
+    }
+
+    fn total(&self) -> f64 {
+        self.agents.values().sum::<f64>() + self.reviews
+    }
 }

@@ -167,6 +167,12 @@ pub enum RaceEvent {
         reviewer: String,
         event: crate::provider::ProviderEvent,
     },
+    /// Lanes stopped (or never started) before their end, and why: an approved lane under
+    /// `--until first-approved`, the race's cost cap, or a cascade that stopped.
+    LanesStopped {
+        lanes: Vec<String>,
+        reason: String,
+    },
     /// A pairwise comparison of two finalists by the judge, in one order.
     Judged {
         judge: String,

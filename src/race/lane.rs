@@ -12,7 +12,7 @@ use crate::agent::{self, AdapterKind, AgentSpec, InvocationContext, OutputStream
 use crate::config::CheckSpec;
 use crate::git::{self, DiffStats, WorktreeSpec};
 use crate::journal::LaneRecord;
-use crate::process::{self, CancelLevel, CancelToken, Command, Stream};
+use crate::process::{self, cancel_pair, CancelLevel, CancelToken, Canceller, Command, Stream};
 use crate::race::event::{AgentOutcome, CaptureSummary, CheckOutcome, LaneState, RaceEvent};
 use crate::rank::{self, LaneResult};
 use crate::review::{self, CheckSummary};
@@ -29,6 +29,8 @@ use super::{delta, holdout};
 pub(super) enum LaneMsg {
     Event(RaceEvent),
     Done(Box<LaneDone>),
+    /// A lane's worker died without reporting.
+    Lost,
 }
 
 /// A lane's end: its result for ranking and the commit that holds its work.
@@ -340,7 +342,7 @@ impl Worker {
             spec_file: &spec_file,
             worktree: &lane.worktree,
             lane_dir: &home,
-            max_cost_usd: None,
+            max_cost_usd: plan.record.max_cost_usd,
             base_env: &base_env,
             is_root: plan.is_root,
         };
@@ -365,12 +367,26 @@ impl Worker {
         let mut parser = agent::parser_for(&lane.spec);
         let tx = self.tx.clone();
         let name = lane.name.clone();
+        // The agent answers to the race's cancellation and to its own cost cap.
+        let (lane_cancel, lane_token) = cancel_pair();
+        let lane_cancel = Arc::new(lane_cancel);
+        let forward = tokio::spawn(forward_cancel(self.cancel.clone(), lane_cancel.clone()));
+        let max_cost = plan.record.max_cost_usd;
+        let model = lane.spec.model.clone();
+        let mut over_budget: Option<f64> = None;
         let on_line = |stream: Stream, line: &str| {
             let stream = match stream {
                 Stream::Stdout => OutputStream::Stdout,
                 Stream::Stderr => OutputStream::Stderr,
             };
             if let Some(progress) = parser.line(stream, line) {
+                let spent = live_cost(&model, &progress.usage);
+                if let (Some(max), Some(spent), None) = (max_cost, spent, over_budget) {
+                    if spent > max {
+                        over_budget = Some(spent);
+                        lane_cancel.cancel(CancelLevel::Graceful);
+                    }
+                }
                 let _ = tx.send(LaneMsg::Event(RaceEvent::LaneProgress {
                     lane: name.clone(),
                     usage: progress.usage,
@@ -378,10 +394,18 @@ impl Worker {
                 }));
             }
         };
-        let finished = process::run(cmd, on_line, self.cancel.clone())
-            .await
-            .map_err(|e| Stop::Failed(format!("agent {}: {e}", lane.agent)))?;
-        let parsed = parser.finish();
+        let finished = process::run(cmd, on_line, lane_token).await;
+        forward.abort();
+        let finished = finished.map_err(|e| Stop::Failed(format!("agent {}: {e}", lane.agent)))?;
+        let mut parsed = parser.finish();
+        // Stopped at its cost cap rather than by the race: its work is still captured and
+        // checked, and the stop is said.
+        let budget_stop = over_budget.filter(|_| self.cancel.level() == CancelLevel::None);
+        if let (Some(spent), Some(max)) = (budget_stop, max_cost) {
+            parsed
+                .error
+                .get_or_insert(format!("stopped at the cost cap: ${spent:.2} spent of ${max:.2}"));
+        }
         self.result.agent_timed_out = finished.timed_out;
         self.result.agent_exit_ok = finished.exit.success() && parsed.error.is_none();
         self.result.agent_error = parsed.error.clone();
@@ -391,7 +415,7 @@ impl Worker {
             outcome: AgentOutcome {
                 exit: Some(finished.exit.clone()),
                 timed_out: finished.timed_out,
-                cancelled: finished.cancelled,
+                cancelled: finished.cancelled && budget_stop.is_none(),
                 elapsed_ms: finished.elapsed.as_millis() as u64,
                 usage: parsed.usage,
                 session_id: parsed.session_id,
@@ -399,7 +423,7 @@ impl Worker {
                 error: parsed.error,
             },
         });
-        if finished.cancelled {
+        if finished.cancelled && budget_stop.is_none() {
             return Err(Stop::Cancelled);
         }
         Ok(())
@@ -546,4 +570,27 @@ fn anonymous_label(index: usize) -> String {
         n = n / 26 - 1;
     }
     format!("candidate {}", letters.iter().rev().collect::<String>())
+}
+
+/// Passes the race's cancellation on to one lane's own canceller, level by level.
+async fn forward_cancel(mut race: CancelToken, lane: Arc<Canceller>) {
+    race.raised(CancelLevel::Graceful).await;
+    lane.cancel(race.level());
+    race.raised(CancelLevel::Immediate).await;
+    lane.cancel(CancelLevel::Immediate);
+}
+
+/// What an agent has spent so far: the cost it reports, else its reported tokens at the
+/// model's price (most CLIs report tokens live and cost only at the end, if at all).
+/// `None` when neither is known: a cap cannot be enforced on nothing.
+pub(super) fn live_cost(model: &str, usage: &crate::race::event::Usage) -> Option<f64> {
+    usage.cost_usd.or_else(|| {
+        let tokens = crate::provider::TokenUsage {
+            input: usage.input_tokens?,
+            output: usage.output_tokens.unwrap_or(0),
+            cache_read: 0,
+            cache_write: 0,
+        };
+        crate::price::cost(model, &tokens, &Default::default())
+    })
 }

@@ -57,6 +57,21 @@ pub struct RaceOptions {
     /// Race without model reviews: rank by the checks alone.
     #[arg(long, conflicts_with_all = ["reviewers", "judge"])]
     pub no_review: bool,
+    /// Stop a lane's agent once it has spent this much (US dollars; Claude Code gets it as
+    /// --max-budget-usd, others are stopped from their live usage).
+    #[arg(long, value_name = "USD")]
+    pub max_cost: Option<f64>,
+    /// Stop every lane once the whole race (agents and reviews) has spent this much.
+    #[arg(long, value_name = "USD")]
+    pub race_max_cost: Option<f64>,
+    /// `first-approved`: cancel the other lanes once one lane passes every check and every
+    /// reviewer approves.
+    #[arg(long, value_name = "WHEN", value_parser = ["first-approved"])]
+    pub until: Option<String>,
+    /// Run lanes in tiers, one tier per -a in the order given (cheap models first): the
+    /// next tier starts only if no lane of the previous one was approved.
+    #[arg(long)]
+    pub cascade: bool,
     /// The spec allows deleting or weakening tests: do not gate on it.
     #[arg(long)]
     pub allow_test_edits: bool,

@@ -77,9 +77,21 @@ pub fn preflight(
     let check_jobs = positive(opts.check_jobs.or(config.check_jobs), "--check-jobs")?
         .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
 
+    for (flag, value) in [
+        ("--max-cost", opts.max_cost),
+        ("--race-max-cost", opts.race_max_cost),
+    ] {
+        if let Some(v) = value {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(Error::input(format!(
+                    "{flag} must be a positive number of US dollars, not {v}"
+                )));
+            }
+        }
+    }
     let lanes = lanes(&config, &opts.agents)?;
     let path_env = std::env::var("PATH").ok();
-    for (_, _, spec) in &lanes {
+    for (_, _, spec, _) in &lanes {
         agent::locate_program(spec, path_env.as_deref())?;
     }
 
@@ -113,9 +125,10 @@ pub fn preflight(
     let lanes = lanes
         .into_iter()
         .enumerate()
-        .map(|(i, (name, agent, spec))| {
+        .map(|(i, (name, agent, spec, tier))| {
             let a = assigned.next().unwrap_or_default();
             LaneRecord {
+                tier: if opts.cascade { tier } else { 0 },
                 author_lab: a.author_lab,
                 reviewers: a.reviewers,
                 same_lab: a.same_lab,
@@ -152,6 +165,10 @@ pub fn preflight(
             .clone()
             .or(config.review.judge.clone())
             .filter(|_| review.is_some()),
+        max_cost_usd: opts.max_cost,
+        race_max_cost_usd: opts.race_max_cost,
+        until_first_approved: opts.until.as_deref() == Some("first-approved"),
+        cascade: opts.cascade,
     };
     let plan = RacePlan {
         record,
@@ -300,10 +317,11 @@ fn positive(n: Option<usize>, flag: &str) -> Result<Option<usize>, Error> {
     }
 }
 
-/// Expands `-a` arguments into named lanes: (lane name, agent label, spec).
-fn lanes(config: &Config, args: &[String]) -> Result<Vec<(String, String, AgentSpec)>, Error> {
+/// Expands `-a` arguments into named lanes: (lane name, agent label, spec, the index of
+/// the `-a` it came from, which is its tier under `--cascade`).
+fn lanes(config: &Config, args: &[String]) -> Result<Vec<(String, String, AgentSpec, usize)>, Error> {
     let mut lanes = Vec::new();
-    for arg in args {
+    for (tier, arg) in args.iter().enumerate() {
         let AgentArg {
             lane_name,
             target,
@@ -335,11 +353,11 @@ fn lanes(config: &Config, args: &[String]) -> Result<Vec<(String, String, AgentS
                 1 => base.clone(),
                 _ => format!("{base}-{i}"),
             };
-            lanes.push((name, label.clone(), spec.clone()));
+            lanes.push((name, label.clone(), spec.clone(), tier));
         }
     }
     let mut seen = BTreeSet::new();
-    for (name, label, _) in &lanes {
+    for (name, label, _, _) in &lanes {
         if !valid_lane_name(name) {
             return Err(Error::input_with_hint(
                 format!("lane name '{name}' is not usable in a branch name"),
@@ -379,7 +397,7 @@ pub fn list(paths: &[String]) -> String {
 fn review_plan(
     config: &Config,
     opts: &RaceOptions,
-    lanes: &[(String, String, AgentSpec)],
+    lanes: &[(String, String, AgentSpec, usize)],
 ) -> Result<Option<(ReviewPlan, Vec<LaneReviewers>)>, Error> {
     if opts.no_review {
         return Ok(None);
@@ -418,7 +436,7 @@ fn review_plan(
     let per_lane = opts.reviewers_per_lane.unwrap_or(config.review.per_lane).max(1);
     let allow_same_lab = opts.allow_same_lab || config.review.allow_same_lab;
     let mut assigned = Vec::new();
-    for (name, _, spec) in lanes {
+    for (name, _, spec, _) in lanes {
         let author_lab = reviewers::lab_of(config, &spec.model);
         let a =
             reviewers::assign(&reviewers, author_lab.as_deref(), per_lane, allow_same_lab).map_err(|e| {

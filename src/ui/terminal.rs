@@ -166,6 +166,7 @@ impl Reporter for TerminalReporter {
                 }
             }
             RaceEvent::Merged { .. }
+            | RaceEvent::LanesStopped { .. }
             | RaceEvent::MergeRefused { .. }
             | RaceEvent::Interrupted { .. }
             | RaceEvent::RaceFinished { .. } => {

@@ -144,6 +144,8 @@ pub(crate) fn race_line(event: &RaceEvent) -> Option<String> {
             ),
             None => format!("merged {lane} into {target} ({strategy})"),
         },
+        RaceEvent::LanesStopped { lanes, reason } if lanes.is_empty() => format!("stopping: {reason}"),
+        RaceEvent::LanesStopped { lanes, reason } => format!("stopping {}: {reason}", lanes.join(", ")),
         RaceEvent::MergeRefused { lane, reason } => {
             format!("merge of {lane} refused: {}", one_line(reason, 300))
         }

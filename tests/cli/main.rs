@@ -6,6 +6,7 @@ mod adapters;
 mod bad_input;
 mod capture;
 mod demo;
+mod early_stop;
 mod fake_agent;
 mod faults;
 mod merge;
