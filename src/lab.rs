@@ -89,6 +89,17 @@ const NAME_PREFIXES: &[(&str, &str)] = &[
     ("command", "cohere"),
 ];
 
+/// The built-in model-name prefixes and the lab each means, for listing.
+pub fn name_prefixes() -> &'static [(&'static str, &'static str)] {
+    NAME_PREFIXES
+}
+
+/// The built-in OpenRouter-style vendor segments (`vendor/…`) and the lab each means,
+/// for listing.
+pub fn vendor_segments() -> &'static [(&'static str, &'static str)] {
+    VENDORS
+}
+
 /// The lab that trained `model`, from the built-in table only. `model` may be a bare id
 /// (`claude-opus-4-6`), an OpenRouter id (`qwen/qwen3-coder`) or a full reference
 /// (`openrouter/anthropic/claude-sonnet-4.5`).

@@ -1,7 +1,10 @@
 //! The command line: argument definitions and dispatch. Each command lives in its own
 //! file and returns an exit code or an `Error`, which becomes a message and a code here.
 
+mod agents;
+mod completions;
 mod diff;
+mod doctor;
 mod merge;
 mod race;
 mod records;
@@ -85,6 +88,19 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check git, the config, the agent CLIs and the provider keys (never printing one).
+    Doctor {
+        /// Also send one tiny request to each configured reviewer's provider.
+        #[arg(long)]
+        ping: bool,
+    },
+    /// List the agent adapters, the agent CLIs found on PATH, and the model → lab table.
+    Agents,
+    /// Print a completion script for a shell.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// A scripted fake agent, used by the demo and by tests.
     #[command(hide = true)]
     ScriptedAgent {
@@ -146,6 +162,9 @@ fn run(cli: Cli) -> Result<u8, Error> {
             Command::Diff { race, lane, lane2 } => diff::diff(&cwd, &race, &lane, lane2.as_deref()),
             Command::Clean { race, all, purge } => records::clean(&cwd, race.as_deref(), all, purge),
             Command::Demo { dir, json } => crate::demo::run(dir, json).await,
+            Command::Doctor { ping } => doctor::doctor(&cwd, config, ping).await,
+            Command::Agents => agents::agents(&cwd, config).await,
+            Command::Completions { shell } => completions::completions(shell),
             Command::ScriptedAgent { .. } => Ok(exit::OK),
         }
     })

@@ -3,9 +3,11 @@
 mod support;
 
 mod adapters;
+mod agents;
 mod bad_input;
 mod capture;
 mod demo;
+mod doctor;
 mod early_stop;
 mod fake_agent;
 mod faults;

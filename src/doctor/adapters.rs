@@ -1,0 +1,116 @@
+//! What `bakeoff agents` says about each adapter: the headless command it starts (built
+//! by the real invocation code with placeholders, so it cannot drift from what a race
+//! runs) and how the agent's cost reaches bakeoff.
+
+use std::path::Path;
+
+use crate::agent::{invocation, AdapterKind, AgentSpec, InvocationContext};
+
+/// One adapter, described for people.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdapterRow {
+    pub name: &'static str,
+    /// The program started, `None` for a command agent.
+    pub program: Option<&'static str>,
+    /// The headless command with `MODEL`, `SPEC` and friends in place of real values.
+    pub command: String,
+    /// Where the lane's tokens and cost come from.
+    pub cost: &'static str,
+}
+
+/// Every adapter, in the order users see them.
+pub fn adapter_rows() -> Vec<AdapterRow> {
+    AdapterKind::ALL
+        .into_iter()
+        .map(|kind| AdapterRow {
+            name: kind.as_str(),
+            program: kind.default_program(),
+            command: headless_command(kind),
+            cost: cost_reporting(kind),
+        })
+        .collect()
+}
+
+fn headless_command(kind: AdapterKind) -> String {
+    if kind == AdapterKind::Command {
+        return "your argv, e.g. PROGRAM {spec_file} (also {spec}, {model}, {worktree})".to_string();
+    }
+    let ctx = InvocationContext {
+        spec_text: "SPEC",
+        spec_file: Path::new("SPEC_FILE"),
+        worktree: Path::new("WORKTREE"),
+        lane_dir: Path::new("LANE_DIR"),
+        max_cost_usd: None,
+        base_env: &[],
+        is_root: false,
+    };
+    // Some CLIs want `provider/model`; the first shape the adapter accepts is shown.
+    let built = invocation(&AgentSpec::new(kind, "MODEL"), &ctx)
+        .or_else(|_| invocation(&AgentSpec::new(kind, "PROVIDER/MODEL"), &ctx));
+    match built {
+        Ok(inv) => std::iter::once(inv.program.as_str())
+            .chain(inv.args.iter().map(String::as_str))
+            .map(quote)
+            .collect::<Vec<_>>()
+            .join(" "),
+        Err(e) => format!("({e})"),
+    }
+}
+
+/// Quotes a word the way a shell user would have to type it.
+fn quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@{}+,".contains(c))
+    {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+fn cost_reporting(kind: AdapterKind) -> &'static str {
+    match kind {
+        AdapterKind::Claude => "cost and tokens from its final `result` event (total_cost_usd)",
+        AdapterKind::Codex => "tokens from `turn.completed`; Codex reports no cost",
+        AdapterKind::Gemini => "tokens per model from `stats`; Gemini CLI reports no cost",
+        AdapterKind::Aider => "cost and tokens from its `Tokens: … Cost: $X session` lines",
+        AdapterKind::OpenCode => "cost and tokens summed over its `step_finish` events",
+        AdapterKind::Qwen => "tokens (and cost when given) from its Claude-like `result`",
+        AdapterKind::Command => "none: judged by exit code, unless `parser` names a CLI's format",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_adapter_has_a_row_with_its_real_command() {
+        let rows = adapter_rows();
+        assert_eq!(rows.len(), AdapterKind::ALL.len());
+        let by_name = |n: &str| rows.iter().find(|r| r.name == n).unwrap();
+        let claude = by_name("claude");
+        assert!(
+            claude
+                .command
+                .starts_with("claude -p SPEC --output-format stream-json"),
+            "{}",
+            claude.command
+        );
+        assert!(by_name("codex").command.starts_with("codex exec --json"));
+        assert!(by_name("command").command.contains("{spec_file}"));
+        for row in &rows {
+            assert!(!row.command.starts_with('('), "{row:?}");
+        }
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote("plain-word_1.2"), "plain-word_1.2");
+        assert_eq!(quote("two words"), "'two words'");
+        assert_eq!(quote("it's"), "'it'\\''s'");
+        assert_eq!(quote(""), "''");
+    }
+}

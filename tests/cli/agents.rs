@@ -1,0 +1,55 @@
+//! `bakeoff agents` and `bakeoff completions` through the real executable.
+
+use crate::support::TestEnv;
+
+#[test]
+fn agents_lists_every_adapter_the_labs_and_config_overrides() {
+    let mut env = TestEnv::new();
+    env.config("[labs]\n\"my-finetune\" = \"Meta\"\n");
+    let run = env.bakeoff(&["agents"]);
+    run.expect(0);
+    let out = run.stdout();
+    for adapter in [
+        "claude", "codex", "gemini", "aider", "opencode", "qwen", "command",
+    ] {
+        assert!(
+            out.lines().any(|l| l.starts_with(&format!("  {adapter} "))),
+            "{adapter} missing:\n{out}"
+        );
+    }
+    assert!(out.contains("codex exec --json -m MODEL"), "{out}");
+    for (lab, prefix) in [
+        ("anthropic", "claude*"),
+        ("openai", "gpt*"),
+        ("google", "gemini*"),
+        ("alibaba", "qwen*"),
+        ("xai", "grok*"),
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(&format!("  {lab} ")))
+            .unwrap_or_else(|| panic!("no {lab} line:\n{out}"));
+        assert!(line.contains(prefix), "{line}");
+    }
+    let ours = out.lines().find(|l| l.contains("my-finetune*")).expect(&out);
+    assert!(
+        ours.contains("→ meta") && ours.contains("config [labs]"),
+        "{ours}"
+    );
+}
+
+#[test]
+fn completions_leave_hidden_commands_out() {
+    let env = TestEnv::new();
+    let run = env.bakeoff(&["completions", "bash"]);
+    run.expect(0);
+    let out = run.stdout();
+    assert!(out.contains("race") && out.contains("review") && out.contains("doctor"));
+    assert!(!out.contains("scripted-agent"), "a hidden command is offered");
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let run = env.bakeoff(&["completions", shell]);
+        run.expect(0);
+        assert!(run.stdout().contains("merge"), "{shell}");
+    }
+    env.bakeoff(&["completions", "tcsh"]).expect(2);
+}

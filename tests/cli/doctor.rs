@@ -1,0 +1,213 @@
+//! `bakeoff doctor` through the real executable: keys are named and never shown, agent
+//! CLIs are found (or their install hint given), an invalid config exits 2 naming its
+//! file and line, and `--ping` reaches the fake provider or reports its rejection.
+
+use std::os::unix::fs::PermissionsExt;
+
+use bakeoff::fake_provider::{FakeProvider, Fault, Script};
+
+use crate::support::{Run, TestEnv};
+
+const KEY: &str = "canary-doctor-key-5521";
+
+/// An environment whose PATH is only its own `bin` (with `git` linked in), so which
+/// agent CLIs exist is up to the test, not the machine.
+fn env() -> TestEnv {
+    let mut env = TestEnv::new();
+    let path = std::env::var("PATH").unwrap_or_default();
+    let git = std::env::split_paths(&path)
+        .map(|dir| dir.join("git"))
+        .find(|p| p.is_file())
+        .expect("git on the test's PATH");
+    std::os::unix::fs::symlink(git, env.bin.join("git")).unwrap();
+    let bin = env.bin.display().to_string();
+    env.set_env("PATH", &bin);
+    env
+}
+
+/// A stand-in CLI on PATH whose `--version` prints `version`.
+fn stand_in(env: &TestEnv, program: &str, version: &str) {
+    let path = env.bin.join(program);
+    std::fs::write(&path, format!("#!/bin/sh\necho \"{version}\"\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// The first check line (not a section title) containing `needle`.
+fn line_with<'a>(run: &'a Run, needle: &str) -> &'a str {
+    let out = &run.0.stdout;
+    let text = std::str::from_utf8(out).unwrap();
+    text.lines()
+        .find(|l| l.starts_with("  ") && l.contains(needle))
+        .unwrap_or_else(|| panic!("no line with {needle:?} in\n{text}"))
+}
+
+fn assert_no_key(run: &Run) {
+    assert!(
+        !run.stdout().contains(KEY) && !run.stderr().contains(KEY),
+        "the key leaked:\n{}{}",
+        run.stdout(),
+        run.stderr()
+    );
+    // Nor any recognisable part of it.
+    for part in ["canary-doctor", "key-5521", "5521"] {
+        assert!(!run.stdout().contains(part), "{part} leaked:\n{}", run.stdout());
+    }
+}
+
+#[test]
+fn keys_are_named_never_shown() {
+    let mut env = env();
+    env.set_env("OPENAI_API_KEY", KEY);
+    env.set_env("MY_SERVICE_API_KEY", KEY);
+    env.config("[review]\nreviewers = [\"openai/gpt-5.5\"]\n");
+    // A CLI that echoes the key in its version banner is scrubbed too.
+    stand_in(&env, "claude", &format!("1.0.0 built with {KEY}"));
+    let run = env.bakeoff(&["doctor"]);
+    run.expect(0);
+    assert_no_key(&run);
+    let reviewer = line_with(&run, "reviewer openai/gpt-5.5");
+    assert!(reviewer.contains("OPENAI_API_KEY set"), "{reviewer}");
+    assert!(line_with(&run, "  anthropic").contains("ANTHROPIC_API_KEY not set"));
+    assert!(line_with(&run, "claude").contains("1.0.0 built with <redacted>"));
+    assert!(run.stdout().contains("bakeoff is ready"), "{}", run.stdout());
+}
+
+#[test]
+fn a_missing_reviewer_key_exits_3_naming_the_variable() {
+    let mut env = env();
+    env.config("[review]\nreviewers = [\"openai/gpt-5.5\"]\njudge = \"google/gemini-3-pro\"\n");
+    let run = env.bakeoff(&["doctor"]);
+    run.expect(3);
+    assert!(line_with(&run, "reviewer openai/gpt-5.5").contains("OPENAI_API_KEY not set"));
+    assert!(line_with(&run, "judge google/gemini-3-pro").contains("GEMINI_API_KEY or GOOGLE_API_KEY not set"));
+    assert!(run.stdout().contains("2 problems"), "{}", run.stdout());
+}
+
+#[test]
+fn a_missing_cli_gets_its_install_hint_and_a_stand_in_is_found_with_its_version() {
+    let env = env();
+    stand_in(&env, "gemini", "0.99.1");
+    let run = env.bakeoff(&["doctor"]);
+    // Missing CLIs inform; they do not make bakeoff unusable.
+    run.expect(0);
+    let out = run.stdout();
+    let codex = out.find("codex     not found on PATH").expect(&out);
+    let hint = out[codex..].lines().nth(1).unwrap();
+    assert!(
+        hint.contains("hint: install: npm install -g @openai/codex"),
+        "{out}"
+    );
+    let gemini = line_with(&run, "gemini  ");
+    assert!(gemini.starts_with("  ok"), "{gemini}");
+    assert!(
+        gemini.contains(&format!("0.99.1 at {}", env.bin.join("gemini").display())),
+        "{gemini}"
+    );
+    assert!(line_with(&run, "git").contains(" at "), "git and its version");
+    assert!(line_with(&run, "repository").contains(&env.repo.display().to_string()));
+    assert!(line_with(&run, "loaded").contains("built-in defaults"));
+}
+
+#[test]
+fn a_cli_that_reads_stdin_gets_dev_null_not_the_terminal() {
+    let env = env();
+    let path = env.bin.join("qwen");
+    std::fs::write(&path, "#!/bin/sh\nread line\necho \"qwen $line\"\n").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // stdin is /dev/null, so `read` returns at once instead of waiting for a terminal.
+    let run = env.bakeoff(&["doctor"]);
+    run.expect(0);
+    assert!(line_with(&run, "qwen").contains("qwen at"), "{}", run.stdout());
+}
+
+#[test]
+fn an_invalid_config_exits_2_naming_file_and_line() {
+    let env = env();
+    env.write(".bakeoff.toml", "[race]\ntimeout = \"soon\"\n");
+    let run = env.bakeoff(&["doctor"]);
+    run.expect(2);
+    let config = line_with(&run, "invalid");
+    let file = env.repo.join(".bakeoff.toml");
+    assert!(
+        config.contains(&format!("{} line 2: race.timeout", file.display())),
+        "{config}"
+    );
+    assert!(run.stdout().contains("the config is not usable"));
+}
+
+#[test]
+fn config_layers_and_unknown_keys_are_listed() {
+    let mut env = env();
+    env.config("[race]\ntimout = \"5m\"\n");
+    let run = env.bakeoff(&["doctor"]);
+    run.expect(0);
+    let user = env.home.join(".config/bakeoff/config.toml");
+    assert!(line_with(&run, "loaded").contains("built-in defaults"));
+    assert!(
+        run.stdout().contains(&format!("loaded   {}", user.display())),
+        "{}",
+        run.stdout()
+    );
+    assert!(line_with(&run, "absent").contains(".bakeoff.toml"));
+    assert!(line_with(&run, "warning").contains("unknown key 'race.timout'"));
+}
+
+#[test]
+fn outside_a_repository_says_where_and_goes_on() {
+    let env = env();
+    let elsewhere = env.root().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let run = env.bakeoff_in(&elsewhere, &["doctor"]);
+    run.expect(0);
+    let repo = line_with(&run, "repository");
+    assert!(
+        repo.contains(&format!("{} is not inside a git repository", elsewhere.display())),
+        "{repo}"
+    );
+}
+
+fn ping_env(server: &FakeProvider) -> TestEnv {
+    let mut env = env();
+    env.set_env("OPENAI_BASE_URL", &format!("{}/v1", server.base_url()));
+    env.set_env("OPENAI_API_KEY", KEY);
+    env.config("[review]\nreviewers = [\"openai/gpt-5.5\"]\n");
+    env
+}
+
+#[test]
+fn ping_reaches_the_reviewers_provider() {
+    let server = FakeProvider::start_on_thread(Script::builder().text("pong").build()).unwrap();
+    let env = ping_env(&server);
+    let run = env.bakeoff(&["doctor", "--ping"]);
+    run.expect(0);
+    assert_no_key(&run);
+    let ping = line_with(&run, "reachable");
+    assert!(ping.contains("reviewer openai/gpt-5.5"), "{ping}");
+    let turns: Vec<_> = server.requests().into_iter().filter(|r| r.is_turn()).collect();
+    assert_eq!(turns.len(), 1, "one tiny request");
+    assert_eq!(turns[0].path, "/v1/chat/completions");
+    assert!(turns[0].body_text().contains("gpt-5.5"));
+}
+
+#[test]
+fn ping_reports_a_rejected_key_and_exits_3() {
+    let server = FakeProvider::start_on_thread(Script::builder().fault(Fault::Unauthorized).build()).unwrap();
+    let env = ping_env(&server);
+    let run = env.bakeoff(&["doctor", "--ping"]);
+    run.expect(3);
+    assert_no_key(&run);
+    let ping = line_with(&run, "rejected");
+    assert!(
+        ping.contains("reviewer openai/gpt-5.5") && ping.contains("HTTP 401"),
+        "{ping}"
+    );
+    assert!(
+        ping.contains("Incorrect API key"),
+        "the provider's message: {ping}"
+    );
+    assert_eq!(
+        server.requests().iter().filter(|r| r.is_turn()).count(),
+        1,
+        "no retry"
+    );
+}
