@@ -1,6 +1,7 @@
 //! The command line: argument definitions and dispatch. Each command lives in its own
 //! file and returns an exit code or an `Error`, which becomes a message and a code here.
 
+mod builtin_agent;
 mod diff;
 mod merge;
 mod race;
@@ -85,6 +86,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The built-in agent: a bash-only loop over a provider, as a race runs it in a
+    /// lane's worktree (`-a builtin:provider/model`).
+    #[command(hide = true)]
+    BuiltinAgent(builtin_agent::BuiltinAgentArgs),
     /// A scripted fake agent, used by the demo and by tests.
     #[command(hide = true)]
     ScriptedAgent {
@@ -146,6 +151,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             Command::Diff { race, lane, lane2 } => diff::diff(&cwd, &race, &lane, lane2.as_deref()),
             Command::Clean { race, all, purge } => records::clean(&cwd, race.as_deref(), all, purge),
             Command::Demo { dir, json } => crate::demo::run(dir, json).await,
+            Command::BuiltinAgent(args) => Ok(builtin_agent::run(&cwd, args, config).await),
             Command::ScriptedAgent { .. } => Ok(exit::OK),
         }
     })
