@@ -24,7 +24,8 @@ pub use kind::AdapterKind;
 pub use locate::locate_program;
 pub use output::{OutputParser, OutputStream, ParsedOutcome, Progress};
 pub use parse::{
-    parser_for, AiderParser, BuiltinParser, ClaudeParser, CodexParser, GeminiParser, OpenCodeParser, SilentParser,
+    parser_for, AiderParser, BuiltinParser, ClaudeParser, CodexParser, GeminiParser, OpenCodeParser,
+    SilentParser,
 };
 pub use spec::{
     default_lane_name, parse_agent_arg, AgentArg, AgentSpec, AgentTarget, MAX_LANE_COUNT, MAX_LANE_NAME,

@@ -323,7 +323,12 @@ mod tests {
                 inline(AdapterKind::Builtin, "openrouter/qwen/qwen3-coder"),
                 2,
             ),
-            ("builtin:ollama/qwen3", None, inline(AdapterKind::Builtin, "ollama/qwen3"), 1),
+            (
+                "builtin:ollama/qwen3",
+                None,
+                inline(AdapterKind::Builtin, "ollama/qwen3"),
+                1,
+            ),
             ("my-agent", None, AgentTarget::Named("my-agent".into()), 1),
             ("my_agent*2", None, AgentTarget::Named("my_agent".into()), 2),
             (

@@ -107,7 +107,8 @@ pub async fn run(cwd: &Path, args: BuiltinAgentArgs, config: Option<&Path>) -> u
 /// process group, would outlive the agent.
 async fn on_signals(canceller: Canceller) {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
         return;
     };
     let mut level = CancelLevel::Graceful;

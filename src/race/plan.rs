@@ -368,12 +368,11 @@ fn lanes(config: &Config, args: &[String]) -> Result<Vec<(String, String, AgentS
 fn builtin_agent(config: &Config, lane: &str, spec: &mut AgentSpec) -> Result<(), Error> {
     let registry = reviewers::registry(config)?;
     let model = registry.model_ref(&spec.model).map_err(|e| match e {
-        crate::provider::ProviderError::BadModelRef { .. } | crate::provider::ProviderError::UnknownProvider { .. } => {
-            Error::input_with_hint(
-                format!("lane {lane}: {e}"),
-                "write builtin:provider/model, e.g. builtin:anthropic/claude-sonnet-4-6",
-            )
-        }
+        crate::provider::ProviderError::BadModelRef { .. }
+        | crate::provider::ProviderError::UnknownProvider { .. } => Error::input_with_hint(
+            format!("lane {lane}: {e}"),
+            "write builtin:provider/model, e.g. builtin:anthropic/claude-sonnet-4-6",
+        ),
         other => Error::Provider(other),
     })?;
     let Some(provider) = registry.get(&model.provider) else {

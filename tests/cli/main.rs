@@ -4,6 +4,7 @@ mod support;
 
 mod adapters;
 mod bad_input;
+mod builtin;
 mod capture;
 mod demo;
 mod fake_agent;

@@ -74,7 +74,12 @@ enum Flow {
 
 impl<'a, W: Write> Session<'a, W> {
     /// A run that starts with the task message.
-    pub fn new(setup: Setup<'a>, shell: Shell, events: EventWriter<W>, cancel: CancelToken) -> Session<'a, W> {
+    pub fn new(
+        setup: Setup<'a>,
+        shell: Shell,
+        events: EventWriter<W>,
+        cancel: CancelToken,
+    ) -> Session<'a, W> {
         Session {
             client: setup.client,
             model: setup.model,
@@ -179,7 +184,11 @@ impl<'a, W: Write> Session<'a, W> {
             model: self.model.clone(),
             system: Some(self.system.clone()),
             messages: self.history.clone(),
-            tools: if self.limits.tools { prompt::tools() } else { Vec::new() },
+            tools: if self.limits.tools {
+                prompt::tools()
+            } else {
+                Vec::new()
+            },
             response_schema: None,
             max_tokens: self.limits.max_tokens,
             temperature: None,
@@ -192,7 +201,10 @@ impl<'a, W: Write> Session<'a, W> {
             reply = self.client.chat(&req, &mut observer) => Some(reply),
             _ = cancel.raised(CancelLevel::Graceful) => None,
         };
-        for event in heard.into_iter().filter(|e| !matches!(e, crate::provider::ProviderEvent::Attempt { .. })) {
+        for event in heard
+            .into_iter()
+            .filter(|e| !matches!(e, crate::provider::ProviderEvent::Attempt { .. }))
+        {
             self.events.emit(BuiltinEvent::Provider { turn, event });
         }
         let Some(reply) = reply else {

@@ -4,11 +4,11 @@
 //! worktree), so deadlines, cancellation, logs and the lane's secret filtering apply
 //! unchanged; its transcript is JSON lines on stdout (see [`events`]).
 
-pub mod events;
 mod error;
+pub mod events;
+mod prompt;
 #[path = "loop.rs"]
 mod session;
-mod prompt;
 mod text;
 mod tools;
 mod truncate;
@@ -182,11 +182,7 @@ fn prepare(opts: &BuiltinOptions, around: &Surroundings<'_>) -> Result<Prepared,
             .map(|r| r.workdir().to_path_buf()),
     };
     let config = config::load(repo_top.as_deref(), opts.config.as_deref())?;
-    let env: HashMap<&str, &str> = around
-        .env
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let env: HashMap<&str, &str> = around.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let lookup = |name: &str| env.get(name).map(|v| v.to_string());
     let overrides: IndexMap<_, _> = config
         .providers
@@ -195,14 +191,13 @@ fn prepare(opts: &BuiltinOptions, around: &Surroundings<'_>) -> Result<Prepared,
         .collect();
     let registry = ProviderRegistry::new(&lookup, &overrides)?;
     let model = registry.model_ref(&opts.model)?;
-    let mut spec = registry
-        .get(&model.provider)
-        .cloned()
-        .ok_or_else(|| crate::provider::ProviderError::UnknownProvider {
+    let mut spec = registry.get(&model.provider).cloned().ok_or_else(|| {
+        crate::provider::ProviderError::UnknownProvider {
             input: opts.model.clone(),
             provider: model.provider.clone(),
             known: registry.names().collect::<Vec<_>>().join(", "),
-        })?;
+        }
+    })?;
     if let Some(url) = &opts.base_url {
         spec.base_url = url.trim().trim_end_matches('/').to_string();
     }

@@ -143,7 +143,16 @@ mod tests {
             command_timeout: Duration::from_secs(90),
             output_limit: 1234,
         });
-        for want in ["`bash`", "fresh shell", "1m 30s", "1234 bytes", "7 replies", "`submit`", "BAKEOFF_SUBMIT", "```bash"] {
+        for want in [
+            "`bash`",
+            "fresh shell",
+            "1m 30s",
+            "1234 bytes",
+            "7 replies",
+            "`submit`",
+            "BAKEOFF_SUBMIT",
+            "```bash",
+        ] {
             assert!(p.contains(want), "missing {want:?}");
         }
         let names: Vec<_> = tools().into_iter().map(|t| t.name).collect();
@@ -152,7 +161,10 @@ mod tests {
 
     #[test]
     fn observations() {
-        assert_eq!(observation(&Ending::Exit(0), "hi"), "exit code: 0\n<output>\nhi\n</output>");
+        assert_eq!(
+            observation(&Ending::Exit(0), "hi"),
+            "exit code: 0\n<output>\nhi\n</output>"
+        );
         assert_eq!(observation(&Ending::Exit(2), ""), "exit code: 2\n(no output)");
         let t = observation(&Ending::TimedOut(Duration::from_secs(1)), "");
         assert!(t.starts_with("timed out: the command ran longer than 1s"), "{t}");

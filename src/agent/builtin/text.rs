@@ -115,7 +115,11 @@ mod tests {
             ("All done.\nBAKEOFF_SUBMIT\n", None, true),
             ("  BAKEOFF_SUBMIT  ", None, true),
             ("I will print BAKEOFF_SUBMIT when done", None, false),
-            ("```bash\necho BAKEOFF_SUBMIT\n```", Some("echo BAKEOFF_SUBMIT"), false),
+            (
+                "```bash\necho BAKEOFF_SUBMIT\n```",
+                Some("echo BAKEOFF_SUBMIT"),
+                false,
+            ),
             (
                 "```bash\ngit diff --stat\n```\nBAKEOFF_SUBMIT",
                 Some("git diff --stat"),

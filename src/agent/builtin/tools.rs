@@ -153,7 +153,10 @@ mod tests {
             .unwrap();
         assert_eq!(r.ending, Ending::Exit(3));
         assert_eq!(r.output.text, "out\nerr\n[seen]\n");
-        let r = sh.run("pwd; echo hi > f.txt", CancelToken::never()).await.unwrap();
+        let r = sh
+            .run("pwd; echo hi > f.txt", CancelToken::never())
+            .await
+            .unwrap();
         assert_eq!(r.output.text.trim(), dir.path().to_str().unwrap());
         assert!(dir.path().join("f.txt").exists());
         // A syntax error is reported too.
@@ -166,7 +169,10 @@ mod tests {
     async fn deadline_and_truncation() {
         let dir = tempfile::tempdir().unwrap();
         let mut sh = shell(dir.path(), Duration::from_millis(300), 40);
-        let r = sh.run("echo before; sleep 30", CancelToken::never()).await.unwrap();
+        let r = sh
+            .run("echo before; sleep 30", CancelToken::never())
+            .await
+            .unwrap();
         assert!(r.timed_out);
         assert_eq!(r.ending, Ending::TimedOut(Duration::from_millis(300)));
         assert_eq!(r.output.text, "before\n");

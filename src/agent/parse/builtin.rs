@@ -118,7 +118,9 @@ impl OutputParser for BuiltinParser {
         let error = match (&self.error, self.finished) {
             (Some(e), _) => Some(e.clone()),
             (None, true) => None,
-            (None, false) => Some("the built-in agent ended without a result (see agent.stderr.log)".to_string()),
+            (None, false) => {
+                Some("the built-in agent ended without a result (see agent.stderr.log)".to_string())
+            }
         };
         ParsedOutcome {
             usage: self.tracker.usage.clone(),

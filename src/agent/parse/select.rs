@@ -1,6 +1,8 @@
 //! Which parser reads a lane's output.
 
-use super::{AiderParser, BuiltinParser, ClaudeParser, CodexParser, GeminiParser, OpenCodeParser, SilentParser};
+use super::{
+    AiderParser, BuiltinParser, ClaudeParser, CodexParser, GeminiParser, OpenCodeParser, SilentParser,
+};
 use crate::agent::kind::AdapterKind;
 use crate::agent::output::OutputParser;
 use crate::agent::spec::AgentSpec;
