@@ -339,3 +339,27 @@ fn a_missing_key_stops_the_race_in_preflight() {
     run.expect(2);
     assert!(run.stderr().contains("unknown provider"), "{}", run.stderr());
 }
+
+#[test]
+fn a_lane_deadline_stops_the_running_command_too() {
+    let script = Script::builder()
+        .model("claude-sonnet-4-6")
+        .tool_call("bash", bash("echo $$ > pid.txt; exec sleep 30"))
+        .build();
+    let server = FakeProvider::start_on_thread(script).unwrap();
+    let env = env_for(&server);
+    let started = std::time::Instant::now();
+    env.bakeoff(&["race", "wait", "-a", ANTHROPIC.agent, "--timeout", "2s", "--json"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+
+    let events = transcript(&env, ANTHROPIC.lane);
+    assert_eq!(result(&events)["reason"], "cancelled", "{events:#?}");
+    let commit = captured(&env, ANTHROPIC.lane);
+    let pid = env.git(&["show", &format!("{commit}:pid.txt")]);
+    let proc_dir = std::path::Path::new("/proc").join(pid.trim());
+    assert!(
+        !proc_dir.exists(),
+        "the command (pid {}) outlived the agent",
+        pid.trim()
+    );
+}
