@@ -70,10 +70,33 @@ pub fn allowed_secrets(spec: &AgentSpec) -> BTreeSet<String> {
                 add(&["OPENAI_API_KEY"]);
             }
         }
+        AdapterKind::Builtin => add(&builtin_secrets(&spec.model)),
         AdapterKind::Command => {}
     }
     keys.extend(spec.keep_env.iter().cloned());
     keys
+}
+
+/// The key variables of the provider a built-in agent's `provider/model` names: the
+/// built-in provider's own list, else the conventional names for that provider. A
+/// provider config defines with its own `key-env` is added to `keep_env` at preflight,
+/// where the config is known.
+fn builtin_secrets(model: &str) -> Vec<&'static str> {
+    let provider = model.split_once('/').map_or("", |(p, _)| p);
+    match crate::provider::builtin(provider, &|_| None) {
+        Some(spec) => provider_secrets_of(&spec.key_vars),
+        None => provider_secrets(provider).to_vec(),
+    }
+}
+
+/// The names in `vars` as the static names [`KNOWN_SECRETS`] spells them; the
+/// built-in providers only read those.
+fn provider_secrets_of(vars: &[String]) -> Vec<&'static str> {
+    KNOWN_SECRETS
+        .iter()
+        .copied()
+        .filter(|k| vars.iter().any(|v| v == k))
+        .collect()
 }
 
 /// The provider an aider or OpenCode model id names: the part before the first `/`,
@@ -257,6 +280,25 @@ mod tests {
                 &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"],
             ),
             (spec(AdapterKind::Command, "x"), &[]),
+            (
+                spec(AdapterKind::Builtin, "anthropic/claude-sonnet-4-6"),
+                &["ANTHROPIC_API_KEY"],
+            ),
+            (spec(AdapterKind::Builtin, "openai/gpt-5.5"), &["OPENAI_API_KEY"]),
+            (
+                spec(AdapterKind::Builtin, "openai-responses/gpt-5.5"),
+                &["OPENAI_API_KEY"],
+            ),
+            (
+                spec(AdapterKind::Builtin, "google/gemini-3-pro"),
+                &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
+            ),
+            (
+                spec(AdapterKind::Builtin, "openrouter/qwen/qwen3-coder"),
+                &["OPENROUTER_API_KEY"],
+            ),
+            (spec(AdapterKind::Builtin, "ollama/qwen3"), &[]),
+            (spec(AdapterKind::Builtin, "nope/x"), &[]),
         ];
         let base = canary_env();
         for (spec, want) in cases {

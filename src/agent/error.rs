@@ -22,10 +22,6 @@ pub enum AgentError {
         input: Option<String>,
     },
 
-    /// `builtin:` was asked for before the built-in agent exists.
-    #[error("the built-in agent is not available yet in '{input}' (use an agent CLI such as claude:MODEL or codex:MODEL, or a command agent)")]
-    BuiltinUnavailable { input: String },
-
     /// Nothing after `adapter:`.
     #[error("missing model in '{input}' (write adapter:model, e.g. {adapter}:MODEL)")]
     EmptyModel { input: String, adapter: String },
@@ -75,6 +71,10 @@ pub enum AgentError {
     /// A path bakeoff must pass on a command line is not valid UTF-8.
     #[error("path '{path}' is not valid utf-8 (move the repository or spec to a utf-8 path)")]
     NonUtf8Path { path: String },
+
+    /// bakeoff cannot find its own executable to start the built-in agent with.
+    #[error("cannot find the bakeoff executable to run the built-in agent: {reason} (set [agents.NAME] program = \"/path/to/bakeoff\")")]
+    SelfNotFound { reason: String },
 
     /// The agent CLI is not on PATH.
     #[error("agent CLI '{program}' not found on PATH ({hint})")]

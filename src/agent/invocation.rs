@@ -28,6 +28,14 @@ pub struct InvocationContext<'a> {
     pub base_env: &'a [(String, String)],
     /// Whether bakeoff runs as root (`geteuid() == 0`), injected for tests.
     pub is_root: bool,
+    /// bakeoff's own executable, which runs the built-in agent; `None` finds it with
+    /// `std::env::current_exe()`.
+    pub bakeoff_exe: Option<&'a Path>,
+    /// The top of the user's work tree, whose `.bakeoff.toml` the built-in agent reads
+    /// (the lane's worktree holds only what was committed).
+    pub repo_top: Option<&'a Path>,
+    /// `--config FILE` of the race, passed on to the built-in agent.
+    pub config_file: Option<&'a Path>,
 }
 
 /// A ready-to-start agent process.
@@ -66,6 +74,7 @@ pub fn invocation(spec: &AgentSpec, ctx: &InvocationContext) -> Result<Invocatio
         AdapterKind::OpenCode => opencode(spec, ctx, &mut inv)?,
         AdapterKind::Qwen => qwen(spec, ctx, &mut inv),
         AdapterKind::Command => command(spec, ctx, &mut inv)?,
+        AdapterKind::Builtin => builtin(spec, ctx, &mut inv)?,
     }
     for (name, value) in &spec.env {
         set_var(&mut inv.env, name, value);
@@ -86,6 +95,14 @@ fn check_inputs(spec: &AgentSpec, ctx: &InvocationContext) -> Result<(), AgentEr
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(AgentError::BadBaseUrl { url: url.clone() });
         }
+    }
+    if spec.adapter == AdapterKind::Builtin && crate::provider::ModelRef::parse(&spec.model).is_err() {
+        return Err(AgentError::BadModel {
+            adapter: "builtin",
+            model: spec.model.clone(),
+            expected: "provider/model",
+            example: "anthropic/claude-sonnet-4-6",
+        });
     }
     if spec.adapter != AdapterKind::Command && spec.model.starts_with('-') {
         return Err(AgentError::BadModel {
@@ -312,6 +329,39 @@ fn command(spec: &AgentSpec, ctx: &InvocationContext, inv: &mut Invocation) -> R
     }
     inv.program = spec.program.clone().unwrap_or(first);
     inv.args.extend(rest.iter().map(|t| fill(t)));
+    inv.args.extend(spec.args.iter().cloned());
+    Ok(())
+}
+
+/// bakeoff itself, as `bakeoff builtin-agent …` in the worktree. The agent loads the
+/// same config layers as the race (the user's file, the repository's, `--config`), so
+/// provider overrides reach it.
+fn builtin(spec: &AgentSpec, ctx: &InvocationContext, inv: &mut Invocation) -> Result<(), AgentError> {
+    inv.program = match (&spec.program, ctx.bakeoff_exe) {
+        (Some(program), _) => program.clone(),
+        (None, Some(exe)) => utf8(exe)?.to_string(),
+        (None, None) => utf8(&super::locate::current_exe()?)?.to_string(),
+    };
+    inv.args.extend(strs(&[
+        "builtin-agent",
+        "--model",
+        &spec.model,
+        "--spec-file",
+        utf8(ctx.spec_file)?,
+    ]));
+    if let Some(top) = ctx.repo_top {
+        inv.args.extend(["--repo".into(), utf8(top)?.to_string()]);
+    }
+    if let Some(file) = ctx.config_file {
+        inv.args.extend(["--config".into(), utf8(file)?.to_string()]);
+    }
+    if let Some(url) = &spec.base_url {
+        inv.args.extend(["--base-url".into(), url.clone()]);
+    }
+    if let Some(cost) = ctx.max_cost_usd {
+        inv.args.extend(["--max-cost".into(), cost.to_string()]);
+    }
+    // Later flags win, so the agent's configured args override the ones above.
     inv.args.extend(spec.args.iter().cloned());
     Ok(())
 }

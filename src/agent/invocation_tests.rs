@@ -427,6 +427,62 @@ fn cases() -> Vec<Case> {
                 ],
             )
         },
+        Case {
+            env_has: vec![("ANTHROPIC_API_KEY", "sk-ant"), ("PATH", "/usr/bin:/bin")],
+            env_lacks: vec![
+                "OPENAI_API_KEY",
+                "GEMINI_API_KEY",
+                "OPENROUTER_API_KEY",
+                "DASHSCOPE_API_KEY",
+            ],
+            ..case(
+                "builtin",
+                AgentSpec::new(AdapterKind::Builtin, "anthropic/claude-sonnet-4-6"),
+                "/opt/bakeoff",
+                vec![
+                    "builtin-agent",
+                    "--model",
+                    "anthropic/claude-sonnet-4-6",
+                    "--spec-file",
+                    "/specs/task.md",
+                    "--repo",
+                    "/repo",
+                ],
+            )
+        },
+        Case {
+            max_cost: Some(2.5),
+            spec_text: "- a dash-led spec is read from the file",
+            env_has: vec![("OPENROUTER_API_KEY", "or-key")],
+            env_lacks: vec!["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY"],
+            ..case(
+                "builtin with endpoint, budget and args",
+                {
+                    let mut s = with_url(
+                        AgentSpec::new(AdapterKind::Builtin, "openrouter/qwen/qwen3-coder"),
+                        "http://127.0.0.1:9/v1",
+                    );
+                    s.args = vec!["--max-steps".into(), "5".into()];
+                    s
+                },
+                "/opt/bakeoff",
+                vec![
+                    "builtin-agent",
+                    "--model",
+                    "openrouter/qwen/qwen3-coder",
+                    "--spec-file",
+                    "/specs/task.md",
+                    "--repo",
+                    "/repo",
+                    "--base-url",
+                    "http://127.0.0.1:9/v1",
+                    "--max-cost",
+                    "2.5",
+                    "--max-steps",
+                    "5",
+                ],
+            )
+        },
     ]
 }
 
@@ -443,6 +499,9 @@ fn invocations_per_adapter() {
             max_cost_usd: c.max_cost,
             base_env: &env,
             is_root: c.is_root,
+            bakeoff_exe: Some(Path::new("/opt/bakeoff")),
+            repo_top: Some(Path::new("/repo")),
+            config_file: None,
         };
         let inv = invocation(&c.spec, &ctx).unwrap_or_else(|e| panic!("{}: {e}", c.name));
         assert_eq!(inv.program, c.program, "{}", c.name);
@@ -536,6 +595,12 @@ fn invocation_errors() {
             "longer than the 131071 bytes",
         ),
         (nul_env, SPEC, None, "environment variable 'X'"),
+        (
+            AgentSpec::new(AdapterKind::Builtin, "claude-sonnet-4-6"),
+            SPEC,
+            None,
+            "builtin model 'claude-sonnet-4-6' must be provider/model (e.g. anthropic/claude-sonnet-4-6)",
+        ),
     ];
     for (spec, text, cost, want) in cases {
         let ctx = InvocationContext {
@@ -546,6 +611,9 @@ fn invocation_errors() {
             max_cost_usd: cost,
             base_env: &env,
             is_root: false,
+            bakeoff_exe: None,
+            repo_top: None,
+            config_file: None,
         };
         let err = invocation(&spec, &ctx).expect_err(want).to_string();
         assert!(err.contains(want), "got {err:?}, want {want:?}");

@@ -19,11 +19,13 @@ pub enum AdapterKind {
     OpenCode,
     Qwen,
     Command,
+    /// bakeoff's own bash-only loop over a provider (`builtin:provider/model`).
+    Builtin,
 }
 
 impl AdapterKind {
     /// Every adapter, in the order they are listed to users.
-    pub const ALL: [AdapterKind; 7] = [
+    pub const ALL: [AdapterKind; 8] = [
         AdapterKind::Claude,
         AdapterKind::Codex,
         AdapterKind::Gemini,
@@ -31,6 +33,7 @@ impl AdapterKind {
         AdapterKind::OpenCode,
         AdapterKind::Qwen,
         AdapterKind::Command,
+        AdapterKind::Builtin,
     ];
 
     /// The name users type before `:`.
@@ -43,14 +46,16 @@ impl AdapterKind {
             AdapterKind::OpenCode => "opencode",
             AdapterKind::Qwen => "qwen",
             AdapterKind::Command => "command",
+            AdapterKind::Builtin => "builtin",
         }
     }
 
     /// The executable the adapter starts unless the config overrides it; `None` for a
-    /// command agent, whose program is the first word of its command.
+    /// command agent, whose program is the first word of its command, and for the
+    /// built-in agent, which is bakeoff itself.
     pub fn default_program(self) -> Option<&'static str> {
         match self {
-            AdapterKind::Command => None,
+            AdapterKind::Command | AdapterKind::Builtin => None,
             other => Some(other.as_str()),
         }
     }
@@ -64,7 +69,7 @@ impl AdapterKind {
             AdapterKind::Aider => Some("pipx install aider-chat"),
             AdapterKind::OpenCode => Some("npm install -g opencode-ai"),
             AdapterKind::Qwen => Some("npm install -g @qwen-code/qwen-code"),
-            AdapterKind::Command => None,
+            AdapterKind::Command | AdapterKind::Builtin => None,
         }
     }
 }
@@ -78,15 +83,11 @@ impl fmt::Display for AdapterKind {
 impl FromStr for AdapterKind {
     type Err = AgentError;
 
-    /// Reads an adapter name, ignoring ASCII case. `builtin` is a known name whose
-    /// agent does not exist yet, so it gets its own error.
+    /// Reads an adapter name, ignoring ASCII case.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let lower = s.trim().to_ascii_lowercase();
         if let Some(kind) = AdapterKind::ALL.into_iter().find(|k| k.as_str() == lower) {
             return Ok(kind);
-        }
-        if lower == "builtin" {
-            return Err(AgentError::BuiltinUnavailable { input: s.to_string() });
         }
         Err(AgentError::UnknownAdapter {
             name: s.to_string(),
@@ -116,7 +117,7 @@ mod tests {
             ("OpenCode", Ok(AdapterKind::OpenCode)),
             (" qwen ", Ok(AdapterKind::Qwen)),
             ("cladue", Err("unknown adapter 'cladue' (known: claude, codex, gemini, aider, opencode, qwen, command, builtin)")),
-            ("builtin", Err("the built-in agent is not available yet in 'builtin' (use an agent CLI such as claude:MODEL or codex:MODEL, or a command agent)")),
+            ("Builtin", Ok(AdapterKind::Builtin)),
             ("", Err("unknown adapter '' (known: claude, codex, gemini, aider, opencode, qwen, command, builtin)")),
         ];
         for (input, want) in cases {
@@ -129,6 +130,7 @@ mod tests {
     fn default_programs() {
         assert_eq!(AdapterKind::OpenCode.default_program(), Some("opencode"));
         assert_eq!(AdapterKind::Command.default_program(), None);
+        assert_eq!(AdapterKind::Builtin.default_program(), None);
         assert!(AdapterKind::Command.install_hint().is_none());
     }
 }

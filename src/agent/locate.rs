@@ -9,11 +9,13 @@ use super::kind::AdapterKind;
 use super::spec::AgentSpec;
 
 /// Where the agent's program is: the `program` override, else the adapter's CLI, else
-/// (command agents) the first word of the command. A name with a `/` is checked as a
-/// path; a bare name is searched in `path_env` (the lane's `PATH`).
+/// (command agents) the first word of the command, else (the built-in agent) bakeoff's
+/// own executable. A name with a `/` is checked as a path; a bare name is searched in
+/// `path_env` (the lane's `PATH`).
 pub fn locate_program(spec: &AgentSpec, path_env: Option<&str>) -> Result<PathBuf, AgentError> {
     let program = match (&spec.program, spec.adapter.default_program()) {
         (Some(program), _) => program.as_str(),
+        (None, None) if spec.adapter == AdapterKind::Builtin => return current_exe(),
         (None, Some(default)) => default,
         (None, None) => spec
             .command
@@ -46,6 +48,17 @@ pub fn locate_program(spec: &AgentSpec, path_env: Option<&str>) -> Result<PathBu
         program: program.to_string(),
         hint: not_found_hint(spec.adapter, program, path_env.is_none()),
     })
+}
+
+/// bakeoff's own executable, which runs the built-in agent.
+pub(crate) fn current_exe() -> Result<PathBuf, AgentError> {
+    let exe = std::env::current_exe().map_err(|e| AgentError::SelfNotFound {
+        reason: e.to_string(),
+    })?;
+    executable(&exe).map_err(|reason| AgentError::SelfNotFound {
+        reason: format!("{} {reason}", exe.display()),
+    })?;
+    Ok(exe)
 }
 
 fn not_found_hint(adapter: AdapterKind, program: &str, path_unset: bool) -> String {
@@ -147,6 +160,13 @@ mod tests {
         unknown_cmd.command = vec!["nope".into()];
         let err = locate_program(&unknown_cmd, Some(&path)).unwrap_err().to_string();
         assert_eq!(err, "agent CLI 'nope' not found on PATH (check the first word of the agent's command, or give its full path)");
+
+        // The built-in agent is bakeoff itself: found without PATH.
+        let builtin = AgentSpec::new(AdapterKind::Builtin, "anthropic/claude-sonnet-4-6");
+        assert_eq!(
+            locate_program(&builtin, None),
+            Ok(std::env::current_exe().unwrap())
+        );
 
         let mut empty = cmd.clone();
         empty.command = vec![];

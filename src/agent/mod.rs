@@ -1,7 +1,9 @@
 //! Agent adapters: what the user asks for (`-a adapter:model`), the exact process each
 //! agent CLI is started as (argv, a filtered environment, per-lane config files), where
-//! its program is, and how its output is parsed into progress and an outcome.
+//! its program is, and how its output is parsed into progress and an outcome. The
+//! built-in agent, bakeoff's own loop over a provider, lives in [`builtin`].
 
+pub mod builtin;
 mod endpoint;
 mod env;
 mod error;
@@ -22,7 +24,8 @@ pub use kind::AdapterKind;
 pub use locate::locate_program;
 pub use output::{OutputParser, OutputStream, ParsedOutcome, Progress};
 pub use parse::{
-    parser_for, AiderParser, ClaudeParser, CodexParser, GeminiParser, OpenCodeParser, SilentParser,
+    parser_for, AiderParser, BuiltinParser, ClaudeParser, CodexParser, GeminiParser, OpenCodeParser,
+    SilentParser,
 };
 pub use spec::{
     default_lane_name, parse_agent_arg, AgentArg, AgentSpec, AgentTarget, MAX_LANE_COUNT, MAX_LANE_NAME,

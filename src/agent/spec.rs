@@ -120,11 +120,6 @@ pub fn parse_agent_arg(s: &str) -> Result<AgentArg, AgentError> {
             let adapter_name = adapter.trim();
             let adapter = match adapter_name.parse::<AdapterKind>() {
                 Ok(kind) => kind,
-                Err(AgentError::BuiltinUnavailable { .. }) => {
-                    return Err(AgentError::BuiltinUnavailable {
-                        input: input.to_string(),
-                    })
-                }
                 Err(_) => {
                     return Err(AgentError::UnknownAdapter {
                         name: adapter_name.to_string(),
@@ -316,6 +311,24 @@ mod tests {
                 inline(AdapterKind::OpenCode, "anthropic/claude-sonnet-4-6"),
                 1,
             ),
+            (
+                "builtin:anthropic/claude-sonnet-4-6",
+                None,
+                inline(AdapterKind::Builtin, "anthropic/claude-sonnet-4-6"),
+                1,
+            ),
+            (
+                "q=builtin:openrouter/qwen/qwen3-coder*2",
+                Some("q"),
+                inline(AdapterKind::Builtin, "openrouter/qwen/qwen3-coder"),
+                2,
+            ),
+            (
+                "builtin:ollama/qwen3",
+                None,
+                inline(AdapterKind::Builtin, "ollama/qwen3"),
+                1,
+            ),
             ("my-agent", None, AgentTarget::Named("my-agent".into()), 1),
             ("my_agent*2", None, AgentTarget::Named("my_agent".into()), 2),
             (
@@ -348,7 +361,6 @@ mod tests {
             ("claude:  *2", "missing model in 'claude:  *2'"),
             ("cladue:opus", "unknown adapter 'cladue' in 'cladue:opus' (known: claude, codex, gemini, aider, opencode, qwen, command, builtin)"),
             (":opus", "unknown adapter '' in ':opus'"),
-            ("builtin:anthropic/claude-sonnet-4-6", "the built-in agent is not available yet in 'builtin:anthropic/claude-sonnet-4-6'"),
             ("claude:opus*0", "bad lane count '0' in 'claude:opus*0': must be at least 1"),
             ("claude:opus*65", "bad lane count '65' in 'claude:opus*65': at most 64 lanes per agent"),
             ("claude:opus*99999999999999999999999", "at most 64 lanes per agent"),

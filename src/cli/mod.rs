@@ -2,6 +2,7 @@
 //! file and returns an exit code or an `Error`, which becomes a message and a code here.
 
 mod agents;
+mod builtin_agent;
 mod completions;
 mod diff;
 mod doctor;
@@ -101,6 +102,10 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// The built-in agent: a bash-only loop over a provider, as a race runs it in a
+    /// lane's worktree (`-a builtin:provider/model`).
+    #[command(hide = true)]
+    BuiltinAgent(builtin_agent::BuiltinAgentArgs),
     /// A scripted fake agent, used by the demo and by tests.
     #[command(hide = true)]
     ScriptedAgent {
@@ -165,6 +170,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             Command::Doctor { ping } => doctor::doctor(&cwd, config, ping).await,
             Command::Agents => agents::agents(&cwd, config).await,
             Command::Completions { shell } => completions::completions(shell),
+            Command::BuiltinAgent(args) => Ok(builtin_agent::run(&cwd, args, config).await),
             Command::ScriptedAgent { .. } => Ok(exit::OK),
         }
     })

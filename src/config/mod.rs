@@ -212,7 +212,7 @@ impl Layer {
                 source_name: self.name.clone(),
                 line: None,
                 key: key("adapter"),
-                message: "missing (set adapter = \"claude\", \"codex\", \"gemini\", \"aider\", \"opencode\", \"qwen\" or \"command\")".into(),
+                message: "missing (set adapter = \"claude\", \"codex\", \"gemini\", \"aider\", \"opencode\", \"qwen\", \"command\" or \"builtin\")".into(),
             });
         };
         let adapter: AdapterKind =

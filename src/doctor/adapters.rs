@@ -43,6 +43,9 @@ fn headless_command(kind: AdapterKind) -> String {
         max_cost_usd: None,
         base_env: &[],
         is_root: false,
+        bakeoff_exe: Some(Path::new("bakeoff")),
+        repo_top: None,
+        config_file: None,
     };
     // Some CLIs want `provider/model`; the first shape the adapter accepts is shown.
     let built = invocation(&AgentSpec::new(kind, "MODEL"), &ctx)
@@ -79,6 +82,7 @@ fn cost_reporting(kind: AdapterKind) -> &'static str {
         AdapterKind::OpenCode => "cost and tokens summed over its `step_finish` events",
         AdapterKind::Qwen => "tokens (and cost when given) from its Claude-like `result`",
         AdapterKind::Command => "none: judged by exit code, unless `parser` names a CLI's format",
+        AdapterKind::Builtin => "cost and tokens of every model reply, priced by bakeoff's own table",
     }
 }
 

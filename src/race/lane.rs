@@ -345,6 +345,9 @@ impl Worker {
             max_cost_usd: plan.record.max_cost_usd,
             base_env: &base_env,
             is_root: plan.is_root,
+            bakeoff_exe: None,
+            repo_top: Some(&plan.repo_top),
+            config_file: plan.config_file.as_deref(),
         };
         let invocation = agent::invocation(&lane.spec, &ctx).map_err(|e| Stop::Failed(e.to_string()))?;
         for (path, text) in &invocation.files {

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::agent::{self, AgentArg, AgentSpec, AgentTarget};
+use crate::agent::{self, AdapterKind, AgentArg, AgentSpec, AgentTarget};
 use crate::config::{self, CheckSpec, Config};
 use crate::error::Error;
 use crate::git::Repo;
@@ -29,6 +29,8 @@ pub struct RacePlan {
     /// bakeoff's own environment; each lane gets a filtered copy.
     pub base_env: Vec<(String, String)>,
     pub is_root: bool,
+    /// `--config FILE`, absolute, for built-in agents to load the same layers.
+    pub config_file: Option<PathBuf>,
     /// Config warnings to show before the race starts.
     pub warnings: Vec<String>,
     /// `None` with `--no-review`.
@@ -89,10 +91,13 @@ pub fn preflight(
             }
         }
     }
-    let lanes = lanes(&config, &opts.agents)?;
+    let mut lanes = lanes(&config, &opts.agents)?;
     let path_env = std::env::var("PATH").ok();
-    for (_, _, spec, _) in &lanes {
+    for (name, _, spec, _) in &mut lanes {
         agent::locate_program(spec, path_env.as_deref())?;
+        if spec.adapter == AdapterKind::Builtin {
+            builtin_agent(&config, name, spec)?;
+        }
     }
 
     let review = review_plan(&config, opts, &lanes)?;
@@ -182,6 +187,7 @@ pub fn preflight(
         base_env: std::env::vars().collect(),
         // SAFETY: geteuid has no preconditions and cannot fail.
         is_root: unsafe { libc::geteuid() } == 0,
+        config_file: config_file.map(|f| std::path::absolute(f).unwrap_or_else(|_| f.to_path_buf())),
         warnings: config.warnings.clone(),
         review: review.map(|(plan, _)| std::sync::Arc::new(plan)),
     };
@@ -372,6 +378,31 @@ fn lanes(config: &Config, args: &[String]) -> Result<Vec<(String, String, AgentS
         }
     }
     Ok(lanes)
+}
+
+/// A built-in agent calls its provider with bakeoff's own client, so its provider must
+/// exist and its key be set now (exit 3 naming the variable), like a reviewer's. A key
+/// variable config gave the provider (`key-env`) is kept in the lane's environment.
+fn builtin_agent(config: &Config, lane: &str, spec: &mut AgentSpec) -> Result<(), Error> {
+    let registry = reviewers::registry(config)?;
+    let model = registry.model_ref(&spec.model).map_err(|e| match e {
+        crate::provider::ProviderError::BadModelRef { .. }
+        | crate::provider::ProviderError::UnknownProvider { .. } => Error::input_with_hint(
+            format!("lane {lane}: {e}"),
+            "write builtin:provider/model, e.g. builtin:anthropic/claude-sonnet-4-6",
+        ),
+        other => Error::Provider(other),
+    })?;
+    let Some(provider) = registry.get(&model.provider) else {
+        return Ok(());
+    };
+    crate::provider::resolve_key(provider, &reviewers::env_lookup).map_err(Error::Provider)?;
+    for var in &provider.key_vars {
+        if !spec.keep_env.contains(var) {
+            spec.keep_env.push(var.clone());
+        }
+    }
+    Ok(())
 }
 
 fn valid_lane_name(name: &str) -> bool {

@@ -5,6 +5,7 @@ mod support;
 mod adapters;
 mod agents;
 mod bad_input;
+mod builtin;
 mod capture;
 mod demo;
 mod doctor;

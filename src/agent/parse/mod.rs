@@ -1,6 +1,7 @@
 //! One live parser per agent output format, and the choice of parser for a lane.
 
 mod aider;
+mod builtin;
 mod claude;
 mod codex;
 mod common;
@@ -10,6 +11,7 @@ mod select;
 mod silent;
 
 pub use aider::AiderParser;
+pub use builtin::BuiltinParser;
 pub use claude::ClaudeParser;
 pub use codex::CodexParser;
 pub use gemini::GeminiParser;

@@ -1,12 +1,15 @@
 //! Which parser reads a lane's output.
 
-use super::{AiderParser, ClaudeParser, CodexParser, GeminiParser, OpenCodeParser, SilentParser};
+use super::{
+    AiderParser, BuiltinParser, ClaudeParser, CodexParser, GeminiParser, OpenCodeParser, SilentParser,
+};
 use crate::agent::kind::AdapterKind;
 use crate::agent::output::OutputParser;
 use crate::agent::spec::AgentSpec;
 
-/// The parser for the agent's output format. Qwen Code prints Claude Code's format; a
-/// command agent without a `parser` is judged by its exit code alone.
+/// The parser for the agent's output format. Qwen Code prints Claude Code's format, the
+/// built-in agent its own events; a command agent without a `parser` is judged by its
+/// exit code alone.
 pub fn parser_for(spec: &AgentSpec) -> Box<dyn OutputParser> {
     match spec.output_format() {
         Some(AdapterKind::Claude | AdapterKind::Qwen) => Box::new(ClaudeParser::new()),
@@ -14,6 +17,7 @@ pub fn parser_for(spec: &AgentSpec) -> Box<dyn OutputParser> {
         Some(AdapterKind::Gemini) => Box::new(GeminiParser::new()),
         Some(AdapterKind::Aider) => Box::new(AiderParser::new()),
         Some(AdapterKind::OpenCode) => Box::new(OpenCodeParser::new()),
+        Some(AdapterKind::Builtin) => Box::new(BuiltinParser::new()),
         Some(AdapterKind::Command) | None => Box::new(SilentParser),
     }
 }
