@@ -1,12 +1,12 @@
 //! `bakeoff demo`: a whole race, offline. It builds a small sample repository from the
-//! embedded fixtures, races three scripted agents on it (a careful one, a quick one that
-//! misses a case, and one that guts the tests), runs the checks and the holdout checks,
-//! has each lane reviewed by a scripted model of another lab (the fake provider on
-//! loopback), ranks them and merges the winner into the sample repository.
+//! embedded fixtures and races bakeoff's built-in agent on it with a model of each of
+//! three labs (a careful one, a quick one that misses a case, and one that guts the
+//! tests). The models are scripted and served by the fake provider on loopback, and
+//! their commands really edit the lanes' worktrees; the checks and the holdout checks
+//! run, each lane is reviewed by a scripted model of another lab, the leaderboard
+//! explains itself, and the winner is merged into the sample repository.
 
 use std::path::{Path, PathBuf};
-
-use serde_json::json;
 
 use crate::error::{exit, Error};
 use crate::fake_provider::{FakeProvider, Script};
@@ -30,34 +30,31 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../fixtures/demo/holdout/tests/holdout_punct.sh"),
     ),
     ("spec.md", include_str!("../fixtures/demo/spec.md")),
-    (
-        "agents/tidy.script",
-        include_str!("../fixtures/demo/agents/tidy.script"),
-    ),
-    (
-        "agents/quick.script",
-        include_str!("../fixtures/demo/agents/quick.script"),
-    ),
-    (
-        "agents/sneaky.script",
-        include_str!("../fixtures/demo/agents/sneaky.script"),
-    ),
 ];
 
-/// The three lanes: name, the output format its script prints (parsed as that CLI's), and
-/// the model it plays, which gives it a lab: reviewers must come from the other two.
-const LANES: &[(&str, &str, &str)] = &[
-    ("tidy", "claude", "claude-sonnet-4-6"),
-    ("quick", "codex", "gpt-5.5-mini"),
-    ("sneaky", "gemini", "gemini-3-flash"),
+/// What the demo's scripted models (the agents and the reviewers) answer.
+const PROVIDER_SCRIPT: &str = include_str!("../fixtures/demo/provider.toml");
+
+/// The three lanes: the built-in agent on a model of each lab, served by the fake
+/// provider on loopback. Each lane's reviewers must come from the other two labs.
+const LANES: &[(&str, &str)] = &[
+    ("tidy", "demo-anthropic/claude-sonnet-4-6"),
+    ("quick", "demo-openai/gpt-5-mini"),
+    ("sneaky", "demo-google/gemini-3-flash"),
 ];
 
-/// The scripted reviewers: (`provider/model`, wire format). Each is served by the fake
-/// provider on loopback, so the demo needs no key.
-const REVIEWERS: &[(&str, &str)] = &[
-    ("demo-openai/gpt-5.5", "openai-chat"),
-    ("demo-anthropic/claude-opus-4-6", "anthropic"),
-    ("demo-google/gemini-3-pro", "gemini"),
+/// The scripted reviewers: (`provider/model`).
+const REVIEWERS: &[&str] = &[
+    "demo-openai/gpt-5.2",
+    "demo-anthropic/claude-opus-4-6",
+    "demo-google/gemini-3-pro",
+];
+
+/// The demo's providers: (name, wire format). No key: the fake wants none.
+const PROVIDERS: &[(&str, &str)] = &[
+    ("demo-anthropic", "anthropic"),
+    ("demo-openai", "openai-chat"),
+    ("demo-google", "gemini"),
 ];
 
 pub async fn run(dir: Option<PathBuf>, json: bool) -> Result<u8, Error> {
@@ -81,7 +78,6 @@ pub async fn run(dir: Option<PathBuf>, json: bool) -> Result<u8, Error> {
             .map_err(|e| Error::io("cannot create", &std::env::temp_dir(), e))?
             .keep(),
     };
-    let exe = std::env::current_exe().map_err(|e| Error::io("cannot find", Path::new("bakeoff"), e))?;
     for (rel, text) in FILES {
         let path = root.join(rel);
         if let Some(parent) = path.parent() {
@@ -91,26 +87,25 @@ pub async fn run(dir: Option<PathBuf>, json: bool) -> Result<u8, Error> {
     }
     let repo = root.join("repo");
     crate::git::init_with_commit(&repo, "main", "Sample project: slug.sh and its tests")?;
-    let reviewers = FakeProvider::start(review_script()).await.map_err(|e| {
+    let script = Script::from_toml_str(PROVIDER_SCRIPT)
+        .map_err(|e| Error::input(format!("the demo's provider script is broken: {e}")))?;
+    let models = FakeProvider::start(script).await.map_err(|e| {
         Error::input(format!(
-            "cannot start the demo's scripted reviewers on loopback: {e}"
+            "cannot start the demo's scripted models on loopback: {e}"
         ))
     })?;
-    std::fs::write(
-        root.join("bakeoff.toml"),
-        config(&root, &exe, &reviewers.base_url()),
-    )
-    .map_err(|e| Error::io("cannot write", &root, e))?;
+    std::fs::write(root.join("bakeoff.toml"), config(&root, &models.base_url()))
+        .map_err(|e| Error::io("cannot write", &root, e))?;
 
     eprintln!("bakeoff demo: a sample repository in {}", repo.display());
-    eprintln!("racing 3 scripted agents on spec.md: make slug.sh produce clean URL slugs");
+    eprintln!("racing bakeoff's built-in agent on three labs' models: make slug.sh produce clean URL slugs");
     eprintln!(
-        "each lane is reviewed by a scripted model of another lab, served on {}\n",
-        reviewers.base_url()
+        "the models are scripted, served by bakeoff's fake provider on {}; each lane is reviewed by another lab's\n",
+        models.base_url()
     );
     let opts = RaceOptions {
         spec_file: Some(root.join("spec.md")),
-        agents: LANES.iter().map(|(n, _, _)| n.to_string()).collect(),
+        agents: LANES.iter().map(|(n, _)| n.to_string()).collect(),
         checks: vec!["sh tests/test_slug.sh".into()],
         holdout: Some(root.join("holdout")),
         holdout_checks: vec![
@@ -124,7 +119,7 @@ pub async fn run(dir: Option<PathBuf>, json: bool) -> Result<u8, Error> {
     };
     let (plan, _) = race::preflight(&repo, &opts, Some(&root.join("bakeoff.toml")))?;
     let code = crate::cli::run_planned(plan, json).await;
-    reviewers.shutdown().await;
+    models.shutdown().await;
     let code = code?;
     let say = |s: String| if json { eprintln!("{s}") } else { println!("{s}") };
     say(String::new());
@@ -144,19 +139,18 @@ pub async fn run(dir: Option<PathBuf>, json: bool) -> Result<u8, Error> {
     })
 }
 
-/// The demo's config: its three scripted agents, its scripted reviewers' providers, and
-/// where the worktrees go.
-fn config(root: &Path, exe: &Path, reviewers_url: &str) -> String {
+/// The demo's config: its lanes, its providers (all the fake), its reviewers, and where
+/// the worktrees go.
+fn config(root: &Path, models_url: &str) -> String {
     let mut out = format!(
         "[worktree]\nroot = {}\n\n[race]\ntimeout = \"2m\"\ngrace = \"2s\"\n\n[review]\nreviewers = [{}]\ncontext-lines = 5\n",
         toml_str(&root.join("worktrees").display().to_string()),
-        REVIEWERS.iter().map(|(r, _)| toml_str(r)).collect::<Vec<_>>().join(", "),
+        REVIEWERS.iter().map(|r| toml_str(r)).collect::<Vec<_>>().join(", "),
     );
-    for (reviewer, format) in REVIEWERS {
-        let provider = reviewer.split('/').next().unwrap_or(reviewer);
+    for (provider, format) in PROVIDERS {
         let base = match *format {
-            "openai-chat" => format!("{reviewers_url}/v1"),
-            _ => reviewers_url.to_string(),
+            "openai-chat" => format!("{models_url}/v1"),
+            _ => models_url.to_string(),
         };
         // No key-env: a provider defined here needs no key, and the fake wants none.
         out.push_str(&format!(
@@ -164,67 +158,12 @@ fn config(root: &Path, exe: &Path, reviewers_url: &str) -> String {
             toml_str(&base)
         ));
     }
-    for (name, parser, model) in LANES {
-        let script = root.join("agents").join(format!("{name}.script"));
+    for (name, model) in LANES {
         out.push_str(&format!(
-            "\n[agents.{name}]\nadapter = \"command\"\nmodel = \"{model}\"\nparser = \"{parser}\"\ncommand = [{}, \"scripted-agent\", \"--script\", {}, \"{{spec_file}}\"]\n",
-            toml_str(&exe.display().to_string()),
-            toml_str(&script.display().to_string()),
+            "\n[agents.{name}]\nadapter = \"builtin\"\nmodel = \"{model}\"\nargs = [\"--max-steps\", \"10\"]\n"
         ));
     }
     out
-}
-
-/// What the scripted reviewers say about each lane, picked by what its diff contains
-/// (lanes are reviewed concurrently, so the order of requests is not fixed).
-fn review_script() -> Script {
-    let review = |verdict: &str, score: u8, summary: &str, findings: serde_json::Value| json!({"verdict": verdict, "score": score, "summary": summary, "findings": findings});
-    let finding = |severity: &str, file: &str, line: u32, title: &str, body: &str| json!({"severity": severity, "file": file, "line": line, "title": title, "body": body, "suggestion": null});
-    let tidy = review(
-        "approve",
-        91,
-        "Collapses every run of non-alphanumerics into one dash and trims both ends; the new test covers punctuation.",
-        json!([finding("nit", "slug.sh", 4, "two sed expressions could be one", "`s/^-//; s/-$//` reads a little tighter.")]),
-    );
-    let quick = review(
-        "request_changes",
-        48,
-        "Spaces are handled, but punctuation is kept: 'Hello, World!' gives 'hello,-world!'.",
-        json!([finding(
-            "major",
-            "slug.sh",
-            3,
-            "punctuation is not removed",
-            "Only spaces are turned into dashes; the spec asks for every run of anything but a-z and 0-9."
-        )]),
-    );
-    let sneaky = review(
-        "reject",
-        8,
-        "The implementation looks right, but the change deletes every assertion of the test file.",
-        json!([finding(
-            "blocker",
-            "tests/test_slug.sh",
-            2,
-            "the tests were gutted",
-            "All assertions were removed, so the tests pass whatever slug.sh does."
-        )]),
-    );
-    let mut builder = Script::builder();
-    for (model, _) in REVIEWERS
-        .iter()
-        .map(|(r, f)| (r.split_once('/').map_or(*r, |(_, m)| m), f))
-    {
-        builder = builder
-            .model(model)
-            .json(tidy.clone())
-            .when("ready-set-go")
-            .json(quick.clone())
-            .when("tr -s")
-            .json(sneaky.clone())
-            .when("flaky");
-    }
-    builder.build()
 }
 
 fn toml_str(s: &str) -> String {

@@ -468,7 +468,13 @@ fn review_plan(
     let allow_same_lab = opts.allow_same_lab || config.review.allow_same_lab;
     let mut assigned = Vec::new();
     for (name, _, spec, _) in lanes {
-        let author_lab = reviewers::lab_of(config, &spec.model);
+        // The built-in agent names `provider/model`; the provider says nothing of the lab
+        // (an OpenRouter model keeps its `vendor/` part, which does).
+        let model = match spec.adapter {
+            AdapterKind::Builtin => spec.model.split_once('/').map_or(spec.model.as_str(), |(_, m)| m),
+            _ => spec.model.as_str(),
+        };
+        let author_lab = reviewers::lab_of(config, model);
         let a =
             reviewers::assign(&reviewers, author_lab.as_deref(), per_lane, allow_same_lab).map_err(|e| {
                 match e {

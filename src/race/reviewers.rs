@@ -2,7 +2,9 @@
 //! given reviewers of labs other than its author's. A missing key stops the race here
 //! with exit 3 naming the variable; a lane without a cross-lab reviewer with exit 2.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
 use std::sync::Arc;
 
 use crate::config::Config;
@@ -15,7 +17,7 @@ use crate::reviewer::Reviewer;
 
 /// Everything the review stage needs, checked.
 pub struct ReviewPlan {
-    pub reviewers: BTreeMap<String, Arc<Reviewer>>,
+    pub reviewers: IndexMap<String, Arc<Reviewer>>,
     /// The model of a third lab that settles close calls (`--judge`).
     pub judge: Option<Arc<Reviewer>>,
     pub token_budget: usize,
@@ -61,7 +63,7 @@ pub fn build_reviewers(
     config: &Config,
     names: &[String],
     options: &ClientOptions,
-) -> Result<BTreeMap<String, Arc<Reviewer>>, Error> {
+) -> Result<IndexMap<String, Arc<Reviewer>>, Error> {
     let registry = registry(config)?;
     let labs = config
         .labs
@@ -82,7 +84,7 @@ pub fn build_reviewers(
         clients.insert(provider.to_string(), client.clone());
         Ok(client)
     };
-    let mut out = BTreeMap::new();
+    let mut out = IndexMap::new();
     for name in names {
         let model = registry.model_ref(name).map_err(Error::Provider)?;
         let lab = lab::lab_of(&model.model, &labs)
@@ -124,7 +126,7 @@ pub fn lab_of(config: &Config, model: &str) -> Option<String> {
 
 /// Picks each lane's reviewers from the pool.
 pub fn assign(
-    reviewers: &BTreeMap<String, Arc<Reviewer>>,
+    reviewers: &IndexMap<String, Arc<Reviewer>>,
     author_lab: Option<&str>,
     per_lane: usize,
     allow_same_lab: bool,
