@@ -12,7 +12,7 @@ echo "round  wall_s  longest_lane_s  ratio"
 for round in $(seq "$ROUNDS"); do
   start=$(date +%s%N)
   "$BAKEOFF" -C "$WORK/repo" race "pipeline round $round" -a lane1 -a lane2 -a lane4 \
-    --check "sleep 1" >/dev/null 2>&1 || true
+    --check "sleep 1" --no-review >/dev/null 2>&1 || true
   end=$(date +%s%N)
   python3 - "$(journal "$WORK/repo")" "$start" "$end" "$round" <<'PY'
 import json, sys

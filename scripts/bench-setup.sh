@@ -49,7 +49,7 @@ for round in $(seq "$ROUNDS"); do
     git -C "$REPO" branch -q -D "seq-$round-$i"
   done
   sync
-  "$BAKEOFF" -C "$REPO" race "setup round $round" -a "noop*8" >/dev/null 2>&1 || true
+  "$BAKEOFF" -C "$REPO" race "setup round $round" -a "noop*8" --no-review >/dev/null 2>&1 || true
   python3 - "$(journal "$REPO")" "$git_s" "$round" <<'PY'
 import json, sys
 events = [json.loads(l) for l in open(sys.argv[1])]
