@@ -63,6 +63,8 @@ pub async fn run(
     interrupts: mpsc::UnboundedReceiver<()>,
 ) -> Result<RaceOutcome, Error> {
     create_records(&plan)?;
+    // Held until the race ends: `resume` refuses a race whose bakeoff is alive.
+    let _lock = plan.dir.lock()?;
     let mut out = broadcast(&plan, reporters)?;
     let record = plan.record.clone();
     out.emit(RaceEvent::RaceStarted {
@@ -99,6 +101,14 @@ pub(super) async fn resume(
     prior: &[Stamped],
 ) -> Result<RaceOutcome, Error> {
     let mut out = broadcast(&plan, reporters)?;
+    // The display learns the lanes from the race's start, as the journal has it; the
+    // journal itself already holds it.
+    if let Some(started) = prior
+        .iter()
+        .find(|e| matches!(e.event, RaceEvent::RaceStarted { .. }))
+    {
+        out.reporters.iter_mut().skip(1).for_each(|r| r.event(started));
+    }
     out.emit(start);
     let mut spend = Spend::default();
     for e in prior {

@@ -14,7 +14,7 @@ use crate::agent::{self, AdapterKind};
 use crate::config::{self, Config};
 use crate::error::Error;
 use crate::git::{self, DiffStats, Repo};
-use crate::journal::{LaneSummary, RaceDir, RaceRecord, RaceSummary};
+use crate::journal::{LaneSummary, RaceDir, RaceLock, RaceRecord, RaceSummary};
 use crate::race::event::{LaneState, RaceEvent, Stamped};
 use crate::rank::{self, LaneResult};
 use crate::ui::Reporter;
@@ -28,6 +28,8 @@ use super::reviewers::{self, ReviewPlan};
 /// A race read back from its records, ready to go on.
 pub struct Resumable {
     pub plan: RacePlan,
+    /// Held until the resumed race ends.
+    lock: RaceLock,
     /// Process groups of agents the crash left running, now killed.
     pub killed: Vec<u32>,
     kept: Vec<Option<LaneDone>>,
@@ -47,13 +49,20 @@ pub enum Prepared {
 /// lane's result. Creates nothing; a race that had finished is left as it is.
 pub fn prepare(dir: RaceDir, config_file: Option<&Path>) -> Result<Prepared, Error> {
     let record = dir.record()?;
+    // First of all: a race whose bakeoff is alive is not resumed, nor its agents killed.
+    let lock = dir.lock()?;
     let events = dir.events_list()?;
-    // Before anything else: a grandchild of a killed agent may still be editing a
+    // Then, before anything else: a grandchild of a killed agent may still be editing a
     // worktree that is about to be removed, or spending money.
     let killed = kill_orphans(&events);
     let summary = RaceSummary::from_events(&events);
     if summary.finished {
         return Ok(Prepared::Finished { id: record.id });
+    }
+    let mut record = record;
+    if !summary.merges.is_empty() {
+        // The crash came after the merge: ranking again is harmless, merging twice is not.
+        record.merge = None;
     }
     let plan = replan(dir, record, config_file)?;
     let kept = plan
@@ -75,6 +84,7 @@ pub fn prepare(dir: RaceDir, config_file: Option<&Path>) -> Result<Prepared, Err
         .collect();
     Ok(Prepared::Ready(Box::new(Resumable {
         plan,
+        lock,
         killed,
         kept,
         events,
@@ -121,6 +131,7 @@ pub async fn resume(
         rerun,
         killed: r.killed.clone(),
     };
+    let _lock = r.lock;
     coordinator::resume(r.plan, reporters, interrupts, start, r.kept, &r.events).await
 }
 
@@ -215,12 +226,14 @@ fn restore_env(config: &Config, lane: &str, agent: &str, spec: &mut agent::Agent
             Some(value) => {
                 spec.env.insert(key, value.clone());
             }
-            None => return Err(Error::input_with_hint(
-                format!(
+            None => {
+                return Err(Error::input_with_hint(
+                    format!(
                     "lane {lane}: the value of {key} is not recorded and [agents.{agent}] no longer sets it"
                 ),
-                format!("set env.{key} in [agents.{agent}] again, then resume"),
-            )),
+                    format!("set env.{key} in [agents.{agent}] again, then resume"),
+                ))
+            }
         }
     }
     Ok(())

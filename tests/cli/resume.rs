@@ -6,6 +6,9 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use bakeoff::fake_provider::{FakeProvider, Script};
+use serde_json::json;
+
 use crate::support::TestEnv;
 
 /// What a crashed race left: the slow lane's agent and the sleep it left behind.
@@ -21,10 +24,10 @@ struct Crash {
 fn crash_mid_race(env: &mut TestEnv, extra: &[&str]) -> Crash {
     let root = env.root();
     let pidfile = root.join("linger-1.pid");
-    env.agent("quick", "", "write quick.txt x\\n\n");
-    env.agent(
+    agent(env, "quick", "write quick.txt x\\n\n");
+    agent(
+        env,
         "slow",
-        "",
         &format!(
             "linger {} 300\nwrite slow.txt x\\n\nsleep 20000\n",
             pidfile.display()
@@ -99,6 +102,15 @@ fn resume_keeps_ended_lanes_reruns_the_rest_and_merges() {
     f.write_all(br#"{"v":1,"at_ms":2,"type":"lane-sta"#).unwrap();
     drop(f);
 
+    let id = env
+        .last_race_dir()
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(race_processes(&env, &id), vec![crash.linger_pid]);
+
     let started = Instant::now();
     env.bakeoff(&["resume", "last"]).expect(0);
     assert!(started.elapsed() < Duration::from_secs(20));
@@ -130,8 +142,11 @@ fn resume_keeps_ended_lanes_reruns_the_rest_and_merges() {
 
     wait_dead(crash.linger_pid);
     wait_dead(wait_for_pid(&env.root().join("linger-2.pid")));
-    let id = resumed["race"].as_str().unwrap().to_string();
-    assert_eq!(race_processes(&id), Vec::<u32>::new(), "agent processes survived");
+    assert_eq!(
+        race_processes(&env, &id),
+        Vec::<u32>::new(),
+        "agent processes survived"
+    );
 }
 
 #[test]
@@ -161,6 +176,17 @@ fn resume_without_merge_leaves_the_checkout_alone_and_a_finished_race_as_it_is()
     // With the lanes cleaned, nothing of the race is left in the repository.
     env.bakeoff(&["clean", "last"]).expect(0);
     assert_eq!(env.snapshot(), before.0);
+}
+
+/// A scripted agent under an Anthropic model's name, so a reviewer of another lab can be
+/// assigned when a test configures one.
+fn agent(env: &mut TestEnv, name: &str, script: &str) {
+    let path = env.script(name, script);
+    env.config(&format!(
+        "[agents.{name}]\nadapter = \"command\"\nmodel = \"claude-sonnet-4-6\"\ncommand = [\"{}\", \"scripted-agent\", \"--script\", \"{}\"]\n",
+        crate::support::BAKEOFF,
+        path.display()
+    ));
 }
 
 /// The journal's events, skipping a torn line.
@@ -212,16 +238,98 @@ fn wait_dead(pid: u32) {
     }
 }
 
-/// Live processes whose environment says they were started for this race.
-fn race_processes(race: &str) -> Vec<u32> {
-    let marker = format!("BAKEOFF_RACE={race}");
+/// Live processes whose environment says they were started for this race, in this test
+/// (tests running at once may have races of the same id).
+fn race_processes(env: &TestEnv, race: &str) -> Vec<u32> {
+    let markers = [
+        format!("BAKEOFF_RACE={race}"),
+        format!("HOME={}", env.home.display()),
+    ];
     std::fs::read_dir("/proc")
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
         .filter(|&pid| {
-            std::fs::read(format!("/proc/{pid}/environ"))
-                .is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == marker.as_bytes()))
+            std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|environ| {
+                markers
+                    .iter()
+                    .all(|m| environ.split(|b| *b == 0).any(|v| v == m.as_bytes()))
+            })
         })
         .filter(|&pid| alive(pid))
         .collect()
+}
+
+#[test]
+fn a_race_whose_bakeoff_is_alive_is_not_resumed() {
+    let mut env = TestEnv::new();
+    let pidfile = env.root().join("linger.pid");
+    env.agent(
+        "sleepy",
+        "",
+        &format!("linger {} 300\nsleep 20000\n", pidfile.display()),
+    );
+    let mut child = env
+        .command(&env.repo, &["race", "sleep", "-a", "sleepy"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    assert!(lines.any(|l| l.unwrap() == "[sleepy] running"));
+    let linger = wait_for_pid(&pidfile);
+
+    let run = env.bakeoff(&["resume", "last"]);
+    run.expect(2);
+    assert!(run.stderr().contains("still running"), "{}", run.stderr());
+    assert!(alive(linger), "resume killed a live race's agent");
+
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    wait_dead(linger);
+}
+
+#[test]
+fn reviews_of_kept_lanes_are_kept_and_a_missing_reviewer_key_stops_the_resume() {
+    let approve = json!({"verdict": "approve", "score": 90, "summary": "fine", "findings": []});
+    let script = Script::builder()
+        .model("gpt-5.5")
+        .json(approve.clone())
+        .json(approve)
+        .build();
+    let server = FakeProvider::start_on_thread(script).unwrap();
+    let mut env = TestEnv::new();
+    env.reviews = true;
+    env.set_env("OPENAI_BASE_URL", &format!("{}/v1", server.base_url()));
+    env.set_env("OPENAI_API_KEY", "canary-openai-resume-5521");
+    crash_mid_race(&mut env, &["--reviewer", "openai/gpt-5.5"]);
+    assert_eq!(lane_events(&env, "quick", "review-finished").len(), 1);
+
+    // Without the reviewer's key: exit 3 like preflight, and the race is not taken up.
+    let out = env
+        .command(&env.repo, &["resume", "last"])
+        .env_remove("OPENAI_API_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("OPENAI_API_KEY"));
+    assert!(!all_events(&env).iter().any(|e| e["type"] == "race-resumed"));
+
+    env.bakeoff(&["resume", "last"]).expect(0);
+    // quick's review was kept, not asked again; slow was reviewed once, after the resume.
+    assert_eq!(lane_events(&env, "quick", "review-finished").len(), 1);
+    assert_eq!(lane_events(&env, "slow", "review-finished").len(), 1);
+    let turns = server.requests().into_iter().filter(|r| r.is_turn()).count();
+    assert_eq!(turns, 2);
+    let ranked = all_events(&env)
+        .into_iter()
+        .find(|e| e["type"] == "ranked")
+        .expect("ranked");
+    assert_eq!(ranked["leaderboard"]["winner"], "slow");
 }
