@@ -9,6 +9,7 @@ mod doctor;
 mod merge;
 mod race;
 mod records;
+mod resume;
 mod review;
 
 pub use race::run_planned;
@@ -54,6 +55,16 @@ pub enum Command {
         /// squash (one commit), merge (a merge commit) or branch (leave it for a PR).
         #[arg(long, value_enum)]
         strategy: Option<MergeMode>,
+    },
+    /// Finish a race whose bakeoff died: kill what it left running, keep the lanes that
+    /// had ended, run the others again, then rank and merge as the race asked.
+    Resume {
+        /// The race id, a prefix of it, or `last`.
+        #[arg(default_value = "last")]
+        race: String,
+        /// Print the race's events as NDJSON on stdout.
+        #[arg(long)]
+        json: bool,
     },
     /// List recorded races, oldest first.
     List,
@@ -162,6 +173,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             Command::Merge { race, lane, strategy } => {
                 merge::merge(&cwd, &race, lane.as_deref(), strategy, config)
             }
+            Command::Resume { race, json } => resume::resume(&cwd, &race, json, config).await,
             Command::List => records::list(&cwd),
             Command::Show { race } => records::show(&cwd, &race),
             Command::Diff { race, lane, lane2 } => diff::diff(&cwd, &race, &lane, lane2.as_deref()),

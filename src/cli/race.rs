@@ -27,7 +27,7 @@ pub async fn run_planned(plan: race::RacePlan, json: bool) -> Result<u8, Error> 
 
 /// The display: NDJSON on stdout with --json; a live line per lane on a terminal; plain
 /// lines otherwise.
-fn reporters(json: bool) -> Vec<Box<dyn Reporter>> {
+pub(super) fn reporters(json: bool) -> Vec<Box<dyn Reporter>> {
     let mut out: Vec<Box<dyn Reporter>> = Vec::new();
     if json {
         out.push(Box::new(JsonReporter::new(std::io::stdout())));
@@ -41,7 +41,7 @@ fn reporters(json: bool) -> Vec<Box<dyn Reporter>> {
 }
 
 /// One message per Ctrl-C (or SIGTERM), for the coordinator.
-fn interrupts() -> mpsc::UnboundedReceiver<()> {
+pub(super) fn interrupts() -> mpsc::UnboundedReceiver<()> {
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
@@ -61,7 +61,7 @@ fn interrupts() -> mpsc::UnboundedReceiver<()> {
     rx
 }
 
-fn print_ending(outcome: &RaceOutcome, json: bool) -> Result<u8, Error> {
+pub(super) fn print_ending(outcome: &RaceOutcome, json: bool) -> Result<u8, Error> {
     let table = ui::render_leaderboard(&outcome.leaderboard, super::color_on_stdout() && !json);
     if json {
         eprint!("{table}");

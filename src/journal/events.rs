@@ -15,12 +15,19 @@ pub struct EventLog {
 }
 
 impl EventLog {
+    /// Opens (or creates) a journal for appending. A torn last line, left by a crash
+    /// mid-write, is ended first, so the next event starts a line of its own instead of
+    /// being glued to the torn one (and skipped with it).
     pub fn open(path: &Path) -> Result<EventLog, JournalError> {
-        let file = OpenOptions::new()
+        let mut file = OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(path)
             .map_err(|e| JournalError::write(path, e))?;
+        if ends_torn(&mut file).map_err(|e| JournalError::read(path, e))? {
+            file.write_all(b"\n").map_err(|e| JournalError::write(path, e))?;
+        }
         Ok(EventLog {
             path: path.to_path_buf(),
             file,
@@ -37,6 +44,18 @@ impl EventLog {
             .and_then(|_| self.file.flush())
             .map_err(|e| JournalError::write(&self.path, e))
     }
+}
+
+/// True when the file is not empty and does not end with a newline.
+fn ends_torn(file: &mut File) -> std::io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    if file.metadata()?.len() == 0 {
+        return Ok(false);
+    }
+    file.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
 }
 
 /// Reads a journal; a torn or unreadable line (from a crash mid-write) is skipped.
@@ -96,6 +115,10 @@ mod tests {
         log.append(&ev).unwrap();
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(b"{\"v\":1,\"at_ms\":2,\"type\":\"inter").unwrap();
-        assert_eq!(read_events(&path).unwrap(), vec![ev.clone(), ev]);
+        assert_eq!(read_events(&path).unwrap(), vec![ev.clone(), ev.clone()]);
+        // A journal reopened after the crash (by `resume`) goes on on a line of its own.
+        let mut log = EventLog::open(&path).unwrap();
+        log.append(&ev).unwrap();
+        assert_eq!(read_events(&path).unwrap(), vec![ev.clone(), ev.clone(), ev]);
     }
 }

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 pub use events::{read_events, EventLog, JournalReporter};
 pub use record::redact;
 pub use record::{LaneRecord, RaceRecord, RACE_FORMAT};
-pub use store::{RaceDir, Store};
+pub use store::{RaceDir, RaceLock, Store};
 pub use summary::{LaneSummary, RaceSummary};
 
 /// A record that cannot be written or read.
@@ -27,6 +27,8 @@ pub enum JournalError {
     NoSuchRace { name: String, root: PathBuf },
     #[error("no races recorded yet in {root} (start one with `bakeoff race`)")]
     NoRaces { root: PathBuf },
+    #[error("race {id} is still running in another bakeoff (it holds {path})")]
+    Running { id: String, path: PathBuf },
     #[error("race record {path} has format {found}, this bakeoff reads format {supported} (use a matching bakeoff version)")]
     Format {
         path: PathBuf,

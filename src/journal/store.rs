@@ -139,9 +139,41 @@ impl RaceDir {
         serde_json::from_value(value).map_err(|e| JournalError::read(&path, e))
     }
 
+    /// Takes the race's lock, held for as long as a bakeoff drives the race: `resume`
+    /// must never take up a race whose bakeoff is alive. The kernel releases the lock
+    /// when its holder dies, however it dies, so a crash never leaves it stale.
+    pub fn lock(&self) -> Result<RaceLock, JournalError> {
+        use std::os::fd::AsRawFd;
+        let path = self.path.join("lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| JournalError::write(&path, e))?;
+        // SAFETY: flock(2) on a descriptor we own; no memory is shared.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            let err = std::io::Error::last_os_error();
+            return Err(match err.raw_os_error() {
+                Some(libc::EWOULDBLOCK) => JournalError::Running {
+                    id: self.id.clone(),
+                    path,
+                },
+                _ => JournalError::write(&path, err),
+            });
+        }
+        Ok(RaceLock { _file: file })
+    }
+
     pub fn events_list(&self) -> Result<Vec<Stamped>, JournalError> {
         read_events(&self.events())
     }
+}
+
+/// A race's lock (see [`RaceDir::lock`]); released when dropped.
+#[derive(Debug)]
+pub struct RaceLock {
+    _file: std::fs::File,
 }
 
 /// A few words of the spec, for a race id that reads well.
@@ -190,5 +222,16 @@ mod tests {
         assert_eq!(store.resolve("last").unwrap().id, "20261121-1600-b");
         assert_eq!(store.resolve("20261121-15").unwrap().id, "20261121-1500-a");
         assert!(store.resolve("20261121").is_err());
+    }
+
+    #[test]
+    fn a_race_is_locked_while_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let race = Store::new(dir.path()).dir("r");
+        std::fs::create_dir_all(&race.path).unwrap();
+        let held = race.lock().unwrap();
+        assert!(matches!(race.lock(), Err(JournalError::Running { .. })));
+        drop(held);
+        race.lock().unwrap();
     }
 }

@@ -20,4 +20,4 @@ pub use cancel::{cancel_pair, CancelLevel, CancelToken, Canceller};
 pub use command::Command;
 pub use error::ProcessError;
 pub use exit::ExitKind;
-pub use run::{run, Finished, Stream};
+pub use run::{run, run_agent, Finished, Stream};

@@ -70,8 +70,44 @@ pub struct Finished {
 ///
 /// stdin is `/dev/null`; the environment is exactly `cmd.env`. When the future is dropped
 /// before completion the whole process group is killed.
-pub async fn run<F>(cmd: Command, mut on_line: F, mut cancel: CancelToken) -> Result<Finished, ProcessError>
+pub async fn run<F>(cmd: Command, on_line: F, cancel: CancelToken) -> Result<Finished, ProcessError>
 where
+    F: FnMut(Stream, &str) + Send,
+{
+    run_child(cmd, None::<fn(u32)>, on_line, cancel).await
+}
+
+/// [`run`] for an agent: `on_start` learns the child's pid (which is also its process
+/// group id, for the journal, so a later `resume` can find what a crash left behind),
+/// and on Linux the child is killed when bakeoff dies.
+///
+/// Why the death signal: bakeoff stops its children itself on every exit it sees, but a
+/// SIGKILLed (or OOM-killed) bakeoff sees nothing, and an agent left running would keep
+/// editing a worktree and spending money with nobody watching. The kernel sends the
+/// signal when the *thread* that spawned the child exits; bakeoff's runtime is one
+/// thread that lives as long as the process, so that is the process's death.
+pub async fn run_agent<S, F>(
+    cmd: Command,
+    on_start: S,
+    on_line: F,
+    cancel: CancelToken,
+) -> Result<Finished, ProcessError>
+where
+    S: FnOnce(u32) + Send,
+    F: FnMut(Stream, &str) + Send,
+{
+    run_child(cmd, Some(on_start), on_line, cancel).await
+}
+
+/// `on_start` is `Some` for agents: they also get the parent-death signal.
+async fn run_child<S, F>(
+    cmd: Command,
+    on_start: Option<S>,
+    mut on_line: F,
+    mut cancel: CancelToken,
+) -> Result<Finished, ProcessError>
+where
+    S: FnOnce(u32) + Send,
     F: FnMut(Stream, &str) + Send,
 {
     let program = cmd.program_path().to_path_buf();
@@ -80,7 +116,11 @@ where
     // A missing cwd makes spawn fail with ENOENT, which would read as a missing program.
     check_dir(&cmd.cwd)?;
 
-    let mut child = tokio::process::Command::new(&cmd.program)
+    let mut command = tokio::process::Command::new(&cmd.program);
+    if on_start.is_some() {
+        die_with_parent(&mut command);
+    }
+    let mut child = command
         .args(&cmd.args)
         .current_dir(&cmd.cwd)
         .env_clear()
@@ -96,6 +136,9 @@ where
             source: Arc::new(source),
         })?;
     let start = Instant::now();
+    if let (Some(on_start), Some(pid)) = (on_start, child.id()) {
+        on_start(pid);
+    }
     let mut group = child.id().and_then(Group::new);
 
     let mut status: Option<ExitStatus> = None;
@@ -228,6 +271,31 @@ impl Log {
         self.lines.finish(emit);
     }
 }
+
+/// Asks the kernel to SIGKILL the child when bakeoff dies (Linux only; elsewhere a
+/// crash leaves the agent to `bakeoff resume`, which kills its recorded group).
+#[cfg(target_os = "linux")]
+fn die_with_parent(command: &mut tokio::process::Command) {
+    // SAFETY: getpid has no preconditions.
+    let parent = unsafe { libc::getpid() };
+    // SAFETY: the closure runs in the forked child before exec and calls only
+    // async-signal-safe functions (prctl, getppid, _exit); it allocates nothing.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // bakeoff died between fork and prctl: the signal will never come.
+            if libc::getppid() != parent {
+                libc::_exit(137);
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_command: &mut tokio::process::Command) {}
 
 async fn sleep_until(at: Option<Instant>) {
     match at {

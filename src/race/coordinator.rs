@@ -60,15 +60,12 @@ impl Broadcast {
 pub async fn run(
     plan: RacePlan,
     reporters: Vec<Box<dyn Reporter>>,
-    mut interrupts: mpsc::UnboundedReceiver<()>,
+    interrupts: mpsc::UnboundedReceiver<()>,
 ) -> Result<RaceOutcome, Error> {
     create_records(&plan)?;
-    let journal = JournalReporter::new(EventLog::open(&plan.dir.events())?);
-    let mut out = Broadcast {
-        reporters: std::iter::once(Box::new(journal) as Box<dyn Reporter>)
-            .chain(reporters)
-            .collect(),
-    };
+    // Held until the race ends: `resume` refuses a race whose bakeoff is alive.
+    let _lock = plan.dir.lock()?;
+    let mut out = broadcast(&plan, reporters)?;
     let record = plan.record.clone();
     out.emit(RaceEvent::RaceStarted {
         race: record.id.clone(),
@@ -88,7 +85,57 @@ pub async fn run(
             })
             .collect(),
     });
+    let kept = (0..record.lanes.len()).map(|_| None).collect();
+    drive(plan, out, interrupts, kept, Spend::default()).await
+}
 
+/// Takes up a race that stopped without finishing (see `resume`): `start` is the first
+/// event appended to its journal, `kept[i]` the result of each lane that had ended, and
+/// `prior` the journal so far, so the race's spending carries on from where it was.
+pub(super) async fn resume(
+    plan: RacePlan,
+    reporters: Vec<Box<dyn Reporter>>,
+    interrupts: mpsc::UnboundedReceiver<()>,
+    start: RaceEvent,
+    kept: Vec<Option<LaneDone>>,
+    prior: &[Stamped],
+) -> Result<RaceOutcome, Error> {
+    let mut out = broadcast(&plan, reporters)?;
+    // The display learns the lanes from the race's start, as the journal has it; the
+    // journal itself already holds it.
+    if let Some(started) = prior
+        .iter()
+        .find(|e| matches!(e.event, RaceEvent::RaceStarted { .. }))
+    {
+        out.reporters.iter_mut().skip(1).for_each(|r| r.event(started));
+    }
+    out.emit(start);
+    let mut spend = Spend::default();
+    for e in prior {
+        spend.track(&e.event, &plan.record);
+    }
+    drive(plan, out, interrupts, kept, spend).await
+}
+
+/// The journal first, then the caller's reporters.
+fn broadcast(plan: &RacePlan, reporters: Vec<Box<dyn Reporter>>) -> Result<Broadcast, Error> {
+    let journal = JournalReporter::new(EventLog::open(&plan.dir.events())?);
+    Ok(Broadcast {
+        reporters: std::iter::once(Box::new(journal) as Box<dyn Reporter>)
+            .chain(reporters)
+            .collect(),
+    })
+}
+
+/// Runs every lane that has no result yet, tier by tier, then ranks, judges and merges.
+async fn drive(
+    plan: RacePlan,
+    mut out: Broadcast,
+    mut interrupts: mpsc::UnboundedReceiver<()>,
+    kept: Vec<Option<LaneDone>>,
+    mut spend: Spend,
+) -> Result<RaceOutcome, Error> {
+    let record = plan.record.clone();
     let shared = Arc::new(Shared {
         agent_slots: Semaphore::new(plan.jobs.min(Semaphore::MAX_PERMITS)),
         check_slots: Semaphore::new(plan.check_jobs.min(Semaphore::MAX_PERMITS)),
@@ -100,11 +147,19 @@ pub async fn run(
     let tiers = tiers(&record);
     let mut next_tier = 0;
     let mut running = 0usize;
-    let mut started = vec![false; lanes_total];
-    let mut done: Vec<Option<LaneDone>> = (0..lanes_total).map(|_| None).collect();
-    let mut spend = Spend::default();
+    // A kept lane counts as started and done: it is not run again.
+    let mut started: Vec<bool> = kept.iter().map(Option::is_some).collect();
+    let mut done: Vec<Option<LaneDone>> = kept;
     // Why lanes were stopped early (an approved lane, the race's budget, a cascade).
     let mut stopped: Option<String> = None;
+    if record.until_first_approved {
+        if let Some(lane) = done.iter().flatten().find(|d| approved(d, &shared)) {
+            stopped = Some(format!(
+                "{} passed every check and every reviewer approved (--until first-approved)",
+                lane.result.lane
+            ));
+        }
+    }
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     let mut interrupted = false;
     let mut interrupts_open = true;
@@ -125,7 +180,12 @@ pub async fn run(
             if !more {
                 break;
             }
-            for &index in &tiers[next_tier] {
+            let to_start: Vec<usize> = tiers[next_tier]
+                .iter()
+                .copied()
+                .filter(|&i| !started[i])
+                .collect();
+            for index in to_start {
                 spawn_lane(shared.clone(), index, tx.clone(), token.clone());
                 started[index] = true;
                 running += 1;

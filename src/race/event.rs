@@ -127,6 +127,11 @@ pub enum RaceEvent {
         usage: Usage,
         last_action: Option<String>,
     },
+    /// An agent's process started; `pid` is also its process group id.
+    AgentStarted {
+        lane: String,
+        pid: u32,
+    },
     AgentFinished {
         lane: String,
         outcome: AgentOutcome,
@@ -197,6 +202,15 @@ pub enum RaceEvent {
     Interrupted {
         forced: bool,
     },
+    /// `bakeoff resume` took up a race that had stopped without finishing: `kept` lanes
+    /// keep their results, `rerun` lanes start again, `killed` are the process groups of
+    /// agents the crash left running.
+    RaceResumed {
+        race: String,
+        kept: Vec<String>,
+        rerun: Vec<String>,
+        killed: Vec<u32>,
+    },
     RaceFinished {
         winner: Option<String>,
         interrupted: bool,
@@ -209,6 +223,7 @@ impl RaceEvent {
         match self {
             RaceEvent::LaneState { lane, .. }
             | RaceEvent::LaneProgress { lane, .. }
+            | RaceEvent::AgentStarted { lane, .. }
             | RaceEvent::AgentFinished { lane, .. }
             | RaceEvent::Captured { lane, .. }
             | RaceEvent::CheckStarted { lane, .. }

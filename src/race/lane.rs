@@ -397,7 +397,16 @@ impl Worker {
                 }));
             }
         };
-        let finished = process::run(cmd, on_line, lane_token).await;
+        // The agent's pid is its process group id: journaled so `resume` can kill what a
+        // crash left of it.
+        let (started_tx, started_lane) = (self.tx.clone(), lane.name.clone());
+        let on_start = move |pid| {
+            let _ = started_tx.send(LaneMsg::Event(RaceEvent::AgentStarted {
+                lane: started_lane,
+                pid,
+            }));
+        };
+        let finished = process::run_agent(cmd, on_start, on_line, lane_token).await;
         forward.abort();
         let finished = finished.map_err(|e| Stop::Failed(format!("agent {}: {e}", lane.agent)))?;
         let mut parsed = parser.finish();

@@ -293,7 +293,7 @@ fn holdout_dir(opts: &RaceOptions, checks: &[CheckSpec]) -> Result<Option<PathBu
     }
 }
 
-fn check_merge_target(repo: &Repo, mode: MergeMode, target: Option<&str>) -> Result<(), Error> {
+pub(super) fn check_merge_target(repo: &Repo, mode: MergeMode, target: Option<&str>) -> Result<(), Error> {
     if mode == MergeMode::Branch {
         return Ok(());
     }
@@ -383,7 +383,7 @@ fn lanes(config: &Config, args: &[String]) -> Result<Vec<(String, String, AgentS
 /// A built-in agent calls its provider with bakeoff's own client, so its provider must
 /// exist and its key be set now (exit 3 naming the variable), like a reviewer's. A key
 /// variable config gave the provider (`key-env`) is kept in the lane's environment.
-fn builtin_agent(config: &Config, lane: &str, spec: &mut AgentSpec) -> Result<(), Error> {
+pub(super) fn builtin_agent(config: &Config, lane: &str, spec: &mut AgentSpec) -> Result<(), Error> {
     let registry = reviewers::registry(config)?;
     let model = registry.model_ref(&spec.model).map_err(|e| match e {
         crate::provider::ProviderError::BadModelRef { .. }

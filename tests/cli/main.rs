@@ -16,4 +16,5 @@ mod merge;
 mod race;
 mod real_clis;
 mod records;
+mod resume;
 mod review;

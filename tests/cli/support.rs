@@ -180,6 +180,20 @@ impl TestEnv {
         }
     }
 
+    /// [`snapshot`](Self::snapshot) without bakeoff's own lane branches and worktrees:
+    /// the user's checkout alone, for comparing while a race's lanes still exist.
+    pub fn checkout_snapshot(&self) -> Snapshot {
+        let mut s = self.snapshot();
+        s.refs = s
+            .refs
+            .lines()
+            .filter(|l| !l.contains("\trefs/heads/bakeoff/"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        s.worktrees = s.worktrees.split("\n\n").next().unwrap_or_default().to_string();
+        s
+    }
+
     /// The newest race's journal, parsed.
     pub fn events(&self) -> Vec<serde_json::Value> {
         let dir = self.last_race_dir();

@@ -1,0 +1,50 @@
+//! `bakeoff resume`: finish a race whose bakeoff died, from its records.
+
+use std::path::Path;
+
+use crate::error::{exit, Error};
+use crate::git::Repo;
+use crate::journal::Store;
+use crate::race::{self, Prepared};
+
+pub async fn resume(cwd: &Path, race: &str, json: bool, config: Option<&Path>) -> Result<u8, Error> {
+    let repo = Repo::discover(cwd)?;
+    let dir = Store::new(repo.common_dir()).resolve(race)?;
+    let resumable = match race::prepare_resume(dir, config)? {
+        Prepared::Finished { id } => {
+            println!("race {id} has already finished: nothing to resume (`bakeoff show {id}`)");
+            return Ok(exit::OK);
+        }
+        Prepared::Ready(r) => r,
+    };
+    for w in &resumable.plan.warnings {
+        eprintln!("warning: {w}");
+    }
+    if !resumable.killed.is_empty() {
+        eprintln!(
+            "killed {} agent process group(s) left running by the crash",
+            resumable.killed.len()
+        );
+    }
+    let (kept, rerun) = resumable.lanes();
+    eprintln!(
+        "resuming race {}: keeping {}; running again {}",
+        resumable.plan.record.id,
+        names(&kept),
+        names(&rerun)
+    );
+    let outcome = race::resume(
+        *resumable,
+        super::race::reporters(json),
+        super::race::interrupts(),
+    )
+    .await?;
+    super::race::print_ending(&outcome, json)
+}
+
+fn names(lanes: &[String]) -> String {
+    match lanes.is_empty() {
+        true => "no lane".to_string(),
+        false => lanes.join(", "),
+    }
+}
