@@ -55,6 +55,16 @@ pub struct Invocation {
 /// a flag, so it goes after `--` (positional prompts) or as `--flag=SPEC` (prompt
 /// options) instead; otherwise the argv is exactly DESIGN.md's.
 pub fn invocation(spec: &AgentSpec, ctx: &InvocationContext) -> Result<Invocation, AgentError> {
+    build(spec, ctx, None)
+}
+
+/// [`invocation`], continuing the CLI session `resume` where the adapter can (Claude
+/// Code, Codex); the other adapters ignore it. `ctx.spec_text` is the prompt.
+pub(super) fn build(
+    spec: &AgentSpec,
+    ctx: &InvocationContext,
+    resume: Option<&str>,
+) -> Result<Invocation, AgentError> {
     check_inputs(spec, ctx)?;
     let mut inv = Invocation {
         program: spec
@@ -67,8 +77,8 @@ pub fn invocation(spec: &AgentSpec, ctx: &InvocationContext) -> Result<Invocatio
         files: Vec::new(),
     };
     match spec.adapter {
-        AdapterKind::Claude => claude(spec, ctx, &mut inv),
-        AdapterKind::Codex => codex(spec, ctx, &mut inv),
+        AdapterKind::Claude => claude(spec, ctx, resume, &mut inv),
+        AdapterKind::Codex => codex(spec, ctx, resume, &mut inv),
         AdapterKind::Gemini => gemini(spec, ctx, &mut inv),
         AdapterKind::Aider => aider(spec, ctx, &mut inv),
         AdapterKind::OpenCode => opencode(spec, ctx, &mut inv)?,
@@ -171,9 +181,13 @@ fn strs(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
-fn claude(spec: &AgentSpec, ctx: &InvocationContext, inv: &mut Invocation) {
+fn claude(spec: &AgentSpec, ctx: &InvocationContext, resume: Option<&str>, inv: &mut Invocation) {
     // `-p` is a switch and the prompt is positional.
     let dash = dash_led(ctx.spec_text);
+    if let Some(session) = resume {
+        // Same HOME and cwd as the first run, so Claude Code finds the session's file.
+        inv.args.extend(["--resume".into(), session.into()]);
+    }
     inv.args.push("-p".into());
     if !dash {
         inv.args.push(ctx.spec_text.into());
@@ -204,7 +218,7 @@ fn claude(spec: &AgentSpec, ctx: &InvocationContext, inv: &mut Invocation) {
     }
 }
 
-fn codex(spec: &AgentSpec, ctx: &InvocationContext, inv: &mut Invocation) {
+fn codex(spec: &AgentSpec, ctx: &InvocationContext, resume: Option<&str>, inv: &mut Invocation) {
     inv.args.extend(strs(&[
         "exec",
         "--json",
@@ -214,7 +228,16 @@ fn codex(spec: &AgentSpec, ctx: &InvocationContext, inv: &mut Invocation) {
         "workspace-write",
         "--skip-git-repo-check",
     ]));
-    if dash_led(ctx.spec_text) {
+    if let Some(thread) = resume {
+        // `exec resume` has no `-s` of its own: every exec flag, the configured ones
+        // too, goes before `resume`.
+        inv.args.extend(spec.args.iter().cloned());
+        inv.args.extend(["resume".into(), thread.into()]);
+        if dash_led(ctx.spec_text) {
+            inv.args.push("--".into());
+        }
+        inv.args.push(ctx.spec_text.into());
+    } else if dash_led(ctx.spec_text) {
         inv.args.extend(spec.args.iter().cloned());
         inv.args.extend(["--".into(), ctx.spec_text.into()]);
     } else {

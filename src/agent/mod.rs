@@ -7,6 +7,7 @@ pub mod builtin;
 mod endpoint;
 mod env;
 mod error;
+mod followup;
 mod invocation;
 mod kind;
 mod locate;
@@ -19,6 +20,7 @@ pub use env::{
     SECRET_SUFFIXES,
 };
 pub use error::AgentError;
+pub use followup::{invocation_followup, resumed_cost_is_cumulative, resumes, FollowupInvocation};
 pub use invocation::{invocation, substitute, Invocation, InvocationContext, MAX_ARG_BYTES};
 pub use kind::AdapterKind;
 pub use locate::locate_program;

@@ -63,6 +63,25 @@ pub fn show(cwd: &Path, race: &str) -> Result<u8, Error> {
         let state = s.state.map(|s| s.as_str()).unwrap_or("not started");
         println!("lane {} ({}) — {state}", lane.name, lane.agent);
         println!("  branch {}  worktree {}", lane.branch, lane.worktree.display());
+        for r in &s.earlier_rounds {
+            let passed = r.checks.iter().filter(|c| c.passed).count();
+            println!("  round {}: {passed}/{} checks passed", r.round, r.checks.len());
+            for review in &r.reviews {
+                println!("    {}", crate::ui::review_line(review));
+            }
+            println!(
+                "    {}",
+                crate::ui::fix_round_line(
+                    r.round + 1,
+                    r.findings_sent,
+                    &r.failing_checks,
+                    r.resumed_session.as_deref()
+                )
+            );
+        }
+        if !s.earlier_rounds.is_empty() {
+            println!("  round {} (last):", s.round());
+        }
         if let Some(a) = &s.agent {
             let exit = a
                 .exit

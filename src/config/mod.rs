@@ -85,6 +85,9 @@ pub struct ReviewConfig {
     pub judge: Option<String>,
     /// Deadline of one review request, a stalled stream included.
     pub timeout: Duration,
+    /// Rounds a lane may get after its first while reviewers ask for changes
+    /// (`fix-rounds`, `--fix-rounds`).
+    pub fix_rounds: u32,
 }
 
 /// Where the user's own config file lives: `$XDG_CONFIG_HOME/bakeoff/config.toml` or the
@@ -317,6 +320,7 @@ fn resolve(layers: Vec<Layer>) -> Result<Config, ConfigError> {
             context_lines: review.context_lines.unwrap_or(10),
             judge: review.judge,
             timeout: duration_or(review.timeout, Duration::from_secs(300)),
+            fix_rounds: review.fix_rounds.unwrap_or(0),
         },
         providers: merged.providers.unwrap_or_default(),
         labs: merged.labs.unwrap_or_default(),
@@ -370,6 +374,7 @@ mod tests {
         let c = from_texts(&[]).unwrap();
         assert_eq!(c.timeout, Duration::from_secs(1800));
         assert_eq!(c.merge, MergeMode::Squash);
+        assert_eq!(c.review.fix_rounds, 0);
         assert!(c.checks.is_empty());
         assert!(c.warnings.is_empty());
     }
@@ -385,6 +390,13 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.timeout, Duration::from_secs(300));
+        let fix = from_texts(&[
+            ("user", "[review]\nfix-rounds = 3\n"),
+            ("repo", "[review]\nfix-rounds = 1\n"),
+        ])
+        .unwrap();
+        assert_eq!(fix.review.fix_rounds, 1);
+        assert!(fix.warnings.is_empty(), "{:?}", fix.warnings);
         let names: Vec<_> = c.checks.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["build", "test", "hidden"]);
         assert_eq!(c.checks[1].timeout, Some(Duration::from_secs(120)));

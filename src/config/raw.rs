@@ -31,6 +31,7 @@ pub struct RawReview {
     pub context_lines: Option<u32>,
     pub judge: Option<String>,
     pub timeout: Option<Spanned<String>>,
+    pub fix_rounds: Option<u32>,
 }
 
 /// Dollars per million tokens.
@@ -127,6 +128,7 @@ impl RawConfig {
         self.review = merge_opt(self.review, upper.review, |lo, hi| RawReview {
             reviewers: hi.reviewers.or(lo.reviewers),
             reviewers_per_lane: hi.reviewers_per_lane.or(lo.reviewers_per_lane),
+            fix_rounds: hi.fix_rounds.or(lo.fix_rounds),
             allow_same_lab: hi.allow_same_lab.or(lo.allow_same_lab),
             fallback: hi.fallback.or(lo.fallback),
             token_budget: hi.token_budget.or(lo.token_budget),

@@ -44,6 +44,10 @@ pub struct RaceRecord {
     pub until_first_approved: bool,
     #[serde(default)]
     pub cascade: bool,
+    /// `--fix-rounds N`: rounds a lane may get after its first, while its reviewers ask
+    /// for changes or a check fails.
+    #[serde(default)]
+    pub fix_rounds: u32,
 }
 
 /// One lane of a race.

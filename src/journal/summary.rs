@@ -16,6 +16,29 @@ pub struct LaneSummary {
     pub reviews: Vec<crate::reviewer::ReviewRecord>,
     /// What bakeoff itself flagged in the lane's diff.
     pub flagged: Vec<crate::review::Finding>,
+    /// The rounds before the last (`--fix-rounds`), oldest first; the fields above are of
+    /// the last round.
+    pub earlier_rounds: Vec<EarlierRound>,
+}
+
+/// A round a fix round followed: its checks and reviews, and what was sent on.
+#[derive(Clone, Debug, Default)]
+pub struct EarlierRound {
+    /// 1-based.
+    pub round: u32,
+    pub checks: Vec<CheckOutcome>,
+    pub reviews: Vec<crate::reviewer::ReviewRecord>,
+    /// What the next round's follow-up carried, and the session it resumed.
+    pub findings_sent: usize,
+    pub failing_checks: Vec<String>,
+    pub resumed_session: Option<String>,
+}
+
+impl LaneSummary {
+    /// The round the lane's fields are of: 1 without fix rounds.
+    pub fn round(&self) -> u32 {
+        self.earlier_rounds.len() as u32 + 1
+    }
 }
 
 /// A whole race, as the journal tells it.
@@ -74,6 +97,25 @@ impl RaceSummary {
                 RaceEvent::BakeoffFindings { lane: name, findings } => {
                     let mut l = lane(&mut s, name);
                     l.flagged.extend(findings.iter().cloned());
+                    s.lanes.insert(name.clone(), l);
+                }
+                RaceEvent::FixRound {
+                    lane: name,
+                    round,
+                    findings_sent,
+                    failing_checks,
+                    resumed_session,
+                } => {
+                    let mut l = lane(&mut s, name);
+                    l.earlier_rounds.push(EarlierRound {
+                        round: round.saturating_sub(1),
+                        checks: std::mem::take(&mut l.checks),
+                        reviews: std::mem::take(&mut l.reviews),
+                        findings_sent: *findings_sent,
+                        failing_checks: failing_checks.clone(),
+                        resumed_session: resumed_session.clone(),
+                    });
+                    l.flagged.clear();
                     s.lanes.insert(name.clone(), l);
                 }
                 RaceEvent::Interrupted { .. } => s.interrupted = true,

@@ -475,11 +475,14 @@ fn stop_lanes(
     });
 }
 
-/// What the race has spent so far: each lane's agent (its latest reported total) and
-/// every review.
+/// What the race has spent so far: each lane's agent (its latest reported total, plus
+/// its earlier fix rounds) and every review.
 #[derive(Default)]
 struct Spend {
     agents: BTreeMap<String, f64>,
+    /// Lanes' agent spend in rounds whose run has ended and whose total a later run does
+    /// not report again.
+    settled: BTreeMap<String, f64>,
     reviews: f64,
 }
 
@@ -503,11 +506,23 @@ impl Spend {
                 }
             }
             RaceEvent::ReviewFinished { review, .. } => self.reviews += review.cost_usd.unwrap_or(0.0),
+            // A resumed session reports totals over the whole session (Claude Code's cost,
+            // Codex's tokens): its reports replace the earlier ones. A fresh run starts
+            // from zero, so what the lane spent so far is set aside.
+            RaceEvent::FixRound {
+                lane,
+                resumed_session,
+                ..
+            } if resumed_session.is_none() => {
+                if let Some(spent) = self.agents.remove(lane) {
+                    *self.settled.entry(lane.clone()).or_default() += spent;
+                }
+            }
             _ => {}
         }
     }
 
     fn total(&self) -> f64 {
-        self.agents.values().sum::<f64>() + self.reviews
+        self.agents.values().sum::<f64>() + self.settled.values().sum::<f64>() + self.reviews
     }
 }

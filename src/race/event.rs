@@ -161,6 +161,20 @@ pub enum RaceEvent {
         lane: String,
         review: crate::reviewer::ReviewRecord,
     },
+    /// A fix round begins (`--fix-rounds`): the lane's agent is sent what its reviewers
+    /// found in the previous round. Its agent, capture, check and review events follow.
+    FixRound {
+        lane: String,
+        /// 2 for the first fix round: round 1 is the lane's first run.
+        round: u32,
+        /// How many findings the follow-up carried.
+        findings_sent: usize,
+        /// Regression checks that failed in the previous round, named in the follow-up.
+        failing_checks: Vec<String>,
+        /// The agent session the round continues; `None` for a fresh run with the spec
+        /// and the findings.
+        resumed_session: Option<String>,
+    },
     /// What bakeoff itself flagged in a lane's diff: text addressed to the reviewer.
     BakeoffFindings {
         lane: String,
@@ -232,6 +246,7 @@ impl RaceEvent {
             | RaceEvent::ReviewStarted { lane, .. }
             | RaceEvent::ReviewFinished { lane, .. }
             | RaceEvent::BakeoffFindings { lane, .. }
+            | RaceEvent::FixRound { lane, .. }
             | RaceEvent::Merged { lane, .. }
             | RaceEvent::MergeRefused { lane, .. } => Some(lane),
             _ => None,

@@ -1,5 +1,6 @@
-//! One lane's worker: worktree, setup, agent, capture, checks. It reports what happens
-//! as events to the coordinator and never touches shared state.
+//! One lane's worker: worktree, setup, agent, capture, checks, reviews, and fix rounds
+//! (agent, capture, checks and reviews again). It reports what happens as events to the
+//! coordinator and never touches shared state.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ use crate::reviewer::{self, ReviewRecord};
 
 use super::plan::RacePlan;
 use super::reviewers::ReviewPlan;
-use super::{delta, holdout};
+use super::{delta, fix, holdout};
 
 /// What a lane worker sends its coordinator.
 // Events are sent by value: they are the common message, and boxing each one would cost
@@ -63,6 +64,19 @@ struct Worker {
     result: LaneResult,
     commit: Option<String>,
     reviews: Vec<ReviewRecord>,
+    /// 1 for the lane's first run, 2 for its first fix round, …
+    round: u32,
+    /// The agent's session, as its last run reported it; a fix round resumes it.
+    session_id: Option<String>,
+    /// The cost the agent's last run reported, to turn a cumulative one into this run's.
+    last_reported_cost: Option<f64>,
+}
+
+/// A fix round's follow-up, ready to send.
+struct FixRound {
+    prompt: String,
+    findings_sent: usize,
+    failing_checks: Vec<String>,
 }
 
 pub(super) async fn run(
@@ -83,6 +97,9 @@ pub(super) async fn run(
         result,
         commit: None,
         reviews: Vec::new(),
+        round: 1,
+        session_id: None,
+        last_reported_cost: None,
     };
     let started = Instant::now();
     let final_state = match worker.stages().await {
@@ -142,7 +159,46 @@ impl Worker {
             .map_err(|e| Stop::Failed(format!("cannot create {}: {e}", self.lane_dir.display())))?;
         self.setup().await?;
         self.check_cancel()?;
-        self.agent().await?;
+        self.agent(None).await?;
+        self.judge_round().await?;
+        while self.round <= self.shared.plan.record.fix_rounds
+            && fix::needs_fix(&self.reviews, &self.result.checks)
+            && !self.spent_max_cost()
+        {
+            self.check_cancel()?;
+            let findings = fix::findings(&self.reviews);
+            let failing_checks = fix::failing_checks(&self.result.checks);
+            let followup = FixRound {
+                prompt: fix::followup_prompt(&findings, &failing_checks),
+                findings_sent: findings.len(),
+                failing_checks,
+            };
+            self.round += 1;
+            self.result.fix_rounds = self.round - 1;
+            self.agent(Some(&followup)).await?;
+            self.judge_round().await?;
+        }
+        Ok(())
+    }
+
+    /// `--max-cost` is per agent run, but a lane that has already spent it over its
+    /// rounds gets no further round.
+    fn spent_max_cost(&self) -> bool {
+        let max = self.shared.plan.record.max_cost_usd;
+        matches!((self.result.cost_usd, max), (Some(spent), Some(max)) if spent >= max)
+    }
+
+    /// Where this round's file `name` goes: the lane's folder in round 1, `round-N/` in
+    /// it after, so every round's logs and reviews are kept.
+    fn round_path(&self, name: &str) -> PathBuf {
+        match self.round {
+            1 => self.lane_dir.join(name),
+            n => self.lane_dir.join(format!("round-{n}")).join(name),
+        }
+    }
+
+    /// Capture, checks and reviews of the round's work.
+    async fn judge_round(&mut self) -> Result<(), Stop> {
         self.check_cancel()?;
         self.state(LaneState::Capturing);
         let stats = self.capture().await?;
@@ -195,7 +251,7 @@ impl Worker {
             .collect();
         let label = anonymous_label(self.index);
         let spec = self.shared.plan.record.spec.clone();
-        let dir = self.lane_dir.join("reviews");
+        let dir = self.round_path("reviews");
         let _ = std::fs::create_dir_all(&dir);
         let jobs = lane
             .reviewers
@@ -324,7 +380,8 @@ impl Worker {
         Duration::from_millis(self.shared.plan.record.timeout_ms)
     }
 
-    async fn agent(&mut self) -> Result<(), Stop> {
+    /// Runs the lane's agent: the spec in round 1, `followup` in a fix round.
+    async fn agent(&mut self, followup: Option<&FixRound>) -> Result<(), Stop> {
         let _slot = tokio::select! {
             slot = self.shared.agent_slots.acquire() => slot.map_err(|_| Stop::Cancelled)?,
             _ = self.cancel.raised(CancelLevel::Graceful) => return Err(Stop::Cancelled),
@@ -332,9 +389,13 @@ impl Worker {
         self.state(LaneState::Running);
         let lane = self.lane().clone();
         let plan = &self.shared.plan;
+        // The same home in every round: a resumed CLI finds its session there.
         let home = self.lane_dir.join("agent-home");
-        std::fs::create_dir_all(&home)
-            .map_err(|e| Stop::Failed(format!("cannot create {}: {e}", home.display())))?;
+        let round_dir = self.round_path("");
+        for dir in [&home, &round_dir] {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Stop::Failed(format!("cannot create {}: {e}", dir.display())))?;
+        }
         let base_env = self.lane_env(&lane.spec);
         let spec_file = plan.dir.spec_file();
         let ctx = InvocationContext {
@@ -349,7 +410,29 @@ impl Worker {
             repo_top: Some(&plan.repo_top),
             config_file: plan.config_file.as_deref(),
         };
-        let invocation = agent::invocation(&lane.spec, &ctx).map_err(|e| Stop::Failed(e.to_string()))?;
+        let (invocation, resumed) = match followup {
+            None => (agent::invocation(&lane.spec, &ctx), None),
+            Some(f) => match agent::invocation_followup(
+                &lane.spec,
+                &ctx,
+                self.session_id.as_deref(),
+                &f.prompt,
+                &self.round_path("prompt.md"),
+            ) {
+                Ok(f) => (Ok(f.invocation), f.resumed),
+                Err(e) => (Err(e), None),
+            },
+        };
+        let invocation = invocation.map_err(|e| Stop::Failed(e.to_string()))?;
+        if let Some(f) = followup {
+            self.emit(RaceEvent::FixRound {
+                lane: lane.name.clone(),
+                round: self.round,
+                findings_sent: f.findings_sent,
+                failing_checks: f.failing_checks.clone(),
+                resumed_session: resumed.clone(),
+            });
+        }
         for (path, text) in &invocation.files {
             if let Some(parent) = path.parent() {
                 let _ = std::fs::create_dir_all(parent);
@@ -362,8 +445,8 @@ impl Worker {
             args: invocation.args.iter().map(OsString::from).collect(),
             cwd: lane.worktree.clone(),
             env: to_os(invocation.env.clone()),
-            stdout: self.lane_dir.join("agent.stdout.log"),
-            stderr: self.lane_dir.join("agent.stderr.log"),
+            stdout: self.round_path("agent.stdout.log"),
+            stderr: self.round_path("agent.stderr.log"),
             deadline: Some(self.timeout()),
             grace: plan.grace,
         };
@@ -421,7 +504,23 @@ impl Worker {
         self.result.agent_timed_out = finished.timed_out;
         self.result.agent_exit_ok = finished.exit.success() && parsed.error.is_none();
         self.result.agent_error = parsed.error.clone();
-        self.result.cost_usd = parsed.usage.cost_usd;
+        let reported = parsed.usage.cost_usd;
+        self.result.cost_usd = match (self.round, &resumed) {
+            (1, _) => reported,
+            // A resumed Claude Code reports the whole session's cost: this run's is the
+            // difference, so no round is counted twice.
+            (_, Some(_)) if agent::resumed_cost_is_cumulative(lane.spec.adapter) => {
+                let this_run = reported
+                    .zip(self.last_reported_cost)
+                    .map(|(now, before)| (now - before).max(0.0));
+                self.result.cost_usd.zip(this_run).map(|(a, b)| a + b)
+            }
+            _ => self.result.cost_usd.zip(reported).map(|(a, b)| a + b),
+        };
+        self.last_reported_cost = reported;
+        if parsed.session_id.is_some() {
+            self.session_id = parsed.session_id.clone();
+        }
         self.emit(RaceEvent::AgentFinished {
             lane: lane.name.clone(),
             outcome: AgentOutcome {
@@ -482,6 +581,8 @@ impl Worker {
     }
 
     async fn checks(&mut self, stats: &DiffStats) -> Result<(), Stop> {
+        // A fix round is judged afresh: only its own checks count.
+        self.result.checks.clear();
         let checks = self.shared.plan.record.checks.clone();
         for (i, check) in checks.iter().enumerate().filter(|(_, c)| !c.holdout) {
             let outcome = self.check(i, check).await?;
@@ -515,10 +616,9 @@ impl Worker {
             name: check.name.clone(),
             holdout: check.holdout,
         });
-        let log =
-            self.lane_dir
-                .join("checks")
-                .join(format!("{:02}-{}.log", index + 1, file_slug(&check.name)));
+        let log = self
+            .round_path("checks")
+            .join(format!("{:02}-{}.log", index + 1, file_slug(&check.name)));
         if let Some(parent) = log.parent() {
             let _ = std::fs::create_dir_all(parent);
         }

@@ -5,6 +5,7 @@
 mod coordinator;
 mod delta;
 pub mod event;
+mod fix;
 mod holdout;
 mod judge;
 mod lane;

@@ -72,6 +72,12 @@ pub struct RaceOptions {
     /// next tier starts only if no lane of the previous one was approved.
     #[arg(long)]
     pub cascade: bool,
+    /// Give a lane up to N more rounds while its reviewers request changes or reject, or
+    /// a check fails: its agent gets the findings and the failed checks' names, in the
+    /// same worktree and session where the CLI can resume (default 0, or [review]
+    /// fix-rounds).
+    #[arg(long, value_name = "N")]
+    pub fix_rounds: Option<u32>,
     /// The spec allows deleting or weakening tests: do not gate on it.
     #[arg(long)]
     pub allow_test_edits: bool,

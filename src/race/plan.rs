@@ -174,6 +174,7 @@ pub fn preflight(
         race_max_cost_usd: opts.race_max_cost,
         until_first_approved: opts.until.as_deref() == Some("first-approved"),
         cascade: opts.cascade,
+        fix_rounds: opts.fix_rounds.unwrap_or(config.review.fix_rounds),
     };
     let plan = RacePlan {
         record,

@@ -39,6 +39,10 @@ pub struct LaneResult {
     pub elapsed_ms: u64,
     /// The reviewers' verdict on this lane; `None` until reviews exist.
     pub review: Option<ReviewSignal>,
+    /// Fix rounds the lane had (`--fix-rounds`); everything above is of its last round,
+    /// except the cost, which covers every round.
+    #[serde(default)]
+    pub fix_rounds: u32,
 }
 
 impl LaneResult {
@@ -61,6 +65,7 @@ impl LaneResult {
             cost_usd: None,
             elapsed_ms: 0,
             review: None,
+            fix_rounds: 0,
         }
     }
 }
@@ -166,6 +171,9 @@ pub struct Row {
     pub elapsed_ms: u64,
     pub checks_passed: usize,
     pub checks_total: usize,
+    /// Fix rounds the lane had; the row is of its last round, `1 + fix_rounds`.
+    #[serde(default)]
+    pub fix_rounds: u32,
 }
 
 /// The ranked lanes of a race, best first.

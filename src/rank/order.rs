@@ -41,12 +41,13 @@ pub fn rank(lanes: &[LaneResult]) -> Leaderboard {
             tier: a.tier,
             passed: a.gated_in() && a.tier == super::Tier::Full,
             gates_failed: a.gates_failed.clone(),
-            reason: explain(&assessed, i),
+            reason: with_round(a.lane.fix_rounds, explain(&assessed, i)),
             cost_usd: a.cost_usd,
             diff_lines: a.diff_lines,
             elapsed_ms: a.lane.elapsed_ms,
             checks_passed: a.checks_passed,
             checks_total: a.checks_total,
+            fix_rounds: a.lane.fix_rounds,
         })
         .collect();
     let winner = rows.first().filter(|r| r.passed).map(|r| r.lane.clone());
@@ -54,6 +55,16 @@ pub fn rank(lanes: &[LaneResult]) -> Leaderboard {
         format: LEADERBOARD_FORMAT,
         rows,
         winner,
+    }
+}
+
+/// A lane that had fix rounds is ranked on its last: the reason says which ("round 2:
+/// …"), so a reader knows the lane needed the reviewers' help to get there.
+fn with_round(fix_rounds: u32, reason: String) -> String {
+    if fix_rounds == 0 {
+        reason
+    } else {
+        format!("round {}: {reason}", fix_rounds + 1)
     }
 }
 

@@ -22,6 +22,7 @@ fn lane(name: &str) -> LaneResult {
         cost_usd: Some(0.10),
         elapsed_ms: 60_000,
         review: None,
+        fix_rounds: 0,
     }
 }
 
@@ -822,5 +823,24 @@ fn reviews_to_leaderboard() {
             .contains("judge preferred it over #2 in both orders"),
         "{}",
         board.rows[0].reason
+    );
+}
+
+#[test]
+fn a_lane_after_fix_rounds_is_ranked_on_its_last_round_and_says_so() {
+    let fixed = with("fixed", |l| l.fix_rounds = 1);
+    let first = with("first", |l| l.cost_usd = Some(0.50));
+    let board = rank(&[first, fixed]);
+    assert_eq!(order(&board), ["fixed", "first"]);
+    assert!(
+        board.rows[0].reason.starts_with("round 2: "),
+        "{}",
+        board.rows[0].reason
+    );
+    assert_eq!(board.rows[0].fix_rounds, 1);
+    assert!(
+        !board.rows[1].reason.starts_with("round"),
+        "{}",
+        board.rows[1].reason
     );
 }

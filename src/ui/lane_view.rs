@@ -102,6 +102,20 @@ impl LaneView {
                 self.error = Some(error.clone());
                 self.set_state(LaneState::Failed, at_ms);
             }
+            RaceEvent::FixRound {
+                round,
+                findings_sent,
+                failing_checks,
+                resumed_session,
+                ..
+            } => {
+                self.last_action = Some(super::text::fix_round(
+                    *round,
+                    *findings_sent,
+                    failing_checks,
+                    resumed_session.as_deref(),
+                ));
+            }
             RaceEvent::ReviewStarted { reviewer, .. } => {
                 self.last_action = Some(format!("review by {reviewer}"));
             }

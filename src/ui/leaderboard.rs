@@ -130,6 +130,7 @@ mod tests {
             elapsed_ms: 65_000,
             checks_passed: 3,
             checks_total: 3,
+            fix_rounds: 0,
         }
     }
 

@@ -19,6 +19,7 @@ pub use json::JsonReporter;
 pub use leaderboard::render_leaderboard;
 pub use plain::{PlainReporter, PROGRESS_INTERVAL_MS};
 pub use terminal::TerminalReporter;
+pub use text::fix_round as fix_round_line;
 pub use text::review_finished as review_line;
 
 use crate::race::event::Stamped;

@@ -114,6 +114,16 @@ impl<W: Write + Send> PlainReporter<W> {
             // The command prints the leaderboard itself, on stdout, once the race ends.
             RaceEvent::Ranked { .. } => Vec::new(),
             RaceEvent::ReviewFinished { lane, review } => lane_line(lane, text::review_finished(review)),
+            RaceEvent::FixRound {
+                lane,
+                round,
+                findings_sent,
+                failing_checks,
+                resumed_session,
+            } => lane_line(
+                lane,
+                text::fix_round(*round, *findings_sent, failing_checks, resumed_session.as_deref()),
+            ),
             RaceEvent::BakeoffFindings { lane, findings } => findings
                 .iter()
                 .flat_map(|f| {

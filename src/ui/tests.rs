@@ -73,6 +73,7 @@ fn leaderboard() -> crate::rank::Leaderboard {
         cost_usd: Some(0.12),
         elapsed_ms: 13_500,
         review: None,
+        fix_rounds: 0,
     };
     let codex = LaneResult {
         lane: "codex".into(),

@@ -165,6 +165,29 @@ pub(crate) fn race_line(event: &RaceEvent) -> Option<String> {
 }
 
 /// "review by openai/gpt-5.5: approve (88), 1 finding" or why the review failed.
+/// "round 2: 3 findings and 1 failed check sent, resuming session 5f0c…".
+pub fn fix_round(
+    round: u32,
+    findings_sent: usize,
+    failing_checks: &[String],
+    resumed: Option<&str>,
+) -> String {
+    let findings = match findings_sent {
+        1 => "1 finding".to_string(),
+        n => format!("{n} findings"),
+    };
+    let checks = match failing_checks.len() {
+        0 => String::new(),
+        1 => " and 1 failed check".to_string(),
+        n => format!(" and {n} failed checks"),
+    };
+    let how = match resumed {
+        Some(session) => format!("resuming session {session}"),
+        None => "in a fresh run with the spec".to_string(),
+    };
+    format!("round {round}: {findings}{checks} sent, {how}")
+}
+
 pub fn review_finished(review: &crate::reviewer::ReviewRecord) -> String {
     let by = match (&review.answered_by, review.fell_back) {
         (Some(answered), true) => format!("{} (fell back to {answered})", review.reviewer),

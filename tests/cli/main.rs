@@ -12,6 +12,7 @@ mod doctor;
 mod early_stop;
 mod fake_agent;
 mod faults;
+mod fix_rounds;
 mod merge;
 mod race;
 mod real_clis;
