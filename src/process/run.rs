@@ -99,7 +99,9 @@ where
     run_child(cmd, Some(on_start), on_line, cancel).await
 }
 
-/// `on_start` is `Some` for agents: they also get the parent-death signal.
+/// `on_start` is `Some` for agents, whose pid is journaled. Every child gets the
+/// parent-death signal: a check or setup command outliving a SIGKILLed bakeoff is as
+/// unwatched as an agent.
 async fn run_child<S, F>(
     cmd: Command,
     on_start: Option<S>,
@@ -117,9 +119,7 @@ where
     check_dir(&cmd.cwd)?;
 
     let mut command = tokio::process::Command::new(&cmd.program);
-    if on_start.is_some() {
-        die_with_parent(&mut command);
-    }
+    die_with_parent(&mut command);
     let mut child = command
         .args(&cmd.args)
         .current_dir(&cmd.cwd)

@@ -159,7 +159,12 @@ impl Worker {
             .map_err(|e| Stop::Failed(format!("cannot create {}: {e}", self.lane_dir.display())))?;
         self.setup().await?;
         self.check_cancel()?;
-        self.agent(None).await?;
+        match self.shared.plan.resume_from.get(&self.index).cloned() {
+            // Resumed after a crash with its agent's work already captured: straight to
+            // the checks and reviews of that work.
+            Some(from) => self.restore_agent(&from.agent),
+            None => self.agent(None).await?,
+        }
         self.judge_round().await?;
         while self.round <= self.shared.plan.record.fix_rounds
             && fix::needs_fix(&self.reviews, &self.result.checks)
@@ -179,6 +184,14 @@ impl Worker {
             self.judge_round().await?;
         }
         Ok(())
+    }
+
+    /// The agent's outcome as the journal has it, for a lane resumed from its captured work.
+    fn restore_agent(&mut self, agent: &AgentOutcome) {
+        self.result.agent_timed_out = agent.timed_out;
+        self.result.agent_exit_ok = agent.exit.as_ref().is_some_and(|e| e.success()) && agent.error.is_none();
+        self.result.agent_error = agent.error.clone();
+        self.result.cost_usd = agent.usage.cost_usd;
     }
 
     /// `--max-cost` is per agent run, but a lane that has already spent it over its
@@ -308,7 +321,12 @@ impl Worker {
             name: lane.worktree_name.clone(),
             path: lane.worktree.clone(),
             branch: lane.branch.clone(),
-            base: plan.record.base.clone(),
+            // A lane resumed from its captured work starts from that commit; its capture
+            // is again taken against the race's base.
+            base: match plan.resume_from.get(&self.index) {
+                Some(from) => from.commit.clone(),
+                None => plan.record.base.clone(),
+            },
         };
         let repo_top = plan.repo_top.clone();
         let copy = plan.copy.clone();

@@ -35,6 +35,17 @@ pub struct RacePlan {
     pub warnings: Vec<String>,
     /// `None` with `--no-review`.
     pub review: Option<std::sync::Arc<ReviewPlan>>,
+    /// `bakeoff resume`: lanes (by index) whose agent had finished and whose work was
+    /// captured before the crash; they start from that work at their checks.
+    pub resume_from: std::collections::HashMap<usize, ResumeFrom>,
+}
+
+/// Where a resumed lane starts again: the commit its work was captured in, and what its
+/// agent did, as journaled.
+#[derive(Clone, Debug)]
+pub struct ResumeFrom {
+    pub commit: String,
+    pub agent: crate::race::event::AgentOutcome,
 }
 
 /// Where lanes' worktrees go unless configured: the user's data directory, one folder
@@ -191,6 +202,7 @@ pub fn preflight(
         config_file: config_file.map(|f| std::path::absolute(f).unwrap_or_else(|_| f.to_path_buf())),
         warnings: config.warnings.clone(),
         review: review.map(|(plan, _)| std::sync::Arc::new(plan)),
+        resume_from: Default::default(),
     };
     Ok((plan, repo))
 }

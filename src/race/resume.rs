@@ -64,7 +64,7 @@ pub fn prepare(dir: RaceDir, config_file: Option<&Path>) -> Result<Prepared, Err
         // The crash came after the merge: ranking again is harmless, merging twice is not.
         record.merge = None;
     }
-    let plan = replan(dir, record, config_file)?;
+    let mut plan = replan(dir, record, config_file)?;
     let kept = plan
         .record
         .lanes
@@ -72,16 +72,32 @@ pub fn prepare(dir: RaceDir, config_file: Option<&Path>) -> Result<Prepared, Err
         .enumerate()
         .map(|(i, lane)| {
             let s = summary.lanes.get(&lane.name)?;
-            // A lane is kept only once it had ended. A lane that had captured its work but
-            // not finished its checks or reviews runs again from the start rather than
-            // from its missing checks: its worktree may hold half a check's output or the
-            // holdout files, so the checks would not see what the agent left, and re-running
-            // needs no second way into the lane's stages (which fix rounds are changing).
+            // A lane is kept only once it had ended. A lane whose agent had finished and
+            // whose work was captured (in its first round) starts again from that work:
+            // a fresh worktree at the captured commit, then its checks and reviews, so the
+            // agent is not paid for twice. Any other lane runs again from the start.
             s.state
                 .filter(|st| st.is_final())
                 .map(|_| kept_lane(&plan, i, s, &events))
         })
-        .collect();
+        .collect::<Vec<Option<LaneDone>>>();
+    for (i, lane) in plan.record.lanes.iter().enumerate() {
+        let Some(s) = summary.lanes.get(&lane.name) else {
+            continue;
+        };
+        if kept[i].is_some() || !s.earlier_rounds.is_empty() {
+            continue;
+        }
+        if let (Some(agent), Some(capture)) = (&s.agent, &s.capture) {
+            plan.resume_from.insert(
+                i,
+                plan::ResumeFrom {
+                    commit: capture.commit.clone(),
+                    agent: agent.clone(),
+                },
+            );
+        }
+    }
     Ok(Prepared::Ready(Box::new(Resumable {
         plan,
         lock,
@@ -205,6 +221,7 @@ fn replan(dir: RaceDir, mut record: RaceRecord, config_file: Option<&Path>) -> R
         config_file: config_file.map(|f| std::path::absolute(f).unwrap_or_else(|_| f.to_path_buf())),
         warnings: config.warnings.clone(),
         review,
+        resume_from: Default::default(),
     })
 }
 

@@ -333,3 +333,54 @@ fn reviews_of_kept_lanes_are_kept_and_a_missing_reviewer_key_stops_the_resume() 
         .expect("ranked");
     assert_eq!(ranked["leaderboard"]["winner"], "slow");
 }
+
+#[test]
+fn a_lane_whose_agent_had_finished_resumes_at_its_checks_without_running_the_agent_again() {
+    let mut env = TestEnv::new();
+    let flag = env.root().join("slow-check.flag");
+    agent(&mut env, "done", "write done.txt x\\n\n");
+    // The check is slow the first time only (as if whatever hung it were gone).
+    let check = format!(
+        "if [ -f {0} ]; then test -f done.txt; else touch {0}; sleep 30; fi",
+        flag.display()
+    );
+    let mut child = env
+        .command(
+            &env.repo,
+            &["race", "crash in a check", "-a", "done", "--check", &check],
+        )
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    for line in BufReader::new(stderr).lines() {
+        if line.unwrap().contains("[done] check") {
+            break;
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let run = env.bakeoff(&["resume", "last"]);
+    run.expect(0);
+    assert_eq!(
+        lane_events(&env, "done", "agent-started").len(),
+        1,
+        "the agent ran once"
+    );
+    let checks = lane_events(&env, "done", "check-finished");
+    assert_eq!(checks.last().unwrap()["check"]["passed"], true, "{checks:?}");
+    let captured = lane_events(&env, "done", "captured");
+    assert_eq!(
+        captured.len(),
+        2,
+        "captured before the crash and again from that work"
+    );
+    assert_eq!(
+        captured[0]["capture"]["files"], captured[1]["capture"]["files"],
+        "the same work, re-captured"
+    );
+    assert!(run.stdout().contains("winner: done"), "{}", run.stdout());
+}
