@@ -48,6 +48,38 @@ pub struct ResumeFrom {
     pub agent: crate::race::event::AgentOutcome,
 }
 
+impl RacePlan {
+    /// A plan from a checked record and the configuration it was checked against (a new
+    /// race's preflight, or `bakeoff resume` rebuilding one from `race.json`).
+    pub(super) fn new(
+        record: RaceRecord,
+        dir: RaceDir,
+        repo_top: PathBuf,
+        config: &Config,
+        config_file: Option<&Path>,
+        (jobs, check_jobs): (usize, usize),
+        review: Option<std::sync::Arc<ReviewPlan>>,
+    ) -> RacePlan {
+        RacePlan {
+            record,
+            dir,
+            repo_top,
+            grace: config.grace,
+            jobs: jobs.max(1),
+            check_jobs: check_jobs.max(1),
+            copy: config.copy.clone(),
+            setup: config.setup.clone(),
+            base_env: std::env::vars().collect(),
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            is_root: unsafe { libc::geteuid() } == 0,
+            config_file: config_file.map(|f| std::path::absolute(f).unwrap_or_else(|_| f.to_path_buf())),
+            warnings: config.warnings.clone(),
+            review,
+            resume_from: Default::default(),
+        }
+    }
+}
+
 /// Where lanes' worktrees go unless configured: the user's data directory, one folder
 /// per repository.
 pub fn default_worktree_root(repo_top: &Path) -> Result<PathBuf, Error> {
@@ -187,23 +219,15 @@ pub fn preflight(
         cascade: opts.cascade,
         fix_rounds: opts.fix_rounds.unwrap_or(config.review.fix_rounds),
     };
-    let plan = RacePlan {
+    let plan = RacePlan::new(
         record,
         dir,
         repo_top,
-        grace: config.grace,
-        jobs: jobs.unwrap_or(usize::MAX),
-        check_jobs,
-        copy: config.copy.clone(),
-        setup: config.setup.clone(),
-        base_env: std::env::vars().collect(),
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        is_root: unsafe { libc::geteuid() } == 0,
-        config_file: config_file.map(|f| std::path::absolute(f).unwrap_or_else(|_| f.to_path_buf())),
-        warnings: config.warnings.clone(),
-        review: review.map(|(plan, _)| std::sync::Arc::new(plan)),
-        resume_from: Default::default(),
-    };
+        &config,
+        config_file,
+        (jobs.unwrap_or(usize::MAX), check_jobs),
+        review.map(|(plan, _)| std::sync::Arc::new(plan)),
+    );
     Ok((plan, repo))
 }
 

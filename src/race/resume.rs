@@ -205,24 +205,16 @@ fn replan(dir: RaceDir, mut record: RaceRecord, config_file: Option<&Path>) -> R
     let check_jobs = config
         .check_jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
-    Ok(RacePlan {
+    // `--jobs` and `--check-jobs` are not recorded: the config's apply.
+    Ok(RacePlan::new(
         record,
         dir,
         repo_top,
-        grace: config.grace,
-        // `--jobs` and `--check-jobs` are not recorded: the config's apply.
-        jobs: config.jobs.unwrap_or(usize::MAX).max(1),
-        check_jobs: check_jobs.max(1),
-        copy: config.copy.clone(),
-        setup: config.setup.clone(),
-        base_env: std::env::vars().collect(),
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        is_root: unsafe { libc::geteuid() } == 0,
-        config_file: config_file.map(|f| std::path::absolute(f).unwrap_or_else(|_| f.to_path_buf())),
-        warnings: config.warnings.clone(),
+        &config,
+        config_file,
+        (config.jobs.unwrap_or(usize::MAX), check_jobs),
         review,
-        resume_from: Default::default(),
-    })
+    ))
 }
 
 /// `race.json` keeps an agent's extra environment by name only; the values come back from
