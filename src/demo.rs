@@ -121,17 +121,24 @@ pub async fn run(dir: Option<PathBuf>, json: bool) -> Result<u8, Error> {
     let code = crate::cli::run_planned(plan, json).await;
     models.shutdown().await;
     let code = code?;
-    let say = |s: String| if json { eprintln!("{s}") } else { println!("{s}") };
+    let say = |s: String| crate::cli::out_line(json, &s);
     say(String::new());
     say("where to look next:".into());
+    // Name this very executable: after `cargo run -- demo` there may be no `bakeoff` on PATH.
+    let me = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "bakeoff".into());
     say(format!("  cd {}", repo.display()));
-    say("  git log --stat -1            # the merged winner, with its provenance trailers".into());
-    say("  bakeoff show last            # every lane: agent, diff, checks, logs".into());
-    say(
-        "  bakeoff diff last quick      # one lane's diff; `bakeoff diff last tidy quick` compares two"
-            .into(),
-    );
-    say("  bakeoff clean --all          # remove the lanes' worktrees and branches".into());
+    say("  git log --stat -1      # the merged winner, with its provenance trailers".into());
+    say(format!(
+        "  {me} show last       # every lane: agent, diff, checks, reviews, logs"
+    ));
+    say(format!(
+        "  {me} diff last quick # one lane's diff; `diff last tidy quick` compares two"
+    ));
+    say(format!(
+        "  {me} clean --all     # remove the lanes' worktrees and branches"
+    ));
     Ok(if code == exit::NO_WINNER {
         exit::NO_WINNER
     } else {

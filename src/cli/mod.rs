@@ -153,6 +153,17 @@ fn run(cli: Cli) -> Result<u8, Error> {
             .map(exit_u8)
             .map_err(|e| Error::input(e.to_string()));
     }
+    // A command that only reads and prints (`show … | head`) should end quietly when its
+    // reader goes away, as Unix tools do, instead of failing on the first write. Commands
+    // that run lanes keep ignoring SIGPIPE: they must stop their agents themselves, and
+    // they print through `out_line`, which drops output nobody reads.
+    if !matches!(
+        cli.command,
+        Command::Race(_) | Command::Demo { .. } | Command::Resume { .. } | Command::BuiltinAgent(_)
+    ) {
+        // SAFETY: setting a signal disposition before any thread is started.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    }
     let cwd = match &cli.dir {
         Some(d) => d.clone(),
         None => {
@@ -190,6 +201,17 @@ fn run(cli: Cli) -> Result<u8, Error> {
 
 fn exit_u8(code: i32) -> u8 {
     u8::try_from(code).unwrap_or(1)
+}
+
+/// Prints a line on stdout (or stderr), dropping it if nobody reads any more: a race's
+/// ending must not fail because its output was piped into `head`.
+pub(crate) fn out_line(to_stderr: bool, line: &str) {
+    use std::io::Write;
+    let _ = if to_stderr {
+        writeln!(std::io::stderr(), "{line}")
+    } else {
+        writeln!(std::io::stdout(), "{line}")
+    };
 }
 
 /// Whether stdout/stderr output may use color.

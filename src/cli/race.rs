@@ -63,18 +63,8 @@ pub(super) fn interrupts() -> mpsc::UnboundedReceiver<()> {
 
 pub(super) fn print_ending(outcome: &RaceOutcome, json: bool) -> Result<u8, Error> {
     let table = ui::render_leaderboard(&outcome.leaderboard, super::color_on_stdout() && !json);
-    if json {
-        eprint!("{table}");
-    } else {
-        print!("{table}");
-    }
-    let say = |line: String| {
-        if json {
-            eprintln!("{line}")
-        } else {
-            println!("{line}")
-        }
-    };
+    super::out_line(json, table.trim_end_matches('\n'));
+    let say = |line: String| super::out_line(json, &line);
     say(format!(
         "race {}: `bakeoff show {}`, `bakeoff diff {} LANE`",
         outcome.id, outcome.id, outcome.id

@@ -12,7 +12,10 @@ pub async fn resume(cwd: &Path, race: &str, json: bool, config: Option<&Path>) -
     let dir = Store::new(repo.common_dir()).resolve(race)?;
     let resumable = match race::prepare_resume(dir, config)? {
         Prepared::Finished { id } => {
-            println!("race {id} has already finished: nothing to resume (`bakeoff show {id}`)");
+            super::out_line(
+                false,
+                &format!("race {id} has already finished: nothing to resume (`bakeoff show {id}`)"),
+            );
             return Ok(exit::OK);
         }
         Prepared::Ready(r) => r,

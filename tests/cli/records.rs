@@ -85,3 +85,29 @@ fn show_of_an_unknown_race_says_how_to_find_one() {
     run.expect(2);
     assert!(run.stderr().contains("no races recorded yet"), "{}", run.stderr());
 }
+
+#[test]
+fn reading_commands_end_quietly_when_their_reader_goes_away() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut env = TestEnv::new();
+    // A diff larger than a pipe's buffer, so the writer is still writing when the reader
+    // leaves.
+    env.agent("a", "", &format!("write big.txt {}\n", "line\\n".repeat(40_000)));
+    env.bakeoff(&["race", "Write a big file", "-a", "a"]).expect(0);
+    for args in [&["diff", "last", "a"][..], &["show", "last"][..]] {
+        let mut child = env
+            .command(&env.repo, args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        drop(out); // like `| head -1`
+        let result = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
