@@ -69,12 +69,6 @@ pub(super) fn print_ending(outcome: &RaceOutcome, json: bool) -> Result<u8, Erro
         "race {}: `bakeoff show {}`, `bakeoff diff {} LANE`",
         outcome.id, outcome.id, outcome.id
     ));
-    if let Some(e) = &outcome.credentials_error {
-        super::report_error(&Error::Credentials {
-            message: format!("a reviewer's provider refused bakeoff's credentials: {e}"),
-        });
-        return Ok(crate::error::exit::PROVIDER);
-    }
     if outcome.interrupted {
         say("interrupted: lanes were stopped; their worktrees are kept for inspection".into());
         return Ok(exit::INTERRUPTED);
@@ -102,6 +96,14 @@ pub(super) fn print_ending(outcome: &RaceOutcome, json: bool) -> Result<u8, Erro
             return Ok(e.exit_code());
         }
         None => {}
+    }
+    // After the merge is reported, so a user whose reviewer key was refused still learns
+    // what landed.
+    if let Some(e) = &outcome.credentials_error {
+        super::report_error(&Error::Credentials {
+            message: format!("a reviewer's provider refused bakeoff's credentials: {e}"),
+        });
+        return Ok(exit::PROVIDER);
     }
     Ok(match outcome.leaderboard.winner {
         Some(_) => exit::OK,

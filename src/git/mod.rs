@@ -25,6 +25,6 @@ pub use diff::{diff_patch, diff_patch_with_context, diff_stats, file_at, ChangeK
 pub use error::GitError;
 pub use init::init_with_commit;
 pub use merge::{merge_into, MergeOutcome, MergeRequest, MergeStrategy};
-pub use range::{commit_messages, default_review_base, merge_base, worktree_patch};
+pub use range::{commit_messages, default_review_base, worktree_patch};
 pub use repo::Repo;
 pub use worktree::{create_worktree, remove_worktree, WorktreeSpec};

@@ -9,16 +9,6 @@ use super::diff::{find_renames, print_patch};
 use super::error::{GitContext, GitError};
 use super::repo::{open, resolve};
 
-/// The merge-base of two revisions.
-pub fn merge_base(repo_dir: &Path, a: &str, b: &str) -> Result<String, GitError> {
-    let repo = open(repo_dir)?;
-    let (a, b) = (resolve(&repo, a)?, resolve(&repo, b)?);
-    Ok(repo
-        .merge_base(a, b)
-        .ctx(format!("find the merge-base of {a} and {b}"))?
-        .to_string())
-}
-
 /// The base a review of `head` starts from when none is given: the merge-base with the
 /// current branch's upstream, else with `main`, `master`, `origin/main` or `origin/master`.
 pub fn default_review_base(repo_dir: &Path, head: &str) -> Result<String, GitError> {

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::{BranchType, ErrorCode, ObjectType, Oid, Repository, StatusOptions};
+use git2::{ErrorCode, ObjectType, Oid, Repository, StatusOptions};
 
 use super::error::{GitContext, GitError};
 
@@ -90,23 +90,6 @@ impl Repo {
     pub fn tracked_changes(&self) -> Result<Vec<String>, GitError> {
         let repo = self.open()?;
         tracked_changes_in(&repo)
-    }
-
-    /// Local branches whose names start with `prefix`, sorted.
-    pub fn branches_with_prefix(&self, prefix: &str) -> Result<Vec<String>, GitError> {
-        let repo = self.open()?;
-        let mut names = Vec::new();
-        for branch in repo.branches(Some(BranchType::Local)).ctx("list branches")? {
-            let (branch, _) = branch.ctx("list branches")?;
-            // A branch whose name is not UTF-8 cannot have been made by bakeoff.
-            if let Ok(Some(name)) = branch.name() {
-                if name.starts_with(prefix) {
-                    names.push(name.to_owned());
-                }
-            }
-        }
-        names.sort();
-        Ok(names)
     }
 
     fn open(&self) -> Result<Repository, GitError> {
@@ -248,19 +231,5 @@ mod tests {
         std::fs::write(fx.dir.join("b.txt"), "staged\n").unwrap();
         git(&fx.dir, &["add", "b.txt"]);
         assert_eq!(repo.tracked_changes().unwrap(), ["a.txt", "b.txt"]);
-    }
-
-    #[test]
-    fn branches_with_prefix_lists_sorted() {
-        let fx = fixture();
-        for b in ["bakeoff/r1/b", "bakeoff/r1/a", "bakeoff/r2/a", "other"] {
-            git(&fx.dir, &["branch", b]);
-        }
-        let repo = Repo::discover(&fx.dir).unwrap();
-        assert_eq!(
-            repo.branches_with_prefix("bakeoff/r1/").unwrap(),
-            ["bakeoff/r1/a", "bakeoff/r1/b"]
-        );
-        assert_eq!(repo.branches_with_prefix("zzz").unwrap(), Vec::<String>::new());
     }
 }

@@ -214,10 +214,10 @@ impl Worker {
     async fn judge_round(&mut self) -> Result<(), Stop> {
         self.check_cancel()?;
         self.state(LaneState::Capturing);
-        let stats = self.capture().await?;
+        let (stats, patch) = self.capture().await?;
         self.check_cancel()?;
         self.state(LaneState::Checking);
-        self.checks(&stats).await?;
+        self.checks(&stats, &patch).await?;
         self.check_cancel()?;
         if let Some(review) = self.shared.plan.review.clone() {
             self.state(LaneState::Reviewing);
@@ -558,7 +558,9 @@ impl Worker {
         Ok(())
     }
 
-    async fn capture(&mut self) -> Result<DiffStats, Stop> {
+    /// Commits the worktree's work; returns its diff stats and the patch (also saved as
+    /// the lane's `diff.patch`).
+    async fn capture(&mut self) -> Result<(DiffStats, String), Stop> {
         let lane = self.lane().clone();
         let plan = &self.shared.plan;
         let base = plan.record.base.clone();
@@ -568,7 +570,7 @@ impl Worker {
             lane.name, plan.record.id, lane.agent, plan.record.id, lane.name
         );
         let patch_file = self.lane_dir.join("diff.patch");
-        let (commit, stats) = blocking(move || {
+        let (commit, stats, patch) = blocking(move || {
             let commit = git::capture(&lane.worktree, &lane.branch, &base, &message)?;
             let stats = git::diff_stats(&repo_top, &base, &commit)?;
             let patch = git::diff_patch(&repo_top, &base, &commit)?;
@@ -579,7 +581,7 @@ impl Worker {
         .and_then(|(commit, stats, patch)| {
             std::fs::write(&patch_file, &patch)
                 .map_err(|e| Stop::Failed(format!("cannot write {}: {e}", patch_file.display())))?;
-            Ok((commit, stats))
+            Ok((commit, stats, patch))
         })?;
         self.result.diff_files = stats.files.len();
         self.result.insertions = stats.insertions;
@@ -595,10 +597,10 @@ impl Worker {
                 files: stats.files.clone(),
             },
         });
-        Ok(stats)
+        Ok((stats, patch))
     }
 
-    async fn checks(&mut self, stats: &DiffStats) -> Result<(), Stop> {
+    async fn checks(&mut self, stats: &DiffStats, patch: &str) -> Result<(), Stop> {
         // A fix round is judged afresh: only its own checks count.
         self.result.checks.clear();
         let checks = self.shared.plan.record.checks.clone();
@@ -617,8 +619,7 @@ impl Worker {
                 self.result.checks.push(outcome);
             }
         }
-        let patch = std::fs::read_to_string(self.lane_dir.join("diff.patch")).unwrap_or_default();
-        let deltas = delta::file_deltas(stats, &patch);
+        let deltas = delta::file_deltas(stats, patch);
         self.result.tampering = rank::detect_tampering(&deltas, &holdout_paths);
         Ok(())
     }

@@ -236,14 +236,24 @@ fn ignored_files_are_copied_and_setup_runs_in_each_lane() {
 fn lanes_run_in_parallel() {
     let mut env = TestEnv::new();
     for name in ["p1", "p2", "p3"] {
-        env.agent(name, "", &format!("sleep 2000\nwrite {name}.txt x\\n\n"));
+        env.agent(name, "", &format!("sleep 1500\nwrite {name}.txt x\\n\n"));
     }
-    let started = Instant::now();
     env.bakeoff(&["race", "wait", "-a", "p1", "-a", "p2", "-a", "p3"])
         .expect(0);
+    // Every agent was running before any of them finished: the lanes overlapped.
+    let events = env.events();
+    let position = |pred: &dyn Fn(&serde_json::Value) -> bool| events.iter().position(pred);
+    let first_finish = position(&|e| e["type"] == "agent-finished").unwrap();
+    let running: Vec<usize> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e["type"] == "lane-state" && e["state"] == "running")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(running.len(), 3);
     assert!(
-        started.elapsed() < Duration::from_secs(5) * 2,
-        "lanes did not overlap"
+        running.iter().all(|&i| i < first_finish),
+        "lanes ran one after another: {events:?}"
     );
 }
 
