@@ -8,8 +8,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use bakeoff::git;
-use bakeoff::review::{estimate_tokens, review_request, CheckSummary, ReviewInput};
+use bakeoff_core::git;
+use bakeoff_core::review::{estimate_tokens, review_request, CheckSummary, ReviewInput};
 
 fn main() {
     let mut args = std::env::args().skip(1);

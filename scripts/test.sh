@@ -11,5 +11,5 @@ cd "$(dirname "$0")/.."
 scripts/install-agent-clis.sh >/dev/null
 
 cargo fmt --all -- --check
-cargo clippy --all-targets --locked -- -D warnings
-cargo test --locked --all-targets
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked --all-targets

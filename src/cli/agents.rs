@@ -5,11 +5,11 @@
 use std::path::Path;
 
 use super::doctor::{render_section, Marks};
-use crate::config;
-use crate::doctor::{self, Section};
-use crate::error::{exit, Error};
-use crate::git::Repo;
-use crate::lab;
+use bakeoff_core::config;
+use bakeoff_core::doctor::{self, Section};
+use bakeoff_core::error::{exit, Error};
+use bakeoff_core::git::Repo;
+use bakeoff_core::lab;
 
 pub async fn agents(cwd: &Path, config_file: Option<&Path>) -> Result<u8, Error> {
     // Outside a repository there is no `.bakeoff.toml`, but the other layers still count.

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use crate::agent::builtin::{self, BuiltinOptions, StopReason, Surroundings};
-use crate::error::exit;
-use crate::process::{cancel_pair, CancelLevel, Canceller};
-use crate::provider::ClientOptions;
+use bakeoff_core::agent::builtin::{self, BuiltinOptions, StopReason, Surroundings};
+use bakeoff_core::error::exit;
+use bakeoff_core::process::{cancel_pair, CancelLevel, Canceller};
+use bakeoff_core::provider::ClientOptions;
 
 /// Flags of `bakeoff builtin-agent`. Later flags win, so a lane's configured `args`
 /// override what the race passes.
@@ -49,7 +49,7 @@ pub struct BuiltinAgentArgs {
 /// Runs the agent in `cwd` with the process's environment; the transcript goes to
 /// stdout, a failure's message to stderr too.
 pub async fn run(cwd: &Path, args: BuiltinAgentArgs, config: Option<&Path>) -> u8 {
-    let command_timeout = match crate::config::parse_duration(&args.command_timeout) {
+    let command_timeout = match bakeoff_core::config::parse_duration(&args.command_timeout) {
         Ok(d) => d,
         Err(message) => {
             eprintln!("error: --command-timeout: {message}");

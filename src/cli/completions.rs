@@ -8,7 +8,7 @@ use clap::CommandFactory;
 use clap_complete::Shell;
 
 use super::Cli;
-use crate::error::{exit, Error};
+use bakeoff_core::error::{exit, Error};
 
 pub fn completions(shell: Shell) -> Result<u8, Error> {
     let mut cmd = without_hidden(Cli::command());

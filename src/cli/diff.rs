@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use crate::error::{exit, Error};
-use crate::git::{self, Repo};
-use crate::journal::{RaceSummary, Store};
+use bakeoff_core::error::{exit, Error};
+use bakeoff_core::git::{self, Repo};
+use bakeoff_core::journal::{RaceSummary, Store};
 
 pub fn diff(cwd: &Path, race: &str, lane: &str, lane2: Option<&str>) -> Result<u8, Error> {
     let repo = Repo::discover(cwd)?;

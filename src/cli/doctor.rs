@@ -1,14 +1,14 @@
-//! `bakeoff doctor`: runs the checks of [`crate::doctor`] and prints one line per item,
+//! `bakeoff doctor`: runs the checks of [`bakeoff_core::doctor`] and prints one line per item,
 //! then says whether bakeoff is ready and exits 0, 2 (config not usable) or 3 (a
 //! reviewer's key missing or rejected, or its provider failing).
 
 use std::path::Path;
 
-use crate::config::{self, Config};
-use crate::doctor::{self, Blocker, Check, Report, Section, Status};
-use crate::error::{exit, Error};
-use crate::provider::ProviderRegistry;
-use crate::race::reviewers::{self, env_lookup};
+use bakeoff_core::config::{self, Config};
+use bakeoff_core::doctor::{self, Blocker, Check, Report, Section, Status};
+use bakeoff_core::error::{exit, Error};
+use bakeoff_core::provider::ProviderRegistry;
+use bakeoff_core::race::reviewers::{self, env_lookup};
 
 pub async fn doctor(cwd: &Path, config_file: Option<&Path>, ping: bool) -> Result<u8, Error> {
     let path_env = std::env::var("PATH").ok();

@@ -2,12 +2,12 @@
 
 use std::path::Path;
 
-use crate::error::{exit, Error};
-use crate::git::Repo;
-use crate::journal::{EventLog, RaceSummary, Store};
-use crate::merge::{self, MergeMode, Merged};
-use crate::race::event::{Stamped, EVENT_FORMAT};
-use crate::rank::Leaderboard;
+use bakeoff_core::error::{exit, Error};
+use bakeoff_core::git::Repo;
+use bakeoff_core::journal::{EventLog, RaceSummary, Store};
+use bakeoff_core::merge::{self, MergeMode, Merged};
+use bakeoff_core::rank::Leaderboard;
+use bakeoff_core::vocab::{Stamped, EVENT_FORMAT};
 
 pub fn merge(
     cwd: &Path,
@@ -57,14 +57,14 @@ pub fn merge(
     })?;
     let mode = match strategy {
         Some(s) => s,
-        None => crate::config::load(Some(repo.workdir()), config)?.merge,
+        None => bakeoff_core::config::load(Some(repo.workdir()), config)?.merge,
     };
     let merged = merge::merge_lane(repo.workdir(), &record, lane_record, row, commit, mode)?;
     let mut log = EventLog::open(&dir.events())?;
     log.append(&Stamped {
         v: EVENT_FORMAT,
         at_ms: chrono::Utc::now().timestamp_millis().max(0) as u64,
-        event: crate::race::merged_event(&lane_name, mode, &merged),
+        event: bakeoff_core::race::merged_event(&lane_name, mode, &merged),
     })?;
     match merged {
         Merged::Committed {

@@ -4,10 +4,12 @@
 mod agents;
 mod builtin_agent;
 mod completions;
+mod demo;
 mod diff;
 mod doctor;
 mod merge;
 mod race;
+mod race_args;
 mod records;
 mod resume;
 mod review;
@@ -19,9 +21,10 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::error::{exit, Error};
-use crate::merge::MergeMode;
-use crate::race::RaceOptions;
+use bakeoff_core::error::Error;
+use bakeoff_core::vocab::MergeMode;
+
+pub use race_args::RaceArgs;
 
 /// Race coding agents on the same task in parallel git worktrees, check and rank what
 /// they made, and merge the winner.
@@ -41,7 +44,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Race agents on a spec: one worktree per lane, checks, ranking, optional merge.
-    Race(RaceOptions),
+    Race(RaceArgs),
     /// Have models of other labs than the author's review a change.
     Review(review::ReviewOptions),
     /// Merge a lane of a finished race (default: the winner of the last race).
@@ -54,7 +57,7 @@ pub enum Command {
         lane: Option<String>,
         /// squash (one commit), merge (a merge commit) or branch (leave it for a PR).
         #[arg(long, value_enum)]
-        strategy: Option<MergeMode>,
+        strategy: Option<MergeArg>,
     },
     /// Finish a race whose bakeoff died: kill what it left running, keep the lanes that
     /// had ended, run the others again, then rank and merge as the race asked.
@@ -117,13 +120,6 @@ pub enum Command {
     /// lane's worktree (`-a builtin:provider/model`).
     #[command(hide = true)]
     BuiltinAgent(builtin_agent::BuiltinAgentArgs),
-    /// A scripted fake agent, used by the demo and by tests.
-    #[command(hide = true)]
-    ScriptedAgent {
-        #[arg(long)]
-        script: PathBuf,
-        spec_file: Option<PathBuf>,
-    },
 }
 
 /// Runs bakeoff with the process's arguments and returns its exit code.
@@ -147,12 +143,6 @@ pub fn report_error(e: &Error) {
 }
 
 fn run(cli: Cli) -> Result<u8, Error> {
-    if let Command::ScriptedAgent { script, spec_file } = &cli.command {
-        // The scripted agent is synchronous and needs no runtime.
-        return crate::scripted_agent::run(script, spec_file.as_deref())
-            .map(exit_u8)
-            .map_err(|e| Error::input(e.to_string()));
-    }
     // A command that only reads and prints (`show … | head`) should end quietly when its
     // reader goes away, as Unix tools do, instead of failing on the first write. Commands
     // that run lanes keep ignoring SIGPIPE: they must stop their agents themselves, and
@@ -179,28 +169,44 @@ fn run(cli: Cli) -> Result<u8, Error> {
     let config = cli.config.as_deref();
     runtime.block_on(async move {
         match cli.command {
-            Command::Race(opts) => race::race(&cwd, &opts, config).await,
+            Command::Race(args) => race::race(&cwd, &(&args).into(), config).await,
             Command::Review(opts) => review::review(&cwd, &opts, config).await,
             Command::Merge { race, lane, strategy } => {
-                merge::merge(&cwd, &race, lane.as_deref(), strategy, config)
+                merge::merge(&cwd, &race, lane.as_deref(), strategy.map(Into::into), config)
             }
             Command::Resume { race, json } => resume::resume(&cwd, &race, json, config).await,
             Command::List => records::list(&cwd),
             Command::Show { race } => records::show(&cwd, &race),
             Command::Diff { race, lane, lane2 } => diff::diff(&cwd, &race, &lane, lane2.as_deref()),
             Command::Clean { race, all, purge } => records::clean(&cwd, race.as_deref(), all, purge),
-            Command::Demo { dir, json } => crate::demo::run(dir, json).await,
+            Command::Demo { dir, json } => demo::run(dir, json).await,
             Command::Doctor { ping } => doctor::doctor(&cwd, config, ping).await,
             Command::Agents => agents::agents(&cwd, config).await,
             Command::Completions { shell } => completions::completions(shell),
             Command::BuiltinAgent(args) => Ok(builtin_agent::run(&cwd, args, config).await),
-            Command::ScriptedAgent { .. } => Ok(exit::OK),
         }
     })
 }
 
-fn exit_u8(code: i32) -> u8 {
-    u8::try_from(code).unwrap_or(1)
+/// `--merge` and `--strategy`: the core's [`MergeMode`], as clap offers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum MergeArg {
+    /// One commit on the branch that was checked out when the race began.
+    Squash,
+    /// A merge commit of the lane branch.
+    Merge,
+    /// Leave the lane branch as it is and say how to open a pull request.
+    Branch,
+}
+
+impl From<MergeArg> for MergeMode {
+    fn from(m: MergeArg) -> MergeMode {
+        match m {
+            MergeArg::Squash => MergeMode::Squash,
+            MergeArg::Merge => MergeMode::Merge,
+            MergeArg::Branch => MergeMode::Branch,
+        }
+    }
 }
 
 /// Prints a line on stdout (or stderr), dropping it if nobody reads any more: a race's

@@ -5,10 +5,10 @@ use std::path::Path;
 
 use tokio::sync::mpsc;
 
-use crate::error::{exit, Error};
-use crate::merge::{self, Merged};
-use crate::race::{self, RaceOptions, RaceOutcome};
 use crate::ui::{self, JsonReporter, PlainReporter, Reporter, TerminalReporter};
+use bakeoff_core::error::{exit, Error};
+use bakeoff_core::merge::{self, Merged};
+use bakeoff_core::race::{self, RaceOptions, RaceOutcome};
 
 pub async fn race(cwd: &Path, opts: &RaceOptions, config: Option<&Path>) -> Result<u8, Error> {
     let (plan, _repo) = race::preflight(cwd, opts, config)?;

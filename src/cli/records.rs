@@ -2,11 +2,11 @@
 
 use std::path::Path;
 
-use crate::error::{exit, Error};
-use crate::git::{self, Repo};
-use crate::journal::{RaceDir, RaceRecord, RaceSummary, Store};
-use crate::rank::Leaderboard;
 use crate::ui;
+use bakeoff_core::error::{exit, Error};
+use bakeoff_core::git::{self, Repo};
+use bakeoff_core::journal::{RaceDir, RaceRecord, RaceSummary, Store};
+use bakeoff_core::rank::Leaderboard;
 
 pub fn list(cwd: &Path) -> Result<u8, Error> {
     let repo = Repo::discover(cwd)?;

@@ -2,10 +2,10 @@
 
 use std::path::Path;
 
-use crate::error::{exit, Error};
-use crate::git::Repo;
-use crate::journal::Store;
-use crate::race::{self, Prepared};
+use bakeoff_core::error::{exit, Error};
+use bakeoff_core::git::Repo;
+use bakeoff_core::journal::Store;
+use bakeoff_core::race::{self, Prepared};
 
 pub async fn resume(cwd: &Path, race: &str, json: bool, config: Option<&Path>) -> Result<u8, Error> {
     let repo = Repo::discover(cwd)?;

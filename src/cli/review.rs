@@ -4,13 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config;
-use crate::error::{exit, Error};
-use crate::git::{self, Repo};
-use crate::race::reviewers;
-use crate::report::{self, ReviewReport, ReviewerResult};
-use crate::review::{self, Severity};
-use crate::reviewer::{self, ReviewRecord};
+use bakeoff_core::config;
+use bakeoff_core::error::{exit, Error};
+use bakeoff_core::git::{self, Repo};
+use bakeoff_core::race::reviewers;
+use bakeoff_core::report::{self, ReviewReport, ReviewerResult};
+use bakeoff_core::review::{self, Severity};
+use bakeoff_core::reviewer::{self, ReviewRecord};
 
 /// The report formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -128,7 +128,7 @@ pub async fn review(cwd: &Path, opts: &ReviewOptions, config_file: Option<&Path>
             "pass --reviewer provider/model (e.g. --reviewer openai/gpt-5.5) or set [review] reviewers in config",
         ));
     }
-    let options = crate::provider::ClientOptions {
+    let options = bakeoff_core::provider::ClientOptions {
         request_timeout: config.review.timeout,
         ..Default::default()
     };

@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use crate::race::event::Stamped;
+use bakeoff_core::vocab::Stamped;
 
 use super::Reporter;
 

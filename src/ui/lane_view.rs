@@ -1,8 +1,8 @@
 //! One lane as the live display sees it: the lane's events folded into what its line
 //! shows, and the line itself. Pure, so the line can be tested without a terminal.
 
-use crate::race::event::{LaneState, RaceEvent, Usage};
-use crate::rank::fmt::{clock_ms, usd};
+use bakeoff_core::units::{clock_ms, usd};
+use bakeoff_core::vocab::{LaneState, RaceEvent, Usage};
 
 use super::color::{Paint, Style};
 use super::text::{one_line, token_pair};

@@ -1,7 +1,7 @@
 //! The leaderboard as a text table, printed at the end of a race and by `show`.
 
-use crate::rank::fmt::{duration_ms, usd};
-use crate::rank::{Leaderboard, Row, Tier};
+use bakeoff_core::rank::{Leaderboard, Row, Tier};
+use bakeoff_core::units::{duration_ms, usd};
 
 use super::color::{Paint, Style};
 

@@ -22,13 +22,4 @@ pub use terminal::TerminalReporter;
 pub use text::fix_round as fix_round_line;
 pub use text::review_finished as review_line;
 
-use crate::race::event::Stamped;
-
-/// A sink for race events. The coordinator calls `event` for every event in order,
-/// `tick` on its progress timer (so live clocks advance between events), and `finish`
-/// once the race is over.
-pub trait Reporter: Send {
-    fn event(&mut self, event: &Stamped);
-    fn tick(&mut self) {}
-    fn finish(&mut self) {}
-}
+pub use bakeoff_core::vocab::Reporter;

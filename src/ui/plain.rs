@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 
-use crate::race::event::{LaneState, RaceEvent, Stamped};
+use bakeoff_core::vocab::{LaneState, RaceEvent, Stamped};
 
 use super::text;
 use super::Reporter;

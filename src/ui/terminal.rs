@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::race::event::{RaceEvent, Stamped};
+use bakeoff_core::vocab::{RaceEvent, Stamped};
 
 use super::color::Paint;
 use super::lane_view::{LaneView, MAX_NAME_WIDTH};

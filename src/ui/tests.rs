@@ -8,11 +8,11 @@ use std::sync::{Arc, Mutex};
 use indicatif::ProgressDrawTarget;
 
 use super::*;
-use crate::race::event::{
+use bakeoff_core::rank::{rank, LaneResult};
+use bakeoff_core::vocab::{
     AgentOutcome, CaptureSummary, CheckOutcome, ExitKind, LaneInfo, LaneState, RaceEvent, Stamped, Usage,
     EVENT_FORMAT,
 };
-use crate::rank::{rank, LaneResult};
 
 const T0: u64 = 1_790_000_000_000;
 
@@ -55,7 +55,7 @@ fn progress(lane: &str, turns: u64, action: &str) -> RaceEvent {
     }
 }
 
-fn leaderboard() -> crate::rank::Leaderboard {
+fn leaderboard() -> bakeoff_core::rank::Leaderboard {
     let opus = LaneResult {
         lane: "opus".into(),
         agent: "claude:claude-opus-4-6".into(),

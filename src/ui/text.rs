@@ -1,8 +1,8 @@
 //! The words reporters use for events, shared so that the plain log and the live
 //! display describe the same event the same way.
 
-use crate::race::event::{AgentOutcome, CheckOutcome, RaceEvent, Usage};
-use crate::rank::fmt::{duration_ms, tokens, usd};
+use bakeoff_core::units::{duration_ms, tokens, usd};
+use bakeoff_core::vocab::{AgentOutcome, CheckOutcome, RaceEvent, Usage};
 
 /// Text from an agent or a process squeezed onto one line: control characters and runs
 /// of whitespace become one space, and anything past `max_chars` becomes `…`.
@@ -188,7 +188,7 @@ pub fn fix_round(
     format!("round {round}: {findings}{checks} sent, {how}")
 }
 
-pub fn review_finished(review: &crate::reviewer::ReviewRecord) -> String {
+pub fn review_finished(review: &bakeoff_core::reviewer::ReviewRecord) -> String {
     let by = match (&review.answered_by, review.fell_back) {
         (Some(answered), true) => format!("{} (fell back to {answered})", review.reviewer),
         _ => review.reviewer.clone(),

@@ -4,7 +4,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::support::{TestEnv, BAKEOFF};
+use crate::support::TestEnv;
 
 /// Puts a stand-in `program` on PATH: it records argv (one per line) and env, then runs
 /// a scripted agent that edits a file and prints usage in `format`.
@@ -16,9 +16,10 @@ fn stand_in(env: &TestEnv, program: &str, format: &str, cost: &str) {
     let rec = env.root().join(format!("{program}.argv"));
     let envf = env.root().join(format!("{program}.env"));
     let body = format!(
-        "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > '{}'\nenv > '{}'\nexec '{BAKEOFF}' scripted-agent --script '{}'\n",
+        "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > '{}'\nenv > '{}'\nexec '{}' --script '{}'\n",
         rec.display(),
         envf.display(),
+        crate::support::scripted_agent().display(),
         script.display()
     );
     let path = env.bin.join(program);

@@ -3,7 +3,7 @@
 //! edit the worktree, the step and cost limits, a command that times out, and a model
 //! that answers with a ```bash block instead of tool calls.
 
-use bakeoff::fake_provider::{FakeProvider, Script, ScriptBuilder, Usage};
+use bakeoff_testkit::fake_provider::{FakeProvider, Script, ScriptBuilder, Usage};
 use serde_json::{json, Value};
 
 use crate::support::TestEnv;

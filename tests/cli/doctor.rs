@@ -4,7 +4,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use bakeoff::fake_provider::{FakeProvider, Fault, Script};
+use bakeoff_testkit::fake_provider::{FakeProvider, Fault, Script};
 
 use crate::support::{Run, TestEnv};
 

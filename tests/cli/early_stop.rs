@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use bakeoff::fake_provider::{FakeProvider, Script};
+use bakeoff_testkit::fake_provider::{FakeProvider, Script};
 use serde_json::json;
 
 use crate::support::TestEnv;
@@ -26,8 +26,8 @@ fn spender(env: &mut TestEnv, name: &str, model: &str, step: f64, steps: usize, 
     ));
     let path = env.script(name, &script);
     env.config(&format!(
-        "[agents.{name}]\nadapter = \"command\"\nmodel = \"{model}\"\nparser = \"opencode\"\ncommand = [\"{}\", \"scripted-agent\", \"--script\", \"{}\"]\n",
-        crate::support::BAKEOFF,
+        "[agents.{name}]\nadapter = \"command\"\nmodel = \"{model}\"\nparser = \"opencode\"\ncommand = [\"{}\", \"--script\", \"{}\"]\n",
+        crate::support::scripted_agent().display(),
         path.display()
     ));
 }

@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bakeoff::fake_provider::{FakeProvider, Fault, Script};
-use bakeoff::provider::{
+use bakeoff_core::provider::{
     ApiKey, ChatRequest, Client, ClientOptions, Message, ProviderEvent, ProviderSpec, WireFormat,
 };
-use bakeoff::review::{CheckSummary, Verdict};
-use bakeoff::reviewer::{self, Job, Reviewer};
+use bakeoff_core::review::{CheckSummary, Verdict};
+use bakeoff_core::reviewer::{self, Job, Reviewer};
+use bakeoff_testkit::fake_provider::{FakeProvider, Fault, Script};
 
 const FORMATS: [WireFormat; 4] = [
     WireFormat::Anthropic,
@@ -250,7 +250,7 @@ fn reviewer_on(server: &FakeProvider, format: WireFormat) -> Reviewer {
     }
 }
 
-fn job<'a>(diff: &'a str, prices: &'a HashMap<String, bakeoff::price::Price>) -> Job<'a> {
+fn job<'a>(diff: &'a str, prices: &'a HashMap<String, bakeoff_core::price::Price>) -> Job<'a> {
     Job {
         spec: "make it better",
         label: "candidate A",

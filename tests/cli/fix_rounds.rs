@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use bakeoff::fake_provider::{FakeProvider, RecordedRequest, Script, ScriptBuilder};
+use bakeoff_testkit::fake_provider::{FakeProvider, RecordedRequest, Script, ScriptBuilder};
 use serde_json::{json, Value};
 
 use crate::support::TestEnv;

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use bakeoff::fake_provider::{FakeProvider, Script};
+use bakeoff_testkit::fake_provider::{FakeProvider, Script};
 use serde_json::json;
 
 use crate::support::TestEnv;

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use bakeoff::fake_provider::{FakeProvider, Script};
+use bakeoff_testkit::fake_provider::{FakeProvider, Script};
 use serde_json::json;
 
 use crate::support::TestEnv;
@@ -183,8 +183,8 @@ fn resume_without_merge_leaves_the_checkout_alone_and_a_finished_race_as_it_is()
 fn agent(env: &mut TestEnv, name: &str, script: &str) {
     let path = env.script(name, script);
     env.config(&format!(
-        "[agents.{name}]\nadapter = \"command\"\nmodel = \"claude-sonnet-4-6\"\ncommand = [\"{}\", \"scripted-agent\", \"--script\", \"{}\"]\n",
-        crate::support::BAKEOFF,
+        "[agents.{name}]\nadapter = \"command\"\nmodel = \"claude-sonnet-4-6\"\ncommand = [\"{}\", \"--script\", \"{}\"]\n",
+        crate::support::scripted_agent().display(),
         path.display()
     ));
 }

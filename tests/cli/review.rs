@@ -2,7 +2,7 @@
 //! the review stage of a race, preflight for reviewers and keys, prompt injection, and
 //! `bakeoff review` with its formats and exit codes.
 
-use bakeoff::fake_provider::{FakeProvider, Script};
+use bakeoff_testkit::fake_provider::{FakeProvider, Script};
 use serde_json::json;
 
 use crate::support::TestEnv;
@@ -27,8 +27,8 @@ fn env_with(server: &FakeProvider) -> TestEnv {
 fn claude_lane(env: &mut TestEnv, name: &str, script: &str) {
     let path = env.script(name, script);
     env.config(&format!(
-        "[agents.{name}]\nadapter = \"command\"\nmodel = \"claude-sonnet-4-6\"\ncommand = [\"{}\", \"scripted-agent\", \"--script\", \"{}\"]\n",
-        crate::support::BAKEOFF,
+        "[agents.{name}]\nadapter = \"command\"\nmodel = \"claude-sonnet-4-6\"\ncommand = [\"{}\", \"--script\", \"{}\"]\n",
+        crate::support::scripted_agent().display(),
         path.display()
     ));
 }
@@ -273,8 +273,8 @@ fn close_call(answers: [&str; 2]) -> (TestEnv, FakeProvider, crate::support::Run
         "write src/lib.txt one\\ntwo\\nthree\\n4\\n\nusage claude 1 10 10 0.09 s\n",
     );
     env.config(&format!(
-        "[agents.pricey]\nadapter = \"command\"\nmodel = \"gpt-5.5-mini\"\nparser = \"claude\"\ncommand = [\"{}\", \"scripted-agent\", \"--script\", \"{}\"]\n",
-        crate::support::BAKEOFF,
+        "[agents.pricey]\nadapter = \"command\"\nmodel = \"gpt-5.5-mini\"\nparser = \"claude\"\ncommand = [\"{}\", \"--script\", \"{}\"]\n",
+        crate::support::scripted_agent().display(),
         path.display()
     ));
     let path = env.script(
@@ -282,8 +282,8 @@ fn close_call(answers: [&str; 2]) -> (TestEnv, FakeProvider, crate::support::Run
         "write src/lib.txt one\\ntwo\\nthree\\nfour\\n\nusage claude 1 10 10 0.01 s\n",
     );
     env.config(&format!(
-        "[agents.cheap]\nadapter = \"command\"\nmodel = \"claude-sonnet-4-6\"\nparser = \"claude\"\ncommand = [\"{}\", \"scripted-agent\", \"--script\", \"{}\"]\n",
-        crate::support::BAKEOFF,
+        "[agents.cheap]\nadapter = \"command\"\nmodel = \"claude-sonnet-4-6\"\nparser = \"claude\"\ncommand = [\"{}\", \"--script\", \"{}\"]\n",
+        crate::support::scripted_agent().display(),
         path.display()
     ));
     let run = env.bakeoff(&[

@@ -7,6 +7,18 @@ use std::process::{Command, Output};
 
 pub const BAKEOFF: &str = env!("CARGO_BIN_EXE_bakeoff");
 
+/// The scripted fake agent: the testkit's own binary, built beside `bakeoff` by
+/// `cargo test --workspace` (the `bakeoff` release binary does not contain it).
+pub fn scripted_agent() -> PathBuf {
+    let path = Path::new(BAKEOFF).with_file_name("scripted-agent");
+    assert!(
+        path.is_file(),
+        "{} is missing: run the tests with `cargo test --workspace` (or `cargo build -p bakeoff-testkit`)",
+        path.display()
+    );
+    path
+}
+
 pub struct TestEnv {
     pub tmp: tempfile::TempDir,
     pub repo: PathBuf,
@@ -138,7 +150,8 @@ impl TestEnv {
             p => format!("parser = \"{p}\"\n"),
         };
         self.config(&format!(
-            "[agents.{name}]\nadapter = \"command\"\nmodel = \"scripted\"\n{parser}command = [\"{BAKEOFF}\", \"scripted-agent\", \"--script\", \"{}\", \"{{spec_file}}\"]\n",
+            "[agents.{name}]\nadapter = \"command\"\nmodel = \"scripted\"\n{parser}command = [\"{}\", \"--script\", \"{}\", \"{{spec_file}}\"]\n",
+            scripted_agent().display(),
             path.display()
         ));
     }

@@ -1,0 +1,40 @@
+//! What the runner learns from an agent's output: the live [`Progress`] while it runs
+//! and the [`ParsedOutcome`] once it exits, through one [`OutputParser`] per lane.
+
+use crate::vocab::Usage;
+
+/// Which of the child's streams a line came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OutputStream {
+    Stdout,
+    Stderr,
+}
+
+/// Reads an agent's output line by line. Implementations accept any bytes the agent
+/// prints (non-JSON lines, truncated JSON, unknown events) without failing.
+pub trait OutputParser: Send {
+    /// One line of output, without its newline; returns `Some` when the progress
+    /// (cumulative usage or last action) changed.
+    fn line(&mut self, stream: OutputStream, line: &str) -> Option<Progress>;
+    /// Called once when the process has exited.
+    fn finish(&mut self) -> ParsedOutcome;
+}
+
+/// Progress so far: usage is cumulative; the last action is a short, one-line summary
+/// such as `Bash: cargo test` or `Edit: src/lib.rs`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Progress {
+    pub usage: Usage,
+    pub last_action: Option<String>,
+}
+
+/// What the agent reported by the time it exited.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ParsedOutcome {
+    pub usage: Usage,
+    /// The id to continue the agent's session with (`claude --resume`, `codex exec resume`).
+    pub session_id: Option<String>,
+    pub final_message: Option<String>,
+    /// An error the agent itself reported (`is_error`, `turn.failed`, …).
+    pub error: Option<String>,
+}

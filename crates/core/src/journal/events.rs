@@ -1,0 +1,124 @@
+//! `events.jsonl`: one stamped event per line, appended and flushed as it happens.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use super::JournalError;
+use crate::vocab::Reporter;
+use crate::vocab::Stamped;
+
+/// An append-only journal file.
+pub struct EventLog {
+    path: PathBuf,
+    file: File,
+}
+
+impl EventLog {
+    /// Opens (or creates) a journal for appending. A torn last line, left by a crash
+    /// mid-write, is ended first, so the next event starts a line of its own instead of
+    /// being glued to the torn one (and skipped with it).
+    pub fn open(path: &Path) -> Result<EventLog, JournalError> {
+        let mut file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| JournalError::write(path, e))?;
+        if ends_torn(&mut file).map_err(|e| JournalError::read(path, e))? {
+            file.write_all(b"\n").map_err(|e| JournalError::write(path, e))?;
+        }
+        Ok(EventLog {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+
+    /// Appends one event as a single `write` of a whole line, so a crash can tear at most
+    /// the last line, which `read_events` skips.
+    pub fn append(&mut self, event: &Stamped) -> Result<(), JournalError> {
+        let mut line = serde_json::to_vec(event).map_err(|e| JournalError::write(&self.path, e))?;
+        line.push(b'\n');
+        self.file
+            .write_all(&line)
+            .and_then(|_| self.file.flush())
+            .map_err(|e| JournalError::write(&self.path, e))
+    }
+}
+
+/// True when the file is not empty and does not end with a newline.
+fn ends_torn(file: &mut File) -> std::io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    if file.metadata()?.len() == 0 {
+        return Ok(false);
+    }
+    file.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
+}
+
+/// Reads a journal; a torn or unreadable line (from a crash mid-write) is skipped.
+pub fn read_events(path: &Path) -> Result<Vec<Stamped>, JournalError> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(JournalError::read(path, e)),
+    };
+    let mut events = Vec::new();
+    for line in BufReader::new(file).split(b'\n') {
+        let line = line.map_err(|e| JournalError::read(path, e))?;
+        if let Ok(event) = serde_json::from_slice::<Stamped>(&line) {
+            events.push(event);
+        }
+    }
+    Ok(events)
+}
+
+/// The journal as a reporter: every event the coordinator emits lands in the file.
+pub struct JournalReporter {
+    log: EventLog,
+    /// The first write error, reported once at the end instead of aborting the race.
+    pub error: Option<JournalError>,
+}
+
+impl JournalReporter {
+    pub fn new(log: EventLog) -> JournalReporter {
+        JournalReporter { log, error: None }
+    }
+}
+
+impl Reporter for JournalReporter {
+    fn event(&mut self, event: &Stamped) {
+        if let Err(e) = self.log.append(event) {
+            self.error.get_or_insert(e);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vocab::{RaceEvent, EVENT_FORMAT};
+
+    #[test]
+    fn torn_last_line_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        let mut log = EventLog::open(&path).unwrap();
+        let ev = Stamped {
+            v: EVENT_FORMAT,
+            at_ms: 1,
+            event: RaceEvent::Interrupted { forced: false },
+        };
+        log.append(&ev).unwrap();
+        log.append(&ev).unwrap();
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(b"{\"v\":1,\"at_ms\":2,\"type\":\"inter").unwrap();
+        assert_eq!(read_events(&path).unwrap(), vec![ev.clone(), ev.clone()]);
+        // A journal reopened after the crash (by `resume`) goes on on a line of its own.
+        let mut log = EventLog::open(&path).unwrap();
+        log.append(&ev).unwrap();
+        assert_eq!(read_events(&path).unwrap(), vec![ev.clone(), ev.clone(), ev]);
+    }
+}

@@ -1,0 +1,19 @@
+//! A race: lanes × one spec × one base commit. `plan` checks everything before anything
+//! is created; `coordinator` runs the lanes (`lane`) and ranks and merges at the end;
+//! `resume` takes up a race whose bakeoff died.
+
+mod coordinator;
+mod delta;
+mod fix;
+mod holdout;
+mod judge;
+mod lane;
+mod options;
+mod plan;
+mod resume;
+pub mod reviewers;
+
+pub use coordinator::{merged_event, run, RaceOutcome};
+pub use options::RaceOptions;
+pub use plan::{default_worktree_root, preflight, RacePlan};
+pub use resume::{prepare as prepare_resume, resume, Prepared, Resumable};

@@ -1,0 +1,539 @@
+//! Preflight: everything a race needs is checked before anything is created, then the
+//! race's records are written. A failure here leaves the user's repository untouched.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::agent::{self, AdapterKind, AgentArg, AgentSpec, AgentTarget};
+use crate::config::{self, CheckSpec, Config};
+use crate::error::Error;
+use crate::git::Repo;
+use crate::journal::{LaneRecord, RaceDir, RaceRecord, Store, RACE_FORMAT};
+use crate::merge::MergeMode;
+
+use super::options::RaceOptions;
+use super::reviewers::{self, LaneReviewers, ReviewPlan};
+
+/// Everything a race needs, checked: what the coordinator runs.
+#[derive(Clone, Debug)]
+pub struct RacePlan {
+    pub record: RaceRecord,
+    pub dir: RaceDir,
+    pub repo_top: PathBuf,
+    pub grace: Duration,
+    pub jobs: usize,
+    pub check_jobs: usize,
+    pub copy: Vec<String>,
+    pub setup: Option<String>,
+    /// bakeoff's own environment; each lane gets a filtered copy.
+    pub base_env: Vec<(String, String)>,
+    pub is_root: bool,
+    /// `--config FILE`, absolute, for built-in agents to load the same layers.
+    pub config_file: Option<PathBuf>,
+    /// Config warnings to show before the race starts.
+    pub warnings: Vec<String>,
+    /// `None` with `--no-review`.
+    pub review: Option<std::sync::Arc<ReviewPlan>>,
+    /// `bakeoff resume`: lanes (by index) whose agent had finished and whose work was
+    /// captured before the crash; they start from that work at their checks.
+    pub resume_from: std::collections::HashMap<usize, ResumeFrom>,
+}
+
+/// Where a resumed lane starts again: the commit its work was captured in, and what its
+/// agent did, as journaled.
+#[derive(Clone, Debug)]
+pub struct ResumeFrom {
+    pub commit: String,
+    pub agent: crate::vocab::AgentOutcome,
+}
+
+impl RacePlan {
+    /// A plan from a checked record and the configuration it was checked against (a new
+    /// race's preflight, or `bakeoff resume` rebuilding one from `race.json`).
+    pub(super) fn new(
+        record: RaceRecord,
+        dir: RaceDir,
+        repo_top: PathBuf,
+        config: &Config,
+        config_file: Option<&Path>,
+        (jobs, check_jobs): (usize, usize),
+        review: Option<std::sync::Arc<ReviewPlan>>,
+    ) -> RacePlan {
+        RacePlan {
+            record,
+            dir,
+            repo_top,
+            grace: config.grace,
+            jobs: jobs.max(1),
+            check_jobs: check_jobs.max(1),
+            copy: config.copy.clone(),
+            setup: config.setup.clone(),
+            base_env: std::env::vars().collect(),
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            is_root: unsafe { libc::geteuid() } == 0,
+            config_file: config_file.map(|f| std::path::absolute(f).unwrap_or_else(|_| f.to_path_buf())),
+            warnings: config.warnings.clone(),
+            review,
+            resume_from: Default::default(),
+        }
+    }
+}
+
+/// Where lanes' worktrees go unless configured: the user's data directory, one folder
+/// per repository.
+pub fn default_worktree_root(repo_top: &Path) -> Result<PathBuf, Error> {
+    let data = dirs::data_dir().ok_or_else(|| {
+        Error::input_with_hint(
+            "cannot find a data directory for worktrees",
+            "set [worktree] root = \"/some/dir\" in .bakeoff.toml",
+        )
+    })?;
+    let name = repo_top
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "repo".into());
+    Ok(data.join("bakeoff").join("worktrees").join(name))
+}
+
+/// Checks everything and returns the plan; creates nothing.
+pub fn preflight(
+    cwd: &Path,
+    opts: &RaceOptions,
+    config_file: Option<&Path>,
+) -> Result<(RacePlan, Repo), Error> {
+    let repo = Repo::discover(cwd)?;
+    let repo_top = repo.workdir().to_path_buf();
+    let config = config::load(Some(&repo_top), config_file)?;
+    let spec = read_spec(opts)?;
+    let base = repo.resolve_commit(&opts.base)?;
+    let target_branch = repo.head_branch()?;
+
+    let timeout = match &opts.timeout {
+        Some(t) => config::parse_duration(t).map_err(|m| Error::input(format!("--timeout: {m}")))?,
+        None => config.timeout,
+    };
+    let checks = checks(&config, opts)?;
+    let holdout = holdout_dir(opts, &checks)?;
+    if let Some(mode) = opts.merge {
+        check_merge_target(&repo, mode, target_branch.as_deref())?;
+    }
+    let jobs = positive(opts.jobs.or(config.jobs), "--jobs")?;
+    let check_jobs = positive(opts.check_jobs.or(config.check_jobs), "--check-jobs")?
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+
+    for (flag, value) in [
+        ("--max-cost", opts.max_cost),
+        ("--race-max-cost", opts.race_max_cost),
+    ] {
+        if let Some(v) = value {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(Error::input(format!(
+                    "{flag} must be a positive number of US dollars, not {v}"
+                )));
+            }
+        }
+    }
+    let mut lanes = lanes(&config, &opts.agents)?;
+    let path_env = std::env::var("PATH").ok();
+    for (name, _, spec, _) in &mut lanes {
+        agent::locate_program(spec, path_env.as_deref())?;
+        if spec.adapter == AdapterKind::Builtin {
+            builtin_agent(&config, name, spec)?;
+        }
+    }
+
+    let review = review_plan(&config, opts, &lanes)?;
+
+    let worktree_root = match &config.worktree_root {
+        Some(root) => root.clone(),
+        None => default_worktree_root(&repo_top)?,
+    };
+    let abs_root = std::path::absolute(&worktree_root).unwrap_or(worktree_root.clone());
+    if abs_root.starts_with(&repo_top) {
+        return Err(Error::input_with_hint(
+            format!(
+                "worktree root {} is inside the repository {}",
+                abs_root.display(),
+                repo_top.display()
+            ),
+            "set [worktree] root to a folder outside the work tree",
+        ));
+    }
+
+    let store = Store::new(repo.common_dir());
+    let id = store.new_id(chrono::Local::now(), &spec);
+    let dir = store.dir(&id);
+    let race_root = abs_root.join(&id);
+    let mut assigned = review
+        .as_ref()
+        .map(|(_, a)| a.clone())
+        .unwrap_or_default()
+        .into_iter();
+    let lanes = lanes
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, agent, spec, tier))| {
+            let a = assigned.next().unwrap_or_default();
+            LaneRecord {
+                tier: if opts.cascade { tier } else { 0 },
+                author_lab: a.author_lab,
+                reviewers: a.reviewers,
+                same_lab: a.same_lab,
+                branch: format!("bakeoff/{id}/{name}"),
+                worktree: race_root.join(&name),
+                worktree_name: format!("bakeoff-{id}-{name}"),
+                port: config
+                    .port_base
+                    .saturating_add((i as u16).saturating_mul(config.ports_per_lane)),
+                name,
+                agent,
+                spec,
+            }
+        })
+        .collect();
+    let record = RaceRecord {
+        format: RACE_FORMAT,
+        id,
+        created_at: chrono::Local::now().to_rfc3339(),
+        spec,
+        repo: repo_top.clone(),
+        base,
+        base_ref: opts.base.clone(),
+        target_branch,
+        worktree_root: race_root,
+        lanes,
+        checks,
+        holdout,
+        merge: opts.merge,
+        timeout_ms: timeout.as_millis() as u64,
+        tests_may_change: opts.allow_test_edits || config.tests_may_change,
+        judge: opts
+            .judge
+            .clone()
+            .or(config.review.judge.clone())
+            .filter(|_| review.is_some()),
+        max_cost_usd: opts.max_cost,
+        race_max_cost_usd: opts.race_max_cost,
+        until_first_approved: opts.until.as_deref() == Some("first-approved"),
+        cascade: opts.cascade,
+        fix_rounds: opts.fix_rounds.unwrap_or(config.review.fix_rounds),
+    };
+    let plan = RacePlan::new(
+        record,
+        dir,
+        repo_top,
+        &config,
+        config_file,
+        (jobs.unwrap_or(usize::MAX), check_jobs),
+        review.map(|(plan, _)| std::sync::Arc::new(plan)),
+    );
+    Ok((plan, repo))
+}
+
+/// Writes the race's records folder: `race.json` and the spec. The first thing a race
+/// creates, after every check passed.
+pub fn create_records(plan: &RacePlan) -> Result<(), Error> {
+    std::fs::create_dir_all(&plan.dir.path).map_err(|e| Error::io("cannot create", &plan.dir.path, e))?;
+    let mut record = plan.record.clone();
+    for lane in &mut record.lanes {
+        lane.spec = crate::journal::redact(&lane.spec);
+    }
+    plan.dir.write_json(&plan.dir.race_json(), &record)?;
+    let spec_file = plan.dir.spec_file();
+    std::fs::write(&spec_file, &plan.record.spec).map_err(|e| Error::io("cannot write", &spec_file, e))?;
+    Ok(())
+}
+
+fn read_spec(opts: &RaceOptions) -> Result<String, Error> {
+    let spec = match (&opts.spec, &opts.spec_file) {
+        (Some(s), _) => s.clone(),
+        (None, Some(path)) => std::fs::read_to_string(path).map_err(|e| {
+            Error::input_with_hint(
+                format!("cannot read spec file {}: {e}", path.display()),
+                "pass an existing Markdown file to --spec-file, or the task as text",
+            )
+        })?,
+        (None, None) => {
+            return Err(Error::input_with_hint(
+                "no spec given",
+                "pass the task as text (bakeoff race \"fix the flaky test\" -a …) or --spec-file FILE",
+            ))
+        }
+    };
+    if spec.trim().is_empty() {
+        return Err(Error::input_with_hint(
+            "the spec is empty",
+            "describe the task every lane should do, as text or in --spec-file",
+        ));
+    }
+    Ok(spec)
+}
+
+fn checks(config: &Config, opts: &RaceOptions) -> Result<Vec<CheckSpec>, Error> {
+    let mut checks = config.checks.clone();
+    let from_cli = |cmds: &[String], holdout: bool| {
+        cmds.iter()
+            .map(|c| CheckSpec {
+                name: c.trim().to_string(),
+                run: c.clone(),
+                timeout: None,
+                holdout,
+            })
+            .collect::<Vec<_>>()
+    };
+    checks.extend(from_cli(&opts.checks, false));
+    checks.extend(from_cli(&opts.holdout_checks, true));
+    let mut seen = BTreeSet::new();
+    for check in &checks {
+        if check.run.trim().is_empty() {
+            return Err(Error::input(format!(
+                "check '{}' has an empty command",
+                check.name
+            )));
+        }
+        if !seen.insert(check.name.clone()) {
+            return Err(Error::input_with_hint(
+                format!("check '{}' is given twice", check.name),
+                "give each check once (config [checks] and --check add up)",
+            ));
+        }
+    }
+    Ok(checks)
+}
+
+fn holdout_dir(opts: &RaceOptions, checks: &[CheckSpec]) -> Result<Option<PathBuf>, Error> {
+    let has_holdout_checks = checks.iter().any(|c| c.holdout);
+    match &opts.holdout {
+        Some(dir) => {
+            if !dir.is_dir() {
+                return Err(Error::input_with_hint(
+                    format!("holdout folder {} does not exist", dir.display()),
+                    "pass --holdout a folder of files laid into each worktree after the agent stops",
+                ));
+            }
+            if !has_holdout_checks {
+                return Err(Error::input_with_hint(
+                    "--holdout is given without a holdout check",
+                    "add --holdout-check CMD (or a [checks] entry with holdout = true) that uses the holdout files",
+                ));
+            }
+            Ok(Some(
+                std::path::absolute(dir).map_err(|e| Error::io("cannot resolve", dir, e))?,
+            ))
+        }
+        None if has_holdout_checks => Err(Error::input_with_hint(
+            "holdout checks are configured but no holdout folder is given",
+            "pass --holdout DIR with the files those checks need",
+        )),
+        None => Ok(None),
+    }
+}
+
+pub(super) fn check_merge_target(repo: &Repo, mode: MergeMode, target: Option<&str>) -> Result<(), Error> {
+    if mode == MergeMode::Branch {
+        return Ok(());
+    }
+    if target.is_none() {
+        return Err(Error::input_with_hint(
+            "--merge needs a branch to merge into, but HEAD is detached",
+            "check out a branch first, or use --merge branch",
+        ));
+    }
+    let dirty = repo.tracked_changes()?;
+    if !dirty.is_empty() {
+        return Err(Error::input_with_hint(
+            format!(
+                "the merge target has uncommitted changes to tracked files: {}",
+                list(&dirty)
+            ),
+            "commit or stash them first, or race without --merge and run `bakeoff merge` later",
+        ));
+    }
+    Ok(())
+}
+
+fn positive(n: Option<usize>, flag: &str) -> Result<Option<usize>, Error> {
+    match n {
+        Some(0) => Err(Error::input(format!("{flag} must be at least 1"))),
+        n => Ok(n),
+    }
+}
+
+/// Expands `-a` arguments into named lanes: (lane name, agent label, spec, the index of
+/// the `-a` it came from, which is its tier under `--cascade`).
+fn lanes(config: &Config, args: &[String]) -> Result<Vec<(String, String, AgentSpec, usize)>, Error> {
+    let mut lanes = Vec::new();
+    for (tier, arg) in args.iter().enumerate() {
+        let AgentArg {
+            lane_name,
+            target,
+            count,
+        } = agent::parse_agent_arg(arg)?;
+        let (label, spec, default_name) = match target {
+            AgentTarget::Inline { adapter, model } => {
+                let spec = AgentSpec::new(adapter, model.clone());
+                let name = agent::default_lane_name(adapter, &model);
+                (format!("{}:{model}", adapter.as_str()), spec, name)
+            }
+            AgentTarget::Named(name) => {
+                let spec = config.agents.get(&name).cloned().ok_or_else(|| {
+                    let known: Vec<_> = config.agents.keys().cloned().collect();
+                    Error::input_with_hint(
+                        format!("unknown agent '{name}' (not adapter:model, and no [agents.{name}] table in config)"),
+                        match known.is_empty() {
+                            true => "write adapter:model, e.g. claude:claude-opus-4-6, or define [agents.NAME] in .bakeoff.toml".to_string(),
+                            false => format!("configured agents: {}", known.join(", ")),
+                        },
+                    )
+                })?;
+                (name.clone(), spec, name)
+            }
+        };
+        let base = lane_name.unwrap_or(default_name);
+        for i in 1..=count {
+            let name = match count {
+                1 => base.clone(),
+                _ => format!("{base}-{i}"),
+            };
+            lanes.push((name, label.clone(), spec.clone(), tier));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for (name, label, _, _) in &lanes {
+        if !valid_lane_name(name) {
+            return Err(Error::input_with_hint(
+                format!("lane name '{name}' is not usable in a branch name"),
+                "use letters, digits, '.', '-' and '_' (name a lane with NAME=adapter:model)",
+            ));
+        }
+        if !seen.insert(name.clone()) {
+            return Err(Error::input_with_hint(
+                format!("two lanes are both named '{name}' ({label})"),
+                "use adapter:model*N for repeated lanes, or name them: -a a=adapter:model -a b=adapter:model",
+            ));
+        }
+    }
+    Ok(lanes)
+}
+
+/// A built-in agent calls its provider with bakeoff's own client, so its provider must
+/// exist and its key be set now (exit 3 naming the variable), like a reviewer's. A key
+/// variable config gave the provider (`key-env`) is kept in the lane's environment.
+pub(super) fn builtin_agent(config: &Config, lane: &str, spec: &mut AgentSpec) -> Result<(), Error> {
+    let registry = reviewers::registry(config)?;
+    let model = registry.model_ref(&spec.model).map_err(|e| match e {
+        crate::provider::ProviderError::BadModelRef { .. }
+        | crate::provider::ProviderError::UnknownProvider { .. } => Error::input_with_hint(
+            format!("lane {lane}: {e}"),
+            "write builtin:provider/model, e.g. builtin:anthropic/claude-sonnet-4-6",
+        ),
+        other => Error::Provider(other),
+    })?;
+    let Some(provider) = registry.get(&model.provider) else {
+        return Ok(());
+    };
+    crate::provider::resolve_key(provider, &reviewers::env_lookup).map_err(Error::Provider)?;
+    for var in &provider.key_vars {
+        if !spec.keep_env.contains(var) {
+            spec.keep_env.push(var.clone());
+        }
+    }
+    Ok(())
+}
+
+fn valid_lane_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with(['.', '-'])
+        && !name.ends_with(".lock")
+        && !name.contains("..")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+}
+
+/// A short list of paths for a message.
+pub fn list(paths: &[String]) -> String {
+    let mut s = paths.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+    if paths.len() > 5 {
+        s.push_str(&format!(" and {} more", paths.len() - 5));
+    }
+    s
+}
+
+/// The review stage's plan and each lane's reviewers; `None` with `--no-review`.
+fn review_plan(
+    config: &Config,
+    opts: &RaceOptions,
+    lanes: &[(String, String, AgentSpec, usize)],
+) -> Result<Option<(ReviewPlan, Vec<LaneReviewers>)>, Error> {
+    if opts.no_review {
+        return Ok(None);
+    }
+    let mut names = config.review.reviewers.clone();
+    for r in &opts.reviewers {
+        if !names.contains(r) {
+            names.push(r.clone());
+        }
+    }
+    if names.is_empty() {
+        return Err(Error::input_with_hint(
+            "no reviewers: every lane is reviewed by a model of another lab",
+            "pass --reviewer provider/model (e.g. --reviewer openai/gpt-5.5), set [review] reviewers in config, or race without reviews with --no-review",
+        ));
+    }
+    let options = crate::provider::ClientOptions {
+        request_timeout: config.review.timeout,
+        ..Default::default()
+    };
+    let reviewers = reviewers::build_reviewers(config, &names, &options)?;
+    let judge = match opts.judge.clone().or(config.review.judge.clone()) {
+        Some(name) => {
+            let built = reviewers::build_reviewers(config, std::slice::from_ref(&name), &options)?;
+            let judge = built.into_values().next();
+            if judge.as_ref().is_some_and(|j| j.lab == "unknown") {
+                return Err(Error::input_with_hint(
+                    format!("cannot tell which lab trained the judge {name}"),
+                    "name a model bakeoff knows, or map it in [labs] (e.g. \"my-model\" = \"meta\")",
+                ));
+            }
+            judge
+        }
+        None => None,
+    };
+    let per_lane = opts.reviewers_per_lane.unwrap_or(config.review.per_lane).max(1);
+    let allow_same_lab = opts.allow_same_lab || config.review.allow_same_lab;
+    let mut assigned = Vec::new();
+    for (name, _, spec, _) in lanes {
+        // The built-in agent names `provider/model`; the provider says nothing of the lab
+        // (an OpenRouter model keeps its `vendor/` part, which does).
+        let model = match spec.adapter {
+            AdapterKind::Builtin => spec.model.split_once('/').map_or(spec.model.as_str(), |(_, m)| m),
+            _ => spec.model.as_str(),
+        };
+        let author_lab = reviewers::lab_of(config, model);
+        let a =
+            reviewers::assign(&reviewers, author_lab.as_deref(), per_lane, allow_same_lab).map_err(|e| {
+                match e {
+                    Error::Input { message, hint } => Error::Input {
+                        message: format!("lane {name}: {message}"),
+                        hint,
+                    },
+                    other => other,
+                }
+            })?;
+        assigned.push(a);
+    }
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let plan = ReviewPlan {
+        reviewers,
+        judge,
+        token_budget: config.review.token_budget,
+        context_lines: config.review.context_lines,
+        prices: reviewers::prices(config),
+        seed,
+    };
+    Ok(Some((plan, assigned)))
+}

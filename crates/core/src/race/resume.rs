@@ -1,0 +1,454 @@
+//! `resume`: takes up a race whose bakeoff died (SIGKILL, OOM, a lost machine) from its
+//! records. First whatever the crash left running is killed; then the plan is rebuilt
+//! from `race.json` (re-checking only what may have changed since: the repository, the
+//! base, the agents' CLIs and the reviewers' keys); lanes that had ended keep their
+//! results, read back from the journal; the others run again from the start; then the
+//! race is ranked, judged and merged as it asked, all appended to the same journal.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use tokio::sync::mpsc;
+
+use crate::agent::{self, AdapterKind};
+use crate::config::{self, Config};
+use crate::error::Error;
+use crate::git::{self, DiffStats, Repo};
+use crate::journal::{LaneSummary, RaceDir, RaceLock, RaceRecord, RaceSummary};
+use crate::rank::{self, LaneResult};
+use crate::vocab::Reporter;
+use crate::vocab::{LaneState, RaceEvent, Stamped};
+
+use super::coordinator::{self, RaceOutcome};
+use super::delta;
+use super::lane::LaneDone;
+use super::plan::{self, RacePlan};
+use super::reviewers::{self, ReviewPlan};
+
+/// A race read back from its records, ready to go on.
+pub struct Resumable {
+    pub plan: RacePlan,
+    /// Held until the resumed race ends.
+    lock: RaceLock,
+    /// Process groups of agents the crash left running, now killed.
+    pub killed: Vec<u32>,
+    kept: Vec<Option<LaneDone>>,
+    events: Vec<Stamped>,
+}
+
+/// What `prepare` found.
+pub enum Prepared {
+    /// The race had finished: nothing to do.
+    Finished {
+        id: String,
+    },
+    Ready(Box<Resumable>),
+}
+
+/// Kills what the crash left running, then rebuilds the race's plan and each ended
+/// lane's result. Creates nothing; a race that had finished is left as it is.
+pub fn prepare(dir: RaceDir, config_file: Option<&Path>) -> Result<Prepared, Error> {
+    let record = dir.record()?;
+    // First of all: a race whose bakeoff is alive is not resumed, nor its agents killed.
+    let lock = dir.lock()?;
+    let events = dir.events_list()?;
+    // Then, before anything else: a grandchild of a killed agent may still be editing a
+    // worktree that is about to be removed, or spending money.
+    let killed = kill_orphans(&events);
+    let summary = RaceSummary::from_events(&events);
+    if summary.finished {
+        return Ok(Prepared::Finished { id: record.id });
+    }
+    let mut record = record;
+    if !summary.merges.is_empty() {
+        // The crash came after the merge: ranking again is harmless, merging twice is not.
+        record.merge = None;
+    }
+    let mut plan = replan(dir, record, config_file)?;
+    let kept = plan
+        .record
+        .lanes
+        .iter()
+        .enumerate()
+        .map(|(i, lane)| {
+            let s = summary.lanes.get(&lane.name)?;
+            // A lane is kept only once it had ended. A lane whose agent had finished and
+            // whose work was captured (in its first round) starts again from that work:
+            // a fresh worktree at the captured commit, then its checks and reviews, so the
+            // agent is not paid for twice. Any other lane runs again from the start.
+            s.state
+                .filter(|st| st.is_final())
+                .map(|_| kept_lane(&plan, i, s, &events))
+        })
+        .collect::<Vec<Option<LaneDone>>>();
+    for (i, lane) in plan.record.lanes.iter().enumerate() {
+        let Some(s) = summary.lanes.get(&lane.name) else {
+            continue;
+        };
+        if kept[i].is_some() || !s.earlier_rounds.is_empty() {
+            continue;
+        }
+        if let (Some(agent), Some(capture)) = (&s.agent, &s.capture) {
+            plan.resume_from.insert(
+                i,
+                plan::ResumeFrom {
+                    commit: capture.commit.clone(),
+                    agent: agent.clone(),
+                },
+            );
+        }
+    }
+    Ok(Prepared::Ready(Box::new(Resumable {
+        plan,
+        lock,
+        killed,
+        kept,
+        events,
+    })))
+}
+
+impl Resumable {
+    /// Lanes that keep their result, and lanes that run again.
+    pub fn lanes(&self) -> (Vec<String>, Vec<String>) {
+        let names = |keep: bool| {
+            self.plan
+                .record
+                .lanes
+                .iter()
+                .zip(&self.kept)
+                .filter(|(_, k)| k.is_some() == keep)
+                .map(|(l, _)| l.name.clone())
+                .collect()
+        };
+        (names(true), names(false))
+    }
+}
+
+/// Runs the rest of the race: removes the stale worktree and branch of every lane that
+/// runs again, then runs those lanes, ranks, judges and merges.
+pub async fn resume(
+    r: Resumable,
+    reporters: Vec<Box<dyn Reporter>>,
+    interrupts: mpsc::UnboundedReceiver<()>,
+) -> Result<RaceOutcome, Error> {
+    let (kept, rerun) = r.lanes();
+    for lane in r.plan.record.lanes.iter().filter(|l| rerun.contains(&l.name)) {
+        git::remove_worktree(
+            &r.plan.repo_top,
+            &lane.worktree_name,
+            &lane.worktree,
+            Some(&lane.branch),
+        )
+        .map_err(|e| Error::input(format!("cannot remove lane {}'s stale worktree: {e}", lane.name)))?;
+    }
+    let start = RaceEvent::RaceResumed {
+        race: r.plan.record.id.clone(),
+        kept,
+        rerun,
+        killed: r.killed.clone(),
+    };
+    let _lock = r.lock;
+    coordinator::resume(r.plan, reporters, interrupts, start, r.kept, &r.events).await
+}
+
+/// SIGKILLs the process group of every agent that started and never finished, if the
+/// group still has members. The agent led its own group, so its pid is the group id.
+fn kill_orphans(events: &[Stamped]) -> Vec<u32> {
+    let mut running: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+    for e in events {
+        match &e.event {
+            RaceEvent::AgentStarted { lane, pid } => running.entry(lane).or_default().push(*pid),
+            RaceEvent::AgentFinished { lane, .. } => {
+                running.remove(lane.as_str());
+            }
+            _ => {}
+        }
+    }
+    let mut killed = Vec::new();
+    for pgid in running.into_values().flatten() {
+        let Ok(group) = libc::pid_t::try_from(pgid) else {
+            continue;
+        };
+        if group <= 1 {
+            continue;
+        }
+        // SAFETY: kill(2) has no memory-safety preconditions; a negative pid addresses
+        // the group, and signal 0 only asks whether it has members we may signal.
+        let alive = unsafe { libc::kill(-group, 0) } == 0;
+        // SAFETY: as above.
+        if alive && unsafe { libc::kill(-group, libc::SIGKILL) } == 0 {
+            killed.push(pgid);
+        }
+    }
+    killed
+}
+
+/// The race's plan from `race.json`, with what can have changed since it started checked
+/// again like preflight does (exit 2, or 3 for a missing key).
+fn replan(dir: RaceDir, mut record: RaceRecord, config_file: Option<&Path>) -> Result<RacePlan, Error> {
+    let repo = Repo::discover(&record.repo)?;
+    let repo_top = repo.workdir().to_path_buf();
+    let config = config::load(Some(&repo_top), config_file)?;
+    repo.resolve_commit(&record.base)?;
+    let path_env = std::env::var("PATH").ok();
+    for lane in &mut record.lanes {
+        restore_env(&config, &lane.name, &lane.agent, &mut lane.spec)?;
+        agent::locate_program(&lane.spec, path_env.as_deref())?;
+        if lane.spec.adapter == AdapterKind::Builtin {
+            plan::builtin_agent(&config, &lane.name, &mut lane.spec)?;
+        }
+    }
+    if let Some(mode) = record.merge {
+        plan::check_merge_target(&repo, mode, record.target_branch.as_deref())?;
+    }
+    let review = review_plan(&config, &record)?;
+    let check_jobs = config
+        .check_jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+    // `--jobs` and `--check-jobs` are not recorded: the config's apply.
+    Ok(RacePlan::new(
+        record,
+        dir,
+        repo_top,
+        &config,
+        config_file,
+        (config.jobs.unwrap_or(usize::MAX), check_jobs),
+        review,
+    ))
+}
+
+/// `race.json` keeps an agent's extra environment by name only; the values come back from
+/// the config table the lane's agent was defined by.
+fn restore_env(config: &Config, lane: &str, agent: &str, spec: &mut agent::AgentSpec) -> Result<(), Error> {
+    let redacted: Vec<String> = spec
+        .env
+        .iter()
+        .filter(|(_, v)| v.as_str() == "<redacted>")
+        .map(|(k, _)| k.clone())
+        .collect();
+    if redacted.is_empty() {
+        return Ok(());
+    }
+    let table = config.agents.get(agent);
+    for key in redacted {
+        match table.and_then(|t| t.env.get(&key)) {
+            Some(value) => {
+                spec.env.insert(key, value.clone());
+            }
+            None => {
+                return Err(Error::input_with_hint(
+                    format!(
+                    "lane {lane}: the value of {key} is not recorded and [agents.{agent}] no longer sets it"
+                ),
+                    format!("set env.{key} in [agents.{agent}] again, then resume"),
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The reviewers and judge the race had, with their keys resolved now; `None` for a race
+/// run with `--no-review` (no lane has a reviewer).
+fn review_plan(config: &Config, record: &RaceRecord) -> Result<Option<std::sync::Arc<ReviewPlan>>, Error> {
+    let mut names: Vec<String> = Vec::new();
+    for name in record.lanes.iter().flat_map(|l| &l.reviewers) {
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let options = crate::provider::ClientOptions {
+        request_timeout: config.review.timeout,
+        ..Default::default()
+    };
+    let built = reviewers::build_reviewers(config, &names, &options)?;
+    let judge = match &record.judge {
+        Some(name) => reviewers::build_reviewers(config, std::slice::from_ref(name), &options)?
+            .into_values()
+            .next(),
+        None => None,
+    };
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    Ok(Some(std::sync::Arc::new(ReviewPlan {
+        reviewers: built,
+        judge,
+        token_budget: config.review.token_budget,
+        context_lines: config.review.context_lines,
+        prices: reviewers::prices(config),
+        seed,
+    })))
+}
+
+/// An ended lane's result as its worker had reported it, read back from the journal.
+fn kept_lane(plan: &RacePlan, index: usize, s: &LaneSummary, events: &[Stamped]) -> LaneDone {
+    let record = &plan.record;
+    let lane = &record.lanes[index];
+    let mut result = LaneResult::new(&lane.name, &lane.agent, record.tests_may_change);
+    match s.state {
+        Some(LaneState::Cancelled) => result.cancelled = true,
+        Some(LaneState::Failed) => {
+            result.failed = Some(s.error.clone().unwrap_or_else(|| "the lane failed".into()))
+        }
+        _ => {}
+    }
+    if let Some(agent) = &s.agent {
+        result.agent_timed_out = agent.timed_out;
+        result.agent_exit_ok = agent.exit.as_ref().is_some_and(|e| e.success()) && agent.error.is_none();
+        result.agent_error = agent.error.clone();
+        result.cost_usd = agent.usage.cost_usd;
+    }
+    if let Some(capture) = &s.capture {
+        result.diff_files = capture.files_changed;
+        result.insertions = capture.insertions;
+        result.deletions = capture.deletions;
+    }
+    result.checks = s.checks.clone();
+    // The worker judges tampering once every check has run; so does this.
+    if let (Some(capture), true) = (&s.capture, s.checks.len() == record.checks.len()) {
+        let stats = DiffStats {
+            files: capture.files.clone(),
+            insertions: capture.insertions,
+            deletions: capture.deletions,
+        };
+        let patch =
+            std::fs::read_to_string(plan.dir.lane_dir(&lane.name).join("diff.patch")).unwrap_or_default();
+        let holdout = record.holdout.as_deref().map(holdout_paths).unwrap_or_default();
+        result.tampering = rank::detect_tampering(&delta::file_deltas(&stats, &patch), &holdout);
+    }
+    result.elapsed_ms = lane_elapsed(&lane.name, events);
+    LaneDone {
+        index,
+        result,
+        commit: s.capture.as_ref().map(|c| c.commit.clone()),
+        reviews: s.reviews.clone(),
+    }
+}
+
+/// From a lane's first state to its last, as journaled.
+fn lane_elapsed(lane: &str, events: &[Stamped]) -> u64 {
+    let times: Vec<u64> = events
+        .iter()
+        .filter(|e| matches!(&e.event, RaceEvent::LaneState { lane: l, .. } if l == lane))
+        .map(|e| e.at_ms)
+        .collect();
+    match (times.first(), times.last()) {
+        (Some(a), Some(b)) => b.saturating_sub(*a),
+        _ => 0,
+    }
+}
+
+/// The relative paths of the holdout folder's files, as `holdout::lay_in` reports them.
+fn holdout_paths(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                walk(root, &path, out);
+            } else if let Ok(rel) = path.strip_prefix(root) {
+                out.push(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vocab::{AgentOutcome, Usage, EVENT_FORMAT};
+
+    fn stamped(at_ms: u64, event: RaceEvent) -> Stamped {
+        Stamped {
+            v: EVENT_FORMAT,
+            at_ms,
+            event,
+        }
+    }
+
+    #[test]
+    fn only_agents_that_never_finished_are_killed() {
+        // A group that is alive: a child of this test in its own process group.
+        let mut child = std::process::Command::new("sleep");
+        std::os::unix::process::CommandExt::process_group(&mut child, 0);
+        let mut child = child.arg("30").spawn().unwrap();
+        let pid = child.id();
+        let finished = AgentOutcome {
+            exit: None,
+            timed_out: false,
+            cancelled: false,
+            elapsed_ms: 0,
+            usage: Usage::default(),
+            session_id: None,
+            final_message: None,
+            error: None,
+        };
+        let events = vec![
+            stamped(
+                1,
+                RaceEvent::AgentStarted {
+                    lane: "done".into(),
+                    pid,
+                },
+            ),
+            stamped(
+                2,
+                RaceEvent::AgentFinished {
+                    lane: "done".into(),
+                    outcome: finished,
+                },
+            ),
+        ];
+        assert!(kill_orphans(&events).is_empty());
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "a finished lane's pid is left alone"
+        );
+
+        let events = vec![stamped(
+            1,
+            RaceEvent::AgentStarted {
+                lane: "mid".into(),
+                pid,
+            },
+        )];
+        assert_eq!(kill_orphans(&events), vec![pid]);
+        let status = child.wait().unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(libc::SIGKILL)
+        );
+        // Gone now: nothing is signalled twice.
+        assert!(kill_orphans(&events).is_empty());
+    }
+
+    #[test]
+    fn elapsed_is_first_to_last_lane_state() {
+        let state = |at, lane: &str, state| {
+            stamped(
+                at,
+                RaceEvent::LaneState {
+                    lane: lane.into(),
+                    state,
+                },
+            )
+        };
+        let events = vec![
+            state(100, "a", LaneState::SettingUp),
+            state(150, "b", LaneState::SettingUp),
+            state(400, "a", LaneState::Done),
+        ];
+        assert_eq!(lane_elapsed("a", &events), 300);
+        assert_eq!(lane_elapsed("c", &events), 0);
+    }
+}

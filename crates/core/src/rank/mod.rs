@@ -1,0 +1,31 @@
+//! Ranking: a pure function from lane results to an ordered, explained leaderboard.
+//!
+//! Nothing here does I/O. The race coordinator gathers a [`LaneResult`] per lane (with
+//! [`detect_tampering`] run over the lane's diff), calls [`rank`], and journals the
+//! [`Leaderboard`] it gets back. The rules are those of DESIGN.md "Ranking": gates, then
+//! tier, then (once reviews exist) confirmed blockers, pairwise judging of a close call's
+//! finalists and the normalised review median ([`review_signal`], [`apply_judging`]),
+//! then cost, diff size, time and lane name. Without reviews the order is that of
+//! version 1. Every row says in one line what decided its place.
+
+mod assess;
+mod board;
+mod judge;
+mod order;
+mod reason;
+mod signal;
+mod tamper;
+
+pub use board::{
+    ConfirmedBlocker, JudgeSignal, LaneResult, Leaderboard, ReviewSignal, Row, Tier, LEADERBOARD_FORMAT,
+};
+pub use judge::{
+    agreed_wins, apply_judging, bradley_terry, finalists, judge_request, judge_schema, parse_judge,
+    JudgeOutcome, JudgeVerdict, JudgeWinner, DEFAULT_NOISE,
+};
+pub use order::rank;
+pub use signal::review_signal;
+pub use tamper::{detect_tampering, is_test_path, FileDelta, Tamper, TamperKind};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,138 @@
+//! The order of the leaderboard: a chain of keys compared one after another, each
+//! comparison also saying which key decided it, so that the reason text can name it.
+
+use std::cmp::Ordering;
+
+use super::assess::Assessed;
+use super::board::{LaneResult, Leaderboard, Row, LEADERBOARD_FORMAT};
+use super::reason::explain;
+use crate::units::cost_units;
+
+/// The key that separated two lanes, in the order the keys are tried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Signal {
+    Gate,
+    Tier,
+    Blocker,
+    /// Pairwise judging of the finalists of a close call.
+    Judge,
+    Review,
+    Cost,
+    Diff,
+    Time,
+    /// Nothing but the lane name (or nothing at all) told them apart.
+    Name,
+}
+
+/// Ranks lanes: gated-in lanes first, then by tier, confirmed blockers, pairwise judging
+/// (finalists only), review score (when there is one), cost (unknown last), diff size,
+/// time and lane name. Without reviews this is exactly ranking v1. Pure and deterministic: the same
+/// lanes in any order give the same leaderboard.
+pub fn rank(lanes: &[LaneResult]) -> Leaderboard {
+    let mut assessed: Vec<Assessed> = lanes.iter().map(Assessed::new).collect();
+    assessed.sort_by(|a, b| compare(a, b).0);
+    let rows: Vec<Row> = assessed
+        .iter()
+        .enumerate()
+        .map(|(i, a)| Row {
+            position: i + 1,
+            lane: a.lane.lane.clone(),
+            agent: a.lane.agent.clone(),
+            tier: a.tier,
+            passed: a.gated_in() && a.tier == super::Tier::Full,
+            gates_failed: a.gates_failed.clone(),
+            reason: with_round(a.lane.fix_rounds, explain(&assessed, i)),
+            cost_usd: a.cost_usd,
+            diff_lines: a.diff_lines,
+            elapsed_ms: a.lane.elapsed_ms,
+            checks_passed: a.checks_passed,
+            checks_total: a.checks_total,
+            fix_rounds: a.lane.fix_rounds,
+        })
+        .collect();
+    let winner = rows.first().filter(|r| r.passed).map(|r| r.lane.clone());
+    Leaderboard {
+        format: LEADERBOARD_FORMAT,
+        rows,
+        winner,
+    }
+}
+
+/// A lane that had fix rounds is ranked on its last: the reason says which ("round 2:
+/// …"), so a reader knows the lane needed the reviewers' help to get there.
+fn with_round(fix_rounds: u32, reason: String) -> String {
+    if fix_rounds == 0 {
+        reason
+    } else {
+        format!("round {}: {reason}", fix_rounds + 1)
+    }
+}
+
+/// Orders `a` before `b` when `a` ranks higher, and names the key that decided.
+pub(crate) fn compare(a: &Assessed, b: &Assessed) -> (Ordering, Signal) {
+    let keys: [(Signal, Ordering); 8] = [
+        (Signal::Gate, b.gated_in().cmp(&a.gated_in())),
+        (Signal::Tier, a.tier.cmp(&b.tier)),
+        (Signal::Blocker, demoted(a).cmp(&demoted(b))),
+        (Signal::Judge, judge_key(a).cmp(&judge_key(b))),
+        (Signal::Review, review_order(a, b)),
+        (Signal::Cost, cost_order(a.cost_usd, b.cost_usd)),
+        (Signal::Diff, a.diff_lines.cmp(&b.diff_lines)),
+        (Signal::Time, a.lane.elapsed_ms.cmp(&b.lane.elapsed_ms)),
+    ];
+    keys.into_iter()
+        .find(|(_, ord)| ord.is_ne())
+        .map(|(signal, ord)| (ord, signal))
+        .unwrap_or_else(|| {
+            let ord = a.lane.lane.cmp(&b.lane.lane);
+            (ord.then_with(|| a.lane.agent.cmp(&b.lane.agent)), Signal::Name)
+        })
+}
+
+/// A blocker that two reviewers confirm outweighs any score (DESIGN.md "Ranking" 3).
+pub(crate) fn demoted(a: &Assessed) -> bool {
+    a.lane.review.as_ref().is_some_and(|r| r.confirmed_blockers > 0)
+}
+
+/// A finalist's judged strength, if the lane was judged.
+pub(crate) fn judge_strength(a: &Assessed) -> Option<f64> {
+    let judge = a.lane.review.as_ref()?.judge.as_ref()?;
+    judge.strength.is_finite().then_some(judge.strength)
+}
+
+/// Judged lanes first, stronger first. A key (rather than a pairwise rule) keeps the
+/// order total whatever set of lanes the caller judged; the judged are the finalists,
+/// who lead their tier on review score anyway. Strengths are compared in millionths so
+/// that floating-point noise between equally matched lanes is a tie.
+fn judge_key(a: &Assessed) -> (bool, i64) {
+    match judge_strength(a) {
+        Some(s) => (false, -(s * 1e6).round() as i64),
+        None => (true, 0),
+    }
+}
+
+pub(crate) fn review_score(a: &Assessed) -> Option<f64> {
+    a.lane.review.as_ref().map(|r| r.score).filter(|s| s.is_finite())
+}
+
+/// Higher score first; a reviewed lane before an unreviewed one, so the order stays
+/// total when only some lanes were reviewed.
+fn review_order(a: &Assessed, b: &Assessed) -> Ordering {
+    match (review_score(a), review_score(b)) {
+        (Some(x), Some(y)) => y.total_cmp(&x),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
+
+/// Cheaper first; an unknown cost after every known one, because "unknown" must never
+/// win by reading as free.
+pub(crate) fn cost_order(a: Option<f64>, b: Option<f64>) -> Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => cost_units(x).cmp(&cost_units(y)),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}

@@ -1,0 +1,846 @@
+//! Table tests for `rank`: gates, tiers, order, tie-breaks and the reason on each row.
+
+use super::*;
+use crate::vocab::{CheckOutcome, ExitKind};
+
+/// A lane that passes every gate: a small diff, one passing check, a known cost.
+fn lane(name: &str) -> LaneResult {
+    LaneResult {
+        lane: name.to_string(),
+        agent: format!("fake:{name}"),
+        cancelled: false,
+        failed: None,
+        agent_timed_out: false,
+        agent_exit_ok: true,
+        agent_error: None,
+        diff_files: 2,
+        insertions: 30,
+        deletions: 10,
+        checks: vec![check("test", false, true)],
+        tampering: vec![],
+        tests_may_change: false,
+        cost_usd: Some(0.10),
+        elapsed_ms: 60_000,
+        review: None,
+        fix_rounds: 0,
+    }
+}
+
+fn with(name: &str, change: impl FnOnce(&mut LaneResult)) -> LaneResult {
+    let mut l = lane(name);
+    change(&mut l);
+    l
+}
+
+fn check(name: &str, holdout: bool, passed: bool) -> CheckOutcome {
+    CheckOutcome {
+        name: name.to_string(),
+        command: format!("run {name}"),
+        holdout,
+        exit: Some(ExitKind::Code(if passed { 0 } else { 1 })),
+        passed,
+        timed_out: false,
+        elapsed_ms: 1_000,
+        log: format!("checks/{name}.log"),
+    }
+}
+
+fn timed_out(name: &str) -> CheckOutcome {
+    CheckOutcome {
+        exit: Some(ExitKind::Signal(9)),
+        timed_out: true,
+        ..check(name, false, false)
+    }
+}
+
+fn order(board: &Leaderboard) -> Vec<&str> {
+    board.rows.iter().map(|r| r.lane.as_str()).collect()
+}
+
+fn reasons(board: &Leaderboard) -> Vec<&str> {
+    board.rows.iter().map(|r| r.reason.as_str()).collect()
+}
+
+#[test]
+fn gates() {
+    let deleted = Tamper {
+        path: "tests/a.rs".into(),
+        kind: TamperKind::Deleted,
+        assertions_removed: 0,
+    };
+    let weakened = Tamper {
+        path: "tests/y.py".into(),
+        kind: TamperKind::Weakened,
+        assertions_removed: 3,
+    };
+    let holdout = Tamper {
+        path: "acceptance/run.sh".into(),
+        kind: TamperKind::Weakened,
+        assertions_removed: 1,
+    };
+    let cases: Vec<(&str, LaneResult, Vec<&str>)> = vec![
+        ("clean", lane("a"), vec![]),
+        (
+            "empty diff",
+            with("a", |l| (l.diff_files, l.insertions, l.deletions) = (0, 0, 0)),
+            vec!["empty diff"],
+        ),
+        (
+            "mode-only change is not empty",
+            with("a", |l| (l.diff_files, l.insertions, l.deletions) = (1, 0, 0)),
+            vec![],
+        ),
+        (
+            "agent timeout",
+            with("a", |l| l.agent_timed_out = true),
+            vec!["agent timed out"],
+        ),
+        (
+            "check timeout",
+            with("a", |l| {
+                l.checks = vec![check("build", false, true), timed_out("test")]
+            }),
+            vec!["check 'test' timed out"],
+        ),
+        (
+            "holdout check timeout",
+            with("a", |l| {
+                l.checks = vec![CheckOutcome {
+                    holdout: true,
+                    ..timed_out("accept")
+                }]
+            }),
+            vec!["holdout check 'accept' timed out"],
+        ),
+        (
+            "cancelled with nothing done",
+            with("a", |l| {
+                l.cancelled = true;
+                (l.diff_files, l.insertions, l.deletions) = (0, 0, 0);
+                l.checks.clear();
+            }),
+            vec!["cancelled", "empty diff"],
+        ),
+        (
+            "failed",
+            with("a", |l| l.failed = Some("worktree add: exists".into())),
+            vec!["failed: worktree add: exists"],
+        ),
+        (
+            "multi-line failure stays on one line",
+            with("a", |l| {
+                l.failed = Some("agent crashed:\n  panicked at x\n".into())
+            }),
+            vec!["failed: agent crashed: panicked at x"],
+        ),
+        (
+            "tampering",
+            with("a", |l| {
+                l.tampering = vec![deleted.clone(), weakened.clone(), holdout.clone()]
+            }),
+            vec![
+                "deleted test file tests/a.rs",
+                "weakened test file tests/y.py (3 assertions removed)",
+                "weakened holdout file acceptance/run.sh (1 assertion removed)",
+            ],
+        ),
+        (
+            "tampering allowed by the spec",
+            with("a", |l| {
+                l.tampering = vec![deleted.clone()];
+                l.tests_may_change = true;
+            }),
+            vec![],
+        ),
+        (
+            "agent exit code alone does not gate",
+            with("a", |l| {
+                l.agent_exit_ok = false;
+                l.agent_error = Some("max turns".into());
+            }),
+            vec![],
+        ),
+    ];
+    for (what, lane, want) in cases {
+        let board = rank(&[lane]);
+        let row = &board.rows[0];
+        assert_eq!(row.gates_failed, want, "{what}");
+        assert_eq!(row.passed, want.is_empty(), "{what}: passed");
+        if !want.is_empty() {
+            assert_eq!(row.reason, format!("gated: {}", want.join(", ")), "{what}");
+            assert_eq!(board.winner, None, "{what}: winner");
+        }
+    }
+}
+
+#[test]
+fn tiers() {
+    let r = |name: &str, passed: bool| check(name, false, passed);
+    let h = |name: &str, passed: bool| check(name, true, passed);
+    // (what, checks, tier, summary, (checks passed, checks total))
+    type Case = (
+        &'static str,
+        Vec<CheckOutcome>,
+        Tier,
+        &'static str,
+        (usize, usize),
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "no checks",
+            vec![],
+            Tier::Full,
+            "FULL: nothing was checked",
+            (0, 0),
+        ),
+        (
+            "all pass",
+            vec![r("build", true), r("test", true), h("accept", true)],
+            Tier::Full,
+            "FULL: 3/3 checks pass",
+            (3, 3),
+        ),
+        (
+            "holdout partly",
+            vec![r("test", true), h("a1", true), h("a2", false)],
+            Tier::Partial,
+            "PARTIAL: holdout 1/2 pass",
+            (2, 3),
+        ),
+        (
+            "holdout none",
+            vec![r("test", true), h("a1", false), h("a2", false)],
+            Tier::None,
+            "NONE: holdout 0/2 pass",
+            (1, 3),
+        ),
+        (
+            "regression fails, holdout passes",
+            vec![r("test", false), h("a1", true), h("a2", false)],
+            Tier::None,
+            "NONE: check 'test' failed",
+            (1, 3),
+        ),
+        (
+            "two regressions fail",
+            vec![r("build", false), r("test", false)],
+            Tier::None,
+            "NONE: checks 'build' and 'test' failed",
+            (0, 2),
+        ),
+        (
+            "three regressions fail",
+            vec![r("build", false), r("lint", false), r("test", false)],
+            Tier::None,
+            "NONE: checks 'build', 'lint' and 'test' failed",
+            (0, 3),
+        ),
+        (
+            "many regressions fail",
+            vec![r("a", false), r("b", false), r("c", false), r("d", false)],
+            Tier::None,
+            "NONE: 4 checks failed",
+            (0, 4),
+        ),
+        (
+            "only holdouts, all pass",
+            vec![h("a1", true)],
+            Tier::Full,
+            "FULL: 1/1 checks pass",
+            (1, 1),
+        ),
+    ];
+    for (what, checks, tier, summary, (passed, total)) in cases {
+        let board = rank(&[with("a", |l| l.checks = checks)]);
+        let row = &board.rows[0];
+        assert_eq!(row.tier, tier, "{what}");
+        assert_eq!(row.reason, format!("{summary}; only lane"), "{what}");
+        assert_eq!((row.checks_passed, row.checks_total), (passed, total), "{what}");
+        assert_eq!(row.passed, tier == Tier::Full, "{what}: passed");
+        assert_eq!(board.winner.is_some(), tier == Tier::Full, "{what}: winner");
+    }
+}
+
+#[test]
+fn order_table() {
+    let cases: Vec<(&str, Vec<LaneResult>, Vec<&str>)> = vec![
+        (
+            "gated lane below a worse tier",
+            vec![
+                with("gated", |l| l.agent_timed_out = true),
+                with("none", |l| l.checks = vec![check("test", false, false)]),
+            ],
+            vec!["none", "gated"],
+        ),
+        (
+            "tier before cost",
+            vec![
+                with("partial", |l| {
+                    l.checks = vec![check("h1", true, true), check("h2", true, false)];
+                    l.cost_usd = Some(0.01);
+                }),
+                with("full", |l| l.cost_usd = Some(5.0)),
+                with("none", |l| {
+                    l.checks = vec![check("test", false, false)];
+                    l.cost_usd = Some(0.001);
+                }),
+            ],
+            vec!["full", "partial", "none"],
+        ),
+        (
+            "cost ascending, unknown last",
+            vec![
+                with("unknown", |l| l.cost_usd = None),
+                with("dear", |l| l.cost_usd = Some(0.31)),
+                with("cheap", |l| l.cost_usd = Some(0.12)),
+                with("nan", |l| l.cost_usd = Some(f64::NAN)),
+            ],
+            vec!["cheap", "dear", "nan", "unknown"],
+        ),
+        (
+            "cost before diff before time before name",
+            vec![
+                with("d", |l| l.elapsed_ms = 1),
+                with("c", |l| l.insertions = 1),
+                with("b", |l| l.cost_usd = Some(0.01)),
+                with("a", |l| l.elapsed_ms = 2),
+                lane("e"),
+            ],
+            vec!["b", "c", "d", "a", "e"],
+        ),
+        (
+            "sub-resolution cost difference is a tie",
+            vec![
+                with("b", |l| (l.cost_usd, l.insertions) = (Some(0.100_001), 1)),
+                with("a", |l| (l.cost_usd, l.insertions) = (Some(0.100_002), 2)),
+            ],
+            vec!["b", "a"],
+        ),
+        (
+            "review score before cost, reviewed before unreviewed",
+            vec![
+                with("cheap-unreviewed", |l| l.cost_usd = Some(0.01)),
+                with("low", |l| {
+                    l.review = Some(ReviewSignal {
+                        score: 0.4,
+                        confirmed_blockers: 0,
+                        ..Default::default()
+                    })
+                }),
+                with("high", |l| {
+                    l.cost_usd = Some(9.0);
+                    l.review = Some(ReviewSignal {
+                        score: 0.9,
+                        confirmed_blockers: 0,
+                        ..Default::default()
+                    });
+                }),
+            ],
+            vec!["high", "low", "cheap-unreviewed"],
+        ),
+        (
+            "confirmed blocker demotes within the tier only",
+            vec![
+                with("blocked", |l| {
+                    l.review = Some(ReviewSignal {
+                        score: 1.0,
+                        confirmed_blockers: 1,
+                        ..Default::default()
+                    })
+                }),
+                with("clean", |l| {
+                    l.review = Some(ReviewSignal {
+                        score: 0.2,
+                        confirmed_blockers: 0,
+                        ..Default::default()
+                    })
+                }),
+                with("none-tier", |l| l.checks = vec![check("test", false, false)]),
+            ],
+            vec!["clean", "blocked", "none-tier"],
+        ),
+    ];
+    for (what, lanes, want) in cases {
+        let board = rank(&lanes);
+        assert_eq!(order(&board), want, "{what}");
+        let positions: Vec<usize> = board.rows.iter().map(|r| r.position).collect();
+        assert_eq!(positions, (1..=want.len()).collect::<Vec<_>>(), "{what}");
+    }
+}
+
+#[test]
+fn order_does_not_depend_on_input_order() {
+    let lanes = vec![
+        with("a", |l| l.cost_usd = None),
+        with("b", |l| l.cost_usd = Some(0.2)),
+        lane("c"),
+        lane("d"),
+        with("e", |l| l.agent_timed_out = true),
+        with("f", |l| {
+            l.checks = vec![check("h", true, true), check("i", true, false)]
+        }),
+    ];
+    let expected = rank(&lanes);
+    let mut shuffled = lanes.clone();
+    for rotation in 0..lanes.len() {
+        shuffled.rotate_left(1);
+        let mut reversed = shuffled.clone();
+        reversed.reverse();
+        assert_eq!(rank(&shuffled), expected, "rotation {rotation}");
+        assert_eq!(rank(&reversed), expected, "reversed rotation {rotation}");
+    }
+    assert_eq!(order(&expected), ["c", "d", "b", "a", "f", "e"]);
+}
+
+#[test]
+fn reasons_table() {
+    let full3 = || {
+        vec![
+            check("build", false, true),
+            check("test", false, true),
+            check("accept", true, true),
+        ]
+    };
+    let cases: Vec<(&str, Vec<LaneResult>, Vec<&str>)> = vec![
+        (
+            "cost decides",
+            vec![
+                with("opus", |l| (l.checks, l.cost_usd) = (full3(), Some(0.12))),
+                with("gpt", |l| (l.checks, l.cost_usd) = (full3(), Some(0.31))),
+            ],
+            vec![
+                "FULL: 3/3 checks pass; cheapest of the FULL lanes ($0.12 vs $0.31)",
+                "FULL like #1 but costlier ($0.31 vs $0.12)",
+            ],
+        ),
+        (
+            "tiers decide",
+            vec![
+                with("full", |l| l.checks = full3()),
+                with("partial", |l| {
+                    l.checks = vec![
+                        check("test", false, true),
+                        check("h1", true, true),
+                        check("h2", true, false),
+                    ]
+                }),
+                with("none", |l| l.checks = vec![check("test", false, false)]),
+                with("gated", |l| {
+                    l.tampering = vec![Tamper {
+                        path: "tests/a.rs".into(),
+                        kind: TamperKind::Deleted,
+                        assertions_removed: 0,
+                    }]
+                }),
+            ],
+            vec![
+                "FULL: 3/3 checks pass; only FULL lane past the gates",
+                "PARTIAL: holdout 1/2 pass",
+                "NONE: check 'test' failed",
+                "gated: deleted test file tests/a.rs",
+            ],
+        ),
+        (
+            "diff decides after a cost tie",
+            vec![
+                with("small", |l| (l.insertions, l.deletions) = (30, 10)),
+                with("big", |l| (l.insertions, l.deletions) = (100, 20)),
+            ],
+            vec![
+                "FULL: 1/1 checks pass; tie on cost; smaller diff (40 vs 120 lines)",
+                "FULL like #1, tie on cost; larger diff (120 vs 40 lines)",
+            ],
+        ),
+        (
+            "time decides",
+            vec![
+                with("slow", |l| l.elapsed_ms = 80_000),
+                with("quick", |l| l.elapsed_ms = 40_000),
+            ],
+            vec![
+                "FULL: 1/1 checks pass; tie on cost and diff size; faster (40.0s vs 1m 20s)",
+                "FULL like #1, tie on cost and diff size; slower (1m 20s vs 40.0s)",
+            ],
+        ),
+        (
+            "time decides below display resolution",
+            vec![
+                with("b", |l| l.elapsed_ms = 40_010),
+                with("a", |l| l.elapsed_ms = 40_020),
+            ],
+            vec![
+                "FULL: 1/1 checks pass; tie on cost and diff size; faster (40010ms vs 40020ms)",
+                "FULL like #1, tie on cost and diff size; slower (40020ms vs 40010ms)",
+            ],
+        ),
+        (
+            "only the name is left",
+            vec![lane("beta"), lane("alpha")],
+            vec![
+                "FULL: 1/1 checks pass; tie on cost, diff size and time; first by lane name",
+                "FULL like #1, tie on cost, diff size and time; after #1 by lane name",
+            ],
+        ),
+        (
+            "unknown cost",
+            vec![with("unknown", |l| l.cost_usd = None), lane("known")],
+            vec![
+                "FULL: 1/1 checks pass; cost known ($0.10, #2 unknown)",
+                "FULL like #1 but cost unknown (#1: $0.10)",
+            ],
+        ),
+        (
+            "both costs unknown",
+            vec![
+                with("b", |l| (l.cost_usd, l.insertions) = (None, 1)),
+                with("a", |l| l.cost_usd = None),
+            ],
+            vec![
+                "FULL: 1/1 checks pass; tie on cost; smaller diff (11 vs 40 lines)",
+                "FULL like #1, tie on cost; larger diff (40 vs 11 lines)",
+            ],
+        ),
+        (
+            "costs that only differ past the cent",
+            vec![
+                with("a", |l| l.cost_usd = Some(0.1201)),
+                with("b", |l| l.cost_usd = Some(0.1203)),
+            ],
+            vec![
+                "FULL: 1/1 checks pass; cheapest of the FULL lanes ($0.1201 vs $0.1203)",
+                "FULL like #1 but costlier ($0.1203 vs $0.1201)",
+            ],
+        ),
+        (
+            "the only lane through the gates",
+            vec![
+                with("ok", |l| l.checks = vec![check("test", false, false)]),
+                with("empty", |l| (l.diff_files, l.insertions, l.deletions) = (0, 0, 0)),
+            ],
+            vec![
+                "NONE: check 'test' failed; only lane through the gates",
+                "gated: empty diff",
+            ],
+        ),
+        (
+            "all gated: the order among them is explained too",
+            vec![
+                with("timeout", |l| l.agent_timed_out = true),
+                with("cancelled", |l| {
+                    l.cancelled = true;
+                    l.checks = vec![check("test", false, false)];
+                }),
+                with("failed", |l| {
+                    l.failed = Some("agent crashed".into());
+                    l.cost_usd = Some(0.5);
+                }),
+            ],
+            vec![
+                "gated: agent timed out; ahead of #2 on cost ($0.10 vs $0.50)",
+                "gated: failed: agent crashed; below #1 on cost ($0.50 vs $0.10)",
+                "gated: cancelled; below #2 on tier (NONE vs FULL)",
+            ],
+        ),
+    ];
+    for (what, lanes, want) in cases {
+        let board = rank(&lanes);
+        assert_eq!(reasons(&board), want, "{what}");
+    }
+}
+
+#[test]
+fn review_reasons() {
+    let reviewed = |name: &str, score: f64, blockers: usize| {
+        with(name, |l| {
+            l.review = Some(ReviewSignal {
+                score,
+                confirmed_blockers: blockers,
+                ..Default::default()
+            })
+        })
+    };
+    let board = rank(&[
+        reviewed("top", 0.82, 0),
+        reviewed("mid", 0.64, 0),
+        lane("unreviewed"),
+        reviewed("blocked", 0.99, 2),
+    ]);
+    assert_eq!(order(&board), ["top", "mid", "unreviewed", "blocked"]);
+    assert_eq!(
+        reasons(&board),
+        [
+            "FULL: 1/1 checks pass; higher review score (0.82 vs 0.64)",
+            "FULL like #1 but lower review score (0.64 vs 0.82)",
+            "FULL like #2 but not reviewed (#2: 0.64)",
+            "FULL like #3 but demoted: 2 confirmed blockers",
+        ]
+    );
+}
+
+#[test]
+fn cheapest_is_only_claimed_when_true() {
+    // A better review puts a costlier lane first; "cheapest" would then be false.
+    let board = rank(&[
+        with("a", |l| {
+            l.cost_usd = Some(0.20);
+            l.review = Some(ReviewSignal {
+                score: 0.5,
+                confirmed_blockers: 0,
+                ..Default::default()
+            });
+        }),
+        with("b", |l| {
+            l.cost_usd = Some(0.30);
+            l.review = Some(ReviewSignal {
+                score: 0.5,
+                confirmed_blockers: 0,
+                ..Default::default()
+            });
+        }),
+        with("c", |l| {
+            l.cost_usd = Some(0.01);
+            l.review = Some(ReviewSignal {
+                score: 0.1,
+                confirmed_blockers: 0,
+                ..Default::default()
+            });
+        }),
+    ]);
+    assert_eq!(order(&board), ["a", "b", "c"]);
+    assert_eq!(
+        board.rows[0].reason,
+        "FULL: 1/1 checks pass; cheaper than #2 ($0.20 vs $0.30)"
+    );
+}
+
+#[test]
+fn winner_and_passed() {
+    let cases: Vec<(&str, Vec<LaneResult>, Option<&str>)> = vec![
+        ("no lanes", vec![], None),
+        ("one full lane", vec![lane("a")], Some("a")),
+        (
+            "best lane is partial",
+            vec![with("a", |l| {
+                l.checks = vec![check("h1", true, true), check("h2", true, false)]
+            })],
+            None,
+        ),
+        ("only gated lanes", vec![with("a", |l| l.cancelled = true)], None),
+        (
+            "full lane beats gated cheaper lane",
+            vec![
+                with("cheap", |l| (l.cost_usd, l.agent_timed_out) = (Some(0.0), true)),
+                lane("ok"),
+            ],
+            Some("ok"),
+        ),
+    ];
+    for (what, lanes, want) in cases {
+        let board = rank(&lanes);
+        assert_eq!(board.winner.as_deref(), want, "{what}");
+        assert_eq!(board.format, LEADERBOARD_FORMAT);
+        let passed: Vec<bool> = board.rows.iter().map(|r| r.passed).collect();
+        let expect_first = want.is_some();
+        assert_eq!(passed.first().copied().unwrap_or(false), expect_first, "{what}");
+    }
+}
+
+#[test]
+fn row_fields() {
+    let board = rank(&[with("a", |l| {
+        (l.insertions, l.deletions, l.elapsed_ms) = (7, 3, 1234);
+        l.cost_usd = Some(f64::INFINITY);
+    })]);
+    let row = &board.rows[0];
+    assert_eq!(row.agent, "fake:a");
+    assert_eq!(row.diff_lines, 10);
+    assert_eq!(row.elapsed_ms, 1234);
+    assert_eq!(row.cost_usd, None, "a non-finite cost is shown as unknown");
+}
+
+#[test]
+fn leaderboard_serde() {
+    let board = rank(&[lane("a"), with("b", |l| l.agent_timed_out = true)]);
+    let json = serde_json::to_value(&board).unwrap();
+    assert_eq!(json["format"], 1);
+    assert_eq!(json["winner"], "a");
+    assert_eq!(json["rows"][0]["tier"], "FULL");
+    assert_eq!(json["rows"][1]["gates_failed"][0], "agent timed out");
+    let back: Leaderboard = serde_json::from_value(json).unwrap();
+    assert_eq!(back, board);
+}
+
+fn judged(name: &str, score: f64, strength: Option<f64>, beat: &[&str]) -> LaneResult {
+    with(name, |l| {
+        l.review = Some(ReviewSignal {
+            score,
+            judge: strength.map(|strength| JudgeSignal {
+                strength,
+                beat: beat.iter().map(|s| s.to_string()).collect(),
+            }),
+            ..Default::default()
+        })
+    })
+}
+
+#[test]
+fn review_v2_reasons_table() {
+    let blocker = ConfirmedBlocker {
+        file: "src/x.rs".into(),
+        line: Some(12),
+        reviewers: 2,
+        title: "panics on empty input".into(),
+    };
+    let cases: Vec<(&str, Vec<LaneResult>, Vec<&str>)> = vec![
+        (
+            "confirmed blocker names its place",
+            vec![
+                judged("clean", 0.5, None, &[]),
+                with("blocked", |l| {
+                    l.review = Some(ReviewSignal {
+                        score: 0.9,
+                        confirmed_blockers: 1,
+                        blockers: vec![blocker.clone()],
+                        ..Default::default()
+                    })
+                }),
+            ],
+            vec![
+                "FULL: 1/1 checks pass; no confirmed blockers; #2 has confirmed blocker: src/x.rs:12 (2 reviewers)",
+                "FULL like #1 but demoted: confirmed blocker: src/x.rs:12 (2 reviewers)",
+            ],
+        ),
+        (
+            "judge agreed in both orders beats a higher review",
+            vec![judged("a", 0.90, Some(0.3), &[]), judged("b", 0.88, Some(0.7), &["a"])],
+            vec![
+                "FULL: 1/1 checks pass; judge preferred it over #2 in both orders (strength 0.70 vs 0.30)",
+                "FULL like #1 but judge preferred #1 in both orders (strength 0.30 vs 0.70)",
+            ],
+        ),
+        (
+            "strength without a direct agreed win",
+            vec![judged("a", 0.90, Some(0.45), &[]), judged("b", 0.88, Some(0.55), &["c"])],
+            vec![
+                "FULL: 1/1 checks pass; stronger in pairwise judging (strength 0.55 vs 0.45)",
+                "FULL like #1 but weaker in pairwise judging (strength 0.45 vs 0.55)",
+            ],
+        ),
+        (
+            "equal strength falls to review; non-finalist says so",
+            vec![
+                judged("a", 0.90, Some(0.5), &[]),
+                judged("b", 0.89, Some(0.5), &[]),
+                judged("c", 0.60, None, &[]),
+            ],
+            vec![
+                "FULL: 1/1 checks pass; higher review score (0.90 vs 0.89)",
+                "FULL like #1 but lower review score (0.89 vs 0.90)",
+                "FULL like #2 but not a finalist (review 0.60 vs 0.89)",
+            ],
+        ),
+        (
+            "ties list pairwise judging",
+            vec![
+                judged("a", 0.9, Some(0.5), &[]),
+                LaneResult {
+                    insertions: 31,
+                    ..judged("b", 0.9, Some(0.5), &[])
+                },
+            ],
+            vec![
+                "FULL: 1/1 checks pass; tie on pairwise judging, review score and cost; smaller diff (40 vs 41 lines)",
+                "FULL like #1, tie on pairwise judging, review score and cost; larger diff (41 vs 40 lines)",
+            ],
+        ),
+    ];
+    for (what, lanes, want) in cases {
+        let board = rank(&lanes);
+        assert_eq!(reasons(&board), want, "{what}");
+    }
+}
+
+#[test]
+fn reviews_to_leaderboard() {
+    use crate::review::{Finding, FindingSource, ReviewOutput, Severity, Verdict};
+    use std::collections::BTreeMap;
+    let out = |score: u8, blocker_line: Option<u32>| ReviewOutput {
+        verdict: Verdict::Approve,
+        score,
+        summary: String::new(),
+        findings: blocker_line
+            .map(|line| Finding {
+                severity: Severity::Blocker,
+                file: "src/x.rs".into(),
+                line: Some(line),
+                title: "t".into(),
+                body: "b".into(),
+                suggestion: None,
+                source: FindingSource::Reviewer,
+            })
+            .into_iter()
+            .collect(),
+    };
+    let mut reviews: BTreeMap<String, BTreeMap<String, ReviewOutput>> = BTreeMap::new();
+    for (reviewer, lane, score, blocker) in [
+        ("openai/gpt-5.5", "a", 90, Some(12)),
+        ("openai/gpt-5.5", "b", 70, None),
+        ("openai/gpt-5.5", "c", 50, None),
+        ("google/gemini-3-pro", "a", 95, Some(14)),
+        ("google/gemini-3-pro", "b", 60, None),
+        ("google/gemini-3-pro", "c", 65, None),
+    ] {
+        reviews
+            .entry(reviewer.into())
+            .or_default()
+            .insert(lane.into(), out(score, blocker));
+    }
+    let signals = review_signal(&reviews);
+    let mut lanes = vec![lane("a"), lane("b"), lane("c")];
+    for l in &mut lanes {
+        l.review = signals.get(&l.lane).cloned();
+    }
+    let board = rank(&lanes);
+    assert_eq!(order(&board), ["b", "c", "a"]);
+    assert_eq!(
+        board.rows[2].reason,
+        "FULL like #2 but demoted: confirmed blocker: src/x.rs:12 (2 reviewers)"
+    );
+    // b and c are within the noise of each other: a close call for the judge.
+    assert_eq!(
+        finalists(&lanes, 0.1),
+        Vec::<String>::new(),
+        "0.39 vs 0.28 is no close call at 0.1"
+    );
+    assert_eq!(finalists(&lanes, 0.15), ["b", "c"]);
+    let outcome = JudgeOutcome::from_verdicts("b", "c", JudgeWinner::B, JudgeWinner::A);
+    apply_judging(&mut lanes, &[outcome]);
+    let board = rank(&lanes);
+    assert_eq!(order(&board), ["c", "b", "a"]);
+    assert!(
+        board.rows[0]
+            .reason
+            .contains("judge preferred it over #2 in both orders"),
+        "{}",
+        board.rows[0].reason
+    );
+}
+
+#[test]
+fn a_lane_after_fix_rounds_is_ranked_on_its_last_round_and_says_so() {
+    let fixed = with("fixed", |l| l.fix_rounds = 1);
+    let first = with("first", |l| l.cost_usd = Some(0.50));
+    let board = rank(&[first, fixed]);
+    assert_eq!(order(&board), ["fixed", "first"]);
+    assert!(
+        board.rows[0].reason.starts_with("round 2: "),
+        "{}",
+        board.rows[0].reason
+    );
+    assert_eq!(board.rows[0].fix_rounds, 1);
+    assert!(
+        !board.rows[1].reason.starts_with("round"),
+        "{}",
+        board.rows[1].reason
+    );
+}

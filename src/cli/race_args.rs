@@ -1,0 +1,119 @@
+//! The flags of `bakeoff race`, turned into the core's [`RaceOptions`].
+
+use std::path::PathBuf;
+
+use bakeoff_core::race::RaceOptions;
+
+use super::MergeArg;
+
+/// Options of `bakeoff race`.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct RaceArgs {
+    /// The task every lane receives, as text (or use --spec-file).
+    #[arg(value_name = "SPEC", conflicts_with = "spec_file")]
+    pub spec: Option<String>,
+    /// Read the task from a Markdown file.
+    #[arg(long, value_name = "FILE")]
+    pub spec_file: Option<PathBuf>,
+    /// A lane: `adapter:model`, `adapter:model*N` for N lanes, `NAME=adapter:model` to name
+    /// it, or the name of an [agents.NAME] table in config. Repeatable.
+    #[arg(short = 'a', long = "agent", value_name = "AGENT", required = true)]
+    pub agents: Vec<String>,
+    /// A check command run in every lane after the agent stops (repeatable).
+    #[arg(long = "check", value_name = "CMD")]
+    pub checks: Vec<String>,
+    /// Files the agents never see, laid into each worktree after capture.
+    #[arg(long, value_name = "DIR")]
+    pub holdout: Option<PathBuf>,
+    /// A check run after the holdout files are laid in (repeatable).
+    #[arg(long = "holdout-check", value_name = "CMD")]
+    pub holdout_checks: Vec<String>,
+    /// The commit every lane starts from.
+    #[arg(long, value_name = "REF", default_value = "HEAD")]
+    pub base: String,
+    /// Merge the winner when the race ends.
+    #[arg(long, value_name = "STRATEGY", num_args = 0..=1, default_missing_value = "squash")]
+    pub merge: Option<MergeArg>,
+    /// How long each agent may run (e.g. 30m, 90s).
+    #[arg(long, value_name = "DUR")]
+    pub timeout: Option<String>,
+    /// How many agents run at once (default: all lanes).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// How many checks run at once across lanes (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    pub check_jobs: Option<usize>,
+    /// A reviewer model, `provider/model` (repeatable; adds to [review] reviewers).
+    #[arg(long = "reviewer", value_name = "MODEL")]
+    pub reviewers: Vec<String>,
+    /// Reviewers per lane, each of a lab other than the lane author's (default 1).
+    #[arg(long, value_name = "K")]
+    pub reviewers_per_lane: Option<usize>,
+    /// Let a reviewer of the author's own lab review when no other lab is available; the
+    /// verdict is marked so.
+    #[arg(long)]
+    pub allow_same_lab: bool,
+    /// A model of a third lab that settles close calls, pairwise in both orders.
+    #[arg(long, value_name = "MODEL")]
+    pub judge: Option<String>,
+    /// Race without model reviews: rank by the checks alone.
+    #[arg(long, conflicts_with_all = ["reviewers", "judge"])]
+    pub no_review: bool,
+    /// Stop a lane's agent once it has spent this much (US dollars; Claude Code gets it as
+    /// --max-budget-usd, others are stopped from their live usage).
+    #[arg(long, value_name = "USD")]
+    pub max_cost: Option<f64>,
+    /// Stop every lane once the whole race (agents and reviews) has spent this much.
+    #[arg(long, value_name = "USD")]
+    pub race_max_cost: Option<f64>,
+    /// `first-approved`: cancel the other lanes once one lane passes every check and every
+    /// reviewer approves.
+    #[arg(long, value_name = "WHEN", value_parser = ["first-approved"])]
+    pub until: Option<String>,
+    /// Run lanes in tiers, one tier per -a in the order given (cheap models first): the
+    /// next tier starts only if no lane of the previous one was approved.
+    #[arg(long)]
+    pub cascade: bool,
+    /// Give a lane up to N more rounds while its reviewers request changes or reject, or
+    /// a check fails: its agent gets the findings and the failed checks' names, in the
+    /// same worktree and session where the CLI can resume (default 0, or [review]
+    /// fix-rounds).
+    #[arg(long, value_name = "N")]
+    pub fix_rounds: Option<u32>,
+    /// The spec allows deleting or weakening tests: do not gate on it.
+    #[arg(long)]
+    pub allow_test_edits: bool,
+    /// Print the race's events as NDJSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl From<&RaceArgs> for RaceOptions {
+    fn from(a: &RaceArgs) -> RaceOptions {
+        RaceOptions {
+            spec: a.spec.clone(),
+            spec_file: a.spec_file.clone(),
+            agents: a.agents.clone(),
+            checks: a.checks.clone(),
+            holdout: a.holdout.clone(),
+            holdout_checks: a.holdout_checks.clone(),
+            base: a.base.clone(),
+            merge: a.merge.map(Into::into),
+            timeout: a.timeout.clone(),
+            jobs: a.jobs.clone(),
+            check_jobs: a.check_jobs.clone(),
+            reviewers: a.reviewers.clone(),
+            reviewers_per_lane: a.reviewers_per_lane.clone(),
+            allow_same_lab: a.allow_same_lab.clone(),
+            judge: a.judge.clone(),
+            no_review: a.no_review.clone(),
+            max_cost: a.max_cost.clone(),
+            race_max_cost: a.race_max_cost.clone(),
+            until: a.until.clone(),
+            cascade: a.cascade.clone(),
+            fix_rounds: a.fix_rounds.clone(),
+            allow_test_edits: a.allow_test_edits.clone(),
+            json: a.json.clone(),
+        }
+    }
+}
