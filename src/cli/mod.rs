@@ -169,7 +169,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
     let config = cli.config.as_deref();
     runtime.block_on(async move {
         match cli.command {
-            Command::Race(args) => race::race(&cwd, &(&args).into(), config).await,
+            Command::Race(args) => race::race(&cwd, &args.into(), config).await,
             Command::Review(opts) => review::review(&cwd, &opts, config).await,
             Command::Merge { race, lane, strategy } => {
                 merge::merge(&cwd, &race, lane.as_deref(), strategy.map(Into::into), config)

@@ -88,32 +88,32 @@ pub struct RaceArgs {
     pub json: bool,
 }
 
-impl From<&RaceArgs> for RaceOptions {
-    fn from(a: &RaceArgs) -> RaceOptions {
+impl From<RaceArgs> for RaceOptions {
+    fn from(a: RaceArgs) -> RaceOptions {
         RaceOptions {
-            spec: a.spec.clone(),
-            spec_file: a.spec_file.clone(),
-            agents: a.agents.clone(),
-            checks: a.checks.clone(),
-            holdout: a.holdout.clone(),
-            holdout_checks: a.holdout_checks.clone(),
-            base: a.base.clone(),
+            spec: a.spec,
+            spec_file: a.spec_file,
+            agents: a.agents,
+            checks: a.checks,
+            holdout: a.holdout,
+            holdout_checks: a.holdout_checks,
+            base: a.base,
             merge: a.merge.map(Into::into),
-            timeout: a.timeout.clone(),
-            jobs: a.jobs.clone(),
-            check_jobs: a.check_jobs.clone(),
-            reviewers: a.reviewers.clone(),
-            reviewers_per_lane: a.reviewers_per_lane.clone(),
-            allow_same_lab: a.allow_same_lab.clone(),
-            judge: a.judge.clone(),
-            no_review: a.no_review.clone(),
-            max_cost: a.max_cost.clone(),
-            race_max_cost: a.race_max_cost.clone(),
-            until: a.until.clone(),
-            cascade: a.cascade.clone(),
-            fix_rounds: a.fix_rounds.clone(),
-            allow_test_edits: a.allow_test_edits.clone(),
-            json: a.json.clone(),
+            timeout: a.timeout,
+            jobs: a.jobs,
+            check_jobs: a.check_jobs,
+            reviewers: a.reviewers,
+            reviewers_per_lane: a.reviewers_per_lane,
+            allow_same_lab: a.allow_same_lab,
+            judge: a.judge,
+            no_review: a.no_review,
+            max_cost: a.max_cost,
+            race_max_cost: a.race_max_cost,
+            until: a.until,
+            cascade: a.cascade,
+            fix_rounds: a.fix_rounds,
+            allow_test_edits: a.allow_test_edits,
+            json: a.json,
         }
     }
 }
