@@ -7,11 +7,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
 use crate::price::{self, Price};
 use crate::provider::{chat_with_fallback, ChatRequest, Client, Message, ProviderEvent, TokenUsage};
 use crate::review::{self, CheckSummary, Finding, ReviewInput, ReviewOutput, Verdict};
+pub use crate::vocab::ReviewRecord;
 
 /// How many requests one review may be split into; files beyond are reported as not
 /// reviewed.
@@ -23,32 +22,6 @@ pub struct Reviewer {
     pub lab: String,
     /// (client, model id, `provider/model`) — the reviewer first, then its fallbacks.
     pub chain: Vec<(Arc<Client>, String, String)>,
-}
-
-/// What one reviewer said about one diff, as recorded and reported.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ReviewRecord {
-    /// The lane reviewed, in a race; `None` for `bakeoff review`.
-    #[serde(default)]
-    pub lane: Option<String>,
-    /// `provider/model` of the reviewer that was asked.
-    pub reviewer: String,
-    pub lab: String,
-    /// `provider/model` that answered; differs from `reviewer` after a fallback.
-    pub answered_by: Option<String>,
-    pub fell_back: bool,
-    /// The validated review, or why there is none.
-    pub output: Result<ReviewOutput, String>,
-    /// Files of the diff this reviewer did not see (over the budget).
-    pub not_reviewed: Vec<String>,
-    /// Provider errors that were about credentials (a rejected or missing key).
-    pub credentials_error: bool,
-    pub usage: TokenUsage,
-    /// `None` when a model's price is unknown: "cost unknown", never 0.
-    pub cost_usd: Option<f64>,
-    pub requests: u32,
-    /// The reviewer is not provably of another lab than the author (`--allow-same-lab`).
-    pub same_lab: bool,
 }
 
 /// One review job: the spec, the anonymous label, the diff and the checks.

@@ -18,7 +18,7 @@ pub use raw::RawPrice as PriceOverride;
 use raw::{RawCheck, RawConfig};
 
 use crate::agent::{AdapterKind, AgentSpec};
-use crate::merge::MergeMode;
+use crate::vocab::MergeMode;
 
 const DEFAULTS: &str = include_str!("defaults.toml");
 const DEFAULTS_NAME: &str = "built-in defaults";

@@ -19,9 +19,10 @@ mod worktree;
 #[cfg(test)]
 mod testutil;
 
+pub use crate::vocab::{ChangeKind, FileChange};
 pub use capture::capture;
 pub use copy::copy_into_worktree;
-pub use diff::{diff_patch, diff_patch_with_context, diff_stats, file_at, ChangeKind, DiffStats, FileChange};
+pub use diff::{diff_patch, diff_patch_with_context, diff_stats, file_at, DiffStats};
 pub use error::GitError;
 pub use init::init_with_commit;
 pub use merge::{merge_into, MergeOutcome, MergeRequest, MergeStrategy};

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::agent::AgentSpec;
 use crate::config::CheckSpec;
-use crate::merge::MergeMode;
+use crate::vocab::MergeMode;
 
 /// Version of `race.json`; bumped on any incompatible change.
 pub const RACE_FORMAT: u32 = 1;

@@ -8,7 +8,6 @@
 mod cancel;
 mod command;
 mod error;
-mod exit;
 mod group;
 mod lines;
 mod run;
@@ -16,8 +15,8 @@ mod run;
 #[cfg(test)]
 mod tests;
 
+pub use crate::vocab::ExitKind;
 pub use cancel::{cancel_pair, CancelLevel, CancelToken, Canceller};
 pub use command::Command;
 pub use error::ProcessError;
-pub use exit::ExitKind;
 pub use run::{run, run_agent, Finished, Stream};

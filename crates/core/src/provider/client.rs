@@ -13,13 +13,13 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 
 use super::classify::{classify, Context};
 use super::error::ProviderError;
-use super::event::ProviderEvent;
 use super::key::ApiKey;
 use super::registry::ProviderSpec;
 use super::retry::{Backoff, Clock, Sleeper, SplitMix64, SystemClock, TokioSleeper};
 use super::sse::SseParser;
 use super::types::{ChatRequest, ChatResponse};
 use super::wire::{self, WireError, SECRET_HEADERS};
+use crate::vocab::ProviderEvent;
 
 /// Replies larger than this are refused rather than held in memory.
 const MAX_BODY: usize = 32 << 20;

@@ -4,9 +4,9 @@
 
 use super::client::Client;
 use super::error::ProviderError;
-use super::event::ProviderEvent;
 use super::model_ref::ModelRef;
 use super::types::{ChatRequest, ChatResponse};
+use crate::vocab::ProviderEvent;
 
 /// The reply, and which model gave it.
 #[derive(Clone, Debug, PartialEq)]

@@ -6,7 +6,6 @@ mod anthropic;
 mod classify;
 mod client;
 mod error;
-mod event;
 mod fallback;
 mod gemini;
 mod key;
@@ -20,9 +19,10 @@ mod structured;
 mod types;
 mod wire;
 
+pub use crate::vocab::ProviderEvent;
+pub use crate::vocab::TokenUsage;
 pub use client::{Client, ClientOptions};
 pub use error::{HttpFailure, ProviderError};
-pub use event::ProviderEvent;
 pub use fallback::{chat_with_fallback, FallbackOutcome};
 pub use key::ApiKey;
 pub use model_ref::ModelRef;
@@ -32,8 +32,7 @@ pub use registry::{
 };
 pub use retry::{Clock, Sleeper, SystemClock, TokioSleeper};
 pub use types::{
-    ChatRequest, ChatResponse, Message, Part, ResponseSchema, Role, StopReason, TokenUsage, ToolCall,
-    ToolSpec,
+    ChatRequest, ChatResponse, Message, Part, ResponseSchema, Role, StopReason, ToolCall, ToolSpec,
 };
 
 #[cfg(test)]

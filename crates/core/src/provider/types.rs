@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::vocab::TokenUsage;
+
 /// Who said a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -100,18 +102,6 @@ pub enum StopReason {
     ToolUse,
     MaxTokens,
     Other(String),
-}
-
-/// Tokens one reply used, as the provider counted them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TokenUsage {
-    /// Prompt tokens neither read from nor written to a cache (OpenAI's and Gemini's
-    /// totals minus their cached share, so every format counts alike for pricing).
-    pub input: u64,
-    /// Reply tokens, thinking included.
-    pub output: u64,
-    pub cache_read: u64,
-    pub cache_write: u64,
 }
 
 /// One reply.

@@ -10,7 +10,7 @@ use crate::config::{self, CheckSpec, Config};
 use crate::error::Error;
 use crate::git::Repo;
 use crate::journal::{LaneRecord, RaceDir, RaceRecord, Store, RACE_FORMAT};
-use crate::merge::MergeMode;
+use crate::vocab::MergeMode;
 
 use super::options::RaceOptions;
 use super::reviewers::{self, LaneReviewers, ReviewPlan};

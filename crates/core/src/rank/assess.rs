@@ -3,9 +3,10 @@
 
 use crate::vocab::CheckOutcome;
 
-use super::board::{LaneResult, Tier};
-use super::tamper::{is_test_path, Tamper, TamperKind};
+use super::tamper::is_test_path;
 use crate::units::plural;
+use crate::vocab::{LaneResult, Tier};
+use crate::vocab::{Tamper, TamperKind};
 
 /// A lane with the facts ranking derives from it.
 #[derive(Debug)]

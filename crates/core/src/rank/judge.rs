@@ -13,8 +13,8 @@ use serde_json::{json, Value};
 use crate::provider::{ChatRequest, Message, ResponseSchema};
 use crate::review::{fenced, payload};
 
-use super::board::{JudgeSignal, LaneResult};
 use super::order::rank;
+use crate::vocab::{JudgeSignal, LaneResult};
 
 /// A suggested noise for [`finalists`], in normalised review-score units: lanes whose
 /// medians differ by less than this are a close call. Reviewers of one diff commonly

@@ -9,23 +9,23 @@
 //! version 1. Every row says in one line what decided its place.
 
 mod assess;
-mod board;
 mod judge;
 mod order;
 mod reason;
 mod signal;
 mod tamper;
 
-pub use board::{
+pub use crate::vocab::{
     ConfirmedBlocker, JudgeSignal, LaneResult, Leaderboard, ReviewSignal, Row, Tier, LEADERBOARD_FORMAT,
 };
+pub use crate::vocab::{Tamper, TamperKind};
 pub use judge::{
     agreed_wins, apply_judging, bradley_terry, finalists, judge_request, judge_schema, parse_judge,
     JudgeOutcome, JudgeVerdict, JudgeWinner, DEFAULT_NOISE,
 };
 pub use order::rank;
 pub use signal::review_signal;
-pub use tamper::{detect_tampering, is_test_path, FileDelta, Tamper, TamperKind};
+pub use tamper::{detect_tampering, is_test_path, FileDelta};
 
 #[cfg(test)]
 mod tests;

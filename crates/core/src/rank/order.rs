@@ -4,9 +4,9 @@
 use std::cmp::Ordering;
 
 use super::assess::Assessed;
-use super::board::{LaneResult, Leaderboard, Row, LEADERBOARD_FORMAT};
 use super::reason::explain;
 use crate::units::cost_units;
+use crate::vocab::{LaneResult, Leaderboard, Row, LEADERBOARD_FORMAT};
 
 /// The key that separated two lanes, in the order the keys are tried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

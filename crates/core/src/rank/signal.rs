@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use crate::review::{Finding, ReviewOutput, Severity};
 
-use super::board::{ConfirmedBlocker, ReviewSignal};
+use crate::vocab::{ConfirmedBlocker, ReviewSignal};
 
 /// The smallest spread, in score points, a reviewer's scores are divided by.
 const SPREAD_FLOOR: f64 = 10.0;

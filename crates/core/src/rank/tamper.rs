@@ -2,25 +2,7 @@
 //! for the wrong reason, so ranking gates it unless the spec allows it. This module
 //! decides which paths are tests and which changes to them count as tampering.
 
-use serde::{Deserialize, Serialize};
-
-/// A test or holdout file a lane deleted or weakened.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Tamper {
-    pub path: String,
-    pub kind: TamperKind,
-    /// Net assertions removed (for [`TamperKind::Weakened`]; 0 for a deletion).
-    #[serde(default)]
-    pub assertions_removed: usize,
-}
-
-/// What a lane did to a protected file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TamperKind {
-    Deleted,
-    Weakened,
-}
+use crate::vocab::{Tamper, TamperKind};
 
 /// How one file changed in a lane's diff, as the caller reads it from the diff.
 #[derive(Clone, Debug, PartialEq, Eq)]

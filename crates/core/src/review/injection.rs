@@ -9,7 +9,7 @@
 //! tokens such as `<|im_start|>` are matched as raw text.
 
 use super::diff::{added_lines, sections};
-use super::verdict::{Finding, FindingSource, Severity};
+use crate::vocab::{Finding, FindingSource, Severity};
 
 /// One element of a phrase pattern.
 #[derive(Clone, Copy, Debug)]

@@ -10,13 +10,12 @@ mod select;
 mod split;
 mod verdict;
 
+pub use crate::vocab::{Finding, FindingSource, ReviewOutput, Severity, Verdict};
 pub use injection::scan;
 pub use prompt::{nonce, review_request, CheckSummary, ReviewInput};
 pub use select::{reviewers_for, ReviewerRef, SelectError, Selection};
 pub use split::{estimate_tokens, split, Chunk, Split};
-pub use verdict::{
-    parse_review, repair_prompt, schema, Finding, FindingSource, ReviewOutput, Severity, Verdict,
-};
+pub use verdict::{parse_review, repair_prompt, schema};
 
 pub(crate) use prompt::fenced;
 pub(crate) use verdict::payload;

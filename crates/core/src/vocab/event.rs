@@ -4,7 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::rank::Leaderboard;
+use super::board::Leaderboard;
+use super::change::FileChange;
+use super::exit::ExitKind;
+use super::provider::ProviderEvent;
+use super::review::{Finding, ReviewRecord};
 
 /// Version of the event stream written to `events.jsonl` and printed by `--json`.
 pub const EVENT_FORMAT: u32 = 1;
@@ -55,8 +59,6 @@ pub struct Usage {
     pub cost_usd: Option<f64>,
 }
 
-pub use crate::process::ExitKind;
-
 /// A lane as announced at the start of a race.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LaneInfo {
@@ -90,7 +92,7 @@ pub struct CaptureSummary {
     pub insertions: usize,
     pub deletions: usize,
     /// Paths the diff touches, with their change kind.
-    pub files: Vec<crate::git::FileChange>,
+    pub files: Vec<FileChange>,
 }
 
 /// One check's result in one lane.
@@ -159,7 +161,7 @@ pub enum RaceEvent {
     },
     ReviewFinished {
         lane: String,
-        review: crate::reviewer::ReviewRecord,
+        review: ReviewRecord,
     },
     /// A fix round begins (`--fix-rounds`): the lane's agent is sent what its reviewers
     /// found in the previous round. Its agent, capture, check and review events follow.
@@ -178,13 +180,13 @@ pub enum RaceEvent {
     /// What bakeoff itself flagged in a lane's diff: text addressed to the reviewer.
     BakeoffFindings {
         lane: String,
-        findings: Vec<crate::review::Finding>,
+        findings: Vec<Finding>,
     },
     /// A provider call's attempts, retries and fallbacks, for the journal.
     Provider {
         lane: Option<String>,
         reviewer: String,
-        event: crate::provider::ProviderEvent,
+        event: ProviderEvent,
     },
     /// Lanes stopped (or never started) before their end, and why: an approved lane under
     /// `--until first-approved`, the race's cost cap, or a cascade that stopped.

@@ -1,7 +1,18 @@
-//! What a provider call reports while it works — attempts, retries and fallbacks — for
-//! the race to journal and show.
+//! What a provider call used and reported while it worked, for the journal.
 
 use serde::{Deserialize, Serialize};
+
+/// Tokens one reply used, as the provider counted them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenUsage {
+    /// Prompt tokens neither read from nor written to a cache (OpenAI's and Gemini's
+    /// totals minus their cached share, so every format counts alike for pricing).
+    pub input: u64,
+    /// Reply tokens, thinking included.
+    pub output: u64,
+    pub cache_read: u64,
+    pub cache_write: u64,
+}
 
 /// One step of a provider call, in order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

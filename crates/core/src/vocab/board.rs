@@ -3,8 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::vocab::CheckOutcome;
-
+use super::event::CheckOutcome;
 use super::tamper::Tamper;
 
 /// Version of the serialized [`Leaderboard`] (`leaderboard.json`, the `ranked` event).
@@ -29,7 +28,7 @@ pub struct LaneResult {
     pub deletions: usize,
     /// Regression checks and holdout checks (told apart by `CheckOutcome::holdout`).
     pub checks: Vec<CheckOutcome>,
-    /// What [`super::detect_tampering`] found in the lane's diff.
+    /// What tamper detection (`rank::detect_tampering`) found in the lane's diff.
     pub tampering: Vec<Tamper>,
     /// The user said the spec allows weakening or deleting tests: tampering does not gate.
     pub tests_may_change: bool,
@@ -71,8 +70,8 @@ impl LaneResult {
 }
 
 /// What the reviewers said about a lane, reduced to what ranking uses.
-/// [`super::review_signal`] builds it from the reviews; the judge fields are filled by
-/// [`super::apply_judging`] for the finalists of a close call.
+/// `rank::review_signal` builds it from the reviews; the judge fields are filled by
+/// `rank::apply_judging` for the finalists of a close call.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReviewSignal {
     /// Median over reviewers of each reviewer's score normalised to 0..1.
