@@ -82,7 +82,7 @@ pub fn show(cwd: &Path, race: &str) -> Result<u8, Error> {
         if !s.earlier_rounds.is_empty() {
             println!("  round {} (last):", s.round());
         }
-        if let Some(a) = &s.agent {
+        if let Some(a) = &s.agent_outcome {
             let exit = a
                 .exit
                 .as_ref()

@@ -120,6 +120,7 @@ impl<W: Write + Send> PlainReporter<W> {
                 findings_sent,
                 failing_checks,
                 resumed_session,
+                ..
             } => lane_line(
                 lane,
                 text::fix_round(*round, *findings_sent, failing_checks, resumed_session.as_deref()),

@@ -17,5 +17,6 @@ mod merge;
 mod race;
 mod real_clis;
 mod records;
+mod replay;
 mod resume;
 mod review;

@@ -318,3 +318,51 @@ impl Run {
         self
     }
 }
+
+/// The journal-replay property, checked for every race a test leaves behind: the
+/// standings folded from a race's journal (`events.jsonl` and `race.json` alone) equal
+/// what the live race ranked (`results.json`, `leaderboard.json`). Returns how many races
+/// were checked.
+pub fn check_replay(repo: &Path) -> usize {
+    use bakeoff_core::journal::{read_events, RaceRecord, RaceSummary};
+    let Ok(entries) = std::fs::read_dir(repo.join(".git/bakeoff/races")) else {
+        return 0;
+    };
+    let mut checked = 0;
+    for dir in entries.flatten().map(|e| e.path()) {
+        let (Ok(results), Ok(board)) = (
+            std::fs::read_to_string(dir.join("results.json")),
+            std::fs::read_to_string(dir.join("leaderboard.json")),
+        ) else {
+            continue;
+        };
+        let record: RaceRecord =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("race.json")).unwrap()).unwrap();
+        let events = read_events(&dir.join("events.jsonl")).unwrap();
+        let standings = bakeoff_core::race::standings(&record, &RaceSummary::from_events(&events));
+        let live: serde_json::Value = serde_json::from_str(&results).unwrap();
+        assert_eq!(
+            serde_json::to_value(&standings.results).unwrap(),
+            live,
+            "race {}: the lane results folded from its journal differ from what the live race ranked",
+            record.id
+        );
+        let live: serde_json::Value = serde_json::from_str(&board).unwrap();
+        assert_eq!(
+            serde_json::to_value(&standings.leaderboard).unwrap(),
+            live,
+            "race {}: the leaderboard folded from its journal differs from the live one",
+            record.id
+        );
+        checked += 1;
+    }
+    checked
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            check_replay(&self.repo);
+        }
+    }
+}

@@ -14,7 +14,7 @@ pub use events::{read_events, EventLog, JournalReporter};
 pub use record::redact;
 pub use record::{LaneRecord, RaceRecord, RACE_FORMAT};
 pub use store::{RaceDir, RaceLock, Store};
-pub use summary::{EarlierRound, LaneSummary, RaceSummary};
+pub use summary::{Comparison, EarlierRound, LaneSummary, RaceSummary};
 
 /// A record that cannot be written or read.
 #[derive(Clone, Debug, thiserror::Error)]

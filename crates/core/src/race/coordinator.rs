@@ -1,6 +1,7 @@
 //! The coordinator: one task owns the race's state. Lane workers, the interrupt source
-//! and a progress tick feed it; it stamps events, hands them to every reporter (the
-//! journal first), ranks the lanes when all are done, and merges when asked.
+//! and a progress tick feed it; it stamps events, folds each into the race's summary (the
+//! one truth of every lane's result), hands it to every reporter (the journal first),
+//! ranks the lanes when all are done, and merges when asked.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,18 +10,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::error::Error;
-use crate::journal::{EventLog, JournalReporter};
+use crate::journal::{EventLog, JournalReporter, RaceRecord, RaceSummary};
 use crate::merge::{self, Merged};
-use crate::process::{cancel_pair, CancelLevel};
-use crate::rank::{self, LaneResult, Leaderboard};
-use crate::review::ReviewOutput;
-use crate::reviewer::ReviewRecord;
-use crate::vocab::Reporter;
-use crate::vocab::{LaneInfo, RaceEvent, Stamped, EVENT_FORMAT};
+use crate::process::{cancel_pair, CancelLevel, CancelToken, Canceller};
+use crate::rank;
+use crate::vocab::{LaneInfo, LaneState, Leaderboard, RaceEvent, Reporter, Stamped, Verdict, EVENT_FORMAT};
 
 use super::judge;
-use super::lane::{self, LaneDone, LaneMsg, Shared};
+use super::lane::{self, LaneMsg, Shared};
 use super::plan::{create_records, RacePlan};
+use super::standings::{self, Standings};
 
 /// How a race ended.
 pub struct RaceOutcome {
@@ -33,28 +32,6 @@ pub struct RaceOutcome {
     pub credentials_error: Option<String>,
 }
 
-/// Hands every event, stamped, to every reporter in order.
-struct Broadcast {
-    reporters: Vec<Box<dyn Reporter>>,
-}
-
-impl Broadcast {
-    fn emit(&mut self, event: RaceEvent) {
-        let at_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
-        let stamped = Stamped {
-            v: EVENT_FORMAT,
-            at_ms,
-            event,
-        };
-        for r in &mut self.reporters {
-            r.event(&stamped);
-        }
-    }
-}
-
 /// Runs a planned race to its end. `interrupts` delivers one message per Ctrl-C: the
 /// first stops lanes gracefully, the second kills them at once.
 pub async fn run(
@@ -65,9 +42,31 @@ pub async fn run(
     create_records(&plan)?;
     // Held until the race ends: `resume` refuses a race whose bakeoff is alive.
     let _lock = plan.dir.lock()?;
-    let mut out = broadcast(&plan, reporters)?;
-    let record = plan.record.clone();
-    out.emit(RaceEvent::RaceStarted {
+    let start = race_started(&plan.record);
+    let mut race = Coordinator::new(plan, reporters)?;
+    race.emit(start);
+    race.drive(interrupts).await
+}
+
+/// Takes up a race that stopped without finishing (see `resume`): `prior` is its journal
+/// so far, folded first so kept lanes keep their results and the race's spending carries
+/// on; `start` is the first event appended to it.
+pub(super) async fn resume(
+    plan: RacePlan,
+    reporters: Vec<Box<dyn Reporter>>,
+    interrupts: mpsc::UnboundedReceiver<()>,
+    start: RaceEvent,
+    prior: &[Stamped],
+) -> Result<RaceOutcome, Error> {
+    let mut race = Coordinator::new(plan, reporters)?;
+    race.replay(prior);
+    race.emit(start);
+    race.drive(interrupts).await
+}
+
+/// The first event of a race: its lanes, as the display and the journal learn them.
+fn race_started(record: &RaceRecord) -> RaceEvent {
+    RaceEvent::RaceStarted {
         race: record.id.clone(),
         base: record.base.clone(),
         base_ref: record.base_ref.clone(),
@@ -84,300 +83,404 @@ pub async fn run(
                 worktree: l.worktree.display().to_string(),
             })
             .collect(),
-    });
-    let kept = (0..record.lanes.len()).map(|_| None).collect();
-    drive(plan, out, interrupts, kept, Spend::default()).await
+    }
 }
 
-/// Takes up a race that stopped without finishing (see `resume`): `start` is the first
-/// event appended to its journal, `kept[i]` the result of each lane that had ended, and
-/// `prior` the journal so far, so the race's spending carries on from where it was.
-pub(super) async fn resume(
-    plan: RacePlan,
+/// The race's state, owned by the one task that drives it.
+struct Coordinator {
+    shared: Arc<Shared>,
+    /// The journal first, then the caller's reporters.
     reporters: Vec<Box<dyn Reporter>>,
-    interrupts: mpsc::UnboundedReceiver<()>,
-    start: RaceEvent,
-    kept: Vec<Option<LaneDone>>,
-    prior: &[Stamped],
-) -> Result<RaceOutcome, Error> {
-    let mut out = broadcast(&plan, reporters)?;
-    // The display learns the lanes from the race's start, as the journal has it; the
-    // journal itself already holds it.
-    if let Some(started) = prior
-        .iter()
-        .find(|e| matches!(e.event, RaceEvent::RaceStarted { .. }))
-    {
-        out.reporters.iter_mut().skip(1).for_each(|r| r.event(started));
-    }
-    out.emit(start);
-    let mut spend = Spend::default();
-    for e in prior {
-        spend.track(&e.event, &plan.record);
-    }
-    drive(plan, out, interrupts, kept, spend).await
+    /// Every event so far, folded.
+    summary: RaceSummary,
+    spend: Spend,
+    canceller: Canceller,
+    token: CancelToken,
+    tx: mpsc::UnboundedSender<LaneMsg>,
+    rx: mpsc::UnboundedReceiver<LaneMsg>,
+    /// Lanes by tier, lowest first; one tier of every lane without `--cascade`.
+    tiers: Vec<Vec<usize>>,
+    next_tier: usize,
+    running: usize,
+    /// Lanes started in this run, or ended before it (kept by `resume`).
+    started: Vec<bool>,
+    /// Why lanes were stopped early (an approved lane, the race's budget, a cascade).
+    stopped: Option<String>,
+    interrupted: bool,
 }
 
-/// The journal first, then the caller's reporters.
-fn broadcast(plan: &RacePlan, reporters: Vec<Box<dyn Reporter>>) -> Result<Broadcast, Error> {
-    let journal = JournalReporter::new(EventLog::open(&plan.dir.events())?);
-    Ok(Broadcast {
-        reporters: std::iter::once(Box::new(journal) as Box<dyn Reporter>)
+impl Coordinator {
+    fn new(plan: RacePlan, reporters: Vec<Box<dyn Reporter>>) -> Result<Coordinator, Error> {
+        let journal = JournalReporter::new(EventLog::open(&plan.dir.events())?);
+        let reporters = std::iter::once(Box::new(journal) as Box<dyn Reporter>)
             .chain(reporters)
-            .collect(),
-    })
-}
-
-/// Runs every lane that has no result yet, tier by tier, then ranks, judges and merges.
-async fn drive(
-    plan: RacePlan,
-    mut out: Broadcast,
-    mut interrupts: mpsc::UnboundedReceiver<()>,
-    kept: Vec<Option<LaneDone>>,
-    mut spend: Spend,
-) -> Result<RaceOutcome, Error> {
-    let record = plan.record.clone();
-    let shared = Arc::new(Shared {
-        agent_slots: Semaphore::new(plan.jobs.min(Semaphore::MAX_PERMITS)),
-        check_slots: Semaphore::new(plan.check_jobs.min(Semaphore::MAX_PERMITS)),
-        plan,
-    });
-    let (canceller, token) = cancel_pair();
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let lanes_total = record.lanes.len();
-    let tiers = tiers(&record);
-    let mut next_tier = 0;
-    let mut running = 0usize;
-    // A kept lane counts as started and done: it is not run again.
-    let mut started: Vec<bool> = kept.iter().map(Option::is_some).collect();
-    let mut done: Vec<Option<LaneDone>> = kept;
-    // Why lanes were stopped early (an approved lane, the race's budget, a cascade).
-    let mut stopped: Option<String> = None;
-    if record.until_first_approved {
-        if let Some(lane) = done.iter().flatten().find(|d| approved(d, &shared)) {
-            stopped = Some(format!(
-                "{} passed every check and every reviewer approved (--until first-approved)",
-                lane.result.lane
-            ));
-        }
-    }
-    let mut tick = tokio::time::interval(Duration::from_millis(200));
-    let mut interrupted = false;
-    let mut interrupts_open = true;
-    loop {
-        if running == 0 {
-            let more = next_tier < tiers.len() && stopped.is_none() && !interrupted;
-            if more && next_tier > 0 {
-                // A cascade goes on to the next tier only when no lane so far was approved.
-                if let Some(lane) = done.iter().flatten().find(|d| approved(d, &shared)) {
-                    let reason = format!(
-                        "cascade: {} was approved in tier {next_tier}, so the later tiers do not run",
-                        lane.result.lane
-                    );
-                    stopped = Some(reason);
-                    continue;
-                }
-            }
-            if !more {
-                break;
-            }
-            let to_start: Vec<usize> = tiers[next_tier]
-                .iter()
-                .copied()
-                .filter(|&i| !started[i])
-                .collect();
-            for index in to_start {
-                spawn_lane(shared.clone(), index, tx.clone(), token.clone());
-                started[index] = true;
-                running += 1;
-            }
-            next_tier += 1;
-            continue;
-        }
-        tokio::select! {
-            msg = rx.recv() => match msg {
-                Some(LaneMsg::Event(event)) => {
-                    spend.track(&event, &record);
-                    out.emit(event);
-                    if let (Some(max), None) = (record.race_max_cost_usd, &stopped) {
-                        if spend.total() > max {
-                            let reason = format!(
-                                "the race has spent ${:.2}, over --race-max-cost ${max:.2}",
-                                spend.total()
-                            );
-                            stop_lanes(&mut out, &canceller, &done, &started, &record, &reason);
-                            stopped = Some(reason);
-                        }
-                    }
-                }
-                Some(LaneMsg::Done(d)) => {
-                    running -= 1;
-                    let index = d.index;
-                    let first_approved = record.until_first_approved && stopped.is_none() && approved(&d, &shared);
-                    let lane = d.result.lane.clone();
-                    done[index] = Some(*d);
-                    if first_approved {
-                        let reason = format!("{lane} passed every check and every reviewer approved (--until first-approved)");
-                        stop_lanes(&mut out, &canceller, &done, &started, &record, &reason);
-                        stopped = Some(reason);
-                    }
-                }
-                Some(LaneMsg::Lost) => running -= 1,
-                // The coordinator holds a sender itself, so the channel never closes.
-                None => break,
-            },
-            signal = interrupts.recv(), if interrupts_open => match signal {
-                Some(()) if !interrupted => {
-                    interrupted = true;
-                    canceller.cancel(CancelLevel::Graceful);
-                    out.emit(RaceEvent::Interrupted { forced: false });
-                }
-                Some(()) => {
-                    canceller.cancel(CancelLevel::Immediate);
-                    out.emit(RaceEvent::Interrupted { forced: true });
-                }
-                None => interrupts_open = false,
-            },
-            _ = tick.tick() => out.reporters.iter_mut().for_each(|r| r.tick()),
-        }
-    }
-    drop(tx);
-    // Lanes of tiers that never ran are recorded as cancelled, with the reason.
-    let never: Vec<String> = (0..lanes_total)
-        .filter(|&i| !started[i])
-        .map(|i| record.lanes[i].name.clone())
-        .collect();
-    if !never.is_empty() {
-        out.emit(RaceEvent::LanesStopped {
-            lanes: never.clone(),
-            reason: stopped
-                .clone()
-                .unwrap_or_else(|| "interrupted before the lane started".into()),
+            .collect();
+        let lanes = plan.record.lanes.len();
+        let tiers = tiers(&plan.record);
+        let shared = Arc::new(Shared {
+            agent_slots: Semaphore::new(plan.jobs.min(Semaphore::MAX_PERMITS)),
+            check_slots: Semaphore::new(plan.check_jobs.min(Semaphore::MAX_PERMITS)),
+            plan,
         });
-        for lane in &never {
-            out.emit(RaceEvent::LaneState {
-                lane: lane.clone(),
-                state: crate::vocab::LaneState::Cancelled,
+        let (canceller, token) = cancel_pair();
+        let (tx, rx) = mpsc::unbounded_channel();
+        Ok(Coordinator {
+            shared,
+            reporters,
+            summary: RaceSummary::default(),
+            spend: Spend::default(),
+            canceller,
+            token,
+            tx,
+            rx,
+            tiers,
+            next_tier: 0,
+            running: 0,
+            started: vec![false; lanes],
+            stopped: None,
+            interrupted: false,
+        })
+    }
+
+    fn record(&self) -> &RaceRecord {
+        &self.shared.plan.record
+    }
+
+    /// Folds the journal of an earlier run in. The display learns the lanes from the
+    /// race's start; the journal already holds all of it.
+    fn replay(&mut self, prior: &[Stamped]) {
+        for e in prior {
+            self.summary.apply(e);
+            self.spend.track(&e.event, &self.shared.plan.record);
+            if matches!(e.event, RaceEvent::RaceStarted { .. }) {
+                self.reporters.iter_mut().skip(1).for_each(|r| r.event(e));
+            }
+        }
+    }
+
+    /// Stamps an event, folds it in and hands it to every reporter in order.
+    fn emit(&mut self, event: RaceEvent) {
+        let at_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let stamped = Stamped {
+            v: EVENT_FORMAT,
+            at_ms,
+            event,
+        };
+        self.summary.apply(&stamped);
+        self.spend.track(&stamped.event, &self.shared.plan.record);
+        for r in &mut self.reporters {
+            r.event(&stamped);
+        }
+    }
+
+    /// Runs every lane that has not ended yet, tier by tier, then judges, ranks and merges.
+    async fn drive(mut self, mut interrupts: mpsc::UnboundedReceiver<()>) -> Result<RaceOutcome, Error> {
+        // Lanes kept from an earlier run count as started and done.
+        for (i, lane) in self.shared.plan.record.lanes.iter().enumerate() {
+            self.started[i] = self.summary.lanes.get(&lane.name).is_some_and(|s| s.ended());
+        }
+        if self.record().until_first_approved {
+            if let Some(lane) = self.approved_lane() {
+                self.stopped = Some(first_approved(&lane));
+            }
+        }
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        let mut interrupts_open = true;
+        while self.start_next_tier() {
+            tokio::select! {
+                msg = self.rx.recv() => match msg {
+                    Some(msg) => self.on_lane_message(msg),
+                    // The coordinator holds a sender itself, so the channel never closes.
+                    None => break,
+                },
+                signal = interrupts.recv(), if interrupts_open => match signal {
+                    Some(()) => self.on_interrupt(),
+                    None => interrupts_open = false,
+                },
+                _ = tick.tick() => self.reporters.iter_mut().for_each(|r| r.tick()),
+            }
+        }
+        self.cancel_unstarted();
+        let standings = self.rank().await?;
+        let merge = self.merge_winner(&standings).await;
+        Ok(self.finish(standings, merge))
+    }
+
+    /// True while lanes are running; when none is, starts the next tier's lanes that have
+    /// not run, and says false once no tier is left to start.
+    fn start_next_tier(&mut self) -> bool {
+        while self.running == 0 {
+            if self.next_tier >= self.tiers.len() || self.stopped.is_some() || self.interrupted {
+                return false;
+            }
+            if self.next_tier > 0 {
+                // A cascade goes on to the next tier only when no lane so far was approved.
+                if let Some(lane) = self.approved_lane() {
+                    self.stopped = Some(format!(
+                        "cascade: {lane} was approved in tier {}, so the later tiers do not run",
+                        self.next_tier
+                    ));
+                    return false;
+                }
+            }
+            for index in self.tiers[self.next_tier].clone() {
+                if !self.started[index] {
+                    self.spawn_lane(index);
+                }
+            }
+            self.next_tier += 1;
+        }
+        true
+    }
+
+    fn spawn_lane(&mut self, index: usize) {
+        self.started[index] = true;
+        self.running += 1;
+        let (shared, tx, token) = (self.shared.clone(), self.tx.clone(), self.token.clone());
+        tokio::spawn(async move {
+            let worker = tokio::spawn(lane::run(shared, index, tx.clone(), token));
+            if worker.await.is_err() {
+                let _ = tx.send(LaneMsg::Lost(index));
+            }
+        });
+    }
+
+    fn on_lane_message(&mut self, msg: LaneMsg) {
+        match msg {
+            LaneMsg::Event(event) => {
+                self.emit(event);
+                self.check_race_budget();
+            }
+            LaneMsg::Done(index) => {
+                self.running -= 1;
+                let lane = self.record().lanes[index].name.clone();
+                if self.record().until_first_approved && self.stopped.is_none() && self.approved(&lane) {
+                    self.stop_lanes(first_approved(&lane));
+                }
+            }
+            // A worker that ended without reporting (it panicked) is a failed lane.
+            LaneMsg::Lost(index) => {
+                self.running -= 1;
+                let lane = self.record().lanes[index].name.clone();
+                self.emit(RaceEvent::LaneFailed {
+                    lane: lane.clone(),
+                    error: "the lane's worker stopped without a result".to_string(),
+                });
+                self.emit(RaceEvent::LaneState {
+                    lane,
+                    state: LaneState::Failed,
+                });
+            }
+        }
+    }
+
+    /// The first Ctrl-C stops lanes gracefully, the second at once.
+    fn on_interrupt(&mut self) {
+        let forced = self.interrupted;
+        self.interrupted = true;
+        self.canceller.cancel(if forced {
+            CancelLevel::Immediate
+        } else {
+            CancelLevel::Graceful
+        });
+        self.emit(RaceEvent::Interrupted { forced });
+    }
+
+    fn check_race_budget(&mut self) {
+        if let (Some(max), None) = (self.record().race_max_cost_usd, &self.stopped) {
+            let spent = self.spend.total();
+            if spent > max {
+                self.stop_lanes(format!(
+                    "the race has spent ${spent:.2}, over --race-max-cost ${max:.2}"
+                ));
+            }
+        }
+    }
+
+    /// Stops every lane still at work, saying which and why.
+    fn stop_lanes(&mut self, reason: String) {
+        let lanes: Vec<String> = self
+            .record()
+            .lanes
+            .iter()
+            .enumerate()
+            .filter(|(i, l)| self.started[*i] && !self.summary.lanes.get(&l.name).is_some_and(|s| s.ended()))
+            .map(|(_, l)| l.name.clone())
+            .collect();
+        self.canceller.cancel(CancelLevel::Graceful);
+        self.emit(RaceEvent::LanesStopped {
+            lanes,
+            reason: reason.clone(),
+        });
+        self.stopped = Some(reason);
+    }
+
+    /// Lanes of tiers that never ran are recorded as cancelled, with the reason.
+    fn cancel_unstarted(&mut self) {
+        let never: Vec<String> = self
+            .record()
+            .lanes
+            .iter()
+            .zip(&self.started)
+            .filter(|(_, started)| !**started)
+            .map(|(l, _)| l.name.clone())
+            .collect();
+        if never.is_empty() {
+            return;
+        }
+        let reason = self
+            .stopped
+            .clone()
+            .unwrap_or_else(|| "interrupted before the lane started".into());
+        self.emit(RaceEvent::LanesStopped {
+            lanes: never.clone(),
+            reason,
+        });
+        for lane in never {
+            self.emit(RaceEvent::LaneState {
+                lane,
+                state: LaneState::Cancelled,
             });
         }
     }
 
-    let mut reviews: Vec<ReviewRecord> = Vec::new();
-    let results: Vec<(LaneResult, Option<String>)> = done
-        .into_iter()
-        .enumerate()
-        .map(|(i, d)| match d {
-            Some(d) => {
-                reviews.extend(d.reviews.into_iter().map(|mut r| {
-                    // Keep which lane a review is of: signals are computed per lane.
-                    r.lane = Some(d.result.lane.clone());
-                    r
-                }));
-                (d.result, d.commit)
-            }
-            None if !started[i] => (
-                LaneResult {
-                    cancelled: true,
-                    ..LaneResult::new(&record.lanes[i].name, &record.lanes[i].agent, false)
-                },
-                None,
-            ),
-            // A worker that ended without reporting (it panicked) is a failed lane.
-            None => (lost_lane(&record.lanes[i].name, &record.lanes[i].agent), None),
-        })
-        .collect();
-    let signals = rank::review_signal(&by_reviewer(&reviews));
-    let mut lane_results: Vec<LaneResult> = results
-        .iter()
-        .map(|(r, _)| LaneResult {
-            review: signals.get(&r.lane).cloned(),
-            ..r.clone()
-        })
-        .collect();
-    if let Some(judge) = shared
-        .plan
-        .review
-        .as_ref()
-        .and_then(|r| r.judge.clone())
-        .filter(|_| !interrupted)
-    {
-        let candidates: Vec<judge::Candidate> = record
+    /// A lane that passed its gates and every check, and whose every reviewer approved
+    /// (with reviews on, at least one must have).
+    fn approved(&self, lane: &str) -> bool {
+        let Some(s) = self.summary.lanes.get(lane) else {
+            return false;
+        };
+        let result = s.result(lane, self.record().tests_may_change);
+        let passed = rank::rank(std::slice::from_ref(&result))
+            .rows
+            .first()
+            .is_some_and(|r| r.passed);
+        let reviews_ok = s
+            .reviews
+            .iter()
+            .all(|r| matches!(&r.output, Ok(o) if o.verdict == Verdict::Approve));
+        let reviewed = self.shared.plan.review.is_none() || !s.reviews.is_empty();
+        s.ended() && passed && reviews_ok && reviewed
+    }
+
+    /// The first lane, in the race's order, that was approved.
+    fn approved_lane(&self) -> Option<String> {
+        self.record()
             .lanes
             .iter()
-            .map(|l| judge::Candidate {
-                lane: l.name.clone(),
-                diff: std::fs::read_to_string(shared.plan.dir.lane_dir(&l.name).join("diff.patch"))
-                    .unwrap_or_default(),
-                author_lab: l.author_lab.clone(),
-            })
-            .collect();
-        let seed = shared.plan.review.as_ref().map_or(0, |r| r.seed);
-        judge::judge_close_calls(
-            &judge,
-            &record.spec,
-            &candidates,
-            &mut lane_results,
-            seed,
-            &mut |e| out.emit(e),
-        )
-        .await;
+            .map(|l| l.name.clone())
+            .find(|l| self.approved(l))
     }
-    let credentials_error = reviews
-        .iter()
-        .find(|r| r.credentials_error)
-        .and_then(|r| r.output.as_ref().err().cloned());
-    let leaderboard = rank::rank(&lane_results);
-    shared
-        .plan
-        .dir
-        .write_json(&shared.plan.dir.leaderboard(), &leaderboard)?;
-    shared
-        .plan
-        .dir
-        .write_json(&shared.plan.dir.path.join("results.json"), &lane_results)?;
-    out.emit(RaceEvent::Ranked {
-        leaderboard: leaderboard.clone(),
-    });
 
-    let mut merge_result = None;
-    if let (Some(mode), Some(winner), false) = (record.merge, leaderboard.winner.clone(), interrupted) {
-        let lane = record.lane(&winner).cloned();
-        let row = leaderboard.rows.iter().find(|r| r.lane == winner).cloned();
-        let commit = results
+    /// Judges the close calls (unless interrupted), then ranks the race from its fold and
+    /// writes the leaderboard.
+    async fn rank(&mut self) -> Result<Standings, Error> {
+        let judge = self
+            .shared
+            .plan
+            .review
+            .clone()
+            .and_then(|r| r.judge.clone().map(|j| (j, r.seed)))
+            .filter(|_| !self.interrupted);
+        if let Some((judge, seed)) = judge {
+            let record = self.shared.plan.record.clone();
+            let candidates: Vec<judge::Candidate> = record
+                .lanes
+                .iter()
+                .map(|l| judge::Candidate {
+                    lane: l.name.clone(),
+                    diff: std::fs::read_to_string(self.shared.plan.dir.lane_dir(&l.name).join("diff.patch"))
+                        .unwrap_or_default(),
+                    author_lab: l.author_lab.clone(),
+                })
+                .collect();
+            // The judge's verdicts reach the ranking as the events it emits, like a
+            // journal read back: `standings` applies them.
+            let mut finalists = standings::lane_results(&record, &self.summary);
+            judge::judge_close_calls(
+                &judge,
+                &record.spec,
+                &candidates,
+                &mut finalists,
+                seed,
+                &mut |e| self.emit(e),
+            )
+            .await;
+        }
+        let standings = standings::standings(self.record(), &self.summary);
+        let dir = &self.shared.plan.dir;
+        dir.write_json(&dir.leaderboard(), &standings.leaderboard)?;
+        dir.write_json(&dir.path.join("results.json"), &standings.results)?;
+        self.emit(RaceEvent::Ranked {
+            leaderboard: standings.leaderboard.clone(),
+        });
+        Ok(standings)
+    }
+
+    /// Merges the winner when the race asked for it and was not interrupted.
+    async fn merge_winner(&mut self, standings: &Standings) -> Option<Result<Merged, Error>> {
+        let record = self.record().clone();
+        let (Some(mode), Some(winner), false) = (
+            record.merge,
+            standings.leaderboard.winner.clone(),
+            self.interrupted,
+        ) else {
+            return None;
+        };
+        let lane = record.lane(&winner).cloned()?;
+        let row = standings
+            .leaderboard
+            .rows
             .iter()
-            .find(|(r, _)| r.lane == winner)
-            .and_then(|(_, c)| c.clone());
-        if let (Some(lane), Some(row), Some(commit)) = (lane, row, commit) {
-            let repo_top = shared.plan.repo_top.clone();
-            let rec = record.clone();
-            let r = tokio::task::spawn_blocking(move || {
-                merge::merge_lane(&repo_top, &rec, &lane, &row, &commit, mode)
-            })
-            .await
-            .unwrap_or_else(|e| Err(Error::input(format!("internal error while merging: {e}"))));
-            match &r {
-                Ok(merged) => out.emit(merged_event(&winner, mode, merged)),
-                Err(e) => out.emit(RaceEvent::MergeRefused {
-                    lane: winner.clone(),
-                    reason: e.to_string(),
-                }),
-            }
-            merge_result = Some(r);
+            .find(|r| r.lane == winner)
+            .cloned()?;
+        let commit = self.summary.commit(&winner)?.to_string();
+        let repo_top = self.shared.plan.repo_top.clone();
+        let r = tokio::task::spawn_blocking(move || {
+            merge::merge_lane(&repo_top, &record, &lane, &row, &commit, mode)
+        })
+        .await
+        .unwrap_or_else(|e| Err(Error::input(format!("internal error while merging: {e}"))));
+        match &r {
+            Ok(merged) => self.emit(merged_event(&winner, mode, merged)),
+            Err(e) => self.emit(RaceEvent::MergeRefused {
+                lane: winner.clone(),
+                reason: e.to_string(),
+            }),
+        }
+        Some(r)
+    }
+
+    fn finish(mut self, standings: Standings, merge: Option<Result<Merged, Error>>) -> RaceOutcome {
+        self.emit(RaceEvent::RaceFinished {
+            winner: standings.leaderboard.winner.clone(),
+            interrupted: self.interrupted,
+        });
+        for r in &mut self.reporters {
+            r.finish();
+        }
+        let credentials_error = self
+            .summary
+            .lanes
+            .values()
+            .flat_map(|s| &s.reviews)
+            .find(|r| r.credentials_error)
+            .and_then(|r| r.output.as_ref().err().cloned());
+        RaceOutcome {
+            id: self.record().id.clone(),
+            leaderboard: standings.leaderboard,
+            interrupted: self.interrupted,
+            merge,
+            credentials_error,
         }
     }
-    out.emit(RaceEvent::RaceFinished {
-        winner: leaderboard.winner.clone(),
-        interrupted,
-    });
-    for r in &mut out.reporters {
-        r.finish();
-    }
-    Ok(RaceOutcome {
-        id: record.id.clone(),
-        leaderboard,
-        interrupted,
-        merge: merge_result,
-        credentials_error,
-    })
+}
+
+fn first_approved(lane: &str) -> String {
+    format!("{lane} passed every check and every reviewer approved (--until first-approved)")
 }
 
 /// The journal event for a merge that happened.
@@ -398,81 +501,13 @@ pub fn merged_event(lane: &str, mode: merge::MergeMode, merged: &Merged) -> Race
     }
 }
 
-fn lost_lane(lane: &str, agent: &str) -> LaneResult {
-    LaneResult {
-        failed: Some("the lane's worker stopped without a result".to_string()),
-        ..LaneResult::new(lane, agent, false)
-    }
-}
-
-/// Successful reviews, by reviewer then lane, as ranking reads them.
-fn by_reviewer(reviews: &[ReviewRecord]) -> BTreeMap<String, BTreeMap<String, ReviewOutput>> {
-    let mut out: BTreeMap<String, BTreeMap<String, ReviewOutput>> = BTreeMap::new();
-    for r in reviews {
-        if let (Ok(output), Some(lane)) = (&r.output, &r.lane) {
-            out.entry(r.reviewer.clone())
-                .or_default()
-                .insert(lane.clone(), output.clone());
-        }
-    }
-    out
-}
-
 /// Lanes grouped by tier, lowest first; one tier of every lane without `--cascade`.
-fn tiers(record: &crate::journal::RaceRecord) -> Vec<Vec<usize>> {
+fn tiers(record: &RaceRecord) -> Vec<Vec<usize>> {
     let mut by: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (i, lane) in record.lanes.iter().enumerate() {
         by.entry(lane.tier).or_default().push(i);
     }
     by.into_values().collect()
-}
-
-/// Runs one lane; a worker that dies without reporting is reported as lost.
-fn spawn_lane(
-    shared: Arc<Shared>,
-    index: usize,
-    tx: mpsc::UnboundedSender<LaneMsg>,
-    token: crate::process::CancelToken,
-) {
-    tokio::spawn(async move {
-        let worker = tokio::spawn(lane::run(shared, index, tx.clone(), token));
-        if worker.await.is_err() {
-            let _ = tx.send(LaneMsg::Lost);
-        }
-    });
-}
-
-/// True when a lane passed its gates and every check, and every reviewer approved (with
-/// reviews on, at least one must have).
-fn approved(d: &LaneDone, shared: &Shared) -> bool {
-    let board = rank::rank(std::slice::from_ref(&d.result));
-    let passed = board.rows.first().is_some_and(|r| r.passed);
-    let reviews_ok = d
-        .reviews
-        .iter()
-        .all(|r| matches!(&r.output, Ok(o) if o.verdict == crate::review::Verdict::Approve));
-    let reviewed = shared.plan.review.is_none() || !d.reviews.is_empty();
-    passed && reviews_ok && reviewed
-}
-
-/// Stops every lane still at work, saying which and why.
-fn stop_lanes(
-    out: &mut Broadcast,
-    canceller: &crate::process::Canceller,
-    done: &[Option<LaneDone>],
-    started: &[bool],
-    record: &crate::journal::RaceRecord,
-    reason: &str,
-) {
-    let lanes: Vec<String> = (0..record.lanes.len())
-        .filter(|&i| started[i] && done[i].is_none())
-        .map(|i| record.lanes[i].name.clone())
-        .collect();
-    canceller.cancel(CancelLevel::Graceful);
-    out.emit(RaceEvent::LanesStopped {
-        lanes,
-        reason: reason.to_string(),
-    });
 }
 
 /// What the race has spent so far: each lane's agent (its latest reported total, plus
@@ -487,7 +522,7 @@ struct Spend {
 }
 
 impl Spend {
-    fn track(&mut self, event: &RaceEvent, record: &crate::journal::RaceRecord) {
+    fn track(&mut self, event: &RaceEvent, record: &RaceRecord) {
         let model = |lane: &str| {
             record
                 .lane(lane)

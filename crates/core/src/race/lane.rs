@@ -5,7 +5,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::{mpsc, Semaphore};
 
@@ -13,10 +13,11 @@ use crate::agent::{self, AdapterKind, AgentSpec, InvocationContext, OutputStream
 use crate::config::CheckSpec;
 use crate::git::{self, DiffStats, WorktreeSpec};
 use crate::journal::LaneRecord;
+use crate::journal::LaneSummary;
 use crate::process::{self, cancel_pair, CancelLevel, CancelToken, Canceller, Command, Stream};
-use crate::rank::{self, LaneResult};
+use crate::rank;
 use crate::review::{self, CheckSummary};
-use crate::reviewer::{self, ReviewRecord};
+use crate::reviewer;
 use crate::vocab::{AgentOutcome, CaptureSummary, CheckOutcome, LaneState, RaceEvent};
 
 use super::plan::RacePlan;
@@ -29,17 +30,10 @@ use super::{delta, fix, holdout};
 #[allow(clippy::large_enum_variant)]
 pub(super) enum LaneMsg {
     Event(RaceEvent),
-    Done(Box<LaneDone>),
+    /// The lane (by index) has sent its last event.
+    Done(usize),
     /// A lane's worker died without reporting.
-    Lost,
-}
-
-/// A lane's end: its result for ranking and the commit that holds its work.
-pub(super) struct LaneDone {
-    pub index: usize,
-    pub result: LaneResult,
-    pub commit: Option<String>,
-    pub reviews: Vec<ReviewRecord>,
+    Lost(usize),
 }
 
 /// What every lane worker shares, read-only.
@@ -61,15 +55,11 @@ struct Worker {
     tx: mpsc::UnboundedSender<LaneMsg>,
     cancel: CancelToken,
     lane_dir: PathBuf,
-    result: LaneResult,
-    commit: Option<String>,
-    reviews: Vec<ReviewRecord>,
+    /// What this worker has reported so far, folded as the coordinator folds it: the
+    /// worker decides its fix rounds from it and never keeps a result of its own.
+    seen: LaneSummary,
     /// 1 for the lane's first run, 2 for its first fix round, …
     round: u32,
-    /// The agent's session, as its last run reported it; a fix round resumes it.
-    session_id: Option<String>,
-    /// The cost the agent's last run reported, to turn a cumulative one into this run's.
-    last_reported_cost: Option<f64>,
 }
 
 /// A fix round's follow-up, ready to send.
@@ -87,45 +77,26 @@ pub(super) async fn run(
 ) {
     let lane = &shared.plan.record.lanes[index];
     let lane_dir = shared.plan.dir.lane_dir(&lane.name);
-    let result = LaneResult::new(&lane.name, &lane.agent, shared.plan.record.tests_may_change);
     let mut worker = Worker {
         shared: shared.clone(),
         index,
         tx,
         cancel,
         lane_dir,
-        result,
-        commit: None,
-        reviews: Vec::new(),
+        seen: LaneSummary::default(),
         round: 1,
-        session_id: None,
-        last_reported_cost: None,
     };
-    let started = Instant::now();
     let final_state = match worker.stages().await {
         Ok(()) => LaneState::Done,
-        Err(Stop::Cancelled) => {
-            worker.result.cancelled = true;
-            LaneState::Cancelled
-        }
+        Err(Stop::Cancelled) => LaneState::Cancelled,
         Err(Stop::Failed(error)) => {
-            worker.emit(RaceEvent::LaneFailed {
-                lane: worker.lane().name.clone(),
-                error: error.clone(),
-            });
-            worker.result.failed = Some(error);
+            let lane = worker.lane().name.clone();
+            worker.emit(RaceEvent::LaneFailed { lane, error });
             LaneState::Failed
         }
     };
-    worker.result.elapsed_ms = started.elapsed().as_millis() as u64;
     worker.state(final_state);
-    let done = LaneDone {
-        index,
-        result: worker.result,
-        commit: worker.commit,
-        reviews: worker.reviews,
-    };
-    let _ = worker.tx.send(LaneMsg::Done(Box::new(done)));
+    let _ = worker.tx.send(LaneMsg::Done(index));
 }
 
 impl Worker {
@@ -133,13 +104,14 @@ impl Worker {
         &self.shared.plan.record.lanes[self.index]
     }
 
-    fn emit(&self, event: RaceEvent) {
+    fn emit(&mut self, event: RaceEvent) {
+        self.seen.apply(0, &event);
         // The coordinator outlives every worker; a closed channel means it is gone and
         // there is nobody left to tell.
         let _ = self.tx.send(LaneMsg::Event(event));
     }
 
-    fn state(&self, state: LaneState) {
+    fn state(&mut self, state: LaneState) {
         self.emit(RaceEvent::LaneState {
             lane: self.lane().name.clone(),
             state,
@@ -162,43 +134,37 @@ impl Worker {
         match self.shared.plan.resume_from.get(&self.index).cloned() {
             // Resumed after a crash with its agent's work already captured: straight to
             // the checks and reviews of that work.
-            Some(from) => self.restore_agent(&from.agent),
+            Some(from) => self.emit(RaceEvent::AgentFinished {
+                lane: self.lane().name.clone(),
+                outcome: from.agent,
+            }),
             None => self.agent(None).await?,
         }
         self.judge_round().await?;
         while self.round <= self.shared.plan.record.fix_rounds
-            && fix::needs_fix(&self.reviews, &self.result.checks)
+            && fix::needs_fix(&self.seen.reviews, &self.seen.checks)
             && !self.spent_max_cost()
         {
             self.check_cancel()?;
-            let findings = fix::findings(&self.reviews);
-            let failing_checks = fix::failing_checks(&self.result.checks);
+            let findings = fix::findings(&self.seen.reviews);
+            let failing_checks = fix::failing_checks(&self.seen.checks);
             let followup = FixRound {
                 prompt: fix::followup_prompt(&findings, &failing_checks),
                 findings_sent: findings.len(),
                 failing_checks,
             };
             self.round += 1;
-            self.result.fix_rounds = self.round - 1;
             self.agent(Some(&followup)).await?;
             self.judge_round().await?;
         }
         Ok(())
     }
 
-    /// The agent's outcome as the journal has it, for a lane resumed from its captured work.
-    fn restore_agent(&mut self, agent: &AgentOutcome) {
-        self.result.agent_timed_out = agent.timed_out;
-        self.result.agent_exit_ok = agent.exit.as_ref().is_some_and(|e| e.success()) && agent.error.is_none();
-        self.result.agent_error = agent.error.clone();
-        self.result.cost_usd = agent.usage.cost_usd;
-    }
-
     /// `--max-cost` is per agent run, but a lane that has already spent it over its
     /// rounds gets no further round.
     fn spent_max_cost(&self) -> bool {
         let max = self.shared.plan.record.max_cost_usd;
-        matches!((self.result.cost_usd, max), (Some(spent), Some(max)) if spent >= max)
+        matches!((self.seen.cost_usd, max), (Some(spent), Some(max)) if spent >= max)
     }
 
     /// Where this round's file `name` goes: the lane's folder in round 1, `round-N/` in
@@ -234,7 +200,7 @@ impl Worker {
     /// the check results and an anonymous label — never the lane's agent, model or lab.
     async fn reviews(&mut self, plan: &ReviewPlan) -> Result<(), Stop> {
         let lane = self.lane().clone();
-        let Some(commit) = self.commit.clone() else {
+        let Some(commit) = self.seen.capture.as_ref().map(|c| c.commit.clone()) else {
             return Ok(());
         };
         let (repo_top, base, context) = (
@@ -253,7 +219,7 @@ impl Worker {
             });
         }
         let checks: Vec<CheckSummary> = self
-            .result
+            .seen
             .checks
             .iter()
             .map(|c| CheckSummary {
@@ -310,7 +276,16 @@ impl Worker {
                     record
                 }
             });
-        self.reviews = futures_util::future::join_all(jobs).await;
+        // Each job sent its own events as it went; the worker folds what they reported.
+        for review in futures_util::future::join_all(jobs).await {
+            self.seen.apply(
+                0,
+                &RaceEvent::ReviewFinished {
+                    lane: lane.name.clone(),
+                    review,
+                },
+            );
+        }
         Ok(())
     }
 
@@ -400,13 +375,14 @@ impl Worker {
 
     /// Runs the lane's agent: the spec in round 1, `followup` in a fix round.
     async fn agent(&mut self, followup: Option<&FixRound>) -> Result<(), Stop> {
+        let shared = self.shared.clone();
         let _slot = tokio::select! {
-            slot = self.shared.agent_slots.acquire() => slot.map_err(|_| Stop::Cancelled)?,
+            slot = shared.agent_slots.acquire() => slot.map_err(|_| Stop::Cancelled)?,
             _ = self.cancel.raised(CancelLevel::Graceful) => return Err(Stop::Cancelled),
         };
         self.state(LaneState::Running);
         let lane = self.lane().clone();
-        let plan = &self.shared.plan;
+        let plan = &shared.plan;
         // The same home in every round: a resumed CLI finds its session there.
         let home = self.lane_dir.join("agent-home");
         let round_dir = self.round_path("");
@@ -433,7 +409,7 @@ impl Worker {
             Some(f) => match agent::invocation_followup(
                 &lane.spec,
                 &ctx,
-                self.session_id.as_deref(),
+                self.seen.session_id.as_deref(),
                 &f.prompt,
                 &self.round_path("prompt.md"),
             ) {
@@ -449,6 +425,7 @@ impl Worker {
                 findings_sent: f.findings_sent,
                 failing_checks: f.failing_checks.clone(),
                 resumed_session: resumed.clone(),
+                cumulative_cost: agent::resumed_cost_is_cumulative(lane.spec.adapter),
             });
         }
         for (path, text) in &invocation.files {
@@ -519,26 +496,6 @@ impl Worker {
                 .error
                 .get_or_insert(format!("stopped at the cost cap: ${spent:.2} spent of ${max:.2}"));
         }
-        self.result.agent_timed_out = finished.timed_out;
-        self.result.agent_exit_ok = finished.exit.success() && parsed.error.is_none();
-        self.result.agent_error = parsed.error.clone();
-        let reported = parsed.usage.cost_usd;
-        self.result.cost_usd = match (self.round, &resumed) {
-            (1, _) => reported,
-            // A resumed Claude Code reports the whole session's cost: this run's is the
-            // difference, so no round is counted twice.
-            (_, Some(_)) if agent::resumed_cost_is_cumulative(lane.spec.adapter) => {
-                let this_run = reported
-                    .zip(self.last_reported_cost)
-                    .map(|(now, before)| (now - before).max(0.0));
-                self.result.cost_usd.zip(this_run).map(|(a, b)| a + b)
-            }
-            _ => self.result.cost_usd.zip(reported).map(|(a, b)| a + b),
-        };
-        self.last_reported_cost = reported;
-        if parsed.session_id.is_some() {
-            self.session_id = parsed.session_id.clone();
-        }
         self.emit(RaceEvent::AgentFinished {
             lane: lane.name.clone(),
             outcome: AgentOutcome {
@@ -583,10 +540,6 @@ impl Worker {
                 .map_err(|e| Stop::Failed(format!("cannot write {}: {e}", patch_file.display())))?;
             Ok((commit, stats, patch))
         })?;
-        self.result.diff_files = stats.files.len();
-        self.result.insertions = stats.insertions;
-        self.result.deletions = stats.deletions;
-        self.commit = Some(commit.clone());
         self.emit(RaceEvent::Captured {
             lane: self.lane().name.clone(),
             capture: CaptureSummary {
@@ -601,12 +554,11 @@ impl Worker {
     }
 
     async fn checks(&mut self, stats: &DiffStats, patch: &str) -> Result<(), Stop> {
-        // A fix round is judged afresh: only its own checks count.
-        self.result.checks.clear();
+        // A fix round is judged afresh: only its own checks count (the fold starts them
+        // over at each capture).
         let checks = self.shared.plan.record.checks.clone();
         for (i, check) in checks.iter().enumerate().filter(|(_, c)| !c.holdout) {
-            let outcome = self.check(i, check).await?;
-            self.result.checks.push(outcome);
+            self.check(i, check).await?;
         }
         let mut holdout_paths = Vec::new();
         if let Some(dir) = self.shared.plan.record.holdout.clone() {
@@ -615,18 +567,22 @@ impl Worker {
                 .await?
                 .map_err(Stop::Failed)?;
             for (i, check) in checks.iter().enumerate().filter(|(_, c)| c.holdout) {
-                let outcome = self.check(i, check).await?;
-                self.result.checks.push(outcome);
+                self.check(i, check).await?;
             }
         }
         let deltas = delta::file_deltas(stats, patch);
-        self.result.tampering = rank::detect_tampering(&deltas, &holdout_paths);
+        let found = rank::detect_tampering(&deltas, &holdout_paths);
+        self.emit(RaceEvent::Tampering {
+            lane: self.lane().name.clone(),
+            found,
+        });
         Ok(())
     }
 
     async fn check(&mut self, index: usize, check: &CheckSpec) -> Result<CheckOutcome, Stop> {
+        let shared = self.shared.clone();
         let _slot = tokio::select! {
-            slot = self.shared.check_slots.acquire() => slot.map_err(|_| Stop::Cancelled)?,
+            slot = shared.check_slots.acquire() => slot.map_err(|_| Stop::Cancelled)?,
             _ = self.cancel.raised(CancelLevel::Graceful) => return Err(Stop::Cancelled),
         };
         let lane = self.lane().name.clone();

@@ -12,8 +12,10 @@ mod options;
 mod plan;
 mod resume;
 pub mod reviewers;
+mod standings;
 
 pub use coordinator::{merged_event, run, RaceOutcome};
 pub use options::RaceOptions;
 pub use plan::{default_worktree_root, preflight, RacePlan};
 pub use resume::{prepare as prepare_resume, resume, Prepared, Resumable};
+pub use standings::{judge_outcomes, lane_results, standings, Standings};

@@ -13,15 +13,12 @@ use tokio::sync::mpsc;
 use crate::agent::{self, AdapterKind};
 use crate::config::{self, Config};
 use crate::error::Error;
-use crate::git::{self, DiffStats, Repo};
-use crate::journal::{LaneSummary, RaceDir, RaceLock, RaceRecord, RaceSummary};
-use crate::rank::{self, LaneResult};
+use crate::git::{self, Repo};
+use crate::journal::{RaceDir, RaceLock, RaceRecord, RaceSummary};
 use crate::vocab::Reporter;
-use crate::vocab::{LaneState, RaceEvent, Stamped};
+use crate::vocab::{RaceEvent, Stamped};
 
 use super::coordinator::{self, RaceOutcome};
-use super::delta;
-use super::lane::LaneDone;
 use super::plan::{self, RacePlan};
 use super::reviewers::{self, ReviewPlan};
 
@@ -32,7 +29,8 @@ pub struct Resumable {
     lock: RaceLock,
     /// Process groups of agents the crash left running, now killed.
     pub killed: Vec<u32>,
-    kept: Vec<Option<LaneDone>>,
+    /// Lanes (by index) that had ended and keep their results.
+    kept: Vec<bool>,
     events: Vec<Stamped>,
 }
 
@@ -45,8 +43,11 @@ pub enum Prepared {
     Ready(Box<Resumable>),
 }
 
-/// Kills what the crash left running, then rebuilds the race's plan and each ended
-/// lane's result. Creates nothing; a race that had finished is left as it is.
+/// Kills what the crash left running, then rebuilds the race's plan from its records.
+/// Lanes that had ended keep their results (the coordinator folds them from the
+/// journal); a lane whose agent had finished and whose work was captured (in its first
+/// round) starts again from that work, so the agent is not paid for twice; any other lane
+/// runs again from the start. Creates nothing; a race that had finished is left as it is.
 pub fn prepare(dir: RaceDir, config_file: Option<&Path>) -> Result<Prepared, Error> {
     let record = dir.record()?;
     // First of all: a race whose bakeoff is alive is not resumed, nor its agents killed.
@@ -65,30 +66,14 @@ pub fn prepare(dir: RaceDir, config_file: Option<&Path>) -> Result<Prepared, Err
         record.merge = None;
     }
     let mut plan = replan(dir, record, config_file)?;
-    let kept = plan
-        .record
-        .lanes
-        .iter()
-        .enumerate()
-        .map(|(i, lane)| {
-            let s = summary.lanes.get(&lane.name)?;
-            // A lane is kept only once it had ended. A lane whose agent had finished and
-            // whose work was captured (in its first round) starts again from that work:
-            // a fresh worktree at the captured commit, then its checks and reviews, so the
-            // agent is not paid for twice. Any other lane runs again from the start.
-            s.state
-                .filter(|st| st.is_final())
-                .map(|_| kept_lane(&plan, i, s, &events))
-        })
-        .collect::<Vec<Option<LaneDone>>>();
+    let mut kept = Vec::new();
     for (i, lane) in plan.record.lanes.iter().enumerate() {
-        let Some(s) = summary.lanes.get(&lane.name) else {
+        let s = summary.lanes.get(&lane.name);
+        kept.push(s.is_some_and(|s| s.ended()));
+        let Some(s) = s.filter(|s| !s.ended() && s.earlier_rounds.is_empty()) else {
             continue;
         };
-        if kept[i].is_some() || !s.earlier_rounds.is_empty() {
-            continue;
-        }
-        if let (Some(agent), Some(capture)) = (&s.agent, &s.capture) {
+        if let (Some(agent), Some(capture)) = (&s.agent_outcome, &s.capture) {
             plan.resume_from.insert(
                 i,
                 plan::ResumeFrom {
@@ -116,7 +101,7 @@ impl Resumable {
                 .lanes
                 .iter()
                 .zip(&self.kept)
-                .filter(|(_, k)| k.is_some() == keep)
+                .filter(|(_, k)| **k == keep)
                 .map(|(l, _)| l.name.clone())
                 .collect()
         };
@@ -148,7 +133,7 @@ pub async fn resume(
         killed: r.killed.clone(),
     };
     let _lock = r.lock;
-    coordinator::resume(r.plan, reporters, interrupts, start, r.kept, &r.events).await
+    coordinator::resume(r.plan, reporters, interrupts, start, &r.events).await
 }
 
 /// SIGKILLs the process group of every agent that started and never finished, if the
@@ -284,85 +269,6 @@ fn review_plan(config: &Config, record: &RaceRecord) -> Result<Option<std::sync:
     })))
 }
 
-/// An ended lane's result as its worker had reported it, read back from the journal.
-fn kept_lane(plan: &RacePlan, index: usize, s: &LaneSummary, events: &[Stamped]) -> LaneDone {
-    let record = &plan.record;
-    let lane = &record.lanes[index];
-    let mut result = LaneResult::new(&lane.name, &lane.agent, record.tests_may_change);
-    match s.state {
-        Some(LaneState::Cancelled) => result.cancelled = true,
-        Some(LaneState::Failed) => {
-            result.failed = Some(s.error.clone().unwrap_or_else(|| "the lane failed".into()))
-        }
-        _ => {}
-    }
-    if let Some(agent) = &s.agent {
-        result.agent_timed_out = agent.timed_out;
-        result.agent_exit_ok = agent.exit.as_ref().is_some_and(|e| e.success()) && agent.error.is_none();
-        result.agent_error = agent.error.clone();
-        result.cost_usd = agent.usage.cost_usd;
-    }
-    if let Some(capture) = &s.capture {
-        result.diff_files = capture.files_changed;
-        result.insertions = capture.insertions;
-        result.deletions = capture.deletions;
-    }
-    result.checks = s.checks.clone();
-    // The worker judges tampering once every check has run; so does this.
-    if let (Some(capture), true) = (&s.capture, s.checks.len() == record.checks.len()) {
-        let stats = DiffStats {
-            files: capture.files.clone(),
-            insertions: capture.insertions,
-            deletions: capture.deletions,
-        };
-        let patch =
-            std::fs::read_to_string(plan.dir.lane_dir(&lane.name).join("diff.patch")).unwrap_or_default();
-        let holdout = record.holdout.as_deref().map(holdout_paths).unwrap_or_default();
-        result.tampering = rank::detect_tampering(&delta::file_deltas(&stats, &patch), &holdout);
-    }
-    result.elapsed_ms = lane_elapsed(&lane.name, events);
-    LaneDone {
-        index,
-        result,
-        commit: s.capture.as_ref().map(|c| c.commit.clone()),
-        reviews: s.reviews.clone(),
-    }
-}
-
-/// From a lane's first state to its last, as journaled.
-fn lane_elapsed(lane: &str, events: &[Stamped]) -> u64 {
-    let times: Vec<u64> = events
-        .iter()
-        .filter(|e| matches!(&e.event, RaceEvent::LaneState { lane: l, .. } if l == lane))
-        .map(|e| e.at_ms)
-        .collect();
-    match (times.first(), times.last()) {
-        (Some(a), Some(b)) => b.saturating_sub(*a),
-        _ => 0,
-    }
-}
-
-/// The relative paths of the holdout folder's files, as `holdout::lay_in` reports them.
-fn holdout_paths(dir: &Path) -> Vec<String> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                walk(root, &path, out);
-            } else if let Ok(rel) = path.strip_prefix(root) {
-                out.push(rel.to_string_lossy().into_owned());
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -430,25 +336,5 @@ mod tests {
         );
         // Gone now: nothing is signalled twice.
         assert!(kill_orphans(&events).is_empty());
-    }
-
-    #[test]
-    fn elapsed_is_first_to_last_lane_state() {
-        let state = |at, lane: &str, state| {
-            stamped(
-                at,
-                RaceEvent::LaneState {
-                    lane: lane.into(),
-                    state,
-                },
-            )
-        };
-        let events = vec![
-            state(100, "a", LaneState::SettingUp),
-            state(150, "b", LaneState::SettingUp),
-            state(400, "a", LaneState::Done),
-        ];
-        assert_eq!(lane_elapsed("a", &events), 300);
-        assert_eq!(lane_elapsed("c", &events), 0);
     }
 }

@@ -9,6 +9,7 @@ use super::change::FileChange;
 use super::exit::ExitKind;
 use super::provider::ProviderEvent;
 use super::review::{Finding, ReviewRecord};
+use super::tamper::Tamper;
 
 /// Version of the event stream written to `events.jsonl` and printed by `--json`.
 pub const EVENT_FORMAT: u32 = 1;
@@ -176,6 +177,16 @@ pub enum RaceEvent {
         /// The agent session the round continues; `None` for a fresh run with the spec
         /// and the findings.
         resumed_session: Option<String>,
+        /// The resumed session reports its cost over the whole session (Claude Code), so
+        /// the round's own cost is the difference to the previous report.
+        #[serde(default)]
+        cumulative_cost: bool,
+    },
+    /// The tests, test-runner configuration and holdout files the lane's diff deleted or
+    /// weakened, judged once the round's checks have run (empty: nothing).
+    Tampering {
+        lane: String,
+        found: Vec<Tamper>,
     },
     /// What bakeoff itself flagged in a lane's diff: text addressed to the reviewer.
     BakeoffFindings {
@@ -249,6 +260,7 @@ impl RaceEvent {
             | RaceEvent::ReviewFinished { lane, .. }
             | RaceEvent::BakeoffFindings { lane, .. }
             | RaceEvent::FixRound { lane, .. }
+            | RaceEvent::Tampering { lane, .. }
             | RaceEvent::Merged { lane, .. }
             | RaceEvent::MergeRefused { lane, .. } => Some(lane),
             _ => None,
