@@ -134,12 +134,21 @@ pub fn main() -> u8 {
     }
 }
 
-/// Prints an error the way every command does: what failed, then what to do.
+/// Prints an error the way every command does: what failed, its causes, then what to
+/// do about it.
 pub fn report_error(e: &Error) {
-    eprintln!("error: {e}");
-    if let Some(hint) = e.hint() {
-        eprintln!("hint: {hint}");
+    use std::io::Write;
+    let mut text = format!("error: {e}\n");
+    for cause in e.causes() {
+        text.push_str(&format!("caused by: {cause}\n"));
     }
+    for hint in e.hints() {
+        text.push_str(&format!("hint: {hint}\n"));
+    }
+    if e.kind() == bakeoff_core::error::ErrorKind::Internal {
+        text.push_str("hint: this is a bug in bakeoff; please report it with the command you ran\n");
+    }
+    let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
 fn run(cli: Cli) -> Result<u8, Error> {
@@ -165,7 +174,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::input(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| Error::internal(format!("cannot start the async runtime: {e}")))?;
     let config = cli.config.as_deref();
     runtime.block_on(async move {
         match cli.command {

@@ -214,3 +214,13 @@ fn bad_flag_is_a_usage_error() {
         &["--jobs must be at least 1"],
     );
 }
+
+#[test]
+fn an_io_failure_names_the_path_and_its_cause() {
+    let env = TestEnv::new();
+    let run = env.bakeoff(&["demo", "--dir", "/dev/null/demo"]);
+    run.expect(2);
+    let err = run.stderr();
+    assert!(err.contains("error: cannot create /dev/null/demo\n"), "{err}");
+    assert!(err.contains("caused by: Not a directory"), "{err}");
+}

@@ -443,7 +443,7 @@ impl Coordinator {
             merge::merge_lane(&repo_top, &record, &lane, &row, &commit, mode)
         })
         .await
-        .unwrap_or_else(|e| Err(Error::input(format!("internal error while merging: {e}"))));
+        .unwrap_or_else(|e| Err(Error::internal(format!("the merge stopped: {e}"))));
         match &r {
             Ok(merged) => self.emit(merged_event(&winner, mode, merged)),
             Err(e) => self.emit(RaceEvent::MergeRefused {

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, Semaphore};
 
-use crate::agent::{self, AdapterKind, AgentSpec, InvocationContext, OutputStream};
+use crate::agent::{
+    self, AdapterKind, AgentSpec, Invocation, InvocationContext, OutputStream, ParsedOutcome,
+};
 use crate::config::CheckSpec;
 use crate::git::{self, DiffStats, WorktreeSpec};
 use crate::journal::LaneRecord;
@@ -381,8 +383,44 @@ impl Worker {
             _ = self.cancel.raised(CancelLevel::Graceful) => return Err(Stop::Cancelled),
         };
         self.state(LaneState::Running);
-        let lane = self.lane().clone();
-        let plan = &shared.plan;
+        let (invocation, resumed) = self.invocation(followup)?;
+        if let Some(f) = followup {
+            let lane = self.lane();
+            let event = RaceEvent::FixRound {
+                lane: lane.name.clone(),
+                round: self.round,
+                findings_sent: f.findings_sent,
+                failing_checks: f.failing_checks.clone(),
+                resumed_session: resumed,
+                cumulative_cost: agent::resumed_cost_is_cumulative(lane.spec.adapter),
+            };
+            self.emit(event);
+        }
+        for (path, text) in &invocation.files {
+            if let Some(parent) = path.parent() {
+                let _ = std::fs::create_dir_all(parent);
+            }
+            std::fs::write(path, text)
+                .map_err(|e| Stop::Failed(format!("cannot write {}: {e}", path.display())))?;
+        }
+        let run = self.run_agent(self.agent_command(&invocation)).await?;
+        let cancelled = run.cancelled();
+        let outcome = run.outcome();
+        self.emit(RaceEvent::AgentFinished {
+            lane: self.lane().name.clone(),
+            outcome,
+        });
+        if cancelled {
+            return Err(Stop::Cancelled);
+        }
+        Ok(())
+    }
+
+    /// The agent's process for this round, and the session it resumes (a fix round of a
+    /// CLI that can continue its own session).
+    fn invocation(&self, followup: Option<&FixRound>) -> Result<(Invocation, Option<String>), Stop> {
+        let lane = self.lane();
+        let plan = &self.shared.plan;
         // The same home in every round: a resumed CLI finds its session there.
         let home = self.lane_dir.join("agent-home");
         let round_dir = self.round_path("");
@@ -404,76 +442,65 @@ impl Worker {
             repo_top: Some(&plan.repo_top),
             config_file: plan.config_file.as_deref(),
         };
-        let (invocation, resumed) = match followup {
-            None => (agent::invocation(&lane.spec, &ctx), None),
-            Some(f) => match agent::invocation_followup(
+        let made = match followup {
+            None => agent::invocation(&lane.spec, &ctx).map(|i| (i, None)),
+            Some(f) => agent::invocation_followup(
                 &lane.spec,
                 &ctx,
                 self.seen.session_id.as_deref(),
                 &f.prompt,
                 &self.round_path("prompt.md"),
-            ) {
-                Ok(f) => (Ok(f.invocation), f.resumed),
-                Err(e) => (Err(e), None),
-            },
+            )
+            .map(|f| (f.invocation, f.resumed)),
         };
-        let invocation = invocation.map_err(|e| Stop::Failed(e.to_string()))?;
-        if let Some(f) = followup {
-            self.emit(RaceEvent::FixRound {
-                lane: lane.name.clone(),
-                round: self.round,
-                findings_sent: f.findings_sent,
-                failing_checks: f.failing_checks.clone(),
-                resumed_session: resumed.clone(),
-                cumulative_cost: agent::resumed_cost_is_cumulative(lane.spec.adapter),
-            });
-        }
-        for (path, text) in &invocation.files {
-            if let Some(parent) = path.parent() {
-                let _ = std::fs::create_dir_all(parent);
-            }
-            std::fs::write(path, text)
-                .map_err(|e| Stop::Failed(format!("cannot write {}: {e}", path.display())))?;
-        }
-        let cmd = Command {
+        made.map_err(|e| Stop::Failed(e.to_string()))
+    }
+
+    fn agent_command(&self, invocation: &Invocation) -> Command {
+        Command {
             program: invocation.program.clone().into(),
             args: invocation.args.iter().map(OsString::from).collect(),
-            cwd: lane.worktree.clone(),
+            cwd: self.lane().worktree.clone(),
             env: to_os(invocation.env.clone()),
             stdout: self.round_path("agent.stdout.log"),
             stderr: self.round_path("agent.stderr.log"),
             deadline: Some(self.timeout()),
-            grace: plan.grace,
-        };
+            grace: self.shared.plan.grace,
+        }
+    }
+
+    /// Runs the agent's process, parsing its output live into progress events and
+    /// stopping it at the lane's cost cap.
+    async fn run_agent(&self, cmd: Command) -> Result<AgentRun, Stop> {
+        let lane = self.lane();
         let mut parser = agent::parser_for(&lane.spec);
         let tx = self.tx.clone();
-        let name = lane.name.clone();
         // The agent answers to the race's cancellation and to its own cost cap.
         let (lane_cancel, lane_token) = cancel_pair();
         let lane_cancel = Arc::new(lane_cancel);
         let forward = tokio::spawn(forward_cancel(self.cancel.clone(), lane_cancel.clone()));
-        let max_cost = plan.record.max_cost_usd;
-        let model = lane.spec.model.clone();
+        let max_cost = self.shared.plan.record.max_cost_usd;
         let mut over_budget: Option<f64> = None;
         let on_line = |stream: Stream, line: &str| {
             let stream = match stream {
                 Stream::Stdout => OutputStream::Stdout,
                 Stream::Stderr => OutputStream::Stderr,
             };
-            if let Some(progress) = parser.line(stream, line) {
-                let spent = live_cost(&model, &progress.usage);
-                if let (Some(max), Some(spent), None) = (max_cost, spent, over_budget) {
-                    if spent > max {
-                        over_budget = Some(spent);
-                        lane_cancel.cancel(CancelLevel::Graceful);
-                    }
+            let Some(progress) = parser.line(stream, line) else {
+                return;
+            };
+            let spent = live_cost(&lane.spec.model, &progress.usage);
+            if let (Some(max), Some(spent), None) = (max_cost, spent, over_budget) {
+                if spent > max {
+                    over_budget = Some(spent);
+                    lane_cancel.cancel(CancelLevel::Graceful);
                 }
-                let _ = tx.send(LaneMsg::Event(RaceEvent::LaneProgress {
-                    lane: name.clone(),
-                    usage: progress.usage,
-                    last_action: progress.last_action,
-                }));
             }
+            let _ = tx.send(LaneMsg::Event(RaceEvent::LaneProgress {
+                lane: lane.name.clone(),
+                usage: progress.usage,
+                last_action: progress.last_action,
+            }));
         };
         // The agent's pid is its process group id: journaled so `resume` can kill what a
         // crash left of it.
@@ -487,32 +514,16 @@ impl Worker {
         let finished = process::run_agent(cmd, on_start, on_line, lane_token).await;
         forward.abort();
         let finished = finished.map_err(|e| Stop::Failed(format!("agent {}: {e}", lane.agent)))?;
-        let mut parsed = parser.finish();
         // Stopped at its cost cap rather than by the race: its work is still captured and
         // checked, and the stop is said.
-        let budget_stop = over_budget.filter(|_| self.cancel.level() == CancelLevel::None);
-        if let (Some(spent), Some(max)) = (budget_stop, max_cost) {
-            parsed
-                .error
-                .get_or_insert(format!("stopped at the cost cap: ${spent:.2} spent of ${max:.2}"));
-        }
-        self.emit(RaceEvent::AgentFinished {
-            lane: lane.name.clone(),
-            outcome: AgentOutcome {
-                exit: Some(finished.exit.clone()),
-                timed_out: finished.timed_out,
-                cancelled: finished.cancelled && budget_stop.is_none(),
-                elapsed_ms: finished.elapsed.as_millis() as u64,
-                usage: parsed.usage,
-                session_id: parsed.session_id,
-                final_message: parsed.final_message,
-                error: parsed.error,
-            },
-        });
-        if finished.cancelled && budget_stop.is_none() {
-            return Err(Stop::Cancelled);
-        }
-        Ok(())
+        let budget_stop = over_budget
+            .filter(|_| self.cancel.level() == CancelLevel::None)
+            .zip(max_cost);
+        Ok(AgentRun {
+            finished,
+            parsed: parser.finish(),
+            budget_stop,
+        })
     }
 
     /// Commits the worktree's work; returns its diff stats and the patch (also saved as
@@ -622,6 +633,41 @@ impl Worker {
             check: outcome.clone(),
         });
         Ok(outcome)
+    }
+}
+
+/// An agent run that ended: how its process ended, what its output said, and whether
+/// its own cost cap stopped it (spent, cap).
+struct AgentRun {
+    finished: process::Finished,
+    parsed: ParsedOutcome,
+    budget_stop: Option<(f64, f64)>,
+}
+
+impl AgentRun {
+    /// Stopped by the race, not by its own cost cap.
+    fn cancelled(&self) -> bool {
+        self.finished.cancelled && self.budget_stop.is_none()
+    }
+
+    fn outcome(self) -> AgentOutcome {
+        let cancelled = self.cancelled();
+        let mut parsed = self.parsed;
+        if let Some((spent, max)) = self.budget_stop {
+            parsed
+                .error
+                .get_or_insert(format!("stopped at the cost cap: ${spent:.2} spent of ${max:.2}"));
+        }
+        AgentOutcome {
+            exit: Some(self.finished.exit),
+            timed_out: self.finished.timed_out,
+            cancelled,
+            elapsed_ms: self.finished.elapsed.as_millis() as u64,
+            usage: parsed.usage,
+            session_id: parsed.session_id,
+            final_message: parsed.final_message,
+            error: parsed.error,
+        }
     }
 }
 

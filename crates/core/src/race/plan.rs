@@ -512,16 +512,8 @@ fn review_plan(
             _ => spec.model.as_str(),
         };
         let author_lab = reviewers::lab_of(config, model);
-        let a =
-            reviewers::assign(&reviewers, author_lab.as_deref(), per_lane, allow_same_lab).map_err(|e| {
-                match e {
-                    Error::Input { message, hint } => Error::Input {
-                        message: format!("lane {name}: {message}"),
-                        hint,
-                    },
-                    other => other,
-                }
-            })?;
+        let a = reviewers::assign(&reviewers, author_lab.as_deref(), per_lane, allow_same_lab)
+            .map_err(|e| e.context(&format!("lane {name}")))?;
         assigned.push(a);
     }
     let seed = std::time::SystemTime::now()
