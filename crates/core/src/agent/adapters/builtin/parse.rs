@@ -6,7 +6,7 @@ use crate::agent::builtin::{BuiltinEvent, EventLine, StopReason};
 use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress};
 use crate::provider::TokenUsage;
 
-use super::common::{action, json_line, summarize, Tracker};
+use crate::agent::parse::{action, json_line, summarize, Tracker};
 
 /// Parses `bakeoff builtin-agent` output.
 #[derive(Debug, Default)]
