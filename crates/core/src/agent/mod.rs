@@ -4,12 +4,12 @@
 //!
 //! Everything specific to one CLI lives in its file under `adapters/`, behind the
 //! [`Adapter`] trait; [`AdapterKind`]'s `adapter()` is the one place that lists them. The
-//! files here are what every adapter shares. The built-in agent, bakeoff's own loop over
-//! a provider, lives in [`builtin`].
+//! files here are what every adapter shares. The built-in agent's loop, the child
+//! process a `builtin:` lane starts, is the top-level `builtin_agent` module; only its
+//! argv and its [`builtin_transcript`] format are the adapter's.
 
 mod adapter;
 mod adapters;
-pub mod builtin;
 mod env;
 mod error;
 mod followup;
@@ -22,7 +22,8 @@ mod spec;
 
 pub use adapter::Adapter;
 pub use adapters::{
-    AiderParser, BuiltinParser, ClaudeParser, CodexParser, GeminiParser, OpenCodeParser, SilentParser,
+    builtin_transcript, AiderParser, BuiltinParser, ClaudeParser, CodexParser, GeminiParser, OpenCodeParser,
+    SilentParser,
 };
 pub use env::{
     allowed_secrets, is_secret_name, lane_env, model_provider, provider_secrets, KNOWN_SECRETS,

@@ -1,9 +1,10 @@
 //! The built-in agent as a lane sees it (`builtin:provider/model`): bakeoff's own
 //! executable started as `bakeoff builtin-agent …`, the keys of the provider its model
-//! names, and the parser of its JSON-lines transcript in [`parse`]. The loop itself is
-//! the child process's business, in `crate::agent::builtin`.
+//! names, and its JSON-lines [`transcript`] with the parser that reads it. The loop
+//! itself is the child process's business, in the top-level `builtin_agent` module.
 
 mod parse;
+pub mod transcript;
 
 use std::path::PathBuf;
 

@@ -14,7 +14,7 @@ mod qwen;
 mod test_support;
 
 pub use aider::{Aider, AiderParser};
-pub use builtin::{Builtin, BuiltinParser};
+pub use builtin::{transcript as builtin_transcript, Builtin, BuiltinParser};
 pub use claude::{Claude, ClaudeParser};
 pub use codex::{Codex, CodexParser};
 pub use command::{Command, SilentParser};
