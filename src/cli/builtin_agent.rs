@@ -1,11 +1,11 @@
 //! `bakeoff builtin-agent` (hidden): the built-in agent as the child process a race
-//! starts in a lane's worktree. Flags here, the loop in `agent::builtin`.
+//! starts in a lane's worktree. Flags here, the loop in `bakeoff_core::builtin_agent`.
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use bakeoff_core::agent::builtin::{self, BuiltinOptions, StopReason, Surroundings};
+use bakeoff_core::builtin_agent::{self as builtin, BuiltinOptions, StopReason, Surroundings};
 use bakeoff_core::error::exit;
 use bakeoff_core::process::{cancel_pair, CancelLevel, Canceller};
 use bakeoff_core::provider::ClientOptions;

@@ -1,10 +1,10 @@
 //! A lane's environment: bakeoff's own environment minus every secret the lane's agent
-//! does not need, plus the agent's configured extras. A lane of one lab never sees
-//! another lab's key.
+//! does not need (its adapter names the ones it does), plus the agent's configured
+//! extras. A lane of one lab never sees another lab's key. The per-adapter tables of
+//! which lane sees which key live with the adapters.
 
 use std::collections::BTreeSet;
 
-use super::kind::AdapterKind;
 use super::spec::AgentSpec;
 
 /// Secret variables known by name; anything ending in one of [`SECRET_SUFFIXES`] is a
@@ -52,51 +52,10 @@ pub fn is_secret_name(name: &str) -> bool {
 /// The secret variables this agent may see: what its CLI reads for its own provider,
 /// plus `keep_env`. Each is passed only when it is set; none is demanded.
 pub fn allowed_secrets(spec: &AgentSpec) -> BTreeSet<String> {
-    let mut keys: BTreeSet<String> = BTreeSet::new();
-    let mut add = |names: &[&str]| keys.extend(names.iter().map(|n| n.to_string()));
-    match spec.adapter {
-        AdapterKind::Claude => add(&[
-            "ANTHROPIC_API_KEY",
-            "ANTHROPIC_AUTH_TOKEN",
-            "CLAUDE_CODE_OAUTH_TOKEN",
-        ]),
-        AdapterKind::Codex => add(&["OPENAI_API_KEY", "CODEX_API_KEY"]),
-        AdapterKind::Gemini => add(&["GEMINI_API_KEY", "GOOGLE_API_KEY"]),
-        AdapterKind::Qwen => add(&["OPENAI_API_KEY", "DASHSCOPE_API_KEY"]),
-        AdapterKind::Aider | AdapterKind::OpenCode => {
-            add(provider_secrets(model_provider(&spec.model)));
-            // aider reaches a custom endpoint as an OpenAI-compatible one.
-            if spec.adapter == AdapterKind::Aider && spec.base_url.is_some() {
-                add(&["OPENAI_API_KEY"]);
-            }
-        }
-        AdapterKind::Builtin => add(&builtin_secrets(&spec.model)),
-        AdapterKind::Command => {}
-    }
+    let secrets = spec.adapter.adapter().secrets(spec);
+    let mut keys: BTreeSet<String> = secrets.into_iter().map(str::to_string).collect();
     keys.extend(spec.keep_env.iter().cloned());
     keys
-}
-
-/// The key variables of the provider a built-in agent's `provider/model` names: the
-/// built-in provider's own list, else the conventional names for that provider. A
-/// provider config defines with its own `key-env` is added to `keep_env` at preflight,
-/// where the config is known.
-fn builtin_secrets(model: &str) -> Vec<&'static str> {
-    let provider = model.split_once('/').map_or("", |(p, _)| p);
-    match crate::provider::builtin(provider, &|_| None) {
-        Some(spec) => provider_secrets_of(&spec.key_vars),
-        None => provider_secrets(provider).to_vec(),
-    }
-}
-
-/// The names in `vars` as the static names [`KNOWN_SECRETS`] spells them; the
-/// built-in providers only read those.
-fn provider_secrets_of(vars: &[String]) -> Vec<&'static str> {
-    KNOWN_SECRETS
-        .iter()
-        .copied()
-        .filter(|k| vars.iter().any(|v| v == k))
-        .collect()
 }
 
 /// The provider an aider or OpenCode model id names: the part before the first `/`,
@@ -187,158 +146,6 @@ pub(crate) fn set_var(env: &mut Vec<(String, String)>, name: &str, value: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Every known secret set to a canary value, plus ordinary variables.
-    fn canary_env() -> Vec<(String, String)> {
-        let mut env: Vec<(String, String)> = vec![
-            ("PATH".into(), "/usr/bin".into()),
-            ("HOME".into(), "/home/u".into()),
-            ("SOME_VENDOR_API_KEY".into(), "canary".into()),
-            ("INTERNAL_AUTH_TOKEN".into(), "canary".into()),
-            ("MY_SECRET_KEY".into(), "canary".into()),
-            ("HF_API_TOKEN".into(), "canary".into()),
-            ("openai_api_key".into(), "canary".into()),
-            ("ZHIPU_API_KEY".into(), "canary".into()),
-            ("AZURE_API_KEY".into(), "canary".into()),
-        ];
-        env.extend(
-            KNOWN_SECRETS
-                .iter()
-                .map(|k| (k.to_string(), format!("canary-{k}"))),
-        );
-        env
-    }
-
-    fn names(env: &[(String, String)]) -> BTreeSet<String> {
-        env.iter()
-            .filter(|(n, _)| is_secret_name(n))
-            .map(|(n, _)| n.clone())
-            .collect()
-    }
-
-    fn spec(adapter: AdapterKind, model: &str) -> AgentSpec {
-        AgentSpec::new(adapter, model)
-    }
-
-    #[test]
-    fn each_lane_sees_only_its_own_secrets() {
-        let cases: Vec<(AgentSpec, &[&str])> = vec![
-            (
-                spec(AdapterKind::Claude, "claude-opus-4-6"),
-                &[
-                    "ANTHROPIC_API_KEY",
-                    "ANTHROPIC_AUTH_TOKEN",
-                    "CLAUDE_CODE_OAUTH_TOKEN",
-                ],
-            ),
-            (
-                spec(AdapterKind::Codex, "gpt-5.5"),
-                &["CODEX_API_KEY", "OPENAI_API_KEY"],
-            ),
-            (
-                spec(AdapterKind::Gemini, "gemini-3-pro"),
-                &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
-            ),
-            (
-                spec(AdapterKind::Qwen, "qwen3-coder-plus"),
-                &["DASHSCOPE_API_KEY", "OPENAI_API_KEY"],
-            ),
-            (spec(AdapterKind::Aider, "openai/gpt-5.5"), &["OPENAI_API_KEY"]),
-            (
-                spec(AdapterKind::Aider, "anthropic/claude-sonnet-4-6"),
-                &["ANTHROPIC_API_KEY"],
-            ),
-            (
-                spec(AdapterKind::Aider, "gemini/gemini-3-pro"),
-                &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
-            ),
-            (spec(AdapterKind::Aider, "gpt-5.5"), &["OPENAI_API_KEY"]),
-            (spec(AdapterKind::Aider, "sonnet"), &["ANTHROPIC_API_KEY"]),
-            (spec(AdapterKind::Aider, "ollama/qwen3:32b"), &[]),
-            (
-                spec(AdapterKind::OpenCode, "openrouter/qwen/qwen3-coder"),
-                &["OPENROUTER_API_KEY"],
-            ),
-            (
-                spec(AdapterKind::OpenCode, "google/gemini-3-pro"),
-                &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
-            ),
-            (
-                spec(AdapterKind::OpenCode, "deepseek/deepseek-chat"),
-                &["DEEPSEEK_API_KEY"],
-            ),
-            (
-                spec(AdapterKind::OpenCode, "zai/glm-4.6"),
-                &["ZHIPUAI_API_KEY", "ZHIPU_API_KEY"],
-            ),
-            (
-                spec(AdapterKind::OpenCode, "azure/gpt-5"),
-                &["AZURE_API_KEY", "AZURE_OPENAI_API_KEY"],
-            ),
-            (
-                spec(AdapterKind::OpenCode, "amazon-bedrock/claude"),
-                &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"],
-            ),
-            (spec(AdapterKind::Command, "x"), &[]),
-            (
-                spec(AdapterKind::Builtin, "anthropic/claude-sonnet-4-6"),
-                &["ANTHROPIC_API_KEY"],
-            ),
-            (spec(AdapterKind::Builtin, "openai/gpt-5.5"), &["OPENAI_API_KEY"]),
-            (
-                spec(AdapterKind::Builtin, "openai-responses/gpt-5.5"),
-                &["OPENAI_API_KEY"],
-            ),
-            (
-                spec(AdapterKind::Builtin, "google/gemini-3-pro"),
-                &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
-            ),
-            (
-                spec(AdapterKind::Builtin, "openrouter/qwen/qwen3-coder"),
-                &["OPENROUTER_API_KEY"],
-            ),
-            (spec(AdapterKind::Builtin, "ollama/qwen3"), &[]),
-            (spec(AdapterKind::Builtin, "nope/x"), &[]),
-        ];
-        let base = canary_env();
-        for (spec, want) in cases {
-            let env = lane_env(&spec, &base);
-            let want: BTreeSet<String> = want.iter().map(|s| s.to_string()).collect();
-            assert_eq!(names(&env), want, "{}:{}", spec.adapter, spec.model);
-            // Ordinary variables always pass.
-            assert!(env.iter().any(|(n, v)| n == "PATH" && v == "/usr/bin"));
-            assert!(env.iter().any(|(n, _)| n == "HOME"));
-        }
-    }
-
-    #[test]
-    fn keys_are_never_demanded() {
-        let base = vec![("PATH".to_string(), "/bin".to_string())];
-        let env = lane_env(&spec(AdapterKind::Claude, "opus"), &base);
-        assert_eq!(env, base);
-    }
-
-    #[test]
-    fn keep_env_and_spec_env() {
-        let mut s = spec(AdapterKind::Command, "x");
-        s.keep_env = vec!["MY_SECRET_KEY".into(), "NOT_SET_API_KEY".into()];
-        s.env.insert("HOME".into(), "/lane/home".into());
-        s.env.insert("EXTRA".into(), "1".into());
-        let env = lane_env(&s, &canary_env());
-        assert_eq!(names(&env), BTreeSet::from(["MY_SECRET_KEY".to_string()]));
-        assert_eq!(env.iter().filter(|(n, _)| n == "HOME").count(), 1);
-        assert!(env.contains(&("HOME".into(), "/lane/home".into())));
-        assert!(env.contains(&("EXTRA".into(), "1".into())));
-    }
-
-    #[test]
-    fn aider_with_endpoint_keeps_openai_key() {
-        let mut s = spec(AdapterKind::Aider, "openai/my-local-model");
-        s.base_url = Some("http://127.0.0.1:9/v1".into());
-        assert!(names(&lane_env(&s, &canary_env())).contains("OPENAI_API_KEY"));
-        let s = spec(AdapterKind::Aider, "ollama/x");
-        assert!(!names(&lane_env(&s, &canary_env())).contains("OPENAI_API_KEY"));
-    }
 
     #[test]
     fn secret_names() {

@@ -3,8 +3,7 @@
 
 use thiserror::Error;
 
-/// Adapter names a user may type, in the order they are listed in messages.
-pub(crate) const KNOWN_ADAPTERS: &str = "claude, codex, gemini, aider, opencode, qwen, command, builtin";
+use super::kind::known_names;
 
 /// Everything that can go wrong while reading an agent argument, building an agent's
 /// invocation or locating its program.
@@ -15,7 +14,7 @@ pub enum AgentError {
     EmptyAgent,
 
     /// The adapter before `:` is not one bakeoff knows.
-    #[error("unknown adapter '{name}'{} (known: {KNOWN_ADAPTERS})", in_input(.input))]
+    #[error("unknown adapter '{name}'{} (known: {})", in_input(.input), known_names())]
     UnknownAdapter {
         name: String,
         /// The whole argument the adapter came from, when there was one.

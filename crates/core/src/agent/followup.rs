@@ -1,7 +1,8 @@
-//! The process of a fix round: the lane's agent hears what its reviewers found. Claude
-//! Code and Codex continue their own session (`claude --resume ID`, `codex exec … resume
-//! ID`), so the prompt is the findings alone; every other adapter, and a CLI whose first
-//! run reported no session, starts afresh with the spec followed by the findings.
+//! The process of a fix round: the lane's agent hears what its reviewers found. An
+//! adapter that [`resumes`] (Claude Code, Codex) continues its own session, so the
+//! prompt is the findings alone; every other adapter, and a CLI whose first run
+//! reported no session, starts afresh with the spec followed by the findings. Each
+//! adapter's tests hold its fix-round argv.
 
 use std::path::Path;
 
@@ -57,16 +58,16 @@ pub fn invocation_followup(
     })
 }
 
-/// The adapters whose CLI can continue a session headless, as measured in
-/// docs/agent-clis.md. Gemini CLI can too, but its adapter is not wired for it yet.
+/// Whether the adapter's CLI can continue a session headless, as measured in
+/// docs/agent-clis.md.
 pub fn resumes(adapter: AdapterKind) -> bool {
-    matches!(adapter, AdapterKind::Claude | AdapterKind::Codex)
+    adapter.adapter().resumes()
 }
 
-/// Whether the cost a resumed run reports covers the whole session rather than this run:
-/// Claude Code's `total_cost_usd` does (docs/agent-clis.md "Session resume").
+/// Whether the cost a resumed run reports covers the whole session rather than this run
+/// (Claude Code's `total_cost_usd` does).
 pub fn resumed_cost_is_cumulative(adapter: AdapterKind) -> bool {
-    adapter == AdapterKind::Claude
+    adapter.adapter().resumed_cost_is_cumulative()
 }
 
 /// A fresh run knows nothing of the first: the task comes first, then what to fix.
@@ -87,7 +88,3 @@ fn check_session_id(id: &str) -> Result<(), AgentError> {
     }
     Ok(())
 }
-
-#[cfg(test)]
-#[path = "followup_tests.rs"]
-mod tests;

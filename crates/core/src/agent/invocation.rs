@@ -1,13 +1,13 @@
 //! The exact process a lane starts: program, argv (built without a shell), the complete
-//! environment, and the per-lane files to write first. One function per adapter, as
-//! laid out in DESIGN.md's adapter table.
+//! environment, and the per-lane files to write first. The checks every agent's process
+//! passes and the argv helpers live here; each CLI's own argv is its adapter's
+//! [`Adapter::build`].
 
 use std::path::{Path, PathBuf};
 
-use super::endpoint;
+use super::adapter::Adapter;
 use super::env::{filter_secrets, set_var};
 use super::error::AgentError;
-use super::kind::AdapterKind;
 use super::spec::AgentSpec;
 
 /// Linux's limit on one argument's length (`MAX_ARG_STRLEN`, 32 pages), less the NUL.
@@ -58,34 +58,26 @@ pub fn invocation(spec: &AgentSpec, ctx: &InvocationContext) -> Result<Invocatio
     build(spec, ctx, None)
 }
 
-/// [`invocation`], continuing the CLI session `resume` where the adapter can (Claude
-/// Code, Codex); the other adapters ignore it. `ctx.spec_text` is the prompt.
+/// [`invocation`], continuing the CLI session `resume`, which is only given for an
+/// adapter that resumes. `ctx.spec_text` is the prompt.
 pub(super) fn build(
     spec: &AgentSpec,
     ctx: &InvocationContext,
     resume: Option<&str>,
 ) -> Result<Invocation, AgentError> {
-    check_inputs(spec, ctx)?;
+    let adapter = spec.adapter.adapter();
+    check_inputs(adapter, spec, ctx)?;
     let mut inv = Invocation {
         program: spec
             .program
             .clone()
-            .or_else(|| spec.adapter.default_program().map(str::to_string))
+            .or_else(|| adapter.default_program().map(str::to_string))
             .unwrap_or_default(),
         args: Vec::new(),
         env: filter_secrets(spec, ctx.base_env),
         files: Vec::new(),
     };
-    match spec.adapter {
-        AdapterKind::Claude => claude(spec, ctx, resume, &mut inv),
-        AdapterKind::Codex => codex(spec, ctx, resume, &mut inv),
-        AdapterKind::Gemini => gemini(spec, ctx, &mut inv),
-        AdapterKind::Aider => aider(spec, ctx, &mut inv),
-        AdapterKind::OpenCode => opencode(spec, ctx, &mut inv)?,
-        AdapterKind::Qwen => qwen(spec, ctx, &mut inv),
-        AdapterKind::Command => command(spec, ctx, &mut inv)?,
-        AdapterKind::Builtin => builtin(spec, ctx, &mut inv)?,
-    }
+    adapter.build(spec, ctx, resume, &mut inv)?;
     for (name, value) in &spec.env {
         set_var(&mut inv.env, name, value);
     }
@@ -93,7 +85,7 @@ pub(super) fn build(
     Ok(inv)
 }
 
-fn check_inputs(spec: &AgentSpec, ctx: &InvocationContext) -> Result<(), AgentError> {
+fn check_inputs(adapter: &dyn Adapter, spec: &AgentSpec, ctx: &InvocationContext) -> Result<(), AgentError> {
     if let Some(cost) = ctx.max_cost_usd {
         if !(cost.is_finite() && cost > 0.0) {
             return Err(AgentError::BadMaxCost {
@@ -106,22 +98,7 @@ fn check_inputs(spec: &AgentSpec, ctx: &InvocationContext) -> Result<(), AgentEr
             return Err(AgentError::BadBaseUrl { url: url.clone() });
         }
     }
-    if spec.adapter == AdapterKind::Builtin && crate::provider::ModelRef::parse(&spec.model).is_err() {
-        return Err(AgentError::BadModel {
-            adapter: "builtin",
-            model: spec.model.clone(),
-            expected: "provider/model",
-            example: "anthropic/claude-sonnet-4-6",
-        });
-    }
-    if spec.adapter != AdapterKind::Command && spec.model.starts_with('-') {
-        return Err(AgentError::BadModel {
-            adapter: spec.adapter.as_str(),
-            model: spec.model.clone(),
-            expected: "a model id, not a flag",
-            example: "claude-opus-4-6",
-        });
-    }
+    adapter.check_model(&spec.model)?;
     if ctx.spec_text.contains('\0') {
         return Err(AgentError::BadArgument {
             what: "the spec".into(),
@@ -163,13 +140,14 @@ fn check_output(inv: &Invocation) -> Result<(), AgentError> {
     Ok(())
 }
 
-fn dash_led(text: &str) -> bool {
+/// Whether the text would be read as a flag where a CLI expects a positional prompt.
+pub(super) fn dash_led(text: &str) -> bool {
     text.starts_with('-')
 }
 
 /// A prompt given as an option value: `-p SPEC`, or `--long=SPEC` when the spec looks
 /// like a flag.
-fn prompt_option(short: &str, long: &str, text: &str) -> Vec<String> {
+pub(super) fn prompt_option(short: &str, long: &str, text: &str) -> Vec<String> {
     if dash_led(text) {
         vec![format!("{long}={text}")]
     } else {
@@ -177,219 +155,13 @@ fn prompt_option(short: &str, long: &str, text: &str) -> Vec<String> {
     }
 }
 
-fn strs(items: &[&str]) -> Vec<String> {
+/// Owned copies of argv words.
+pub(super) fn strs(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
-fn claude(spec: &AgentSpec, ctx: &InvocationContext, resume: Option<&str>, inv: &mut Invocation) {
-    // `-p` is a switch and the prompt is positional.
-    let dash = dash_led(ctx.spec_text);
-    if let Some(session) = resume {
-        // Same HOME and cwd as the first run, so Claude Code finds the session's file.
-        inv.args.extend(["--resume".into(), session.into()]);
-    }
-    inv.args.push("-p".into());
-    if !dash {
-        inv.args.push(ctx.spec_text.into());
-    }
-    inv.args.extend(strs(&[
-        "--output-format",
-        "stream-json",
-        "--verbose",
-        "--model",
-        &spec.model,
-        "--permission-mode",
-        "bypassPermissions",
-    ]));
-    if let Some(cost) = ctx.max_cost_usd {
-        inv.args.extend(["--max-budget-usd".into(), cost.to_string()]);
-    }
-    inv.args.extend(spec.args.iter().cloned());
-    if dash {
-        inv.args.extend(["--".into(), ctx.spec_text.into()]);
-    }
-    if ctx.is_root {
-        // As root Claude Code refuses bypassPermissions unless told it is sandboxed.
-        set_var(&mut inv.env, "IS_SANDBOX", "1");
-    }
-    if let Some(url) = &spec.base_url {
-        set_var(&mut inv.env, "ANTHROPIC_BASE_URL", url);
-        set_var(&mut inv.env, "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1");
-    }
-}
-
-fn codex(spec: &AgentSpec, ctx: &InvocationContext, resume: Option<&str>, inv: &mut Invocation) {
-    inv.args.extend(strs(&[
-        "exec",
-        "--json",
-        "-m",
-        &spec.model,
-        "-s",
-        "workspace-write",
-        "--skip-git-repo-check",
-    ]));
-    if let Some(thread) = resume {
-        // `exec resume` has no `-s` of its own: every exec flag, the configured ones
-        // too, goes before `resume`.
-        inv.args.extend(spec.args.iter().cloned());
-        inv.args.extend(["resume".into(), thread.into()]);
-        if dash_led(ctx.spec_text) {
-            inv.args.push("--".into());
-        }
-        inv.args.push(ctx.spec_text.into());
-    } else if dash_led(ctx.spec_text) {
-        inv.args.extend(spec.args.iter().cloned());
-        inv.args.extend(["--".into(), ctx.spec_text.into()]);
-    } else {
-        inv.args.push(ctx.spec_text.into());
-        inv.args.extend(spec.args.iter().cloned());
-    }
-    if let Some(url) = &spec.base_url {
-        let home = endpoint::codex_home(ctx.lane_dir);
-        inv.files
-            .push((home.join("config.toml"), endpoint::codex_config(url)));
-        set_var(&mut inv.env, "CODEX_HOME", &home.to_string_lossy());
-    }
-}
-
-fn gemini(spec: &AgentSpec, ctx: &InvocationContext, inv: &mut Invocation) {
-    inv.args.extend(prompt_option("-p", "--prompt", ctx.spec_text));
-    inv.args
-        .extend(strs(&["-m", &spec.model, "--output-format", "json", "--yolo"]));
-    inv.args.extend(spec.args.iter().cloned());
-    // bakeoff created the worktree, so it is trusted; without this a user who turned
-    // on folder trust would see the headless run refuse to work in it.
-    set_var(&mut inv.env, "GEMINI_CLI_TRUST_WORKSPACE", "true");
-    if let Some(url) = &spec.base_url {
-        let home = endpoint::gemini_home(ctx.lane_dir);
-        set_var(&mut inv.env, "GOOGLE_GEMINI_BASE_URL", url);
-        set_var(&mut inv.env, "HOME", &home.to_string_lossy());
-        // Its error reports go to $TMPDIR; keep them with the lane.
-        set_var(&mut inv.env, "TMPDIR", &home.to_string_lossy());
-        inv.files.push((
-            endpoint::gemini_settings_path(ctx.lane_dir),
-            endpoint::gemini_settings(),
-        ));
-    }
-}
-
-fn aider(spec: &AgentSpec, ctx: &InvocationContext, inv: &mut Invocation) {
-    inv.args
-        .extend(prompt_option("--message", "--message", ctx.spec_text));
-    inv.args.extend(strs(&[
-        "--model",
-        &spec.model,
-        "--yes-always",
-        "--no-auto-commits",
-        "--no-dirty-commits",
-        "--analytics-disable",
-        "--no-check-update",
-        "--no-pretty",
-    ]));
-    inv.args.extend(spec.args.iter().cloned());
-    if let Some(url) = &spec.base_url {
-        set_var(&mut inv.env, "OPENAI_API_BASE", url);
-    }
-}
-
-fn opencode(spec: &AgentSpec, ctx: &InvocationContext, inv: &mut Invocation) -> Result<(), AgentError> {
-    match spec.model.split_once('/') {
-        Some((provider, model)) if !provider.is_empty() && !model.is_empty() => {}
-        _ => {
-            return Err(AgentError::BadModel {
-                adapter: "opencode",
-                model: spec.model.clone(),
-                expected: "provider/model",
-                example: "anthropic/claude-sonnet-4-6",
-            })
-        }
-    }
-    inv.args
-        .extend(strs(&["run", "--format", "json", "-m", &spec.model]));
-    if dash_led(ctx.spec_text) {
-        inv.args.extend(spec.args.iter().cloned());
-        inv.args.extend(["--".into(), ctx.spec_text.into()]);
-    } else {
-        inv.args.push(ctx.spec_text.into());
-        inv.args.extend(spec.args.iter().cloned());
-    }
-    if let Some(url) = &spec.base_url {
-        set_var(
-            &mut inv.env,
-            "OPENCODE_CONFIG_CONTENT",
-            &endpoint::opencode_config(&spec.model, url),
-        );
-    }
-    Ok(())
-}
-
-fn qwen(spec: &AgentSpec, ctx: &InvocationContext, inv: &mut Invocation) {
-    inv.args.extend(prompt_option("-p", "--prompt", ctx.spec_text));
-    inv.args
-        .extend(strs(&["--output-format", "json", "--yolo", "-m", &spec.model]));
-    inv.args.extend(spec.args.iter().cloned());
-    if let Some(url) = &spec.base_url {
-        set_var(&mut inv.env, "OPENAI_BASE_URL", url);
-    }
-}
-
-fn command(spec: &AgentSpec, ctx: &InvocationContext, inv: &mut Invocation) -> Result<(), AgentError> {
-    let spec_file = utf8(ctx.spec_file)?;
-    let worktree = utf8(ctx.worktree)?;
-    let fill = |template: &str| {
-        substitute(template, &|name| match name {
-            "spec_file" => Some(spec_file),
-            "spec" => Some(ctx.spec_text),
-            "model" => Some(spec.model.as_str()),
-            "worktree" => Some(worktree),
-            _ => None,
-        })
-    };
-    let (first, rest) = spec.command.split_first().ok_or(AgentError::EmptyCommand)?;
-    let first = fill(first);
-    if first.trim().is_empty() && spec.program.is_none() {
-        return Err(AgentError::EmptyCommand);
-    }
-    inv.program = spec.program.clone().unwrap_or(first);
-    inv.args.extend(rest.iter().map(|t| fill(t)));
-    inv.args.extend(spec.args.iter().cloned());
-    Ok(())
-}
-
-/// bakeoff itself, as `bakeoff builtin-agent …` in the worktree. The agent loads the
-/// same config layers as the race (the user's file, the repository's, `--config`), so
-/// provider overrides reach it.
-fn builtin(spec: &AgentSpec, ctx: &InvocationContext, inv: &mut Invocation) -> Result<(), AgentError> {
-    inv.program = match (&spec.program, ctx.bakeoff_exe) {
-        (Some(program), _) => program.clone(),
-        (None, Some(exe)) => utf8(exe)?.to_string(),
-        (None, None) => utf8(&super::locate::current_exe()?)?.to_string(),
-    };
-    inv.args.extend(strs(&[
-        "builtin-agent",
-        "--model",
-        &spec.model,
-        "--spec-file",
-        utf8(ctx.spec_file)?,
-    ]));
-    if let Some(top) = ctx.repo_top {
-        inv.args.extend(["--repo".into(), utf8(top)?.to_string()]);
-    }
-    if let Some(file) = ctx.config_file {
-        inv.args.extend(["--config".into(), utf8(file)?.to_string()]);
-    }
-    if let Some(url) = &spec.base_url {
-        inv.args.extend(["--base-url".into(), url.clone()]);
-    }
-    if let Some(cost) = ctx.max_cost_usd {
-        inv.args.extend(["--max-cost".into(), cost.to_string()]);
-    }
-    // Later flags win, so the agent's configured args override the ones above.
-    inv.args.extend(spec.args.iter().cloned());
-    Ok(())
-}
-
-fn utf8(path: &Path) -> Result<&str, AgentError> {
+/// A path as the UTF-8 text a command line needs.
+pub(super) fn utf8(path: &Path) -> Result<&str, AgentError> {
     path.to_str().ok_or_else(|| AgentError::NonUtf8Path {
         path: path.to_string_lossy().into_owned(),
     })
@@ -423,5 +195,37 @@ pub fn substitute<'v>(template: &str, value: &dyn Fn(&str) -> Option<&'v str>) -
 }
 
 #[cfg(test)]
-#[path = "invocation_tests.rs"]
-mod tests;
+mod tests {
+    use super::*;
+
+    #[test]
+    fn substitute_cases() {
+        let value = |name: &str| match name {
+            "a" => Some("A{b}"),
+            "b" => Some("B"),
+            _ => None,
+        };
+        let cases = [
+            ("{a}", "A{b}"),
+            ("x{b}y{b}", "xByB"),
+            ("{c}{b}", "{c}B"),
+            ("{{b}}", "{B}"),
+            ("{", "{"),
+            ("}{", "}{"),
+            ("{b", "{b"),
+            ("é{b}ü", "éBü"),
+            ("", ""),
+        ];
+        for (template, want) in cases {
+            assert_eq!(substitute(template, &value), want, "{template}");
+        }
+    }
+
+    #[test]
+    fn empty_command_message_shows_placeholder() {
+        assert_eq!(
+            AgentError::EmptyCommand.to_string(),
+            "command agent has an empty command (set e.g. [agents.NAME] command = [\"my-agent\", \"--task\", \"{spec_file}\"])"
+        );
+    }
+}

@@ -1,11 +1,14 @@
-//! Which agent CLI a lane runs: the adapter names users type, the program each one
-//! starts by default, and how to install it.
+//! Which agent CLI a lane runs: the [`AdapterKind`] users name in `-a adapter:model` and
+//! config, and the dispatch from a kind to its [`Adapter`], the one place that lists
+//! every adapter.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::adapter::Adapter;
+use super::adapters;
 use super::error::AgentError;
 
 /// The kind of agent a lane runs.
@@ -36,42 +39,41 @@ impl AdapterKind {
         AdapterKind::Builtin,
     ];
 
+    /// The adapter that knows this CLI. The one place every adapter is listed.
+    pub fn adapter(self) -> &'static dyn Adapter {
+        match self {
+            AdapterKind::Claude => &adapters::Claude,
+            AdapterKind::Codex => &adapters::Codex,
+            AdapterKind::Gemini => &adapters::Gemini,
+            AdapterKind::Aider => &adapters::Aider,
+            AdapterKind::OpenCode => &adapters::OpenCode,
+            AdapterKind::Qwen => &adapters::Qwen,
+            AdapterKind::Command => &adapters::Command,
+            AdapterKind::Builtin => &adapters::Builtin,
+        }
+    }
+
     /// The name users type before `:`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            AdapterKind::Claude => "claude",
-            AdapterKind::Codex => "codex",
-            AdapterKind::Gemini => "gemini",
-            AdapterKind::Aider => "aider",
-            AdapterKind::OpenCode => "opencode",
-            AdapterKind::Qwen => "qwen",
-            AdapterKind::Command => "command",
-            AdapterKind::Builtin => "builtin",
-        }
+        self.adapter().name()
     }
 
     /// The executable the adapter starts unless the config overrides it; `None` for a
     /// command agent, whose program is the first word of its command, and for the
     /// built-in agent, which is bakeoff itself.
     pub fn default_program(self) -> Option<&'static str> {
-        match self {
-            AdapterKind::Command | AdapterKind::Builtin => None,
-            other => Some(other.as_str()),
-        }
+        self.adapter().default_program()
     }
 
     /// How to install the adapter's CLI, for "not found" messages.
     pub fn install_hint(self) -> Option<&'static str> {
-        match self {
-            AdapterKind::Claude => Some("npm install -g @anthropic-ai/claude-code"),
-            AdapterKind::Codex => Some("npm install -g @openai/codex"),
-            AdapterKind::Gemini => Some("npm install -g @google/gemini-cli"),
-            AdapterKind::Aider => Some("pipx install aider-chat"),
-            AdapterKind::OpenCode => Some("npm install -g opencode-ai"),
-            AdapterKind::Qwen => Some("npm install -g @qwen-code/qwen-code"),
-            AdapterKind::Command | AdapterKind::Builtin => None,
-        }
+        self.adapter().install_hint()
     }
+}
+
+/// Every adapter name, in the order they are listed to users, for messages.
+pub(super) fn known_names() -> String {
+    AdapterKind::ALL.map(AdapterKind::as_str).join(", ")
 }
 
 impl fmt::Display for AdapterKind {

@@ -1,10 +1,15 @@
 //! Agent adapters: what the user asks for (`-a adapter:model`), the exact process each
 //! agent CLI is started as (argv, a filtered environment, per-lane config files), where
-//! its program is, and how its output is parsed into progress and an outcome. The
-//! built-in agent, bakeoff's own loop over a provider, lives in [`builtin`].
+//! its program is, and how its output is parsed into progress and an outcome.
+//!
+//! Everything specific to one CLI lives in its file under `adapters/`, behind the
+//! [`Adapter`] trait; [`AdapterKind`]'s `adapter()` is the one place that lists them. The
+//! files here are what every adapter shares. The built-in agent's loop, the child
+//! process a `builtin:` lane starts, is the top-level `builtin_agent` module; only its
+//! argv and its [`builtin_transcript`] format are the adapter's.
 
-pub mod builtin;
-mod endpoint;
+mod adapter;
+mod adapters;
 mod env;
 mod error;
 mod followup;
@@ -15,6 +20,11 @@ mod output;
 mod parse;
 mod spec;
 
+pub use adapter::Adapter;
+pub use adapters::{
+    builtin_transcript, AiderParser, BuiltinParser, ClaudeParser, CodexParser, GeminiParser, OpenCodeParser,
+    SilentParser,
+};
 pub use env::{
     allowed_secrets, is_secret_name, lane_env, model_provider, provider_secrets, KNOWN_SECRETS,
     SECRET_SUFFIXES,
@@ -24,11 +34,7 @@ pub use followup::{invocation_followup, resumed_cost_is_cumulative, resumes, Fol
 pub use invocation::{invocation, substitute, Invocation, InvocationContext, MAX_ARG_BYTES};
 pub use kind::AdapterKind;
 pub use locate::locate_program;
-pub use output::{OutputParser, OutputStream, ParsedOutcome, Progress};
-pub use parse::{
-    parser_for, AiderParser, BuiltinParser, ClaudeParser, CodexParser, GeminiParser, OpenCodeParser,
-    SilentParser,
-};
+pub use output::{parser_for, OutputParser, OutputStream, ParsedOutcome, Progress};
 pub use spec::{
     default_lane_name, parse_agent_arg, AgentArg, AgentSpec, AgentTarget, MAX_LANE_COUNT, MAX_LANE_NAME,
 };

@@ -1,7 +1,19 @@
 //! What the runner learns from an agent's output: the live [`Progress`] while it runs
-//! and the [`ParsedOutcome`] once it exits, through one [`OutputParser`] per lane.
+//! and the [`ParsedOutcome`] once it exits, through one [`OutputParser`] per lane, which
+//! the adapter of the lane's output format provides.
 
+use super::adapters::SilentParser;
+use super::spec::AgentSpec;
 use crate::vocab::Usage;
+
+/// The parser for the agent's output format: its adapter's, or for a command agent the
+/// one its `parser` names. A command agent without one is judged by its exit code alone.
+pub fn parser_for(spec: &AgentSpec) -> Box<dyn OutputParser> {
+    match spec.output_format() {
+        Some(format) => format.adapter().parser(),
+        None => Box::new(SilentParser),
+    }
+}
 
 /// Which of the child's streams a line came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -6,7 +6,7 @@
 mod error;
 mod raw;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -18,6 +18,7 @@ pub use raw::RawPrice as PriceOverride;
 use raw::{RawCheck, RawConfig};
 
 use crate::agent::{AdapterKind, AgentSpec};
+use crate::price::Price;
 use crate::vocab::MergeMode;
 
 const DEFAULTS: &str = include_str!("defaults.toml");
@@ -65,6 +66,25 @@ pub struct Config {
     pub sources: Vec<String>,
     /// Unknown keys and other things worth telling the user; never fatal.
     pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// `[prices.MODEL]` in the price module's terms, for [`crate::price::price_of`]: a
+    /// cache rate left out is charged at the input rate.
+    pub fn prices(&self) -> HashMap<String, Price> {
+        self.prices
+            .iter()
+            .map(|(model, p)| {
+                let price = Price {
+                    input: p.input,
+                    output: p.output,
+                    cache_read: p.cache_read.unwrap_or(p.input),
+                    cache_write: p.cache_write.unwrap_or(p.input),
+                };
+                (model.clone(), price)
+            })
+            .collect()
+    }
 }
 
 /// `[review]`: who reviews lanes and how.
@@ -440,5 +460,24 @@ mod tests {
         let a = &c.agents["fast"];
         assert_eq!(a.adapter, AdapterKind::Claude);
         assert_eq!(a.args, ["--max-turns", "5"]);
+    }
+
+    #[test]
+    fn prices_fill_cache_rates_from_input() {
+        let c = from_texts(&[(
+            "repo",
+            "[prices.\"my-model\"]\ninput = 2.0\noutput = 8.0\ncache-read = 0.5\n",
+        )])
+        .unwrap();
+        let prices = c.prices();
+        assert_eq!(
+            prices["my-model"],
+            Price {
+                input: 2.0,
+                output: 8.0,
+                cache_read: 0.5,
+                cache_write: 2.0
+            }
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! What `bakeoff agents` says about each adapter: the headless command it starts (built
 //! by the real invocation code with placeholders, so it cannot drift from what a race
-//! runs) and how the agent's cost reaches bakeoff.
+//! runs) and how the agent's cost reaches bakeoff, both from the adapter's own file.
 
 use std::path::Path;
 
@@ -26,14 +26,15 @@ pub fn adapter_rows() -> Vec<AdapterRow> {
             name: kind.as_str(),
             program: kind.default_program(),
             command: headless_command(kind),
-            cost: cost_reporting(kind),
+            cost: kind.adapter().cost_source(),
         })
         .collect()
 }
 
 fn headless_command(kind: AdapterKind) -> String {
-    if kind == AdapterKind::Command {
-        return "your argv, e.g. PROGRAM {spec_file} (also {spec}, {model}, {worktree})".to_string();
+    let adapter = kind.adapter();
+    if let Some(command) = adapter.example_command() {
+        return command.to_string();
     }
     let ctx = InvocationContext {
         spec_text: "SPEC",
@@ -47,10 +48,7 @@ fn headless_command(kind: AdapterKind) -> String {
         repo_top: None,
         config_file: None,
     };
-    // Some CLIs want `provider/model`; the first shape the adapter accepts is shown.
-    let built = invocation(&AgentSpec::new(kind, "MODEL"), &ctx)
-        .or_else(|_| invocation(&AgentSpec::new(kind, "PROVIDER/MODEL"), &ctx));
-    match built {
+    match invocation(&AgentSpec::new(kind, adapter.example_model()), &ctx) {
         Ok(inv) => std::iter::once(inv.program.as_str())
             .chain(inv.args.iter().map(String::as_str))
             .map(quote)
@@ -70,19 +68,6 @@ fn quote(word: &str) -> String {
         word.to_string()
     } else {
         format!("'{}'", word.replace('\'', "'\\''"))
-    }
-}
-
-fn cost_reporting(kind: AdapterKind) -> &'static str {
-    match kind {
-        AdapterKind::Claude => "cost and tokens from its final `result` event (total_cost_usd)",
-        AdapterKind::Codex => "tokens from `turn.completed`; Codex reports no cost",
-        AdapterKind::Gemini => "tokens per model from `stats`; Gemini CLI reports no cost",
-        AdapterKind::Aider => "cost and tokens from its `Tokens: … Cost: $X session` lines",
-        AdapterKind::OpenCode => "cost and tokens summed over its `step_finish` events",
-        AdapterKind::Qwen => "tokens (and cost when given) from its Claude-like `result`",
-        AdapterKind::Command => "none: judged by exit code, unless `parser` names a CLI's format",
-        AdapterKind::Builtin => "cost and tokens of every model reply, priced by bakeoff's own table",
     }
 }
 

@@ -1,7 +1,9 @@
 //! The built-in agent's transcript: one JSON object per line on its stdout, each with
 //! the format version `v` and a `type`. The lane streams stdout to `agent.stdout.log`,
-//! so this is also the lane's record of every request, reply, command and output; the
-//! live parser (`agent::parse::BuiltinParser`) reads the same lines.
+//! so this is also the lane's record of every request, reply, command and output. The
+//! agent (the top-level `builtin_agent` module) writes it and the lane's live parser
+//! ([`BuiltinParser`](super::BuiltinParser)) reads it, so the format lives here, on the
+//! side the race depends on.
 //!
 //! ```text
 //! {"v":1,"type":"start","model":"anthropic/claude-sonnet-4-6","format":"anthropic",…}

@@ -2,8 +2,8 @@
 //! `Tokens: 1.2k sent, 340 received. Cost: $0.0123 message, $0.0456 session.` line per
 //! model call, `Applied edit to PATH` per edit, and litellm errors.
 
-use super::common::{action, add, Tracker};
 use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress};
+use crate::agent::parse::{action, add, Tracker};
 
 /// Parses aider's text output.
 #[derive(Debug, Default)]

@@ -6,8 +6,8 @@ use std::collections::VecDeque;
 
 use serde_json::Value;
 
-use super::common::{add, str_at, u64_at, Tracker};
 use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress};
+use crate::agent::parse::{add, str_at, u64_at, Tracker};
 
 /// How much of each stream is kept for parsing at the end; older lines are dropped
 /// first, since the object comes last.

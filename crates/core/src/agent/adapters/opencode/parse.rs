@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use super::common::{action, add, f64_at, json_line, str_at, summarize, tool_detail, u64_at, Tracker};
 use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress};
+use crate::agent::parse::{action, add, f64_at, json_line, str_at, summarize, tool_detail, u64_at, Tracker};
 
 /// Parses `opencode run --format json` output.
 #[derive(Debug, Default)]

@@ -10,10 +10,10 @@ use crate::process::{CancelLevel, CancelToken};
 use crate::provider::{ChatRequest, ChatResponse, Client, Message, Part, Role, TokenUsage, ToolCall};
 
 use super::error::BuiltinError;
-use super::events::{BuiltinEvent, CallSummary, EventWriter, StopReason};
 use super::prompt::{self, Ending, BASH_TOOL, SUBMIT_TOOL};
 use super::text;
 use super::tools::{CommandResult, Shell};
+use crate::agent::builtin_transcript::{BuiltinEvent, CallSummary, EventWriter, StopReason};
 
 /// The limits of one run.
 #[derive(Clone, Copy, Debug)]

@@ -2,10 +2,10 @@
 //! bakeoff can call, so every API model races with the same scaffold. A race runs it as
 //! a child process like every other agent (`bakeoff builtin-agent …` in the lane's
 //! worktree), so deadlines, cancellation, logs and the lane's secret filtering apply
-//! unchanged; its transcript is JSON lines on stdout (see [`events`]).
+//! unchanged; its transcript is JSON lines on stdout, in the format
+//! [`crate::agent::builtin_transcript`] defines and the lane's parser reads.
 
 mod error;
-pub mod events;
 mod prompt;
 #[path = "loop.rs"]
 mod session;
@@ -24,8 +24,10 @@ use crate::config;
 use crate::process::CancelToken;
 use crate::provider::{resolve_key, Client, ClientOptions, ProviderRegistry};
 
+pub use crate::agent::builtin_transcript::{
+    BuiltinEvent, CallSummary, EventLine, EventWriter, StopReason, EVENT_FORMAT,
+};
 pub use error::BuiltinError;
-pub use events::{BuiltinEvent, CallSummary, EventLine, EventWriter, StopReason, EVENT_FORMAT};
 pub use session::{Limits, Outcome};
 pub use text::{parse_reply, TextAction, SUBMIT_MARKER};
 pub use truncate::{truncate, Truncated};
@@ -205,7 +207,7 @@ fn prepare(opts: &BuiltinOptions, around: &Surroundings<'_>) -> Result<Prepared,
     let hidden_vars = spec.key_vars.clone();
     let format = spec.format.name().to_string();
     let client = Client::new(spec, key, around.client_options.clone())?;
-    let prices = crate::race::reviewers::prices(&config);
+    let prices = config.prices();
     let price = crate::price::price_of(&model.model, &prices);
     let text = std::fs::read_to_string(&opts.spec_file).map_err(|e| BuiltinError::SpecFile {
         path: opts.spec_file.clone(),

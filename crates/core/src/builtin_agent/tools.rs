@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::agent::env::is_secret_name;
+use crate::agent::is_secret_name;
 use crate::process::{self, CancelToken, Command, ExitKind};
 
 use super::error::BuiltinError;

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::common::{action, f64_at, json_line, str_at, summarize, tool_detail, u64_at, Tracker};
 use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress};
+use crate::agent::parse::{action, f64_at, json_line, str_at, summarize, tool_detail, u64_at, Tracker};
 
 /// Parses Claude Code stream-json and Qwen Code JSON output.
 #[derive(Debug, Default)]

@@ -1,12 +1,12 @@
-//! The built-in agent's own JSON-lines transcript (`agent::builtin::events`): turns,
+//! The built-in agent's own JSON-lines transcript ([`super::transcript`]): turns,
 //! tokens and cost live from `reply` and `step` events, the last command as the last
 //! action, and the outcome from the final `result`.
 
-use crate::agent::builtin::{BuiltinEvent, EventLine, StopReason};
+use super::transcript::{BuiltinEvent, EventLine, StopReason};
 use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress};
 use crate::provider::TokenUsage;
 
-use super::common::{action, json_line, summarize, Tracker};
+use crate::agent::parse::{action, json_line, summarize, Tracker};
 
 /// Parses `bakeoff builtin-agent` output.
 #[derive(Debug, Default)]

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use super::common::{action, add, json_line, str_at, summarize, u64_at, Tracker};
 use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress};
+use crate::agent::parse::{action, add, json_line, str_at, summarize, u64_at, Tracker};
 
 /// Parses `codex exec --json` output.
 #[derive(Debug, Default)]
