@@ -6,7 +6,7 @@
 mod error;
 mod raw;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -18,6 +18,7 @@ pub use raw::RawPrice as PriceOverride;
 use raw::{RawCheck, RawConfig};
 
 use crate::agent::{AdapterKind, AgentSpec};
+use crate::price::Price;
 use crate::vocab::MergeMode;
 
 const DEFAULTS: &str = include_str!("defaults.toml");
@@ -65,6 +66,27 @@ pub struct Config {
     pub sources: Vec<String>,
     /// Unknown keys and other things worth telling the user; never fatal.
     pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// `[prices.MODEL]` in the price module's terms: a cache price left out costs what
+    /// input does. Reviews and the built-in agent price their replies with it.
+    pub fn price_overrides(&self) -> HashMap<String, Price> {
+        self.prices
+            .iter()
+            .map(|(model, p)| {
+                (
+                    model.clone(),
+                    Price {
+                        input: p.input,
+                        output: p.output,
+                        cache_read: p.cache_read.unwrap_or(p.input),
+                        cache_write: p.cache_write.unwrap_or(p.input),
+                    },
+                )
+            })
+            .collect()
+    }
 }
 
 /// `[review]`: who reviews lanes and how.

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::vocab::{AgentOutcome, CaptureSummary, CheckOutcome, LaneState, RaceEvent, Stamped};
+use crate::vocab::{
+    AgentOutcome, CaptureSummary, CheckOutcome, Finding, LaneState, RaceEvent, ReviewRecord, Stamped,
+};
 
 /// One lane, as the journal tells it.
 #[derive(Clone, Debug, Default)]
@@ -13,9 +15,9 @@ pub struct LaneSummary {
     pub capture: Option<CaptureSummary>,
     pub checks: Vec<CheckOutcome>,
     pub error: Option<String>,
-    pub reviews: Vec<crate::reviewer::ReviewRecord>,
+    pub reviews: Vec<ReviewRecord>,
     /// What bakeoff itself flagged in the lane's diff.
-    pub flagged: Vec<crate::review::Finding>,
+    pub flagged: Vec<Finding>,
     /// The rounds before the last (`--fix-rounds`), oldest first; the fields above are of
     /// the last round.
     pub earlier_rounds: Vec<EarlierRound>,
@@ -27,7 +29,7 @@ pub struct EarlierRound {
     /// 1-based.
     pub round: u32,
     pub checks: Vec<CheckOutcome>,
-    pub reviews: Vec<crate::reviewer::ReviewRecord>,
+    pub reviews: Vec<ReviewRecord>,
     /// What the next round's follow-up carried, and the session it resumed.
     pub findings_sent: usize,
     pub failing_checks: Vec<String>,

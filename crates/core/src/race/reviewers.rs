@@ -149,19 +149,5 @@ pub fn assign(
 
 /// Prices from config, in the price module's terms.
 pub fn prices(config: &Config) -> HashMap<String, Price> {
-    config
-        .prices
-        .iter()
-        .map(|(model, p)| {
-            (
-                model.clone(),
-                Price {
-                    input: p.input,
-                    output: p.output,
-                    cache_read: p.cache_read.unwrap_or(p.input),
-                    cache_write: p.cache_write.unwrap_or(p.input),
-                },
-            )
-        })
-        .collect()
+    config.price_overrides()
 }

@@ -205,7 +205,7 @@ fn prepare(opts: &BuiltinOptions, around: &Surroundings<'_>) -> Result<Prepared,
     let hidden_vars = spec.key_vars.clone();
     let format = spec.format.name().to_string();
     let client = Client::new(spec, key, around.client_options.clone())?;
-    let prices = crate::race::reviewers::prices(&config);
+    let prices = config.price_overrides();
     let price = crate::price::price_of(&model.model, &prices);
     let text = std::fs::read_to_string(&opts.spec_file).map_err(|e| BuiltinError::SpecFile {
         path: opts.spec_file.clone(),
