@@ -9,8 +9,7 @@ use bakeoff_core::error::{exit, Error};
 use bakeoff_core::git::{self, Repo};
 use bakeoff_core::race::reviewers;
 use bakeoff_core::report::{self, ReviewReport, ReviewerResult};
-use bakeoff_core::review::{self, Severity};
-use bakeoff_core::reviewer::{self, ReviewRecord};
+use bakeoff_core::review::{self, reviewer, ReviewRecord, Severity};
 
 /// The report formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -22,6 +22,5 @@ pub mod race;
 pub mod rank;
 pub mod report;
 pub mod review;
-pub mod reviewer;
 pub mod units;
 pub mod vocab;

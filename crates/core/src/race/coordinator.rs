@@ -13,8 +13,7 @@ use crate::journal::{EventLog, JournalReporter};
 use crate::merge::{self, Merged};
 use crate::process::{cancel_pair, CancelLevel};
 use crate::rank::{self, LaneResult, Leaderboard};
-use crate::review::ReviewOutput;
-use crate::reviewer::ReviewRecord;
+use crate::review::{ReviewOutput, ReviewRecord};
 use crate::vocab::Reporter;
 use crate::vocab::{LaneInfo, RaceEvent, Stamped, EVENT_FORMAT};
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::provider::{chat_with_fallback, ChatResponse, Client};
 use crate::rank::{self, judge_request, parse_judge, JudgeOutcome, JudgeWinner, LaneResult};
-use crate::reviewer::Reviewer;
+use crate::review::Reviewer;
 use crate::vocab::RaceEvent;
 
 /// What judging needs to know about each lane: its diff and its author's lab.

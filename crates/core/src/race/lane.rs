@@ -16,7 +16,7 @@ use crate::journal::LaneRecord;
 use crate::process::{self, cancel_pair, CancelLevel, CancelToken, Canceller, Command, Stream};
 use crate::rank::{self, LaneResult};
 use crate::review::{self, CheckSummary};
-use crate::reviewer::{self, ReviewRecord};
+use crate::review::{reviewer, ReviewRecord};
 use crate::vocab::{AgentOutcome, CaptureSummary, CheckOutcome, LaneState, RaceEvent};
 
 use super::plan::RacePlan;

@@ -12,8 +12,8 @@ use crate::error::Error;
 use crate::lab;
 use crate::price::Price;
 use crate::provider::{resolve_key, Client, ClientOptions, ProviderRegistry};
+use crate::review::Reviewer;
 use crate::review::{reviewers_for, ReviewerRef};
-use crate::reviewer::Reviewer;
 
 /// Everything the review stage needs, checked.
 pub struct ReviewPlan {

@@ -6,13 +6,15 @@
 mod diff;
 mod injection;
 mod prompt;
+pub mod reviewer;
 mod select;
 mod split;
 mod verdict;
 
-pub use crate::vocab::{Finding, FindingSource, ReviewOutput, Severity, Verdict};
+pub use crate::vocab::{Finding, FindingSource, ReviewOutput, ReviewRecord, Severity, Verdict};
 pub use injection::scan;
 pub use prompt::{nonce, review_request, CheckSummary, ReviewInput};
+pub use reviewer::{Job, Reviewer};
 pub use select::{reviewers_for, ReviewerRef, SelectError, Selection};
 pub use split::{estimate_tokens, split, Chunk, Split};
 pub use verdict::{parse_review, repair_prompt, schema};
