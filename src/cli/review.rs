@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use bakeoff_core::config;
 use bakeoff_core::error::{exit, Error};
 use bakeoff_core::git::{self, Repo};
-use bakeoff_core::race::reviewers;
 use bakeoff_core::report::{self, ReviewReport, ReviewerResult};
-use bakeoff_core::review::{self, reviewer, ReviewRecord, Severity};
+use bakeoff_core::review::pool as reviewers;
+use bakeoff_core::review::{self, reviewer, ReviewPlan, ReviewRecord, Severity};
 
 /// The report formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -127,22 +127,15 @@ pub async fn review(cwd: &Path, opts: &ReviewOptions, config_file: Option<&Path>
             "pass --reviewer provider/model (e.g. --reviewer openai/gpt-5.5) or set [review] reviewers in config",
         ));
     }
-    let options = bakeoff_core::provider::ClientOptions {
-        request_timeout: config.review.timeout,
-        ..Default::default()
-    };
-    let pool = reviewers::build_reviewers(&config, &names, &options)?;
+    let plan = ReviewPlan::build(&config, &names, None, review::clock_seed())?;
+    let pool = &plan.reviewers;
     let per = opts.reviewers_per_lane.unwrap_or(config.review.per_lane).max(1);
     let chosen = reviewers::assign(
-        &pool,
+        pool,
         author_lab.as_deref(),
         per,
         opts.allow_same_lab || config.review.allow_same_lab,
     )?;
-    let prices = reviewers::prices(&config);
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
     let checks = Vec::new();
     let jobs = chosen.reviewers.iter().filter_map(|n| pool.get(n)).map(|r| {
         let job = reviewer::Job {
@@ -150,9 +143,9 @@ pub async fn review(cwd: &Path, opts: &ReviewOptions, config_file: Option<&Path>
             label: "the change",
             diff: &diff,
             checks: checks.clone(),
-            token_budget: config.review.token_budget,
-            nonce_seed: seed,
-            prices: &prices,
+            token_budget: plan.token_budget,
+            nonce_seed: plan.seed,
+            prices: &plan.prices,
             same_lab: chosen.same_lab,
         };
         async move { reviewer::review(r, &job, &mut |_| {}).await }

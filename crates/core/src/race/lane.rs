@@ -16,11 +16,10 @@ use crate::journal::LaneRecord;
 use crate::process::{self, cancel_pair, CancelLevel, CancelToken, Canceller, Command, Stream};
 use crate::rank::{self, LaneResult};
 use crate::review::{self, CheckSummary};
-use crate::review::{reviewer, ReviewRecord};
+use crate::review::{reviewer, ReviewPlan, ReviewRecord};
 use crate::vocab::{AgentOutcome, CaptureSummary, CheckOutcome, LaneState, RaceEvent};
 
 use super::plan::RacePlan;
-use super::reviewers::ReviewPlan;
 use super::{delta, fix, holdout};
 
 /// What a lane worker sends its coordinator.

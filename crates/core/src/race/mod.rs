@@ -11,7 +11,6 @@ mod lane;
 mod options;
 mod plan;
 mod resume;
-pub mod reviewers;
 
 pub use coordinator::{merged_event, run, RaceOutcome};
 pub use options::RaceOptions;

@@ -5,6 +5,7 @@
 
 mod diff;
 mod injection;
+pub mod pool;
 mod prompt;
 pub mod reviewer;
 mod select;
@@ -13,6 +14,7 @@ mod verdict;
 
 pub use crate::vocab::{Finding, FindingSource, ReviewOutput, ReviewRecord, Severity, Verdict};
 pub use injection::scan;
+pub use pool::{clock_seed, LaneReviewers, ReviewPlan};
 pub use prompt::{nonce, review_request, CheckSummary, ReviewInput};
 pub use reviewer::{Job, Reviewer};
 pub use select::{reviewers_for, ReviewerRef, SelectError, Selection};
