@@ -13,11 +13,10 @@ use crate::journal::{EventLog, JournalReporter};
 use crate::merge::{self, Merged};
 use crate::process::{cancel_pair, CancelLevel};
 use crate::rank::{self, LaneResult, Leaderboard};
-use crate::review::{ReviewOutput, ReviewRecord};
+use crate::review::{judge, ReviewOutput, ReviewRecord};
 use crate::vocab::Reporter;
 use crate::vocab::{LaneInfo, RaceEvent, Stamped, EVENT_FORMAT};
 
-use super::judge;
 use super::lane::{self, LaneDone, LaneMsg, Shared};
 use super::plan::{create_records, RacePlan};
 
@@ -314,6 +313,7 @@ async fn drive(
             &judge,
             &record.spec,
             &candidates,
+            &rank::rank(&lane_results),
             &mut lane_results,
             seed,
             &mut |e| out.emit(e),

@@ -6,7 +6,6 @@ mod coordinator;
 mod delta;
 mod fix;
 mod holdout;
-mod judge;
 mod lane;
 mod options;
 mod plan;

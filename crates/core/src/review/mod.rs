@@ -5,6 +5,7 @@
 
 mod diff;
 mod injection;
+pub mod judge;
 pub mod pool;
 mod prompt;
 pub mod reviewer;
