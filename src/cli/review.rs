@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use bakeoff_core::config;
 use bakeoff_core::error::{exit, Error};
 use bakeoff_core::git::{self, Repo};
-use bakeoff_core::report::{self, ReviewReport, ReviewerResult};
 use bakeoff_core::review::pool as reviewers;
+use bakeoff_core::review::report::{self, ReviewReport, ReviewerResult};
 use bakeoff_core::review::{self, reviewer, ReviewPlan, ReviewRecord, Severity};
 
 /// The report formats.

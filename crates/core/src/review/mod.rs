@@ -8,6 +8,7 @@ mod injection;
 pub mod judge;
 pub mod pool;
 mod prompt;
+pub mod report;
 pub mod reviewer;
 mod select;
 mod split;
