@@ -1,11 +1,21 @@
-//! Cross-lab review of a diff, the pure parts: choosing reviewers of other labs than the
-//! author's, assembling the request with the diff fenced as data, splitting large diffs,
-//! scanning for text aimed at the reviewer, and validating the structured verdict. The
-//! HTTP calls live with the providers; the coordinator glues the two.
+//! Cross-lab review, in one home. The pure parts: choosing reviewers of other labs than
+//! the author's (`select`), assembling the request with the diff fenced as data
+//! (`prompt`), splitting large diffs (`split`), scanning for text aimed at the reviewer
+//! (`injection`) and validating the structured verdict (`verdict`). Around them:
+//! [`reviewer`], one reviewer reviewing one diff end to end over its provider chain;
+//! [`pool`], the reviewers built from config into a [`ReviewPlan`]; [`judge`], pairwise
+//! judging of a race's close calls; [`report`], the renderings of a review; and
+//! [`pipeline`], `bakeoff review` from start to verdict. A race's lanes use the plan and
+//! the reviewer; the race's coordinator calls the judge.
+//!
+//! Nothing here imports the race, the ranking or the journal: judging reads and writes
+//! only the vocabulary's [`LaneResult`](crate::vocab::LaneResult) and
+//! [`Leaderboard`](crate::vocab::Leaderboard).
 
 mod diff;
 mod injection;
 pub mod judge;
+pub mod pipeline;
 pub mod pool;
 mod prompt;
 pub mod report;
