@@ -8,7 +8,7 @@ use bakeoff_core::config::{self, Config};
 use bakeoff_core::doctor::{self, Blocker, Check, Report, Section, Status};
 use bakeoff_core::error::{exit, Error};
 use bakeoff_core::provider::ProviderRegistry;
-use bakeoff_core::race::reviewers::{self, env_lookup};
+use bakeoff_core::review::pool::{self, env_lookup};
 
 pub async fn doctor(cwd: &Path, config_file: Option<&Path>, ping: bool) -> Result<u8, Error> {
     let path_env = std::env::var("PATH").ok();
@@ -21,7 +21,7 @@ pub async fn doctor(cwd: &Path, config_file: Option<&Path>, ping: bool) -> Resul
     let outcome = doctor::config_checks(repo_top.as_deref(), config_file);
     let mut config_lines = outcome.checks;
     let registry = match &outcome.config {
-        Some(config) => match reviewers::registry(config) {
+        Some(config) => match pool::registry(config) {
             Ok(registry) => Some(registry),
             Err(e) => {
                 config_lines

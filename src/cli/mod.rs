@@ -46,7 +46,7 @@ pub enum Command {
     /// Race agents on a spec: one worktree per lane, checks, ranking, optional merge.
     Race(RaceArgs),
     /// Have models of other labs than the author's review a change.
-    Review(review::ReviewOptions),
+    Review(review::ReviewArgs),
     /// Merge a lane of a finished race (default: the winner of the last race).
     Merge {
         /// The race id, a prefix of it, or `last`.

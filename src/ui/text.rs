@@ -188,7 +188,7 @@ pub fn fix_round(
     format!("round {round}: {findings}{checks} sent, {how}")
 }
 
-pub fn review_finished(review: &bakeoff_core::reviewer::ReviewRecord) -> String {
+pub fn review_finished(review: &bakeoff_core::review::ReviewRecord) -> String {
     let by = match (&review.answered_by, review.fell_back) {
         (Some(answered), true) => format!("{} (fell back to {answered})", review.reviewer),
         _ => review.reviewer.clone(),

@@ -9,8 +9,8 @@ use std::time::Duration;
 use bakeoff_core::provider::{
     ApiKey, ChatRequest, Client, ClientOptions, Message, ProviderEvent, ProviderSpec, WireFormat,
 };
+use bakeoff_core::review::reviewer::{self, Job, Reviewer};
 use bakeoff_core::review::{CheckSummary, Verdict};
-use bakeoff_core::reviewer::{self, Job, Reviewer};
 use bakeoff_testkit::fake_provider::{FakeProvider, Fault, Script};
 
 const FORMATS: [WireFormat; 4] = [

@@ -21,8 +21,6 @@ pub mod process;
 pub mod provider;
 pub mod race;
 pub mod rank;
-pub mod report;
 pub mod review;
-pub mod reviewer;
 pub mod units;
 pub mod vocab;

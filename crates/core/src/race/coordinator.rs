@@ -14,9 +14,9 @@ use crate::journal::{EventLog, JournalReporter, RaceRecord, RaceSummary};
 use crate::merge::{self, Merged};
 use crate::process::{cancel_pair, CancelLevel, CancelToken, Canceller};
 use crate::rank;
+use crate::review::judge;
 use crate::vocab::{LaneInfo, LaneState, Leaderboard, RaceEvent, Reporter, Stamped, Verdict, EVENT_FORMAT};
 
-use super::judge;
 use super::lane::{self, LaneMsg, Shared};
 use super::plan::{create_records, RacePlan};
 use super::standings::{self, Standings};
@@ -404,6 +404,7 @@ impl Coordinator {
                 &judge,
                 &record.spec,
                 &candidates,
+                &rank::rank(&finalists),
                 &mut finalists,
                 seed,
                 &mut |e| self.emit(e),

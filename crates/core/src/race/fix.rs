@@ -5,8 +5,8 @@
 
 use std::fmt::Write as _;
 
+use crate::review::ReviewRecord;
 use crate::review::{Finding, Verdict};
-use crate::reviewer::ReviewRecord;
 use crate::vocab::CheckOutcome;
 
 /// At most this many findings are sent, worst first; the rest are counted.

@@ -19,11 +19,10 @@ use crate::journal::LaneSummary;
 use crate::process::{self, cancel_pair, CancelLevel, CancelToken, Canceller, Command, Stream};
 use crate::rank;
 use crate::review::{self, CheckSummary};
-use crate::reviewer;
+use crate::review::{reviewer, ReviewPlan};
 use crate::vocab::{AgentOutcome, CaptureSummary, CheckOutcome, LaneState, RaceEvent};
 
 use super::plan::RacePlan;
-use super::reviewers::ReviewPlan;
 use super::{delta, fix, holdout};
 
 /// What a lane worker sends its coordinator.

@@ -6,12 +6,10 @@ mod coordinator;
 mod delta;
 mod fix;
 mod holdout;
-mod judge;
 mod lane;
 mod options;
 mod plan;
 mod resume;
-pub mod reviewers;
 mod standings;
 
 pub use coordinator::{merged_event, run, RaceOutcome};

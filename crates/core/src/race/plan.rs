@@ -10,10 +10,10 @@ use crate::config::{self, CheckSpec, Config};
 use crate::error::Error;
 use crate::git::Repo;
 use crate::journal::{LaneRecord, RaceDir, RaceRecord, Store, RACE_FORMAT};
+use crate::review::pool::{self as reviewers, LaneReviewers, ReviewPlan};
 use crate::vocab::MergeMode;
 
 use super::options::RaceOptions;
-use super::reviewers::{self, LaneReviewers, ReviewPlan};
 
 /// Everything a race needs, checked: what the coordinator runs.
 #[derive(Clone, Debug)]
@@ -482,25 +482,14 @@ fn review_plan(
             "pass --reviewer provider/model (e.g. --reviewer openai/gpt-5.5), set [review] reviewers in config, or race without reviews with --no-review",
         ));
     }
-    let options = crate::provider::ClientOptions {
-        request_timeout: config.review.timeout,
-        ..Default::default()
-    };
-    let reviewers = reviewers::build_reviewers(config, &names, &options)?;
-    let judge = match opts.judge.clone().or(config.review.judge.clone()) {
-        Some(name) => {
-            let built = reviewers::build_reviewers(config, std::slice::from_ref(&name), &options)?;
-            let judge = built.into_values().next();
-            if judge.as_ref().is_some_and(|j| j.lab == "unknown") {
-                return Err(Error::input_with_hint(
-                    format!("cannot tell which lab trained the judge {name}"),
-                    "name a model bakeoff knows, or map it in [labs] (e.g. \"my-model\" = \"meta\")",
-                ));
-            }
-            judge
-        }
-        None => None,
-    };
+    let judge = opts.judge.clone().or(config.review.judge.clone());
+    let plan = ReviewPlan::build(config, &names, judge.as_deref(), reviewers::clock_seed())?;
+    if let Some(judge) = plan.judge.as_ref().filter(|j| j.lab == "unknown") {
+        return Err(Error::input_with_hint(
+            format!("cannot tell which lab trained the judge {}", judge.name),
+            "name a model bakeoff knows, or map it in [labs] (e.g. \"my-model\" = \"meta\")",
+        ));
+    }
     let per_lane = opts.reviewers_per_lane.unwrap_or(config.review.per_lane).max(1);
     let allow_same_lab = opts.allow_same_lab || config.review.allow_same_lab;
     let mut assigned = Vec::new();
@@ -512,20 +501,9 @@ fn review_plan(
             _ => spec.model.as_str(),
         };
         let author_lab = reviewers::lab_of(config, model);
-        let a = reviewers::assign(&reviewers, author_lab.as_deref(), per_lane, allow_same_lab)
+        let a = reviewers::assign(&plan.reviewers, author_lab.as_deref(), per_lane, allow_same_lab)
             .map_err(|e| e.context(&format!("lane {name}")))?;
         assigned.push(a);
     }
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    let plan = ReviewPlan {
-        reviewers,
-        judge,
-        token_budget: config.review.token_budget,
-        context_lines: config.review.context_lines,
-        prices: reviewers::prices(config),
-        seed,
-    };
     Ok(Some((plan, assigned)))
 }

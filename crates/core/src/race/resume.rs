@@ -15,12 +15,12 @@ use crate::config::{self, Config};
 use crate::error::Error;
 use crate::git::{self, Repo};
 use crate::journal::{RaceDir, RaceLock, RaceRecord, RaceSummary};
+use crate::review::{clock_seed, ReviewPlan};
 use crate::vocab::Reporter;
 use crate::vocab::{RaceEvent, Stamped};
 
 use super::coordinator::{self, RaceOutcome};
 use super::plan::{self, RacePlan};
-use super::reviewers::{self, ReviewPlan};
 
 /// A race read back from its records, ready to go on.
 pub struct Resumable {
@@ -245,28 +245,8 @@ fn review_plan(config: &Config, record: &RaceRecord) -> Result<Option<std::sync:
     if names.is_empty() {
         return Ok(None);
     }
-    let options = crate::provider::ClientOptions {
-        request_timeout: config.review.timeout,
-        ..Default::default()
-    };
-    let built = reviewers::build_reviewers(config, &names, &options)?;
-    let judge = match &record.judge {
-        Some(name) => reviewers::build_reviewers(config, std::slice::from_ref(name), &options)?
-            .into_values()
-            .next(),
-        None => None,
-    };
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    Ok(Some(std::sync::Arc::new(ReviewPlan {
-        reviewers: built,
-        judge,
-        token_budget: config.review.token_budget,
-        context_lines: config.review.context_lines,
-        prices: reviewers::prices(config),
-        seed,
-    })))
+    let plan = ReviewPlan::build(config, &names, record.judge.as_deref(), clock_seed())?;
+    Ok(Some(std::sync::Arc::new(plan)))
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 
 use crate::journal::{Comparison, LaneSummary, RaceRecord, RaceSummary};
-use crate::rank::{self, JudgeOutcome};
+use crate::rank;
+use crate::review::judge::{self, JudgeOutcome};
 use crate::vocab::{LaneResult, Leaderboard, ReviewOutput, ReviewRecord};
 
 /// The ranked race: every lane's result (review signal and judging included), in the
@@ -20,7 +21,7 @@ pub struct Standings {
 /// Ranks the race that `summary` folds, as `record` describes it.
 pub fn standings(record: &RaceRecord, summary: &RaceSummary) -> Standings {
     let mut results = lane_results(record, summary);
-    rank::apply_judging(&mut results, &judge_outcomes(&summary.comparisons));
+    judge::apply_judging(&mut results, &judge_outcomes(&summary.comparisons));
     let leaderboard = rank::rank(&results);
     Standings { results, leaderboard }
 }

@@ -4,12 +4,12 @@
 //! [`detect_tampering`] run over the lane's diff), calls [`rank`], and journals the
 //! [`Leaderboard`] it gets back. The rules are those of DESIGN.md "Ranking": gates, then
 //! tier, then (once reviews exist) confirmed blockers, pairwise judging of a close call's
-//! finalists and the normalised review median ([`review_signal`], [`apply_judging`]),
+//! finalists and the normalised review median ([`review_signal`], and the judge's
+//! [`crate::review::judge::apply_judging`]),
 //! then cost, diff size, time and lane name. Without reviews the order is that of
 //! version 1. Every row says in one line what decided its place.
 
 mod assess;
-mod judge;
 mod order;
 mod reason;
 mod signal;
@@ -19,10 +19,6 @@ pub use crate::vocab::{
     ConfirmedBlocker, JudgeSignal, LaneResult, Leaderboard, ReviewSignal, Row, Tier, LEADERBOARD_FORMAT,
 };
 pub use crate::vocab::{Tamper, TamperKind};
-pub use judge::{
-    agreed_wins, apply_judging, bradley_terry, finalists, judge_request, judge_schema, parse_judge,
-    JudgeOutcome, JudgeVerdict, JudgeWinner, DEFAULT_NOISE,
-};
 pub use order::rank;
 pub use signal::review_signal;
 pub use tamper::{detect_tampering, is_test_path, FileDelta};

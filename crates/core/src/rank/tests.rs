@@ -1,6 +1,7 @@
 //! Table tests for `rank`: gates, tiers, order, tie-breaks and the reason on each row.
 
 use super::*;
+use crate::review::judge::{apply_judging, finalists, JudgeOutcome, JudgeWinner};
 use crate::vocab::{CheckOutcome, ExitKind};
 
 /// A lane that passes every gate: a small diff, one passing check, a known cost.
@@ -808,11 +809,11 @@ fn reviews_to_leaderboard() {
     );
     // b and c are within the noise of each other: a close call for the judge.
     assert_eq!(
-        finalists(&lanes, 0.1),
+        finalists(&board, &lanes, 0.1),
         Vec::<String>::new(),
         "0.39 vs 0.28 is no close call at 0.1"
     );
-    assert_eq!(finalists(&lanes, 0.15), ["b", "c"]);
+    assert_eq!(finalists(&board, &lanes, 0.15), ["b", "c"]);
     let outcome = JudgeOutcome::from_verdicts("b", "c", JudgeWinner::B, JudgeWinner::A);
     apply_judging(&mut lanes, &[outcome]);
     let board = rank(&lanes);
@@ -843,4 +844,84 @@ fn a_lane_after_fix_rounds_is_ranked_on_its_last_round_and_says_so() {
         "{}",
         board.rows[1].reason
     );
+}
+
+/// A lane through every gate whose reviews scored `score` (normalised) with `blockers`
+/// confirmed blockers.
+fn reviewed(name: &str, score: f64, blockers: usize) -> LaneResult {
+    let mut l = LaneResult::new(name, "fake:x", false);
+    (l.diff_files, l.insertions, l.agent_exit_ok) = (1, 1, true);
+    l.review = Some(ReviewSignal {
+        score,
+        confirmed_blockers: blockers,
+        ..Default::default()
+    });
+    l
+}
+
+// The close-call table ranks its lanes first; review (where `finalists` lives) does not
+// import rank, so the table lives here.
+#[test]
+fn finalists_table() {
+    let cases: Vec<(&str, Vec<LaneResult>, f64, Vec<&str>)> = vec![
+        (
+            "clear winner",
+            vec![reviewed("a", 0.9, 0), reviewed("b", 0.6, 0)],
+            0.05,
+            vec![],
+        ),
+        (
+            "close",
+            vec![
+                reviewed("a", 0.9, 0),
+                reviewed("b", 0.87, 0),
+                reviewed("c", 0.5, 0),
+            ],
+            0.05,
+            vec!["a", "b"],
+        ),
+        (
+            "wider noise",
+            vec![
+                reviewed("a", 0.9, 0),
+                reviewed("b", 0.87, 0),
+                reviewed("c", 0.5, 0),
+            ],
+            0.5,
+            vec!["a", "b", "c"],
+        ),
+        (
+            "blocked lane is no finalist",
+            vec![reviewed("a", 0.9, 0), reviewed("b", 0.9, 1)],
+            0.05,
+            vec![],
+        ),
+        (
+            "unreviewed",
+            vec![
+                reviewed("a", 0.9, 0),
+                LaneResult {
+                    review: None,
+                    ..reviewed("b", 0.0, 0)
+                },
+            ],
+            0.05,
+            vec![],
+        ),
+        (
+            "gated lanes are no finalists",
+            vec![
+                reviewed("a", 0.9, 0),
+                LaneResult {
+                    cancelled: true,
+                    ..reviewed("b", 0.9, 0)
+                },
+            ],
+            0.05,
+            vec![],
+        ),
+    ];
+    for (what, lanes, noise, want) in cases {
+        assert_eq!(finalists(&rank(&lanes), &lanes, noise), want, "{what}");
+    }
 }

@@ -71,7 +71,7 @@ impl LaneResult {
 
 /// What the reviewers said about a lane, reduced to what ranking uses.
 /// `rank::review_signal` builds it from the reviews; the judge fields are filled by
-/// `rank::apply_judging` for the finalists of a close call.
+/// `review::judge::apply_judging` for the finalists of a close call.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReviewSignal {
     /// Median over reviewers of each reviewer's score normalised to 0..1.

@@ -1,32 +1,40 @@
-//! Close calls: the finalists (lanes within the reviewers' noise of each other) are
-//! compared pairwise by a judge of a third lab, each pair in both orders; a win counts
-//! only when both orders agree, and Bradley–Terry over the agreed wins orders them.
+//! Judging a race's close calls: the finalists (lanes within the reviewers' noise of each
+//! other) are compared pairwise by a judge of a third lab, each pair in both orders; a win
+//! counts only when both orders agree, and Bradley–Terry over the agreed wins orders them.
 
 use std::collections::HashMap;
 
+use super::finalists::{finalists, DEFAULT_NOISE};
+use super::outcome::{JudgeOutcome, JudgeWinner};
+use super::request::{judge_request, parse_judge};
+use super::strength::apply_judging;
 use crate::provider::{chat_with_fallback, ChatResponse, Client};
-use crate::rank::{self, judge_request, parse_judge, JudgeOutcome, JudgeWinner, LaneResult};
-use crate::reviewer::Reviewer;
-use crate::vocab::RaceEvent;
+use crate::review::Reviewer;
+use crate::vocab::{LaneResult, Leaderboard, RaceEvent};
 
 /// What judging needs to know about each lane: its diff and its author's lab.
 pub struct Candidate {
+    /// The lane's name.
     pub lane: String,
+    /// Its diff against the race's base, as its reviewers saw it.
     pub diff: String,
+    /// The lab that wrote it; the judge must be of another.
     pub author_lab: Option<String>,
 }
 
-/// Judges the close calls among `results`, emitting one `Judged` event per comparison,
-/// and re-orders them by the agreed wins.
+/// Judges the close calls among `results` (`board` is how they rank before judging),
+/// emitting one `Judged` event per comparison, and records the agreed wins on them for
+/// the ranking that follows.
 pub async fn judge_close_calls(
     judge: &Reviewer,
     spec: &str,
     candidates: &[Candidate],
+    board: &Leaderboard,
     results: &mut [LaneResult],
     seed: u64,
     emit: &mut dyn FnMut(RaceEvent),
 ) {
-    let finalists = rank::finalists(results, rank::DEFAULT_NOISE);
+    let finalists = finalists(board, results, DEFAULT_NOISE);
     if finalists.len() < 2 {
         return;
     }
@@ -56,7 +64,7 @@ pub async fn judge_close_calls(
             outcomes.push(JudgeOutcome::from_verdicts(a, b, first, second));
         }
     }
-    rank::apply_judging(results, &outcomes);
+    apply_judging(results, &outcomes);
 }
 
 /// One presentation of a pair: `shown_a` as "A". A failed or malformed answer is a tie:

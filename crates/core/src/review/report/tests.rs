@@ -1,6 +1,7 @@
 //! Snapshot tests for the renderers: each output is compared byte for byte with a file
 //! in `snapshots/`. After an intended change, regenerate with
-//! `BAKEOFF_UPDATE_SNAPSHOTS=1 cargo test --lib report::` and review the diff.
+//! `BAKEOFF_UPDATE_SNAPSHOTS=1 cargo test -p bakeoff-core --lib review::report::` and
+//! review the diff.
 
 use std::path::Path;
 
@@ -91,7 +92,7 @@ fn snapshot(name: &str, actual: &str) {
     let actual = actual.replace(&version, "\"version\": \"[crate version]\"");
     let actual = actual.as_str();
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("src/report/snapshots")
+        .join("src/review/report/snapshots")
         .join(name);
     if std::env::var_os("BAKEOFF_UPDATE_SNAPSHOTS").is_some() {
         std::fs::write(&path, actual).unwrap();

@@ -1,30 +1,75 @@
-//! Preflight for reviews: every reviewer resolved to a provider with its key, every lane
-//! given reviewers of labs other than its author's. A missing key stops the race here
-//! with exit 3 naming the variable; a lane without a cross-lab reviewer with exit 2.
+//! The reviewer pool: every reviewer (and the judge) resolved to a provider with its key
+//! and a client, config's prices, budget and context, and the seed of the fence nonces,
+//! built by one constructor, [`ReviewPlan::build`], for a race's preflight, `bakeoff
+//! resume` and `bakeoff review`. A missing key stops the command here with exit 3 naming
+//! the variable; a lane without a cross-lab reviewer ([`assign`]) with exit 2.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
-use std::sync::Arc;
 
 use crate::config::Config;
 use crate::error::Error;
 use crate::lab;
 use crate::price::Price;
 use crate::provider::{resolve_key, Client, ClientOptions, ProviderRegistry};
-use crate::review::{reviewers_for, ReviewerRef};
-use crate::reviewer::Reviewer;
+use crate::review::{reviewers_for, Reviewer, ReviewerRef};
 
 /// Everything the review stage needs, checked.
 pub struct ReviewPlan {
+    /// The pool, by `provider/model` as configured, in the order given.
     pub reviewers: IndexMap<String, Arc<Reviewer>>,
     /// The model of a third lab that settles close calls (`--judge`).
     pub judge: Option<Arc<Reviewer>>,
+    /// Tokens of diff one review request may carry (`[review] token-budget`).
     pub token_budget: usize,
+    /// Lines of context around each change in the diff reviewers see.
     pub context_lines: u32,
+    /// Config's price overrides, for the records' cost.
     pub prices: HashMap<String, Price>,
     /// Seeds the fence nonces; from the clock unless a test fixes it.
     pub seed: u64,
+}
+
+impl ReviewPlan {
+    /// The plan for `reviewers` (`provider/model`, fallbacks from `[review] fallback`
+    /// added to each) and the `judge`, if one is named: one client per provider, every
+    /// key resolved now, so a missing one fails here and not in the middle of a run.
+    /// `seed` seeds the fence nonces ([`clock_seed`] unless a test fixes it).
+    pub fn build(
+        config: &Config,
+        reviewers: &[String],
+        judge: Option<&str>,
+        seed: u64,
+    ) -> Result<ReviewPlan, Error> {
+        let options = ClientOptions {
+            request_timeout: config.review.timeout,
+            ..Default::default()
+        };
+        let pool = build_reviewers(config, reviewers, &options)?;
+        let judge = match judge {
+            Some(name) => build_reviewers(config, &[name.to_string()], &options)?
+                .into_values()
+                .next(),
+            None => None,
+        };
+        Ok(ReviewPlan {
+            reviewers: pool,
+            judge,
+            token_budget: config.review.token_budget,
+            context_lines: config.review.context_lines,
+            prices: config.prices(),
+            seed,
+        })
+    }
+}
+
+/// A seed for the fence nonces from the clock: a diff cannot guess its fence.
+pub fn clock_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 impl std::fmt::Debug for ReviewPlan {
@@ -38,8 +83,11 @@ impl std::fmt::Debug for ReviewPlan {
 /// Which reviewers review one lane.
 #[derive(Clone, Debug, Default)]
 pub struct LaneReviewers {
+    /// The lab that wrote the lane's change, when it is known.
     pub author_lab: Option<String>,
+    /// `provider/model` of each chosen reviewer.
     pub reviewers: Vec<String>,
+    /// Some reviewer shares the author's lab (`--allow-same-lab`).
     pub same_lab: bool,
 }
 
@@ -59,7 +107,7 @@ pub fn registry(config: &Config) -> Result<ProviderRegistry, Error> {
 }
 
 /// A client per reviewer (and per fallback model), keys resolved now.
-pub fn build_reviewers(
+fn build_reviewers(
     config: &Config,
     names: &[String],
     options: &ClientOptions,
@@ -145,23 +193,4 @@ pub fn assign(
         reviewers: selection.reviewers.into_iter().map(|r| r.model_ref).collect(),
         same_lab: selection.same_lab,
     })
-}
-
-/// Prices from config, in the price module's terms.
-pub fn prices(config: &Config) -> HashMap<String, Price> {
-    config
-        .prices
-        .iter()
-        .map(|(model, p)| {
-            (
-                model.clone(),
-                Price {
-                    input: p.input,
-                    output: p.output,
-                    cache_read: p.cache_read.unwrap_or(p.input),
-                    cache_write: p.cache_write.unwrap_or(p.input),
-                },
-            )
-        })
-        .collect()
 }

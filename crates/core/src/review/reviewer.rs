@@ -9,8 +9,7 @@ use std::sync::Arc;
 
 use crate::price::{self, Price};
 use crate::provider::{chat_with_fallback, ChatRequest, Client, Message, ProviderEvent, TokenUsage};
-use crate::review::{self, CheckSummary, Finding, ReviewInput, ReviewOutput, Verdict};
-pub use crate::vocab::ReviewRecord;
+use crate::review::{self, CheckSummary, Finding, ReviewInput, ReviewOutput, ReviewRecord, Verdict};
 
 /// How many requests one review may be split into; files beyond are reported as not
 /// reviewed.
