@@ -2,7 +2,11 @@
 # a scratch folder that is removed on exit. Source it; do not run it.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
+# Built one package at a time: together, cargo would unify the testkit's features into
+# the bakeoff binary. The scripted fake agent is the testkit's own binary.
+cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" -p bakeoff
+cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" -p bakeoff-testkit
+SCRIPTED_AGENT="$ROOT/target/release/scripted-agent"
 BAKEOFF="$ROOT/target/release/bakeoff"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bakeoff-bench.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
@@ -29,7 +33,7 @@ scripted_agent() {
 adapter = "command"
 model = "scripted"
 parser = "claude"
-command = ["$BAKEOFF", "scripted-agent", "--script", "$script", "{spec_file}"]
+command = ["$SCRIPTED_AGENT", "--script", "$script", "{spec_file}"]
 TOML
 }
 

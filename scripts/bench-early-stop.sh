@@ -19,7 +19,7 @@ spender() {
 adapter = "command"
 model = "scripted"
 parser = "opencode"
-command = ["$BAKEOFF", "scripted-agent", "--script", "$script"]
+command = ["$SCRIPTED_AGENT", "--script", "$script"]
 TOML
 }
 spender quick 2 0.02

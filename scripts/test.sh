@@ -13,3 +13,6 @@ scripts/install-agent-clis.sh >/dev/null
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked --all-targets
+
+# The release binary contains no test machinery (the scripted agent, fault injection).
+scripts/check-release-binary.sh

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The release `bakeoff` binary carries no test machinery: neither the scripted fake agent
+# (its steps and its subcommand) nor the fake provider's fault injection. Builds it the
+# way a user does (`-p bakeoff` alone, so no test-only feature is unified in) and looks
+# for their names with `strings`. The marker list is checked against the testkit's own
+# `scripted-agent` binary first, so a marker that no longer exists cannot pass silently.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+AGENT_MARKERS=(scripted-agent copy-spec ignore-sigterm)
+FAULT_MARKERS=(html-error-page truncated-stream malformed-json insufficient-quota)
+
+cargo build --release --locked --quiet -p bakeoff
+cargo build --release --locked --quiet -p bakeoff-testkit --bin scripted-agent
+
+strings_of() { strings -n 6 "$1"; }
+fail=0
+for m in "${AGENT_MARKERS[@]:1}"; do
+  if ! strings_of target/release/scripted-agent | grep -qF -- "$m"; then
+    echo "check-release-binary: the marker '$m' is not in scripted-agent: update the list" >&2
+    fail=1
+  fi
+done
+for m in "${AGENT_MARKERS[@]}" "${FAULT_MARKERS[@]}"; do
+  if strings_of target/release/bakeoff | grep -qF -- "$m"; then
+    echo "check-release-binary: target/release/bakeoff contains '$m' (test machinery)" >&2
+    fail=1
+  fi
+done
+[ "$fail" = 0 ] && echo "check-release-binary: target/release/bakeoff has no scripted agent and no fault injection"
+exit "$fail"
