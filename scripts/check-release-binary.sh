@@ -7,22 +7,26 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-AGENT_MARKERS=(scripted-agent copy-spec ignore-sigterm)
+AGENT_MARKERS=(scripted-agent copy-spec ignore-sigterm "bad flood mode")
 FAULT_MARKERS=(html-error-page truncated-stream malformed-json insufficient-quota)
 
 cargo build --release --locked --quiet -p bakeoff
 cargo build --release --locked --quiet -p bakeoff-testkit --bin scripted-agent
 
-strings_of() { strings -n 6 "$1"; }
+# Read once into files: `grep -q` stopping early would fail a pipeline under pipefail.
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+strings -n 6 target/release/scripted-agent > "$scratch/agent"
+strings -n 6 target/release/bakeoff > "$scratch/bakeoff"
 fail=0
 for m in "${AGENT_MARKERS[@]:1}"; do
-  if ! strings_of target/release/scripted-agent | grep -qF -- "$m"; then
+  if ! grep -qF -- "$m" "$scratch/agent"; then
     echo "check-release-binary: the marker '$m' is not in scripted-agent: update the list" >&2
     fail=1
   fi
 done
 for m in "${AGENT_MARKERS[@]}" "${FAULT_MARKERS[@]}"; do
-  if strings_of target/release/bakeoff | grep -qF -- "$m"; then
+  if grep -qF -- "$m" "$scratch/bakeoff"; then
     echo "check-release-binary: target/release/bakeoff contains '$m' (test machinery)" >&2
     fail=1
   fi

@@ -15,6 +15,9 @@ use crate::vocab::MergeMode;
 
 use super::options::RaceOptions;
 
+/// A lane as `-a` and the config name it: (name, agent, spec, tier).
+type Lane = (String, String, AgentSpec, usize);
+
 /// Everything a race needs, checked: what the coordinator runs.
 #[derive(Clone, Debug)]
 pub struct RacePlan {
@@ -108,49 +111,119 @@ pub fn preflight(
     let spec = read_spec(opts)?;
     let base = repo.resolve_commit(&opts.base)?;
     let target_branch = repo.head_branch()?;
-
-    let timeout = match &opts.timeout {
-        Some(t) => config::parse_duration(t).map_err(|m| Error::input(format!("--timeout: {m}")))?,
-        None => config.timeout,
-    };
+    let limits = Limits::of(&config, opts)?;
     let checks = checks(&config, opts)?;
     let holdout = holdout_dir(opts, &checks)?;
     if let Some(mode) = opts.merge {
         check_merge_target(&repo, mode, target_branch.as_deref())?;
     }
-    let jobs = positive(opts.jobs.or(config.jobs), "--jobs")?;
-    let check_jobs = positive(opts.check_jobs.or(config.check_jobs), "--check-jobs")?
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+    let mut lanes = lanes(&config, &opts.agents)?;
+    locate_agents(&config, &mut lanes)?;
+    let review = review_plan(&config, opts, &lanes)?;
+    let worktree_root = worktree_root(&config, &repo_top)?;
 
-    for (flag, value) in [
-        ("--max-cost", opts.max_cost),
-        ("--race-max-cost", opts.race_max_cost),
-    ] {
-        if let Some(v) = value {
-            if !(v.is_finite() && v > 0.0) {
-                return Err(Error::input(format!(
-                    "{flag} must be a positive number of US dollars, not {v}"
-                )));
+    let store = Store::new(repo.common_dir());
+    let id = store.new_id(chrono::Local::now(), &spec);
+    let dir = store.dir(&id);
+    let race_root = worktree_root.join(&id);
+    let assigned = review.as_ref().map(|(_, a)| a.clone()).unwrap_or_default();
+    let record = RaceRecord {
+        format: RACE_FORMAT,
+        created_at: chrono::Local::now().to_rfc3339(),
+        spec,
+        repo: repo_top.clone(),
+        base,
+        base_ref: opts.base.clone(),
+        target_branch,
+        lanes: lane_records(&config, opts, &id, &race_root, lanes, assigned),
+        id,
+        worktree_root: race_root,
+        checks,
+        holdout,
+        merge: opts.merge,
+        timeout_ms: limits.timeout.as_millis() as u64,
+        tests_may_change: opts.allow_test_edits || config.tests_may_change,
+        judge: opts
+            .judge
+            .clone()
+            .or(config.review.judge.clone())
+            .filter(|_| review.is_some()),
+        max_cost_usd: opts.max_cost,
+        race_max_cost_usd: opts.race_max_cost,
+        until_first_approved: opts.until.as_deref() == Some("first-approved"),
+        cascade: opts.cascade,
+        fix_rounds: opts.fix_rounds.unwrap_or(config.review.fix_rounds),
+    };
+    let plan = RacePlan::new(
+        record,
+        dir,
+        repo_top,
+        &config,
+        config_file,
+        (limits.jobs, limits.check_jobs),
+        review.map(|(plan, _)| std::sync::Arc::new(plan)),
+    );
+    Ok((plan, repo))
+}
+
+/// The race's deadlines and concurrency, from the flags over the config, and its
+/// spending caps checked.
+struct Limits {
+    timeout: Duration,
+    jobs: usize,
+    check_jobs: usize,
+}
+
+impl Limits {
+    fn of(config: &Config, opts: &RaceOptions) -> Result<Limits, Error> {
+        let timeout = match &opts.timeout {
+            Some(t) => config::parse_duration(t).map_err(|m| Error::input(format!("--timeout: {m}")))?,
+            None => config.timeout,
+        };
+        let jobs = positive(opts.jobs.or(config.jobs), "--jobs")?;
+        let check_jobs = positive(opts.check_jobs.or(config.check_jobs), "--check-jobs")?
+            .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+        for (flag, value) in [
+            ("--max-cost", opts.max_cost),
+            ("--race-max-cost", opts.race_max_cost),
+        ] {
+            if let Some(v) = value {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(Error::input(format!(
+                        "{flag} must be a positive number of US dollars, not {v}"
+                    )));
+                }
             }
         }
+        Ok(Limits {
+            timeout,
+            jobs: jobs.unwrap_or(usize::MAX),
+            check_jobs,
+        })
     }
-    let mut lanes = lanes(&config, &opts.agents)?;
+}
+
+/// Every lane's program is on PATH at a usable version; a built-in agent's provider and
+/// key are ready.
+fn locate_agents(config: &Config, lanes: &mut [Lane]) -> Result<(), Error> {
     let path_env = std::env::var("PATH").ok();
-    for (name, _, spec, _) in &mut lanes {
+    for (name, _, spec, _) in lanes {
         agent::locate_program(spec, path_env.as_deref())?;
         if spec.adapter == AdapterKind::Builtin {
-            builtin_agent(&config, name, spec)?;
+            builtin_agent(config, name, spec)?;
         }
     }
+    Ok(())
+}
 
-    let review = review_plan(&config, opts, &lanes)?;
-
-    let worktree_root = match &config.worktree_root {
+/// Where the race's worktrees go, absolute: never inside the user's work tree.
+fn worktree_root(config: &Config, repo_top: &Path) -> Result<PathBuf, Error> {
+    let root = match &config.worktree_root {
         Some(root) => root.clone(),
-        None => default_worktree_root(&repo_top)?,
+        None => default_worktree_root(repo_top)?,
     };
-    let abs_root = std::path::absolute(&worktree_root).unwrap_or(worktree_root.clone());
-    if abs_root.starts_with(&repo_top) {
+    let abs_root = std::path::absolute(&root).unwrap_or(root);
+    if abs_root.starts_with(repo_top) {
         return Err(Error::input_with_hint(
             format!(
                 "worktree root {} is inside the repository {}",
@@ -160,17 +233,20 @@ pub fn preflight(
             "set [worktree] root to a folder outside the work tree",
         ));
     }
+    Ok(abs_root)
+}
 
-    let store = Store::new(repo.common_dir());
-    let id = store.new_id(chrono::Local::now(), &spec);
-    let dir = store.dir(&id);
-    let race_root = abs_root.join(&id);
-    let mut assigned = review
-        .as_ref()
-        .map(|(_, a)| a.clone())
-        .unwrap_or_default()
-        .into_iter();
-    let lanes = lanes
+/// The lanes as `race.json` records them: branch, worktree, port, tier and reviewers.
+fn lane_records(
+    config: &Config,
+    opts: &RaceOptions,
+    id: &str,
+    race_root: &Path,
+    lanes: Vec<Lane>,
+    assigned: Vec<LaneReviewers>,
+) -> Vec<LaneRecord> {
+    let mut assigned = assigned.into_iter();
+    lanes
         .into_iter()
         .enumerate()
         .map(|(i, (name, agent, spec, tier))| {
@@ -191,44 +267,7 @@ pub fn preflight(
                 spec,
             }
         })
-        .collect();
-    let record = RaceRecord {
-        format: RACE_FORMAT,
-        id,
-        created_at: chrono::Local::now().to_rfc3339(),
-        spec,
-        repo: repo_top.clone(),
-        base,
-        base_ref: opts.base.clone(),
-        target_branch,
-        worktree_root: race_root,
-        lanes,
-        checks,
-        holdout,
-        merge: opts.merge,
-        timeout_ms: timeout.as_millis() as u64,
-        tests_may_change: opts.allow_test_edits || config.tests_may_change,
-        judge: opts
-            .judge
-            .clone()
-            .or(config.review.judge.clone())
-            .filter(|_| review.is_some()),
-        max_cost_usd: opts.max_cost,
-        race_max_cost_usd: opts.race_max_cost,
-        until_first_approved: opts.until.as_deref() == Some("first-approved"),
-        cascade: opts.cascade,
-        fix_rounds: opts.fix_rounds.unwrap_or(config.review.fix_rounds),
-    };
-    let plan = RacePlan::new(
-        record,
-        dir,
-        repo_top,
-        &config,
-        config_file,
-        (jobs.unwrap_or(usize::MAX), check_jobs),
-        review.map(|(plan, _)| std::sync::Arc::new(plan)),
-    );
-    Ok((plan, repo))
+        .collect()
 }
 
 /// Writes the race's records folder: `race.json` and the spec. The first thing a race
@@ -362,7 +401,7 @@ fn positive(n: Option<usize>, flag: &str) -> Result<Option<usize>, Error> {
 
 /// Expands `-a` arguments into named lanes: (lane name, agent label, spec, the index of
 /// the `-a` it came from, which is its tier under `--cascade`).
-fn lanes(config: &Config, args: &[String]) -> Result<Vec<(String, String, AgentSpec, usize)>, Error> {
+fn lanes(config: &Config, args: &[String]) -> Result<Vec<Lane>, Error> {
     let mut lanes = Vec::new();
     for (tier, arg) in args.iter().enumerate() {
         let AgentArg {
@@ -465,7 +504,7 @@ pub fn list(paths: &[String]) -> String {
 fn review_plan(
     config: &Config,
     opts: &RaceOptions,
-    lanes: &[(String, String, AgentSpec, usize)],
+    lanes: &[Lane],
 ) -> Result<Option<(ReviewPlan, Vec<LaneReviewers>)>, Error> {
     if opts.no_review {
         return Ok(None);

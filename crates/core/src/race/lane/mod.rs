@@ -1,0 +1,279 @@
+//! One lane's worker: worktree, setup, agent, capture, checks, reviews, and fix rounds
+//! (agent, capture, checks and reviews again). It reports what happens as events to the
+//! coordinator and never touches shared state.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, Semaphore};
+
+use crate::agent::{
+    self, AdapterKind, AgentSpec, Invocation, InvocationContext, OutputStream, ParsedOutcome,
+};
+use crate::config::CheckSpec;
+use crate::git::{self, DiffStats, WorktreeSpec};
+use crate::journal::LaneRecord;
+use crate::journal::LaneSummary;
+use crate::process::{self, cancel_pair, CancelLevel, CancelToken, Canceller, Command, Stream};
+use crate::rank;
+use crate::review::{self, CheckSummary};
+use crate::review::{reviewer, ReviewPlan};
+use crate::vocab::{AgentOutcome, CaptureSummary, CheckOutcome, LaneState, RaceEvent};
+
+mod round;
+mod run_agent;
+
+pub(super) use run_agent::live_cost;
+
+use super::plan::RacePlan;
+use super::{delta, fix, holdout};
+
+/// What a lane worker sends its coordinator.
+// Events are sent by value: they are the common message, and boxing each one would cost
+// an allocation per progress line for no gain.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum LaneMsg {
+    Event(RaceEvent),
+    /// The lane (by index) has sent its last event.
+    Done(usize),
+    /// A lane's worker died without reporting.
+    Lost(usize),
+}
+
+/// What every lane worker shares, read-only.
+pub(super) struct Shared {
+    pub plan: RacePlan,
+    pub agent_slots: Semaphore,
+    pub check_slots: Semaphore,
+}
+
+/// Why a lane stopped early.
+enum Stop {
+    Cancelled,
+    Failed(String),
+}
+
+struct Worker {
+    shared: Arc<Shared>,
+    index: usize,
+    tx: mpsc::UnboundedSender<LaneMsg>,
+    cancel: CancelToken,
+    lane_dir: PathBuf,
+    /// What this worker has reported so far, folded as the coordinator folds it: the
+    /// worker decides its fix rounds from it and never keeps a result of its own.
+    seen: LaneSummary,
+    /// 1 for the lane's first run, 2 for its first fix round, …
+    round: u32,
+}
+
+/// A fix round's follow-up, ready to send.
+struct FixRound {
+    prompt: String,
+    findings_sent: usize,
+    failing_checks: Vec<String>,
+}
+
+pub(super) async fn run(
+    shared: Arc<Shared>,
+    index: usize,
+    tx: mpsc::UnboundedSender<LaneMsg>,
+    cancel: CancelToken,
+) {
+    let lane = &shared.plan.record.lanes[index];
+    let lane_dir = shared.plan.dir.lane_dir(&lane.name);
+    let mut worker = Worker {
+        shared: shared.clone(),
+        index,
+        tx,
+        cancel,
+        lane_dir,
+        seen: LaneSummary::default(),
+        round: 1,
+    };
+    let final_state = match worker.stages().await {
+        Ok(()) => LaneState::Done,
+        Err(Stop::Cancelled) => LaneState::Cancelled,
+        Err(Stop::Failed(error)) => {
+            let lane = worker.lane().name.clone();
+            worker.emit(RaceEvent::LaneFailed { lane, error });
+            LaneState::Failed
+        }
+    };
+    worker.state(final_state);
+    let _ = worker.tx.send(LaneMsg::Done(index));
+}
+
+impl Worker {
+    fn lane(&self) -> &LaneRecord {
+        &self.shared.plan.record.lanes[self.index]
+    }
+
+    fn emit(&mut self, event: RaceEvent) {
+        self.seen.apply(0, &event);
+        // The coordinator outlives every worker; a closed channel means it is gone and
+        // there is nobody left to tell.
+        let _ = self.tx.send(LaneMsg::Event(event));
+    }
+
+    fn state(&mut self, state: LaneState) {
+        self.emit(RaceEvent::LaneState {
+            lane: self.lane().name.clone(),
+            state,
+        });
+    }
+
+    fn check_cancel(&self) -> Result<(), Stop> {
+        match self.cancel.level() {
+            CancelLevel::None => Ok(()),
+            _ => Err(Stop::Cancelled),
+        }
+    }
+
+    async fn stages(&mut self) -> Result<(), Stop> {
+        self.state(LaneState::SettingUp);
+        std::fs::create_dir_all(&self.lane_dir)
+            .map_err(|e| Stop::Failed(format!("cannot create {}: {e}", self.lane_dir.display())))?;
+        self.setup().await?;
+        self.check_cancel()?;
+        match self.shared.plan.resume_from.get(&self.index).cloned() {
+            // Resumed after a crash with its agent's work already captured: straight to
+            // the checks and reviews of that work.
+            Some(from) => self.emit(RaceEvent::AgentFinished {
+                lane: self.lane().name.clone(),
+                outcome: from.agent,
+            }),
+            None => self.agent(None).await?,
+        }
+        self.judge_round().await?;
+        while self.round <= self.shared.plan.record.fix_rounds
+            && fix::needs_fix(&self.seen.reviews, &self.seen.checks)
+            && !self.spent_max_cost()
+        {
+            self.check_cancel()?;
+            let findings = fix::findings(&self.seen.reviews);
+            let failing_checks = fix::failing_checks(&self.seen.checks);
+            let followup = FixRound {
+                prompt: fix::followup_prompt(&findings, &failing_checks),
+                findings_sent: findings.len(),
+                failing_checks,
+            };
+            self.round += 1;
+            self.agent(Some(&followup)).await?;
+            self.judge_round().await?;
+        }
+        Ok(())
+    }
+
+    /// `--max-cost` is per agent run, but a lane that has already spent it over its
+    /// rounds gets no further round.
+    fn spent_max_cost(&self) -> bool {
+        let max = self.shared.plan.record.max_cost_usd;
+        matches!((self.seen.cost_usd, max), (Some(spent), Some(max)) if spent >= max)
+    }
+
+    /// Where this round's file `name` goes: the lane's folder in round 1, `round-N/` in
+    /// it after, so every round's logs and reviews are kept.
+    fn round_path(&self, name: &str) -> PathBuf {
+        match self.round {
+            1 => self.lane_dir.join(name),
+            n => self.lane_dir.join(format!("round-{n}")).join(name),
+        }
+    }
+
+    async fn setup(&mut self) -> Result<(), Stop> {
+        let plan = &self.shared.plan;
+        let lane = self.lane().clone();
+        let spec = WorktreeSpec {
+            name: lane.worktree_name.clone(),
+            path: lane.worktree.clone(),
+            branch: lane.branch.clone(),
+            // A lane resumed from its captured work starts from that commit; its capture
+            // is again taken against the race's base.
+            base: match plan.resume_from.get(&self.index) {
+                Some(from) => from.commit.clone(),
+                None => plan.record.base.clone(),
+            },
+        };
+        let repo_top = plan.repo_top.clone();
+        let copy = plan.copy.clone();
+        let worktree = lane.worktree.clone();
+        blocking(move || {
+            git::create_worktree(&repo_top, &spec)?;
+            if !copy.is_empty() {
+                git::copy_into_worktree(&repo_top, &worktree, &copy)?;
+            }
+            Ok::<_, git::GitError>(())
+        })
+        .await?
+        .map_err(|e| Stop::Failed(format!("worktree: {e}")))?;
+
+        if let Some(setup) = plan.setup.clone() {
+            let log = self.lane_dir.join("setup.log");
+            let cmd = self.shell_command(&setup, &log);
+            let finished = process::run(cmd, |_, _| {}, self.cancel.clone())
+                .await
+                .map_err(|e| Stop::Failed(format!("setup command: {e}")))?;
+            if finished.cancelled {
+                return Err(Stop::Cancelled);
+            }
+            if finished.timed_out || !finished.exit.success() {
+                return Err(Stop::Failed(format!(
+                    "setup command `{setup}` {} (see {})",
+                    if finished.timed_out {
+                        "timed out".to_string()
+                    } else {
+                        format!("failed: {}", finished.exit)
+                    },
+                    log.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The lane's environment: bakeoff's own, less every secret this agent does not need,
+    /// plus the lane's port and names.
+    fn lane_env(&self, spec: &AgentSpec) -> Vec<(String, String)> {
+        let lane = self.lane();
+        let mut env = agent::lane_env(spec, &self.shared.plan.base_env);
+        env.retain(|(k, _)| !k.starts_with("BAKEOFF_"));
+        env.push(("BAKEOFF_PORT".into(), lane.port.to_string()));
+        env.push(("BAKEOFF_RACE".into(), self.shared.plan.record.id.clone()));
+        env.push(("BAKEOFF_LANE".into(), lane.name.clone()));
+        env
+    }
+
+    /// A user command (setup, check) run by `sh -c`, stdout and stderr in one log, with
+    /// no provider secrets at all: it runs code the agent wrote.
+    fn shell_command(&self, script: &str, log: &Path) -> Command {
+        let no_secrets = AgentSpec::new(AdapterKind::Command, "");
+        let env = to_os(self.lane_env(&no_secrets));
+        let mut cmd = Command::shell(
+            &format!("exec 2>&1\n{script}"),
+            self.lane().worktree.clone(),
+            env,
+            log.to_path_buf(),
+            log.with_extension("stderr.log"),
+        );
+        cmd.deadline = Some(self.timeout());
+        cmd.grace = self.shared.plan.grace;
+        cmd
+    }
+
+    fn timeout(&self) -> Duration {
+        Duration::from_millis(self.shared.plan.record.timeout_ms)
+    }
+}
+
+/// Runs blocking git work off the async threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Stop> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Stop::Failed(format!("internal error: {e}")))
+}
+
+fn to_os(env: Vec<(String, String)>) -> Vec<(OsString, OsString)> {
+    env.into_iter().map(|(k, v)| (k.into(), v.into())).collect()
+}

@@ -1,0 +1,252 @@
+//! Judging a round's work in a lane: capture it as a commit, run the checks (holdouts
+//! laid in after the regression checks), judge tampering, and have the lane's reviewers
+//! review it, each under an anonymous label.
+
+use super::*;
+
+impl Worker {
+    /// Capture, checks and reviews of the round's work.
+    pub(super) async fn judge_round(&mut self) -> Result<(), Stop> {
+        self.check_cancel()?;
+        self.state(LaneState::Capturing);
+        let (stats, patch) = self.capture().await?;
+        self.check_cancel()?;
+        self.state(LaneState::Checking);
+        self.checks(&stats, &patch).await?;
+        self.check_cancel()?;
+        if let Some(review) = self.shared.plan.review.clone() {
+            self.state(LaneState::Reviewing);
+            let mut cancel = self.cancel.clone();
+            tokio::select! {
+                done = self.reviews(&review) => done?,
+                _ = cancel.raised(CancelLevel::Graceful) => return Err(Stop::Cancelled),
+            }
+        }
+        Ok(())
+    }
+
+    /// Every reviewer of this lane at once, each seeing the spec, the diff with context,
+    /// the check results and an anonymous label — never the lane's agent, model or lab.
+    async fn reviews(&mut self, plan: &ReviewPlan) -> Result<(), Stop> {
+        let lane = self.lane().clone();
+        let Some(commit) = self.seen.capture.as_ref().map(|c| c.commit.clone()) else {
+            return Ok(());
+        };
+        let (repo_top, base, context) = (
+            self.shared.plan.repo_top.clone(),
+            self.shared.plan.record.base.clone(),
+            plan.context_lines,
+        );
+        let diff = blocking(move || git::diff_patch_with_context(&repo_top, &base, &commit, context))
+            .await?
+            .map_err(|e| Stop::Failed(format!("review diff: {e}")))?;
+        let own = review::scan(&diff);
+        if !own.is_empty() {
+            self.emit(RaceEvent::BakeoffFindings {
+                lane: lane.name.clone(),
+                findings: own,
+            });
+        }
+        let checks: Vec<CheckSummary> = self
+            .seen
+            .checks
+            .iter()
+            .map(|c| CheckSummary {
+                name: c.name.clone(),
+                passed: c.passed,
+                holdout: c.holdout,
+            })
+            .collect();
+        let label = anonymous_label(self.index);
+        let spec = self.shared.plan.record.spec.clone();
+        let dir = self.round_path("reviews");
+        let _ = std::fs::create_dir_all(&dir);
+        let jobs = lane
+            .reviewers
+            .iter()
+            .filter_map(|name| plan.reviewers.get(name))
+            .map(|reviewer| {
+                let tx = self.tx.clone();
+                let lane_name = lane.name.clone();
+                let job = reviewer::Job {
+                    spec: &spec,
+                    label: &label,
+                    diff: &diff,
+                    checks: checks.clone(),
+                    token_budget: plan.token_budget,
+                    nonce_seed: plan.seed ^ (self.index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                    prices: &plan.prices,
+                    same_lab: lane.same_lab,
+                };
+                let dir = dir.clone();
+                async move {
+                    let _ = tx.send(LaneMsg::Event(RaceEvent::ReviewStarted {
+                        lane: lane_name.clone(),
+                        reviewer: reviewer.name.clone(),
+                    }));
+                    let events = tx.clone();
+                    let (who, whose) = (reviewer.name.clone(), lane_name.clone());
+                    let mut observer = move |event| {
+                        let _ = events.send(LaneMsg::Event(RaceEvent::Provider {
+                            lane: Some(whose.clone()),
+                            reviewer: who.clone(),
+                            event,
+                        }));
+                    };
+                    let record = reviewer::review(reviewer, &job, &mut observer).await;
+                    let path = dir.join(format!("{}.json", file_slug(&reviewer.name)));
+                    if let Ok(text) = serde_json::to_vec_pretty(&record) {
+                        let _ = std::fs::write(path, text);
+                    }
+                    let _ = tx.send(LaneMsg::Event(RaceEvent::ReviewFinished {
+                        lane: lane_name,
+                        review: record.clone(),
+                    }));
+                    record
+                }
+            });
+        // Each job sent its own events as it went; the worker folds what they reported.
+        for review in futures_util::future::join_all(jobs).await {
+            self.seen.apply(
+                0,
+                &RaceEvent::ReviewFinished {
+                    lane: lane.name.clone(),
+                    review,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// Commits the worktree's work; returns its diff stats and the patch (also saved as
+    /// the lane's `diff.patch`).
+    async fn capture(&mut self) -> Result<(DiffStats, String), Stop> {
+        let lane = self.lane().clone();
+        let plan = &self.shared.plan;
+        let base = plan.record.base.clone();
+        let repo_top = plan.repo_top.clone();
+        let message = format!(
+            "bakeoff: lane {} of race {}\n\nAgent: {}\nBakeoff-Race: {}\nBakeoff-Lane: {}\n",
+            lane.name, plan.record.id, lane.agent, plan.record.id, lane.name
+        );
+        let patch_file = self.lane_dir.join("diff.patch");
+        let (commit, stats, patch) = blocking(move || {
+            let commit = git::capture(&lane.worktree, &lane.branch, &base, &message)?;
+            let stats = git::diff_stats(&repo_top, &base, &commit)?;
+            let patch = git::diff_patch(&repo_top, &base, &commit)?;
+            Ok::<_, git::GitError>((commit, stats, patch))
+        })
+        .await?
+        .map_err(|e| Stop::Failed(format!("capture: {e}")))
+        .and_then(|(commit, stats, patch)| {
+            std::fs::write(&patch_file, &patch)
+                .map_err(|e| Stop::Failed(format!("cannot write {}: {e}", patch_file.display())))?;
+            Ok((commit, stats, patch))
+        })?;
+        self.emit(RaceEvent::Captured {
+            lane: self.lane().name.clone(),
+            capture: CaptureSummary {
+                commit,
+                files_changed: stats.files.len(),
+                insertions: stats.insertions,
+                deletions: stats.deletions,
+                files: stats.files.clone(),
+            },
+        });
+        Ok((stats, patch))
+    }
+
+    async fn checks(&mut self, stats: &DiffStats, patch: &str) -> Result<(), Stop> {
+        // A fix round is judged afresh: only its own checks count (the fold starts them
+        // over at each capture).
+        let checks = self.shared.plan.record.checks.clone();
+        for (i, check) in checks.iter().enumerate().filter(|(_, c)| !c.holdout) {
+            self.check(i, check).await?;
+        }
+        let mut holdout_paths = Vec::new();
+        if let Some(dir) = self.shared.plan.record.holdout.clone() {
+            let worktree = self.lane().worktree.clone();
+            holdout_paths = blocking(move || holdout::lay_in(&dir, &worktree))
+                .await?
+                .map_err(Stop::Failed)?;
+            for (i, check) in checks.iter().enumerate().filter(|(_, c)| c.holdout) {
+                self.check(i, check).await?;
+            }
+        }
+        let deltas = delta::file_deltas(stats, patch);
+        let found = rank::detect_tampering(&deltas, &holdout_paths);
+        self.emit(RaceEvent::Tampering {
+            lane: self.lane().name.clone(),
+            found,
+        });
+        Ok(())
+    }
+
+    async fn check(&mut self, index: usize, check: &CheckSpec) -> Result<CheckOutcome, Stop> {
+        let shared = self.shared.clone();
+        let _slot = tokio::select! {
+            slot = shared.check_slots.acquire() => slot.map_err(|_| Stop::Cancelled)?,
+            _ = self.cancel.raised(CancelLevel::Graceful) => return Err(Stop::Cancelled),
+        };
+        let lane = self.lane().name.clone();
+        self.emit(RaceEvent::CheckStarted {
+            lane: lane.clone(),
+            name: check.name.clone(),
+            holdout: check.holdout,
+        });
+        let log = self
+            .round_path("checks")
+            .join(format!("{:02}-{}.log", index + 1, file_slug(&check.name)));
+        if let Some(parent) = log.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let mut cmd = self.shell_command(&check.run, &log);
+        if let Some(t) = check.timeout {
+            cmd.deadline = Some(t);
+        }
+        let finished = process::run(cmd, |_, _| {}, self.cancel.clone())
+            .await
+            .map_err(|e| Stop::Failed(format!("check '{}': {e}", check.name)))?;
+        if finished.cancelled {
+            return Err(Stop::Cancelled);
+        }
+        let outcome = CheckOutcome {
+            name: check.name.clone(),
+            command: check.run.clone(),
+            holdout: check.holdout,
+            passed: finished.exit.success() && !finished.timed_out,
+            exit: Some(finished.exit),
+            timed_out: finished.timed_out,
+            elapsed_ms: finished.elapsed.as_millis() as u64,
+            log: log.display().to_string(),
+        };
+        self.emit(RaceEvent::CheckFinished {
+            lane,
+            check: outcome.clone(),
+        });
+        Ok(outcome)
+    }
+}
+
+fn file_slug(name: &str) -> String {
+    let slug: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(40)
+        .collect();
+    slug.trim_matches('-').to_string()
+}
+
+/// "candidate A", "candidate B", … "candidate AA": a name that says nothing of the agent.
+fn anonymous_label(index: usize) -> String {
+    let mut n = index;
+    let mut letters = Vec::new();
+    loop {
+        letters.push((b'A' + (n % 26) as u8) as char);
+        if n < 26 {
+            break;
+        }
+        n = n / 26 - 1;
+    }
+    format!("candidate {}", letters.iter().rev().collect::<String>())
+}

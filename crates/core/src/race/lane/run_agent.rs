@@ -1,0 +1,216 @@
+//! A lane's agent run: its invocation for the round (the spec, or a fix round's
+//! follow-up that resumes the CLI's session where it can), the process with its output
+//! parsed live into progress, the lane's cost cap, and the outcome it reports.
+
+use super::*;
+
+impl Worker {
+    /// Runs the lane's agent: the spec in round 1, `followup` in a fix round.
+    pub(super) async fn agent(&mut self, followup: Option<&FixRound>) -> Result<(), Stop> {
+        let shared = self.shared.clone();
+        let _slot = tokio::select! {
+            slot = shared.agent_slots.acquire() => slot.map_err(|_| Stop::Cancelled)?,
+            _ = self.cancel.raised(CancelLevel::Graceful) => return Err(Stop::Cancelled),
+        };
+        self.state(LaneState::Running);
+        let (invocation, resumed) = self.invocation(followup)?;
+        if let Some(f) = followup {
+            let lane = self.lane();
+            let event = RaceEvent::FixRound {
+                lane: lane.name.clone(),
+                round: self.round,
+                findings_sent: f.findings_sent,
+                failing_checks: f.failing_checks.clone(),
+                resumed_session: resumed,
+                cumulative_cost: agent::resumed_cost_is_cumulative(lane.spec.adapter),
+            };
+            self.emit(event);
+        }
+        for (path, text) in &invocation.files {
+            if let Some(parent) = path.parent() {
+                let _ = std::fs::create_dir_all(parent);
+            }
+            std::fs::write(path, text)
+                .map_err(|e| Stop::Failed(format!("cannot write {}: {e}", path.display())))?;
+        }
+        let run = self.run_agent(self.agent_command(&invocation)).await?;
+        let cancelled = run.cancelled();
+        let outcome = run.outcome();
+        self.emit(RaceEvent::AgentFinished {
+            lane: self.lane().name.clone(),
+            outcome,
+        });
+        if cancelled {
+            return Err(Stop::Cancelled);
+        }
+        Ok(())
+    }
+
+    /// The agent's process for this round, and the session it resumes (a fix round of a
+    /// CLI that can continue its own session).
+    fn invocation(&self, followup: Option<&FixRound>) -> Result<(Invocation, Option<String>), Stop> {
+        let lane = self.lane();
+        let plan = &self.shared.plan;
+        // The same home in every round: a resumed CLI finds its session there.
+        let home = self.lane_dir.join("agent-home");
+        let round_dir = self.round_path("");
+        for dir in [&home, &round_dir] {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Stop::Failed(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let base_env = self.lane_env(&lane.spec);
+        let spec_file = plan.dir.spec_file();
+        let ctx = InvocationContext {
+            spec_text: &plan.record.spec,
+            spec_file: &spec_file,
+            worktree: &lane.worktree,
+            lane_dir: &home,
+            max_cost_usd: plan.record.max_cost_usd,
+            base_env: &base_env,
+            is_root: plan.is_root,
+            bakeoff_exe: None,
+            repo_top: Some(&plan.repo_top),
+            config_file: plan.config_file.as_deref(),
+        };
+        let made = match followup {
+            None => agent::invocation(&lane.spec, &ctx).map(|i| (i, None)),
+            Some(f) => agent::invocation_followup(
+                &lane.spec,
+                &ctx,
+                self.seen.session_id.as_deref(),
+                &f.prompt,
+                &self.round_path("prompt.md"),
+            )
+            .map(|f| (f.invocation, f.resumed)),
+        };
+        made.map_err(|e| Stop::Failed(e.to_string()))
+    }
+
+    fn agent_command(&self, invocation: &Invocation) -> Command {
+        Command {
+            program: invocation.program.clone().into(),
+            args: invocation.args.iter().map(OsString::from).collect(),
+            cwd: self.lane().worktree.clone(),
+            env: to_os(invocation.env.clone()),
+            stdout: self.round_path("agent.stdout.log"),
+            stderr: self.round_path("agent.stderr.log"),
+            deadline: Some(self.timeout()),
+            grace: self.shared.plan.grace,
+        }
+    }
+
+    /// Runs the agent's process, parsing its output live into progress events and
+    /// stopping it at the lane's cost cap.
+    async fn run_agent(&self, cmd: Command) -> Result<AgentRun, Stop> {
+        let lane = self.lane();
+        let mut parser = agent::parser_for(&lane.spec);
+        let tx = self.tx.clone();
+        // The agent answers to the race's cancellation and to its own cost cap.
+        let (lane_cancel, lane_token) = cancel_pair();
+        let lane_cancel = Arc::new(lane_cancel);
+        let forward = tokio::spawn(forward_cancel(self.cancel.clone(), lane_cancel.clone()));
+        let max_cost = self.shared.plan.record.max_cost_usd;
+        let mut over_budget: Option<f64> = None;
+        let on_line = |stream: Stream, line: &str| {
+            let stream = match stream {
+                Stream::Stdout => OutputStream::Stdout,
+                Stream::Stderr => OutputStream::Stderr,
+            };
+            let Some(progress) = parser.line(stream, line) else {
+                return;
+            };
+            let spent = live_cost(&lane.spec.model, &progress.usage);
+            if let (Some(max), Some(spent), None) = (max_cost, spent, over_budget) {
+                if spent > max {
+                    over_budget = Some(spent);
+                    lane_cancel.cancel(CancelLevel::Graceful);
+                }
+            }
+            let _ = tx.send(LaneMsg::Event(RaceEvent::LaneProgress {
+                lane: lane.name.clone(),
+                usage: progress.usage,
+                last_action: progress.last_action,
+            }));
+        };
+        // The agent's pid is its process group id: journaled so `resume` can kill what a
+        // crash left of it.
+        let (started_tx, started_lane) = (self.tx.clone(), lane.name.clone());
+        let on_start = move |pid| {
+            let _ = started_tx.send(LaneMsg::Event(RaceEvent::AgentStarted {
+                lane: started_lane,
+                pid,
+            }));
+        };
+        let finished = process::run_agent(cmd, on_start, on_line, lane_token).await;
+        forward.abort();
+        let finished = finished.map_err(|e| Stop::Failed(format!("agent {}: {e}", lane.agent)))?;
+        // Stopped at its cost cap rather than by the race: its work is still captured and
+        // checked, and the stop is said.
+        let budget_stop = over_budget
+            .filter(|_| self.cancel.level() == CancelLevel::None)
+            .zip(max_cost);
+        Ok(AgentRun {
+            finished,
+            parsed: parser.finish(),
+            budget_stop,
+        })
+    }
+}
+
+/// An agent run that ended: how its process ended, what its output said, and whether
+/// its own cost cap stopped it (spent, cap).
+struct AgentRun {
+    finished: process::Finished,
+    parsed: ParsedOutcome,
+    budget_stop: Option<(f64, f64)>,
+}
+
+impl AgentRun {
+    /// Stopped by the race, not by its own cost cap.
+    fn cancelled(&self) -> bool {
+        self.finished.cancelled && self.budget_stop.is_none()
+    }
+
+    fn outcome(self) -> AgentOutcome {
+        let cancelled = self.cancelled();
+        let mut parsed = self.parsed;
+        if let Some((spent, max)) = self.budget_stop {
+            parsed
+                .error
+                .get_or_insert(format!("stopped at the cost cap: ${spent:.2} spent of ${max:.2}"));
+        }
+        AgentOutcome {
+            exit: Some(self.finished.exit),
+            timed_out: self.finished.timed_out,
+            cancelled,
+            elapsed_ms: self.finished.elapsed.as_millis() as u64,
+            usage: parsed.usage,
+            session_id: parsed.session_id,
+            final_message: parsed.final_message,
+            error: parsed.error,
+        }
+    }
+}
+
+/// Passes the race's cancellation on to one lane's own canceller, level by level.
+async fn forward_cancel(mut race: CancelToken, lane: Arc<Canceller>) {
+    race.raised(CancelLevel::Graceful).await;
+    lane.cancel(race.level());
+    race.raised(CancelLevel::Immediate).await;
+    lane.cancel(CancelLevel::Immediate);
+}
+
+/// What an agent has spent so far: the cost it reports, else its reported tokens at the
+/// model's price (most CLIs report tokens live and cost only at the end, if at all).
+/// `None` when neither is known: a cap cannot be enforced on nothing.
+pub(in crate::race) fn live_cost(model: &str, usage: &crate::vocab::Usage) -> Option<f64> {
+    usage.cost_usd.or_else(|| {
+        let tokens = crate::provider::TokenUsage {
+            input: usage.input_tokens?,
+            output: usage.output_tokens.unwrap_or(0),
+            cache_read: 0,
+            cache_write: 0,
+        };
+        crate::price::cost(model, &tokens, &Default::default())
+    })
+}
