@@ -10,6 +10,7 @@
 //! version 1. Every row says in one line what decided its place.
 
 mod assess;
+mod board;
 mod order;
 mod reason;
 mod signal;
@@ -19,7 +20,7 @@ pub use crate::vocab::{
     ConfirmedBlocker, JudgeSignal, LaneResult, Leaderboard, ReviewSignal, Row, Tier, LEADERBOARD_FORMAT,
 };
 pub use crate::vocab::{Tamper, TamperKind};
-pub use order::rank;
+pub use board::rank;
 pub use signal::review_signal;
 pub use tamper::{detect_tampering, is_test_path, FileDelta};
 

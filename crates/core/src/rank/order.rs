@@ -4,9 +4,7 @@
 use std::cmp::Ordering;
 
 use super::assess::Assessed;
-use super::reason::explain;
 use crate::units::cost_units;
-use crate::vocab::{LaneResult, Leaderboard, Row, LEADERBOARD_FORMAT};
 
 /// The key that separated two lanes, in the order the keys are tried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -22,50 +20,6 @@ pub(crate) enum Signal {
     Time,
     /// Nothing but the lane name (or nothing at all) told them apart.
     Name,
-}
-
-/// Ranks lanes: gated-in lanes first, then by tier, confirmed blockers, pairwise judging
-/// (finalists only), review score (when there is one), cost (unknown last), diff size,
-/// time and lane name. Without reviews this is exactly ranking v1. Pure and deterministic: the same
-/// lanes in any order give the same leaderboard.
-pub fn rank(lanes: &[LaneResult]) -> Leaderboard {
-    let mut assessed: Vec<Assessed> = lanes.iter().map(Assessed::new).collect();
-    assessed.sort_by(|a, b| compare(a, b).0);
-    let rows: Vec<Row> = assessed
-        .iter()
-        .enumerate()
-        .map(|(i, a)| Row {
-            position: i + 1,
-            lane: a.lane.lane.clone(),
-            agent: a.lane.agent.clone(),
-            tier: a.tier,
-            passed: a.gated_in() && a.tier == super::Tier::Full,
-            gates_failed: a.gates_failed.clone(),
-            reason: with_round(a.lane.fix_rounds, explain(&assessed, i)),
-            cost_usd: a.cost_usd,
-            diff_lines: a.diff_lines,
-            elapsed_ms: a.lane.elapsed_ms,
-            checks_passed: a.checks_passed,
-            checks_total: a.checks_total,
-            fix_rounds: a.lane.fix_rounds,
-        })
-        .collect();
-    let winner = rows.first().filter(|r| r.passed).map(|r| r.lane.clone());
-    Leaderboard {
-        format: LEADERBOARD_FORMAT,
-        rows,
-        winner,
-    }
-}
-
-/// A lane that had fix rounds is ranked on its last: the reason says which ("round 2:
-/// …"), so a reader knows the lane needed the reviewers' help to get there.
-fn with_round(fix_rounds: u32, reason: String) -> String {
-    if fix_rounds == 0 {
-        reason
-    } else {
-        format!("round {}: {reason}", fix_rounds + 1)
-    }
 }
 
 /// Orders `a` before `b` when `a` ranks higher, and names the key that decided.

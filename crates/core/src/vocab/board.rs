@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::event::CheckOutcome;
+use super::check::CheckOutcome;
 use super::tamper::Tamper;
 
 /// Version of the serialized [`Leaderboard`] (`leaderboard.json`, the `ranked` event).

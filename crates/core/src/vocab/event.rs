@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::board::Leaderboard;
+use super::check::CheckOutcome;
 use super::change::FileChange;
 use super::exit::ExitKind;
 use super::provider::ProviderEvent;
@@ -94,19 +95,6 @@ pub struct CaptureSummary {
     pub deletions: usize,
     /// Paths the diff touches, with their change kind.
     pub files: Vec<FileChange>,
-}
-
-/// One check's result in one lane.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CheckOutcome {
-    pub name: String,
-    pub command: String,
-    pub holdout: bool,
-    pub exit: Option<ExitKind>,
-    pub passed: bool,
-    pub timed_out: bool,
-    pub elapsed_ms: u64,
-    pub log: String,
 }
 
 /// Everything that happens in a race, in the order it happened.

@@ -5,6 +5,7 @@
 
 mod board;
 mod change;
+mod check;
 mod event;
 mod exit;
 mod merge_mode;
@@ -17,6 +18,7 @@ pub use board::{
     ConfirmedBlocker, JudgeSignal, LaneResult, Leaderboard, ReviewSignal, Row, Tier, LEADERBOARD_FORMAT,
 };
 pub use change::{ChangeKind, FileChange};
+pub use check::CheckOutcome;
 pub use event::*;
 pub use exit::ExitKind;
 pub use merge_mode::MergeMode;
