@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 AGENT_MARKERS=(scripted-agent copy-spec ignore-sigterm "bad flood mode")
 FAULT_MARKERS=(html-error-page truncated-stream malformed-json insufficient-quota)
 
+command -v strings >/dev/null || { echo "check-release-binary: needs strings (Debian's binutils)" >&2; exit 1; }
 cargo build --release --locked --quiet -p bakeoff
 cargo build --release --locked --quiet -p bakeoff-testkit --bin scripted-agent
 

@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::board::Leaderboard;
-use super::check::CheckOutcome;
 use super::change::FileChange;
+use super::check::CheckOutcome;
 use super::exit::ExitKind;
 use super::provider::ProviderEvent;
 use super::review::{Finding, ReviewRecord};
