@@ -1,80 +1,15 @@
-//! End-to-end tests of the client against a tiny scripted HTTP server on 127.0.0.1:
+//! End-to-end tests of the client against the fake provider on 127.0.0.1 (the same
+//! loopback server the demo and the agent CLIs' tests use, with its fault injection):
 //! retries with the provider's wait and with backoff, no retry on a rejected key, a
-//! stalled stream, and the fallback chain. (The full fake provider lives elsewhere.)
+//! stalled stream, and the fallback chain.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bakeoff_fake_provider::{FakeProvider, Fault, Script, Usage};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 use super::*;
-
-/// One scripted reply: raw bytes, then optionally hold the connection open.
-struct Reply {
-    bytes: String,
-    hold: Duration,
-}
-
-fn reply(status: &str, headers: &[&str], body: &str) -> Reply {
-    let mut head = format!(
-        "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n",
-        body.len()
-    );
-    for h in headers {
-        head.push_str(h);
-        head.push_str("\r\n");
-    }
-    Reply {
-        bytes: format!("{head}\r\n{body}"),
-        hold: Duration::ZERO,
-    }
-}
-
-/// Serves `replies` in order, one per connection; returns the base URL and the request
-/// heads received.
-async fn serve(replies: Vec<Reply>) -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    tokio::spawn(async move {
-        for reply in replies {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            let mut request = Vec::new();
-            let mut buf = [0u8; 4096];
-            // Read the head and the body its content-length announces.
-            while let Ok(n) = socket.read(&mut buf).await {
-                if n == 0 {
-                    break;
-                }
-                request.extend_from_slice(&buf[..n]);
-                let text = String::from_utf8_lossy(&request).to_string();
-                if let Some(end) = text.find("\r\n\r\n") {
-                    let length = text[..end]
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                        })
-                        .unwrap_or(0);
-                    if request.len() >= end + 4 + length {
-                        log.lock().unwrap().push(text);
-                        break;
-                    }
-                }
-            }
-            let _ = socket.write_all(reply.bytes.as_bytes()).await;
-            let _ = socket.flush().await;
-            tokio::time::sleep(reply.hold).await;
-        }
-    });
-    (base, seen)
-}
 
 #[derive(Default)]
 struct Recorder(Mutex<Vec<Duration>>);
@@ -123,21 +58,24 @@ fn request() -> ChatRequest {
     }
 }
 
-const OK_BODY: &str = r#"{"model":"claude-opus-4-6","content":[{"type":"text","text":"hello"}],"stop_reason":"end_turn","usage":{"input_tokens":3,"output_tokens":1}}"#;
-const OVERLOADED: &str = r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+async fn serve(script: Script) -> FakeProvider {
+    FakeProvider::start(script).await.unwrap()
+}
 
 #[tokio::test]
 async fn retries_overload_with_backoff_and_rate_limit_with_the_asked_wait() {
-    let (base, seen) = serve(vec![
-        reply("529 Overloaded", &["content-type: application/json"], OVERLOADED),
-        reply(
-            "429 Too Many Requests",
-            &["retry-after-ms: 40", "content-type: application/json"],
-            r#"{"type":"error","error":{"type":"rate_limit_error","message":"slow"}}"#,
-        ),
-        reply("200 OK", &["content-type: application/json"], OK_BODY),
-    ])
+    let server = serve(
+        Script::builder()
+            .fault(Fault::Overloaded)
+            .fault(Fault::RateLimited {
+                retry_after: None,
+                retry_after_ms: Some(40),
+            })
+            .text("hello")
+            .build(),
+    )
     .await;
+    let base = server.base_url();
     let sleeper = Arc::new(Recorder::default());
     let client = Client::new(
         spec(WireFormat::Anthropic, &base),
@@ -169,26 +107,20 @@ async fn retries_overload_with_backoff_and_rate_limit_with_the_asked_wait() {
         serde_json::to_value(&events[3]).unwrap(),
         json!({"kind": "retrying", "provider": "anthropic", "model": "claude-opus-4-6", "status": 429, "reason": "rate limited (HTTP 429)", "wait_ms": 40})
     );
-    let first = seen.lock().unwrap()[0].to_ascii_lowercase();
-    assert!(first.starts_with("post /v1/messages http/1.1"), "{first}");
-    assert!(
-        first.contains("x-api-key: sk-ant-loop") && first.contains("anthropic-version: 2023-06-01"),
-        "{first}"
+    let first = &server.requests()[0];
+    assert_eq!(
+        (first.method.as_str(), first.path.as_str()),
+        ("POST", "/v1/messages")
     );
+    assert_eq!(first.header("x-api-key"), Some("sk-ant-loop"));
+    assert_eq!(first.header("anthropic-version"), Some("2023-06-01"));
 }
 
 #[tokio::test]
 async fn a_rejected_key_is_not_retried_and_does_not_fall_back() {
-    let (base, seen) = serve(vec![
-        reply(
-            "401 Unauthorized",
-            &[],
-            r#"{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}"#,
-        ),
-        reply("200 OK", &[], OK_BODY),
-    ])
-    .await;
-    let (good, _) = serve(vec![reply("200 OK", &[], OK_BODY)]).await;
+    let rejecting = serve(Script::builder().fault(Fault::Unauthorized).text("hello").build()).await;
+    let good = serve(Script::builder().text("hello").build()).await;
+    let (base, good_base) = (rejecting.base_url(), good.base_url());
     let sleeper = Arc::new(Recorder::default());
     let bad = Client::new(
         spec(WireFormat::Anthropic, &base),
@@ -197,7 +129,7 @@ async fn a_rejected_key_is_not_retried_and_does_not_fall_back() {
     )
     .unwrap();
     let fallback = Client::new(
-        spec(WireFormat::Anthropic, &good),
+        spec(WireFormat::Anthropic, &good_base),
         Some(ApiKey::new("k")),
         options(sleeper.clone()),
     )
@@ -211,32 +143,36 @@ async fn a_rejected_key_is_not_retried_and_does_not_fall_back() {
     .unwrap_err();
     assert!(err.is_credentials());
     assert_eq!(err.to_string(), "anthropic rejected the API key (HTTP 401) for claude-opus-4-6: invalid x-api-key (check ANTHROPIC_API_KEY)");
-    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert_eq!(rejecting.requests().len(), 1);
+    assert!(good.requests().is_empty(), "a rejected key fell back");
     assert!(sleeper.0.lock().unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn a_stalled_stream_times_out_and_the_chain_falls_back() {
-    // Headers and one event, then silence with the connection open.
-    let ping = "event: ping\ndata: {\"type\":\"ping\"}\n\n";
-    let stalled = Reply {
-        bytes: format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n{ping}\r\n",
-            ping.len()
-        ),
-        hold: Duration::from_secs(3),
-    };
-    let (slow, _) = serve(vec![stalled]).await;
-    let stream_ok = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"model\":\"claude-sonnet-4-5\",\"usage\":{\"input_tokens\":2}}}\n\n\
-event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"fine\"}}\n\n\
-event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":1}}\n\n\
-event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
-    let (good, _) = serve(vec![reply(
-        "200 OK",
-        &["content-type: text/event-stream"],
-        stream_ok,
-    )])
+    // The head and the first event, then silence with the connection open.
+    let slow = serve(
+        Script::builder()
+            .fault(Fault::Stall {
+                after_bytes: 1,
+                ms: 3000,
+                resume: false,
+            })
+            .build(),
+    )
     .await;
+    let good = serve(
+        Script::builder()
+            .text("fine")
+            .usage(Usage {
+                input: 2,
+                output: 1,
+                ..Usage::default()
+            })
+            .build(),
+    )
+    .await;
+    let (slow, good) = (slow.base_url(), good.base_url());
     let sleeper = Arc::new(Recorder::default());
     let mut opts = options(sleeper.clone());
     opts.max_retries = 0;
