@@ -5,8 +5,9 @@ use std::path::Path;
 use crate::ui;
 use bakeoff_core::error::{exit, Error};
 use bakeoff_core::git::{self, Repo};
-use bakeoff_core::journal::{RaceDir, RaceRecord, RaceSummary, Store};
+use bakeoff_core::journal::{LaneRecord, LaneSummary, RaceDir, RaceRecord, RaceSummary, Store};
 use bakeoff_core::rank::Leaderboard;
+use bakeoff_core::vocab::{AgentOutcome, CheckOutcome, ReviewRecord};
 
 pub fn list(cwd: &Path) -> Result<u8, Error> {
     let repo = Repo::discover(cwd)?;
@@ -43,117 +44,161 @@ fn status(s: &RaceSummary) -> String {
     }
 }
 
+/// `bakeoff show RACE`: the race, each lane's rounds and results, the leaderboard and
+/// the merges.
 pub fn show(cwd: &Path, race: &str) -> Result<u8, Error> {
     let repo = Repo::discover(cwd)?;
     let dir = Store::new(repo.common_dir()).resolve(race)?;
     let record = dir.record()?;
     let summary = RaceSummary::from_events(&dir.events_list()?);
+    print_race_head(&record, &summary);
+    for lane in &record.lanes {
+        let s = summary.lanes.get(&lane.name).cloned().unwrap_or_default();
+        print_lane(lane, &s, &dir);
+    }
+    println!();
+    print_ranking_and_merges(&dir, &summary);
+    Ok(exit::OK)
+}
+
+/// The race's id, title, base, branch, start and status, then a blank line.
+fn print_race_head(record: &RaceRecord, summary: &RaceSummary) {
     println!("race {}: {}", record.id, record.title());
     println!(
         "base {} ({}), branch {}, started {}",
-        &record.base[..12.min(record.base.len())],
+        short_hash(&record.base),
         record.base_ref,
         record.target_branch.as_deref().unwrap_or("(detached)"),
         record.created_at
     );
-    println!("status: {}", status(&summary));
+    println!("status: {}", status(summary));
     println!();
-    for lane in &record.lanes {
-        let s = summary.lanes.get(&lane.name).cloned().unwrap_or_default();
-        let state = s.state.map(|s| s.as_str()).unwrap_or("not started");
-        println!("lane {} ({}) — {state}", lane.name, lane.agent);
-        println!("  branch {}  worktree {}", lane.branch, lane.worktree.display());
-        for r in &s.earlier_rounds {
-            let passed = r.checks.iter().filter(|c| c.passed).count();
-            println!("  round {}: {passed}/{} checks passed", r.round, r.checks.len());
-            for review in &r.reviews {
-                println!("    {}", crate::ui::review_line(review));
-            }
-            println!(
-                "    {}",
-                crate::ui::fix_round_line(
-                    r.round + 1,
-                    r.findings_sent,
-                    &r.failing_checks,
-                    r.resumed_session.as_deref()
-                )
-            );
-        }
-        if !s.earlier_rounds.is_empty() {
-            println!("  round {} (last):", s.round());
-        }
-        if let Some(a) = &s.agent_outcome {
-            let exit = a
-                .exit
-                .as_ref()
-                .map(|e| e.to_string())
-                .unwrap_or_else(|| "-".into());
-            let cost = a
-                .usage
-                .cost_usd
-                .map(|c| format!("${c:.2}"))
-                .unwrap_or_else(|| "cost unknown".into());
-            let turns = a.usage.turns.map(|t| format!(", {t} turns")).unwrap_or_default();
-            let timed_out = if a.timed_out { ", timed out" } else { "" };
-            println!(
-                "  agent: {exit} in {:.1}s{turns}, {cost}{timed_out}",
-                a.elapsed_ms as f64 / 1000.0
-            );
-            if let Some(err) = &a.error {
-                println!("  agent error: {err}");
-            }
-        }
-        if let Some(c) = &s.capture {
-            println!(
-                "  diff: {} files, +{} -{} (commit {})",
-                c.files_changed,
-                c.insertions,
-                c.deletions,
-                &c.commit[..12.min(c.commit.len())]
-            );
-        }
-        for c in &s.checks {
-            let verdict = match (c.passed, c.timed_out) {
-                (true, _) => "passed",
-                (false, true) => "timed out",
-                (false, false) => "failed",
-            };
-            let kind = if c.holdout { "holdout check" } else { "check" };
-            println!(
-                "  {kind} '{}' {verdict} ({:.1}s) log {}",
-                c.name,
-                c.elapsed_ms as f64 / 1000.0,
-                c.log
-            );
-        }
-        for r in &s.reviews {
-            println!("  {}", crate::ui::review_line(r));
-            if let Ok(out) = &r.output {
-                for f in &out.findings {
-                    let at = f.line.map(|l| format!(":{l}")).unwrap_or_default();
-                    println!("    {} {}{at}: {}", f.severity.as_str(), f.file, f.title);
-                }
-            }
-        }
-        for f in &s.flagged {
-            let at = f.line.map(|l| format!(":{l}")).unwrap_or_default();
-            println!("  bakeoff flags {}{at}: {}", f.file, f.title);
-        }
-        if let Some(e) = &s.error {
-            println!("  error: {e}");
-        }
-        println!("  logs: {}", dir.lane_dir(&lane.name).display());
+}
+
+/// One lane: its state and place, the rounds before the last, then the last round's
+/// agent, diff, checks, reviews, flags and error, and where its logs are.
+fn print_lane(lane: &LaneRecord, s: &LaneSummary, dir: &RaceDir) {
+    let state = s.state.map(|s| s.as_str()).unwrap_or("not started");
+    println!("lane {} ({}) — {state}", lane.name, lane.agent);
+    println!("  branch {}  worktree {}", lane.branch, lane.worktree.display());
+    print_earlier_rounds(s);
+    if let Some(a) = &s.agent_outcome {
+        print_agent(a);
     }
-    println!();
+    if let Some(c) = &s.capture {
+        println!(
+            "  diff: {} files, +{} -{} (commit {})",
+            c.files_changed,
+            c.insertions,
+            c.deletions,
+            short_hash(&c.commit)
+        );
+    }
+    for c in &s.checks {
+        print_check(c);
+    }
+    for r in &s.reviews {
+        print_review(r);
+    }
+    for f in &s.flagged {
+        let at = f.line.map(|l| format!(":{l}")).unwrap_or_default();
+        println!("  bakeoff flags {}{at}: {}", f.file, f.title);
+    }
+    if let Some(e) = &s.error {
+        println!("  error: {e}");
+    }
+    println!("  logs: {}", dir.lane_dir(&lane.name).display());
+}
+
+/// Each round a fix round followed: its checks, reviews and what the next round was
+/// sent; then the heading of the last round, when there were earlier ones.
+fn print_earlier_rounds(s: &LaneSummary) {
+    for r in &s.earlier_rounds {
+        let passed = r.checks.iter().filter(|c| c.passed).count();
+        println!("  round {}: {passed}/{} checks passed", r.round, r.checks.len());
+        for review in &r.reviews {
+            println!("    {}", crate::ui::review_line(review));
+        }
+        println!(
+            "    {}",
+            crate::ui::fix_round_line(
+                r.round + 1,
+                r.findings_sent,
+                &r.failing_checks,
+                r.resumed_session.as_deref()
+            )
+        );
+    }
+    if !s.earlier_rounds.is_empty() {
+        println!("  round {} (last):", s.round());
+    }
+}
+
+/// The agent's exit, time, turns, cost, whether it timed out, and its error.
+fn print_agent(a: &AgentOutcome) {
+    let exit = a
+        .exit
+        .as_ref()
+        .map(|e| e.to_string())
+        .unwrap_or_else(|| "-".into());
+    let cost = a
+        .usage
+        .cost_usd
+        .map(|c| format!("${c:.2}"))
+        .unwrap_or_else(|| "cost unknown".into());
+    let turns = a.usage.turns.map(|t| format!(", {t} turns")).unwrap_or_default();
+    let timed_out = if a.timed_out { ", timed out" } else { "" };
+    println!(
+        "  agent: {exit} in {:.1}s{turns}, {cost}{timed_out}",
+        a.elapsed_ms as f64 / 1000.0
+    );
+    if let Some(err) = &a.error {
+        println!("  agent error: {err}");
+    }
+}
+
+/// One check (or holdout check): its verdict, time and log.
+fn print_check(c: &CheckOutcome) {
+    let verdict = match (c.passed, c.timed_out) {
+        (true, _) => "passed",
+        (false, true) => "timed out",
+        (false, false) => "failed",
+    };
+    let kind = if c.holdout { "holdout check" } else { "check" };
+    println!(
+        "  {kind} '{}' {verdict} ({:.1}s) log {}",
+        c.name,
+        c.elapsed_ms as f64 / 1000.0,
+        c.log
+    );
+}
+
+/// One review of the last round, with its findings when it answered.
+fn print_review(r: &ReviewRecord) {
+    println!("  {}", crate::ui::review_line(r));
+    if let Ok(out) = &r.output {
+        for f in &out.findings {
+            let at = f.line.map(|l| format!(":{l}")).unwrap_or_default();
+            println!("    {} {}{at}: {}", f.severity.as_str(), f.file, f.title);
+        }
+    }
+}
+
+/// The leaderboard (or why there is none), then every merge of the race.
+fn print_ranking_and_merges(dir: &RaceDir, summary: &RaceSummary) {
     match dir.read_json::<Leaderboard>(&dir.leaderboard()) {
         Ok(board) => print!("{}", ui::render_leaderboard(&board, super::color_on_stdout())),
         Err(_) => println!("not ranked: the race did not finish (its lanes' work is in their worktrees)"),
     }
     for (lane, strategy, target, commit) in &summary.merges {
-        let commit = commit.as_deref().map(|c| &c[..12.min(c.len())]).unwrap_or("-");
+        let commit = commit.as_deref().map(short_hash).unwrap_or("-");
         println!("merged {lane} ({strategy}) into {target}: {commit}");
     }
-    Ok(exit::OK)
+}
+
+/// The first 12 characters of a commit id (all of it when shorter).
+fn short_hash(hash: &str) -> &str {
+    &hash[..12.min(hash.len())]
 }
 
 pub fn clean(cwd: &Path, race: Option<&str>, all: bool, purge: bool) -> Result<u8, Error> {

@@ -36,6 +36,7 @@ fn usage_json(ctx: &RenderCtx, output: u64) -> Value {
     })
 }
 
+/// `POST /v1/messages`: the whole message object, or its SSE stream.
 pub(crate) fn reply(ctx: &RenderCtx, content: &Content) -> Response {
     let id = ctx.ids.next("msg_01", 22);
     let stop_reason = if content.calls.is_empty() {
@@ -43,33 +44,48 @@ pub(crate) fn reply(ctx: &RenderCtx, content: &Content) -> Response {
     } else {
         "tool_use"
     };
+    let blocks = content_blocks(ctx.ids, content);
+    if ctx.stream {
+        message_stream(ctx, &id, &blocks, stop_reason)
+    } else {
+        whole_message(ctx, &id, &blocks, stop_reason)
+    }
+}
+
+/// The message's content blocks: the text (when there is any), then one `tool_use` per
+/// tool call, each with a fresh id.
+fn content_blocks(ids: &Ids, content: &Content) -> Vec<Value> {
     let mut blocks = Vec::new();
     if let Some(text) = &content.text {
         blocks.push(json!({"type": "text", "text": text}));
     }
     for (name, args) in &content.calls {
-        blocks.push(
-            json!({"type": "tool_use", "id": ctx.ids.next("toolu_01", 22), "name": name, "input": args}),
-        );
+        blocks.push(json!({"type": "tool_use", "id": ids.next("toolu_01", 22), "name": name, "input": args}));
     }
-    if !ctx.stream {
-        let message = json!({
-            "id": id,
-            "type": "message",
-            "role": "assistant",
-            "model": ctx.model,
-            "content": blocks,
-            "stop_reason": stop_reason,
-            "stop_sequence": null,
-            "usage": usage_json(ctx, ctx.usage.output),
-        });
-        return Response::new(
-            200,
-            headers(ctx.ids, render::json_headers("application/json")),
-            render::json_body(&message),
-        );
-    }
+    blocks
+}
 
+/// The `message` object with `content-length`.
+fn whole_message(ctx: &RenderCtx, id: &str, blocks: &[Value], stop_reason: &str) -> Response {
+    let message = json!({
+        "id": id,
+        "type": "message",
+        "role": "assistant",
+        "model": ctx.model,
+        "content": blocks,
+        "stop_reason": stop_reason,
+        "stop_sequence": null,
+        "usage": usage_json(ctx, ctx.usage.output),
+    });
+    Response::new(
+        200,
+        headers(ctx.ids, render::json_headers("application/json")),
+        render::json_body(&message),
+    )
+}
+
+/// The SSE stream: `message_start`, each block's events, `message_delta`, `message_stop`.
+fn message_stream(ctx: &RenderCtx, id: &str, blocks: &[Value], stop_reason: &str) -> Response {
     let mut events = vec![render::named_event(
         "message_start",
         &json!({"type": "message_start", "message": {
@@ -84,43 +100,7 @@ pub(crate) fn reply(ctx: &RenderCtx, content: &Content) -> Response {
         }}),
     )];
     for (index, block) in blocks.iter().enumerate() {
-        let start_block = match block["type"].as_str() {
-            Some("text") => json!({"type": "text", "text": ""}),
-            _ => json!({"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}),
-        };
-        events.push(render::named_event(
-            "content_block_start",
-            &json!({"type": "content_block_start", "index": index, "content_block": start_block}),
-        ));
-        if index == 0 {
-            events.push(render::named_event("ping", &json!({"type": "ping"})));
-        }
-        let deltas: Vec<Value> = match block["type"].as_str() {
-            Some("text") => render::pieces(block["text"].as_str().unwrap_or(""), 24)
-                .into_iter()
-                .map(|p| json!({"type": "text_delta", "text": p}))
-                .collect(),
-            _ => {
-                let input = block["input"].to_string();
-                let mut deltas = vec![json!({"type": "input_json_delta", "partial_json": ""})];
-                deltas.extend(
-                    render::json_pieces(&input)
-                        .into_iter()
-                        .map(|p| json!({"type": "input_json_delta", "partial_json": p})),
-                );
-                deltas
-            }
-        };
-        for delta in deltas {
-            events.push(render::named_event(
-                "content_block_delta",
-                &json!({"type": "content_block_delta", "index": index, "delta": delta}),
-            ));
-        }
-        events.push(render::named_event(
-            "content_block_stop",
-            &json!({"type": "content_block_stop", "index": index}),
-        ));
+        stream_block(&mut events, index, block);
     }
     events.push(render::named_event(
         "message_delta",
@@ -138,6 +118,53 @@ pub(crate) fn reply(ctx: &RenderCtx, content: &Content) -> Response {
         &json!({"type": "message_stop"}),
     ));
     Response::new(200, headers(ctx.ids, render::sse_headers()), Body::Chunks(events))
+}
+
+/// One content block's events: `content_block_start` with the block emptied (and a
+/// `ping` after the first block's start), its deltas, then `content_block_stop`.
+fn stream_block(events: &mut Vec<Vec<u8>>, index: usize, block: &Value) {
+    let start_block = match block["type"].as_str() {
+        Some("text") => json!({"type": "text", "text": ""}),
+        _ => json!({"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}),
+    };
+    events.push(render::named_event(
+        "content_block_start",
+        &json!({"type": "content_block_start", "index": index, "content_block": start_block}),
+    ));
+    if index == 0 {
+        events.push(render::named_event("ping", &json!({"type": "ping"})));
+    }
+    for delta in block_deltas(block) {
+        events.push(render::named_event(
+            "content_block_delta",
+            &json!({"type": "content_block_delta", "index": index, "delta": delta}),
+        ));
+    }
+    events.push(render::named_event(
+        "content_block_stop",
+        &json!({"type": "content_block_stop", "index": index}),
+    ));
+}
+
+/// A block's deltas: `text_delta` pieces of the text, or for a tool use an empty
+/// `input_json_delta` followed by the input's compact JSON in pieces.
+fn block_deltas(block: &Value) -> Vec<Value> {
+    match block["type"].as_str() {
+        Some("text") => render::pieces(block["text"].as_str().unwrap_or(""), 24)
+            .into_iter()
+            .map(|p| json!({"type": "text_delta", "text": p}))
+            .collect(),
+        _ => {
+            let input = block["input"].to_string();
+            let mut deltas = vec![json!({"type": "input_json_delta", "partial_json": ""})];
+            deltas.extend(
+                render::json_pieces(&input)
+                    .into_iter()
+                    .map(|p| json!({"type": "input_json_delta", "partial_json": p})),
+            );
+            deltas
+        }
+    }
 }
 
 pub(crate) fn error(kind: &ErrorKind, ids: &Ids) -> Response {

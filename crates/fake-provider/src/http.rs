@@ -289,6 +289,29 @@ pub(crate) async fn write_response(
         return Ok(After::Close);
     }
     let chunked = matches!(response.body, Body::Chunks(_));
+    let head = response_head(response, chunked, keep_alive);
+    stream.write_all(head.as_bytes()).await?;
+    if head_only {
+        stream.flush().await?;
+        return Ok(after(keep_alive));
+    }
+
+    let pieces: Vec<&[u8]> = match &response.body {
+        Body::Fixed(b) => vec![b.as_slice()],
+        Body::Chunks(c) => c.iter().map(Vec::as_slice).collect(),
+    };
+    let limit = match response.delivery {
+        Delivery::Complete | Delivery::ResetBefore => usize::MAX,
+        Delivery::ResetAfter(n) | Delivery::Truncate(n) => n,
+        Delivery::Stall { after, .. } => after,
+    };
+    let rest = write_up_to(stream, &pieces, limit, chunked, event_delay).await?;
+    finish_delivery(stream, response.delivery, rest, chunked, keep_alive).await
+}
+
+/// The status line and headers, with `date`, the body's framing and `connection`, up to
+/// the blank line.
+fn response_head(response: &Response, chunked: bool, keep_alive: bool) -> String {
     let mut head = format!("HTTP/1.1 {} {}\r\n", response.status, reason(response.status));
     for (name, value) in &response.headers {
         head.push_str(&format!("{name}: {value}\r\n"));
@@ -307,23 +330,18 @@ pub(crate) async fn write_response(
     } else {
         "connection: close\r\n\r\n"
     });
-    stream.write_all(head.as_bytes()).await?;
-    if head_only {
-        stream.flush().await?;
-        return Ok(if keep_alive { After::KeepOpen } else { After::Close });
-    }
+    head
+}
 
-    let pieces: Vec<&[u8]> = match &response.body {
-        Body::Fixed(b) => vec![b.as_slice()],
-        Body::Chunks(c) => c.iter().map(Vec::as_slice).collect(),
-    };
-    let (limit, pause) = match response.delivery {
-        Delivery::Complete | Delivery::ResetBefore => (usize::MAX, None),
-        Delivery::ResetAfter(n) | Delivery::Truncate(n) => (n, None),
-        Delivery::Stall { after, ms, resume } => (after, Some((ms, resume))),
-    };
-
-    // First part: up to `limit` body bytes.
+/// Writes the body's pieces up to `limit` bytes in all, pausing `event_delay` before
+/// every chunk but the first; returns what is left unsent, in order.
+async fn write_up_to<'a>(
+    stream: &mut TcpStream,
+    pieces: &[&'a [u8]],
+    limit: usize,
+    chunked: bool,
+    event_delay: Duration,
+) -> io::Result<Vec<&'a [u8]>> {
     let mut sent = 0usize;
     let mut rest: Vec<&[u8]> = Vec::new();
     for (i, piece) in pieces.iter().enumerate() {
@@ -341,14 +359,20 @@ pub(crate) async fn write_response(
             rest.push(&piece[take..]);
         }
     }
-    match response.delivery {
-        Delivery::Complete => {
-            if chunked {
-                stream.write_all(b"0\r\n\r\n").await?;
-            }
-            stream.flush().await?;
-            Ok(if keep_alive { After::KeepOpen } else { After::Close })
-        }
+    Ok(rest)
+}
+
+/// After the first part of the body: end it, or break the connection as `delivery`
+/// says (for a stall, pause and then close or send `rest`).
+async fn finish_delivery(
+    stream: &mut TcpStream,
+    delivery: Delivery,
+    rest: Vec<&[u8]>,
+    chunked: bool,
+    keep_alive: bool,
+) -> io::Result<After> {
+    match delivery {
+        Delivery::Complete => end_body(stream, chunked, keep_alive).await,
         Delivery::ResetAfter(_) => {
             stream.flush().await?;
             reset(stream);
@@ -359,9 +383,8 @@ pub(crate) async fn write_response(
             stream.shutdown().await?;
             Ok(After::Close)
         }
-        Delivery::Stall { .. } => {
+        Delivery::Stall { ms, resume, .. } => {
             stream.flush().await?;
-            let (ms, resume) = pause.unwrap_or((0, false));
             tokio::time::sleep(Duration::from_millis(ms)).await;
             if !resume {
                 stream.shutdown().await?;
@@ -370,13 +393,27 @@ pub(crate) async fn write_response(
             for piece in rest {
                 write_piece(stream, piece, chunked).await?;
             }
-            if chunked {
-                stream.write_all(b"0\r\n\r\n").await?;
-            }
-            stream.flush().await?;
-            Ok(if keep_alive { After::KeepOpen } else { After::Close })
+            end_body(stream, chunked, keep_alive).await
         }
         Delivery::ResetBefore => Ok(After::Close),
+    }
+}
+
+/// Ends a body sent in full: the chunked terminator when chunked, then a flush.
+async fn end_body(stream: &mut TcpStream, chunked: bool, keep_alive: bool) -> io::Result<After> {
+    if chunked {
+        stream.write_all(b"0\r\n\r\n").await?;
+    }
+    stream.flush().await?;
+    Ok(after(keep_alive))
+}
+
+/// Whether the connection stays open after a response delivered in full.
+fn after(keep_alive: bool) -> After {
+    if keep_alive {
+        After::KeepOpen
+    } else {
+        After::Close
     }
 }
 

@@ -31,76 +31,101 @@ fn usage_json(ctx: &RenderCtx) -> Value {
     })
 }
 
+/// The system fingerprint every completion and chunk carries.
+const FINGERPRINT: &str = "fp_f3b1c0a7d2";
+
+/// A tool call as rendered: its call id, the tool's name and the compact JSON arguments.
+type Call<'a> = (String, &'a String, String);
+
+/// What the `chat.completion` object and each of its chunks share.
+struct Completion<'a> {
+    ctx: &'a RenderCtx<'a>,
+    id: String,
+    created: u64,
+    finish: &'static str,
+    calls: Vec<Call<'a>>,
+}
+
+/// `POST /v1/chat/completions`: the whole `chat.completion`, or its chunk stream.
 pub(crate) fn reply(ctx: &RenderCtx, content: &Content) -> Response {
     let id = ctx.ids.next("chatcmpl-", 29);
     let created = render::unix_now();
-    let fingerprint = "fp_f3b1c0a7d2";
     let finish = if content.calls.is_empty() {
         "stop"
     } else {
         "tool_calls"
     };
-    let calls: Vec<(String, &String, String)> = content
+    let calls: Vec<Call> = content
         .calls
         .iter()
         .map(|(name, args)| (ctx.ids.next("call_", 24), name, args.to_string()))
         .collect();
-
-    if !ctx.stream {
-        let mut message = json!({
-            "role": "assistant",
-            "content": content.text,
-            "refusal": null,
-            "annotations": [],
-        });
-        if !calls.is_empty() {
-            message["tool_calls"] = calls
-                .iter()
-                .map(|(id, name, args)| {
-                    json!({"id": id, "type": "function", "function": {"name": name, "arguments": args}})
-                })
-                .collect();
-        }
-        let body = json!({
-            "id": id,
-            "object": "chat.completion",
-            "created": created,
-            "model": ctx.model,
-            "choices": [{"index": 0, "message": message, "logprobs": null, "finish_reason": finish}],
-            "usage": usage_json(ctx),
-            "service_tier": "default",
-            "system_fingerprint": fingerprint,
-        });
-        return Response::new(
-            200,
-            headers(ctx.ids, render::json_headers("application/json")),
-            render::json_body(&body),
-        );
+    let completion = Completion {
+        ctx,
+        id,
+        created,
+        finish,
+        calls,
+    };
+    if ctx.stream {
+        chunk_stream(&completion, content)
+    } else {
+        whole_completion(&completion, content)
     }
+}
 
-    let include_usage = ctx
+/// The `chat.completion` object with `content-length`.
+fn whole_completion(c: &Completion, content: &Content) -> Response {
+    let mut message = json!({
+        "role": "assistant",
+        "content": content.text,
+        "refusal": null,
+        "annotations": [],
+    });
+    if !c.calls.is_empty() {
+        message["tool_calls"] = c
+            .calls
+            .iter()
+            .map(|(id, name, args)| {
+                json!({"id": id, "type": "function", "function": {"name": name, "arguments": args}})
+            })
+            .collect();
+    }
+    let body = json!({
+        "id": c.id,
+        "object": "chat.completion",
+        "created": c.created,
+        "model": c.ctx.model,
+        "choices": [{"index": 0, "message": message, "logprobs": null, "finish_reason": c.finish}],
+        "usage": usage_json(c.ctx),
+        "service_tier": "default",
+        "system_fingerprint": FINGERPRINT,
+    });
+    Response::new(
+        200,
+        headers(c.ctx.ids, render::json_headers("application/json")),
+        render::json_body(&body),
+    )
+}
+
+/// The chunk stream: a role chunk, content deltas, tool call deltas, the chunk with
+/// `finish_reason`, a usage chunk when asked for, then `data: [DONE]`.
+fn chunk_stream(c: &Completion, content: &Content) -> Response {
+    let include_usage = c
+        .ctx
         .request
         .pointer("/stream_options/include_usage")
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let chunk = |choices: Value| {
-        let mut c = json!({
-            "id": id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": ctx.model,
-            "service_tier": "default",
-            "system_fingerprint": fingerprint,
-            "choices": choices,
-        });
+        let mut chunk = c.chunk_object(choices);
         if include_usage {
-            c["usage"] = Value::Null;
+            chunk["usage"] = Value::Null;
         }
-        render::data_event(&render::to_json(&c))
+        render::data_event(&render::to_json(&chunk))
     };
-    let delta = |delta: Value| json!([{"index": 0, "delta": delta, "logprobs": null, "finish_reason": null}]);
 
-    let first = if calls.is_empty() || content.text.is_some() {
+    let first = if c.calls.is_empty() || content.text.is_some() {
         json!({"role": "assistant", "content": "", "refusal": null})
     } else {
         json!({"role": "assistant", "content": null, "refusal": null})
@@ -111,37 +136,63 @@ pub(crate) fn reply(ctx: &RenderCtx, content: &Content) -> Response {
             events.push(chunk(delta(json!({"content": piece}))));
         }
     }
+    for choices in tool_call_deltas(&c.calls) {
+        events.push(chunk(choices));
+    }
+    events.push(chunk(
+        json!([{"index": 0, "delta": {}, "logprobs": null, "finish_reason": c.finish}]),
+    ));
+    if include_usage {
+        let mut usage = c.chunk_object(json!([]));
+        usage["usage"] = usage_json(c.ctx);
+        events.push(render::data_event(&render::to_json(&usage)));
+    }
+    events.push(render::data_event("[DONE]"));
+    Response::new(
+        200,
+        headers(c.ctx.ids, render::sse_headers()),
+        Body::Chunks(events),
+    )
+}
+
+impl Completion<'_> {
+    /// A `chat.completion.chunk` object carrying `choices`.
+    fn chunk_object(&self, choices: Value) -> Value {
+        json!({
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.ctx.model,
+            "service_tier": "default",
+            "system_fingerprint": FINGERPRINT,
+            "choices": choices,
+        })
+    }
+}
+
+/// The `choices` of a chunk whose only choice carries `delta`.
+fn delta(delta: Value) -> Value {
+    json!([{"index": 0, "delta": delta, "logprobs": null, "finish_reason": null}])
+}
+
+/// The `choices` of the tool call chunks: per call one with its id, name and empty
+/// arguments, then the arguments in pieces.
+fn tool_call_deltas(calls: &[Call]) -> Vec<Value> {
+    let mut out = Vec::new();
     for (index, (call_id, name, args)) in calls.iter().enumerate() {
-        events.push(chunk(delta(json!({"tool_calls": [{
+        out.push(delta(json!({"tool_calls": [{
             "index": index,
             "id": call_id,
             "type": "function",
             "function": {"name": name, "arguments": ""},
-        }]}))));
+        }]})));
         for piece in render::json_pieces(args) {
-            events.push(chunk(delta(
+            out.push(delta(
                 json!({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}),
-            )));
+            ));
         }
     }
-    events.push(chunk(
-        json!([{"index": 0, "delta": {}, "logprobs": null, "finish_reason": finish}]),
-    ));
-    if include_usage {
-        let usage = json!({
-            "id": id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": ctx.model,
-            "service_tier": "default",
-            "system_fingerprint": fingerprint,
-            "choices": [],
-            "usage": usage_json(ctx),
-        });
-        events.push(render::data_event(&render::to_json(&usage)));
-    }
-    events.push(render::data_event("[DONE]"));
-    Response::new(200, headers(ctx.ids, render::sse_headers()), Body::Chunks(events))
+    out
 }
 
 /// OpenAI's error shape, `{"error": {message, type, param, code}}`, for Chat and Responses.

@@ -57,6 +57,21 @@ pub struct RecordedRequest {
 }
 
 impl RecordedRequest {
+    /// The record of `request` as it came, before routing says what it was.
+    fn received(request: &Request, json: Option<Value>) -> RecordedRequest {
+        RecordedRequest {
+            method: request.method.clone(),
+            path: request.target.clone(),
+            headers: request.headers.clone(),
+            body: request.body.clone(),
+            json,
+            format: None,
+            model: None,
+            streamed: false,
+            answer: None,
+        }
+    }
+
     /// The first value of header `name` (lowercase).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -303,17 +318,7 @@ fn record(shared: &Shared, request: RecordedRequest) -> usize {
 fn handle(shared: &Shared, request: Request) -> Response {
     let route = route::route(&request.method, &request.target, &request.headers);
     let json: Option<Value> = serde_json::from_slice(&request.body).ok();
-    let mut recorded = RecordedRequest {
-        method: request.method.clone(),
-        path: request.target.clone(),
-        headers: request.headers.clone(),
-        body: request.body.clone(),
-        json: json.clone(),
-        format: None,
-        model: None,
-        streamed: false,
-        answer: None,
-    };
+    let mut recorded = RecordedRequest::received(&request, json.clone());
     let ids = &shared.ids;
     match route {
         Route::Root => {
@@ -327,12 +332,7 @@ fn handle(shared: &Shared, request: Request) -> Response {
         Route::Models { format, one } => {
             recorded.format = Some(format);
             record(shared, recorded);
-            let one = one.as_deref();
-            match format {
-                WireFormat::Anthropic => anthropic::models(&shared.models, one, ids),
-                WireFormat::Gemini => gemini::models(&shared.models, one),
-                _ => openai_chat::models(&shared.models, one, ids),
-            }
+            models_reply(shared, format, one.as_deref())
         }
         Route::NotFound { format } => {
             recorded.format = Some(format);
@@ -344,12 +344,7 @@ fn handle(shared: &Shared, request: Request) -> Response {
             recorded.format = Some(format);
             recorded.model = path_model.or_else(|| model_of(json.as_ref()));
             record(shared, recorded);
-            let tokens = (request.body.len() as u64 / 4).max(1);
-            match format {
-                WireFormat::Anthropic => anthropic::count_tokens(tokens, ids),
-                WireFormat::Gemini => gemini::count_tokens(tokens),
-                _ => openai_responses::input_tokens(tokens, ids),
-            }
+            count_tokens_reply(format, request.body.len(), ids)
         }
         Route::Generate {
             format,
@@ -366,70 +361,133 @@ fn handle(shared: &Shared, request: Request) -> Response {
                     .and_then(Value::as_bool)
                     .unwrap_or(false),
             };
-            recorded.format = Some(format);
-            recorded.model = model.clone();
-            recorded.streamed = stream;
-            let Some(body) = json else {
-                recorded.answer = Some("bad-request".to_string());
-                record(shared, recorded);
-                let problem = ErrorKind::BadRequest("the request body is not valid JSON".to_string());
-                return render::format_error(format, &problem, ids);
-            };
-            // A CLI's own side request takes no turn, unless its model has a queue of its own.
-            let (turn, answer) = {
-                let mut script = lock(&shared.script);
-                let own_queue = model.as_ref().is_some_and(|m| script.models.contains_key(m));
-                match side::side_reply(format, &body).filter(|_| !own_queue) {
-                    Some(reply) => (Turn::reply(reply), "side".to_string()),
-                    None => match script.next_turn(model.as_deref(), &String::from_utf8_lossy(&request.body))
-                    {
-                        Some(turn) => {
-                            let answer = turn.describe();
-                            (turn, answer)
-                        }
-                        None => (
-                            Turn::reply(side::exhausted_reply(format, &body)),
-                            "exhausted".to_string(),
-                        ),
-                    },
-                }
-            };
-            recorded.answer = Some(answer);
-            let index = record(shared, recorded);
-            check_expectations(shared, index, model.as_deref(), &request.body, &turn);
-            let model = model.unwrap_or_else(|| "unknown-model".to_string());
-            let reply = match &turn.action {
-                Action::Reply(reply) => reply.clone(),
-                // A fault that breaks delivery still needs the reply it breaks.
-                #[cfg(feature = "faults")]
-                Action::Fault(_) => Reply::Text(FAULT_FILLER.to_string()),
-            };
-            let forced = match format {
-                WireFormat::Anthropic => anthropic::forced_tool(&body),
-                _ => None,
-            };
-            let content = Content::from_reply(&reply, forced);
-            let ctx = RenderCtx {
-                model: &model,
-                request: &body,
-                stream,
-                usage: turn
-                    .usage
-                    .unwrap_or_else(|| render::default_usage(request.body.len(), &content)),
-                ids,
-            };
-            let normal = match format {
-                WireFormat::Anthropic => anthropic::reply(&ctx, &content),
-                WireFormat::OpenAiChat => openai_chat::reply(&ctx, &content),
-                WireFormat::OpenAiResponses => openai_responses::reply(&ctx, &content),
-                WireFormat::Gemini => gemini::reply(&ctx, &content, sse),
-            };
-            match &turn.action {
-                Action::Reply(_) => normal,
-                #[cfg(feature = "faults")]
-                Action::Fault(fault) => faults::apply(fault, format, normal, ids),
-            }
+            let shape = ReplyShape { format, stream, sse };
+            model_turn(shared, &request, json, recorded, model, shape)
         }
+    }
+}
+
+/// `GET …/models[/{id}]` in the shape of `format`.
+fn models_reply(shared: &Shared, format: WireFormat, one: Option<&str>) -> Response {
+    match format {
+        WireFormat::Anthropic => anthropic::models(&shared.models, one, &shared.ids),
+        WireFormat::Gemini => gemini::models(&shared.models, one),
+        _ => openai_chat::models(&shared.models, one, &shared.ids),
+    }
+}
+
+/// A token count of about four bytes a token, in the shape of `format`.
+fn count_tokens_reply(format: WireFormat, body_len: usize, ids: &Ids) -> Response {
+    let tokens = (body_len as u64 / 4).max(1);
+    match format {
+        WireFormat::Anthropic => anthropic::count_tokens(tokens, ids),
+        WireFormat::Gemini => gemini::count_tokens(tokens),
+        _ => openai_responses::input_tokens(tokens, ids),
+    }
+}
+
+/// How a model request wants its reply: the wire format, whether it streams, and (for
+/// Gemini) whether the stream is SSE.
+struct ReplyShape {
+    format: WireFormat,
+    stream: bool,
+    sse: bool,
+}
+
+/// Answer a model request: take its turn, record it, check the turn's expectations, then
+/// render the reply, broken by the turn's fault if it has one.
+fn model_turn(
+    shared: &Shared,
+    request: &Request,
+    json: Option<Value>,
+    mut recorded: RecordedRequest,
+    model: Option<String>,
+    shape: ReplyShape,
+) -> Response {
+    let format = shape.format;
+    recorded.format = Some(format);
+    recorded.model = model.clone();
+    recorded.streamed = shape.stream;
+    let Some(body) = json else {
+        recorded.answer = Some("bad-request".to_string());
+        record(shared, recorded);
+        let problem = ErrorKind::BadRequest("the request body is not valid JSON".to_string());
+        return render::format_error(format, &problem, &shared.ids);
+    };
+    let (turn, answer) = take_turn(shared, format, model.as_deref(), &body, &request.body);
+    recorded.answer = Some(answer);
+    let index = record(shared, recorded);
+    check_expectations(shared, index, model.as_deref(), &request.body, &turn);
+    let model = model.unwrap_or_else(|| "unknown-model".to_string());
+    let normal = render_turn(&shared.ids, &turn, &shape, &model, &body, request.body.len());
+    match &turn.action {
+        Action::Reply(_) => normal,
+        #[cfg(feature = "faults")]
+        Action::Fault(fault) => faults::apply(fault, format, normal, &shared.ids),
+    }
+}
+
+/// The turn that answers a model request, and what answered it for the record: a CLI's
+/// side request (`side`), the next fitting turn of the script, or `exhausted`.
+fn take_turn(
+    shared: &Shared,
+    format: WireFormat,
+    model: Option<&str>,
+    body: &Value,
+    raw_body: &[u8],
+) -> (Turn, String) {
+    let mut script = lock(&shared.script);
+    // A CLI's own side request takes no turn, unless its model has a queue of its own.
+    let own_queue = model.is_some_and(|m| script.models.contains_key(m));
+    match side::side_reply(format, body).filter(|_| !own_queue) {
+        Some(reply) => (Turn::reply(reply), "side".to_string()),
+        None => match script.next_turn(model, &String::from_utf8_lossy(raw_body)) {
+            Some(turn) => {
+                let answer = turn.describe();
+                (turn, answer)
+            }
+            None => (
+                Turn::reply(side::exhausted_reply(format, body)),
+                "exhausted".to_string(),
+            ),
+        },
+    }
+}
+
+/// `turn`'s reply in the request's wire format, unbroken.
+fn render_turn(
+    ids: &Ids,
+    turn: &Turn,
+    shape: &ReplyShape,
+    model: &str,
+    body: &Value,
+    body_len: usize,
+) -> Response {
+    let reply = match &turn.action {
+        Action::Reply(reply) => reply.clone(),
+        // A fault that breaks delivery still needs the reply it breaks.
+        #[cfg(feature = "faults")]
+        Action::Fault(_) => Reply::Text(FAULT_FILLER.to_string()),
+    };
+    let forced = match shape.format {
+        WireFormat::Anthropic => anthropic::forced_tool(body),
+        _ => None,
+    };
+    let content = Content::from_reply(&reply, forced);
+    let ctx = RenderCtx {
+        model,
+        request: body,
+        stream: shape.stream,
+        usage: turn
+            .usage
+            .unwrap_or_else(|| render::default_usage(body_len, &content)),
+        ids,
+    };
+    match shape.format {
+        WireFormat::Anthropic => anthropic::reply(&ctx, &content),
+        WireFormat::OpenAiChat => openai_chat::reply(&ctx, &content),
+        WireFormat::OpenAiResponses => openai_responses::reply(&ctx, &content),
+        WireFormat::Gemini => gemini::reply(&ctx, &content, shape.sse),
     }
 }
 

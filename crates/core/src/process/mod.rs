@@ -11,6 +11,7 @@ mod error;
 mod group;
 mod lines;
 mod run;
+mod stop;
 
 #[cfg(test)]
 mod tests;

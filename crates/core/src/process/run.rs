@@ -20,6 +20,7 @@ use tokio::time::Instant;
 
 use super::group::Group;
 use super::lines::LineSplitter;
+use super::stop::StopState;
 use super::{CancelLevel, CancelToken, Command, ExitKind, ProcessError};
 
 /// Log reads are this big so a flood costs few system calls.
@@ -113,115 +114,147 @@ where
     F: FnMut(Stream, &str) + Send,
 {
     let program = cmd.program_path().to_path_buf();
-    let (mut out, out_sink) = Log::create(&cmd.stdout)?;
-    let (mut err, err_sink) = Log::create(&cmd.stderr)?;
+    let (out, out_sink) = Log::create(&cmd.stdout)?;
+    let (err, err_sink) = Log::create(&cmd.stderr)?;
     // A missing cwd makes spawn fail with ENOENT, which would read as a missing program.
     check_dir(&cmd.cwd)?;
 
+    let child = spawn(&cmd, &program, out_sink, err_sink)?;
+    let start = Instant::now();
+    if let (Some(on_start), Some(pid)) = (on_start, child.id()) {
+        on_start(pid);
+    }
+    let mut running = Running {
+        group: child.id().and_then(Group::new),
+        child,
+        out,
+        err,
+        program,
+        start,
+        grace: cmd.grace,
+        stop: StopState::new(cmd.deadline.and_then(|d| start.checked_add(d))),
+    };
+    let (status, elapsed) = running.wait(&mut on_line, &mut cancel).await?;
+    running.drain(&mut on_line)?;
+    Ok(Finished {
+        exit: exit_kind(status),
+        timed_out: running.stop.timed_out,
+        cancelled: running.stop.cancelled,
+        elapsed,
+        stdout_bytes: running.out.bytes,
+        stderr_bytes: running.err.bytes,
+    })
+}
+
+/// Spawns `cmd` as the leader of a new process group, with stdin `/dev/null`, exactly
+/// `cmd.env` as its environment and its output going into the log files' sinks.
+fn spawn(
+    cmd: &Command,
+    program: &Path,
+    stdout: Stdio,
+    stderr: Stdio,
+) -> Result<tokio::process::Child, ProcessError> {
     let mut command = tokio::process::Command::new(&cmd.program);
     die_with_parent(&mut command);
-    let mut child = command
+    command
         .args(&cmd.args)
         .current_dir(&cmd.cwd)
         .env_clear()
         .envs(cmd.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
-        .stdout(out_sink)
-        .stderr(err_sink)
+        .stdout(stdout)
+        .stderr(stderr)
         .process_group(0)
         .kill_on_drop(true)
         .spawn()
         .map_err(|source| ProcessError::Spawn {
-            program: program.clone(),
+            program: program.to_path_buf(),
             source: Arc::new(source),
-        })?;
-    let start = Instant::now();
-    if let (Some(on_start), Some(pid)) = (on_start, child.id()) {
-        on_start(pid);
-    }
-    let mut group = child.id().and_then(Group::new);
+        })
+}
 
-    let mut status: Option<ExitStatus> = None;
-    let mut elapsed = Duration::ZERO;
-    let mut deadline_at = cmd.deadline.and_then(|d| start.checked_add(d));
-    let mut kill_at: Option<Instant> = None;
-    let mut seen = CancelLevel::None;
-    let mut timed_out = false;
-    let mut cancelled = false;
-    let mut follow = tokio::time::interval(FOLLOW_EVERY);
-    follow.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+/// A spawned child and everything watching it until it exits.
+///
+/// Fields drop in order: the group (SIGKILLed unless the leader was reaped) before the
+/// child (killed on drop), so a dropped run leaves nothing behind.
+struct Running {
+    group: Option<Group>,
+    child: tokio::process::Child,
+    out: Log,
+    err: Log,
+    program: PathBuf,
+    start: Instant,
+    grace: Duration,
+    stop: StopState,
+}
 
-    // One loop owns every event so `on_line` needs no synchronisation and no spawned task.
-    while status.is_none() {
-        let next_level = if seen == CancelLevel::None {
-            CancelLevel::Graceful
-        } else {
-            CancelLevel::Immediate
-        };
-        tokio::select! {
-            _ = follow.tick() => {
-                out.follow(FOLLOW_BUDGET, &mut |l| on_line(Stream::Stdout, l))?;
-                err.follow(FOLLOW_BUDGET, &mut |l| on_line(Stream::Stderr, l))?;
-            }
-            exited = child.wait() => {
-                let exited = exited.map_err(|source| ProcessError::Wait {
-                    program: program.clone(),
-                    source: Arc::new(source),
-                })?;
-                elapsed = start.elapsed();
-                status = Some(exited);
-                // Whatever the leader left behind in its group goes with it.
-                if let Some(group) = group.as_mut() {
-                    group.kill_leftovers();
+impl Running {
+    /// Follows the logs until the leader exits, acting on the deadline, cancellation and
+    /// the SIGKILL due after the grace period; then kills what the leader left in its
+    /// group. Returns the exit status and the time from spawn to the exit.
+    async fn wait<F>(
+        &mut self,
+        on_line: &mut F,
+        cancel: &mut CancelToken,
+    ) -> Result<(ExitStatus, Duration), ProcessError>
+    where
+        F: FnMut(Stream, &str),
+    {
+        let mut follow = tokio::time::interval(FOLLOW_EVERY);
+        follow.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // One loop owns every event so `on_line` needs no synchronisation and no spawned task.
+        loop {
+            let next_level = self.stop.next_level();
+            tokio::select! {
+                _ = follow.tick() => {
+                    self.follow(FOLLOW_BUDGET, on_line)?;
                 }
-            }
-            _ = sleep_until(deadline_at), if deadline_at.is_some() => {
-                deadline_at = None;
-                // A stop already under way makes the deadline moot.
-                if kill_at.is_none() && seen < CancelLevel::Immediate {
-                    timed_out = true;
-                    kill_at = terminate(group.as_ref(), cmd.grace);
-                }
-            }
-            _ = cancel.raised(next_level), if seen < CancelLevel::Immediate => {
-                seen = cancel.level();
-                cancelled = true;
-                if seen >= CancelLevel::Immediate {
-                    if let Some(group) = group.as_ref() {
-                        group.kill();
+                exited = self.child.wait() => {
+                    let exited = exited.map_err(|source| ProcessError::Wait {
+                        program: self.program.clone(),
+                        source: Arc::new(source),
+                    })?;
+                    let elapsed = self.start.elapsed();
+                    // Whatever the leader left behind in its group goes with it.
+                    if let Some(group) = self.group.as_mut() {
+                        group.kill_leftovers();
                     }
-                    kill_at = None;
-                } else if kill_at.is_none() {
-                    kill_at = terminate(group.as_ref(), cmd.grace);
+                    return Ok((exited, elapsed));
                 }
-            }
-            _ = sleep_until(kill_at), if kill_at.is_some() => {
-                kill_at = None;
-                if let Some(group) = group.as_ref() {
-                    group.kill();
+                _ = sleep_until(self.stop.deadline_at), if self.stop.deadline_at.is_some() => {
+                    self.stop.deadline_passed(self.group.as_ref(), self.grace);
+                }
+                _ = cancel.raised(next_level), if self.stop.seen < CancelLevel::Immediate => {
+                    self.stop.cancel_raised(cancel.level(), self.group.as_ref(), self.grace);
+                }
+                _ = sleep_until(self.stop.kill_at), if self.stop.kill_at.is_some() => {
+                    self.stop.kill_due(self.group.as_ref());
                 }
             }
         }
     }
-    // The group is gone: read the logs to their end.
-    out.follow(usize::MAX, &mut |l| on_line(Stream::Stdout, l))?;
-    err.follow(usize::MAX, &mut |l| on_line(Stream::Stderr, l))?;
-    out.finish(&mut |l| on_line(Stream::Stdout, l));
-    err.finish(&mut |l| on_line(Stream::Stderr, l));
 
-    let exit = match status {
-        Some(s) => exit_kind(s),
-        // Unreachable: the loop only ends once the status is known.
-        None => ExitKind::Signal(libc::SIGKILL),
-    };
-    Ok(Finished {
-        exit,
-        timed_out,
-        cancelled,
-        elapsed,
-        stdout_bytes: out.bytes,
-        stderr_bytes: err.bytes,
-    })
+    /// Hands on the complete lines appended to stdout, then to stderr, up to `budget`
+    /// bytes of each.
+    fn follow<F>(&mut self, budget: usize, on_line: &mut F) -> Result<(), ProcessError>
+    where
+        F: FnMut(Stream, &str),
+    {
+        self.out.follow(budget, &mut |l| on_line(Stream::Stdout, l))?;
+        self.err.follow(budget, &mut |l| on_line(Stream::Stderr, l))
+    }
+
+    /// Reads both logs to their end once the group is gone, the unterminated last lines
+    /// included.
+    fn drain<F>(&mut self, on_line: &mut F) -> Result<(), ProcessError>
+    where
+        F: FnMut(Stream, &str),
+    {
+        self.follow(usize::MAX, on_line)?;
+        self.out.finish(&mut |l| on_line(Stream::Stdout, l));
+        self.err.finish(&mut |l| on_line(Stream::Stderr, l));
+        Ok(())
+    }
 }
 
 /// One output stream: the log file the child writes, followed from where it was last read.
@@ -302,14 +335,6 @@ async fn sleep_until(at: Option<Instant>) {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
-}
-
-/// Starts the terminate sequence; returns when SIGKILL is due.
-fn terminate(group: Option<&Group>, grace: Duration) -> Option<Instant> {
-    if let Some(group) = group {
-        group.terminate();
-    }
-    Instant::now().checked_add(grace)
 }
 
 fn exit_kind(status: ExitStatus) -> ExitKind {
