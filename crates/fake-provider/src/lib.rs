@@ -5,9 +5,8 @@
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use bakeoff::fake_provider::{FakeProvider, Fault, Script};
+//! use bakeoff_fake_provider::{FakeProvider, Script};
 //! let script = Script::builder()
-//!     .fault(Fault::RateLimited { retry_after: Some(1), retry_after_ms: None })
 //!     .tool_call("Bash", serde_json::json!({"command": "cargo test"}))
 //!     .expect("fix the parser")
 //!     .text("All tests pass.")

@@ -3,6 +3,7 @@
 //! review it, each under an anonymous label.
 
 use super::*;
+use crate::vocab::ReviewRecord;
 
 impl Worker {
     /// Capture, checks and reviews of the round's work.
@@ -28,18 +29,10 @@ impl Worker {
     /// Every reviewer of this lane at once, each seeing the spec, the diff with context,
     /// the check results and an anonymous label — never the lane's agent, model or lab.
     async fn reviews(&mut self, plan: &ReviewPlan) -> Result<(), Stop> {
-        let lane = self.lane().clone();
-        let Some(commit) = self.seen.capture.as_ref().map(|c| c.commit.clone()) else {
+        let Some(diff) = self.review_diff(plan).await? else {
             return Ok(());
         };
-        let (repo_top, base, context) = (
-            self.shared.plan.repo_top.clone(),
-            self.shared.plan.record.base.clone(),
-            plan.context_lines,
-        );
-        let diff = blocking(move || git::diff_patch_with_context(&repo_top, &base, &commit, context))
-            .await?
-            .map_err(|e| Stop::Failed(format!("review diff: {e}")))?;
+        let lane = self.lane().clone();
         let own = review::scan(&diff);
         if !own.is_empty() {
             self.emit(RaceEvent::BakeoffFindings {
@@ -57,8 +50,7 @@ impl Worker {
                 holdout: c.holdout,
             })
             .collect();
-        let label = anonymous_label(self.index);
-        let spec = self.shared.plan.record.spec.clone();
+        let (label, spec) = (anonymous_label(self.index), self.shared.plan.record.spec.clone());
         let dir = self.round_path("reviews");
         let _ = std::fs::create_dir_all(&dir);
         let jobs = lane
@@ -66,8 +58,6 @@ impl Worker {
             .iter()
             .filter_map(|name| plan.reviewers.get(name))
             .map(|reviewer| {
-                let tx = self.tx.clone();
-                let lane_name = lane.name.clone();
                 let job = reviewer::Job {
                     spec: &spec,
                     label: &label,
@@ -78,33 +68,9 @@ impl Worker {
                     prices: &plan.prices,
                     same_lab: lane.same_lab,
                 };
-                let dir = dir.clone();
-                async move {
-                    let _ = tx.send(LaneMsg::Event(RaceEvent::ReviewStarted {
-                        lane: lane_name.clone(),
-                        reviewer: reviewer.name.clone(),
-                    }));
-                    let events = tx.clone();
-                    let (who, whose) = (reviewer.name.clone(), lane_name.clone());
-                    let mut observer = move |event| {
-                        let _ = events.send(LaneMsg::Event(RaceEvent::Provider {
-                            lane: Some(whose.clone()),
-                            reviewer: who.clone(),
-                            event,
-                        }));
-                    };
-                    let record = reviewer::review(reviewer, &job, &mut observer).await;
-                    let path = dir.join(format!("{}.json", file_slug(&reviewer.name)));
-                    if let Ok(text) = serde_json::to_vec_pretty(&record) {
-                        let _ = std::fs::write(path, text);
-                    }
-                    let _ = tx.send(LaneMsg::Event(RaceEvent::ReviewFinished {
-                        lane: lane_name,
-                        review: record.clone(),
-                    }));
-                    record
-                }
-            });
+                review_one(self.tx.clone(), lane.name.clone(), reviewer, job, dir.clone())
+            })
+            .collect::<Vec<_>>();
         // Each job sent its own events as it went; the worker folds what they reported.
         for review in futures_util::future::join_all(jobs).await {
             self.seen.apply(
@@ -116,6 +82,22 @@ impl Worker {
             );
         }
         Ok(())
+    }
+
+    /// The round's diff with the reviewers' context lines; `None` before any capture.
+    async fn review_diff(&self, plan: &ReviewPlan) -> Result<Option<String>, Stop> {
+        let Some(commit) = self.seen.capture.as_ref().map(|c| c.commit.clone()) else {
+            return Ok(None);
+        };
+        let (repo_top, base, context) = (
+            self.shared.plan.repo_top.clone(),
+            self.shared.plan.record.base.clone(),
+            plan.context_lines,
+        );
+        blocking(move || git::diff_patch_with_context(&repo_top, &base, &commit, context))
+            .await?
+            .map(Some)
+            .map_err(|e| Stop::Failed(format!("review diff: {e}")))
     }
 
     /// Commits the worktree's work; returns its diff stats and the patch (also saved as
@@ -249,4 +231,38 @@ fn anonymous_label(index: usize) -> String {
         n = n / 26 - 1;
     }
     format!("candidate {}", letters.iter().rev().collect::<String>())
+}
+
+/// One reviewer's review of the lane: its start, provider events and end are sent as they
+/// happen, and the record is kept in the round's `reviews/` folder.
+async fn review_one(
+    tx: mpsc::UnboundedSender<LaneMsg>,
+    lane: String,
+    reviewer: &reviewer::Reviewer,
+    job: reviewer::Job<'_>,
+    dir: PathBuf,
+) -> ReviewRecord {
+    let _ = tx.send(LaneMsg::Event(RaceEvent::ReviewStarted {
+        lane: lane.clone(),
+        reviewer: reviewer.name.clone(),
+    }));
+    let events = tx.clone();
+    let (who, whose) = (reviewer.name.clone(), lane.clone());
+    let mut observer = move |event| {
+        let _ = events.send(LaneMsg::Event(RaceEvent::Provider {
+            lane: Some(whose.clone()),
+            reviewer: who.clone(),
+            event,
+        }));
+    };
+    let record = reviewer::review(reviewer, &job, &mut observer).await;
+    let path = dir.join(format!("{}.json", file_slug(&reviewer.name)));
+    if let Ok(text) = serde_json::to_vec_pretty(&record) {
+        let _ = std::fs::write(path, text);
+    }
+    let _ = tx.send(LaneMsg::Event(RaceEvent::ReviewFinished {
+        lane,
+        review: record.clone(),
+    }));
+    record
 }
