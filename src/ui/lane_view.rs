@@ -98,6 +98,9 @@ impl LaneView {
                 };
                 self.last_action = Some(format!("check '{}' {verdict}", check.name));
             }
+            RaceEvent::Breached { .. } => {
+                self.last_action = Some("WARNING: reached past its worktree; not merged".to_string());
+            }
             RaceEvent::LaneFailed { error, .. } => {
                 self.error = Some(error.clone());
                 self.set_state(LaneState::Failed, at_ms);

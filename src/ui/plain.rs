@@ -125,6 +125,18 @@ impl<W: Write + Send> PlainReporter<W> {
                 lane,
                 text::fix_round(*round, *findings_sent, failing_checks, resumed_session.as_deref()),
             ),
+            RaceEvent::Breached {
+                lane,
+                changes,
+                restored,
+            } => lane_line(
+                lane,
+                format!(
+                    "WARNING: reached past its worktree ({}){}; this lane will not be merged",
+                    changes.join("; "),
+                    if *restored { ", HEAD put back" } else { "" }
+                ),
+            ),
             RaceEvent::BakeoffFindings { lane, findings } => findings
                 .iter()
                 .flat_map(|f| {

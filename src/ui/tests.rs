@@ -71,6 +71,7 @@ fn leaderboard() -> bakeoff_core::rank::Leaderboard {
         tampering: vec![],
         tests_may_change: false,
         cost_usd: Some(0.12),
+        breached: Vec::new(),
         elapsed_ms: 13_500,
         review: None,
         fix_rounds: 0,

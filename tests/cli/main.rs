@@ -5,6 +5,7 @@ mod support;
 mod adapters;
 mod agents;
 mod bad_input;
+mod boundary;
 mod builtin;
 mod capture;
 mod demo;

@@ -7,7 +7,8 @@ use std::path::Path;
 use git2::{IndexAddOption, Repository, Signature};
 
 use super::error::{GitContext, GitError};
-use super::repo::{open, resolve};
+use super::lane::{open_lane, LaneRef};
+use super::repo::resolve;
 
 /// Name and email on commits bakeoff makes on its own behalf.
 pub(crate) const BAKEOFF_NAME: &str = "bakeoff";
@@ -21,13 +22,17 @@ pub(crate) const BAKEOFF_EMAIL: &str = "bakeoff@localhost";
 /// matter: the commit's tree is the work tree as it is now. With no change at all
 /// the commit's tree equals the base tree, so base..commit is an empty diff.
 /// Returns the new commit id in hex.
-pub fn capture(worktree: &Path, branch: &str, base: &str, message: &str) -> Result<String, GitError> {
-    let repo = open(worktree)?;
+///
+/// The lane is opened through its administration entry in the repository at
+/// `repo_dir` (see [`LaneRef`]), never through anything in the worktree.
+pub fn capture(repo_dir: &Path, lane: &LaneRef, base: &str, message: &str) -> Result<String, GitError> {
+    let (worktree, branch) = (lane.worktree, lane.branch);
     if !git2::Branch::name_is_valid(branch).unwrap_or(false) {
         return Err(GitError::InvalidBranchName {
             branch: branch.to_owned(),
         });
     }
+    let repo = open_lane(repo_dir, lane)?;
     let base_id = resolve(&repo, base)?;
     let base_commit = repo.find_commit(base_id).ctx(format!("read commit {base_id}"))?;
     let base_tree = base_commit.tree().ctx(format!("read tree of {base_id}"))?;
@@ -169,7 +174,17 @@ mod tests {
         write(&wt, "debug.log", "ignored");
         write(&wt, "build/out.o", "ignored");
 
-        let commit = capture(&wt, BRANCH, &base, "lane work").unwrap();
+        let commit = capture(
+            &fx.dir,
+            &LaneRef {
+                name: "lane",
+                worktree: &wt,
+                branch: BRANCH,
+            },
+            &base,
+            "lane work",
+        )
+        .unwrap();
         assert_captured(&wt, &commit, &base);
         let stats = diff_stats(&fx.dir, &base, &commit).unwrap();
 
@@ -268,7 +283,17 @@ mod tests {
         for (name, script, want) in scripts {
             let (fx, wt, base) = lane();
             script(&wt);
-            let commit = capture(&wt, BRANCH, &base, name).unwrap();
+            let commit = capture(
+                &fx.dir,
+                &LaneRef {
+                    name: "lane",
+                    worktree: &wt,
+                    branch: BRANCH,
+                },
+                &base,
+                name,
+            )
+            .unwrap();
             assert_captured(&wt, &commit, &base);
             let stats = diff_stats(&fx.dir, &base, &commit).unwrap();
             let paths: Vec<&str> = stats.files.iter().map(|f| f.path.as_str()).collect();
@@ -279,7 +304,17 @@ mod tests {
     #[test]
     fn nothing_changed_is_an_empty_capture() {
         let (fx, wt, base) = lane();
-        let commit = capture(&wt, BRANCH, &base, "nothing").unwrap();
+        let commit = capture(
+            &fx.dir,
+            &LaneRef {
+                name: "lane",
+                worktree: &wt,
+                branch: BRANCH,
+            },
+            &base,
+            "nothing",
+        )
+        .unwrap();
         assert_ne!(commit, base);
         assert_captured(&wt, &commit, &base);
         let stats = diff_stats(&fx.dir, &base, &commit).unwrap();
@@ -293,31 +328,103 @@ mod tests {
         );
         // Capturing again (a fix round) still starts from the base.
         write(&wt, "a.txt", "fix\n");
-        let second = capture(&wt, BRANCH, &base, "fix").unwrap();
+        let second = capture(
+            &fx.dir,
+            &LaneRef {
+                name: "lane",
+                worktree: &wt,
+                branch: BRANCH,
+            },
+            &base,
+            "fix",
+        )
+        .unwrap();
         assert_captured(&wt, &second, &base);
     }
 
     #[test]
     fn capture_survives_stale_lock_and_merge_state() {
-        let (_fx, wt, base) = lane();
+        let (fx, wt, base) = lane();
         let gitdir = PathBuf::from(git(&wt, &["rev-parse", "--absolute-git-dir"]));
         fs::write(gitdir.join("index.lock"), "").unwrap();
         fs::write(gitdir.join("MERGE_HEAD"), format!("{base}\n")).unwrap();
         write(&wt, "a.txt", "x\n");
-        let commit = capture(&wt, BRANCH, &base, "m").unwrap();
+        let commit = capture(
+            &fx.dir,
+            &LaneRef {
+                name: "lane",
+                worktree: &wt,
+                branch: BRANCH,
+            },
+            &base,
+            "m",
+        )
+        .unwrap();
         assert_captured(&wt, &commit, &base);
         assert!(!gitdir.join("MERGE_HEAD").exists());
     }
 
     #[test]
     fn capture_errors() {
-        let (_fx, wt, base) = lane();
-        let err = capture(&wt, BRANCH, "nope", "m").unwrap_err();
+        let (fx, wt, base) = lane();
+        let at = |branch| LaneRef {
+            name: "lane",
+            worktree: &wt,
+            branch,
+        };
+        let err = capture(&fx.dir, &at(BRANCH), "nope", "m").unwrap_err();
         assert!(matches!(err, GitError::UnknownRef { .. }), "{err}");
-        let err = capture(&wt, "bad..branch", &base, "m").unwrap_err();
+        let err = capture(&fx.dir, &at("bad..branch"), &base, "m").unwrap_err();
         assert!(matches!(err, GitError::InvalidBranchName { .. }), "{err}");
         let tmp = tempfile::tempdir().unwrap();
-        let err = capture(tmp.path(), BRANCH, &base, "m").unwrap_err();
+        let err = capture(tmp.path(), &at(BRANCH), &base, "m").unwrap_err();
         assert!(matches!(err, GitError::NotARepo { .. }), "{err}");
+        let gone = LaneRef {
+            name: "never-made",
+            ..at(BRANCH)
+        };
+        let err = capture(&fx.dir, &gone, &base, "m").unwrap_err();
+        assert!(matches!(err, GitError::Tampered { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_git_file_pointed_at_the_users_repository_is_not_followed() {
+        let (fx, wt, base) = lane();
+        let head = git(&fx.dir, &["symbolic-ref", "HEAD"]);
+        let index = fs::read(fx.dir.join(".git/index")).unwrap();
+        // The hostile agent: its `.git` now names the user's own git dir, and it leaves a
+        // nested repository of its own beside it for good measure.
+        fs::write(
+            wt.join(".git"),
+            format!("gitdir: {}\n", fx.dir.join(".git").display()),
+        )
+        .unwrap();
+        write(&wt, "a.txt", "work\n");
+        let commit = capture(
+            &fx.dir,
+            &LaneRef {
+                name: "lane",
+                worktree: &wt,
+                branch: BRANCH,
+            },
+            &base,
+            "m",
+        )
+        .unwrap();
+        assert_eq!(
+            git(&fx.dir, &["symbolic-ref", "HEAD"]),
+            head,
+            "the user's HEAD moved"
+        );
+        assert_eq!(
+            fs::read(fx.dir.join(".git/index")).unwrap(),
+            index,
+            "the user's index changed"
+        );
+        assert_captured(&wt, &commit, &base);
+        assert_eq!(
+            file_at(&fx.dir, &commit, "a.txt").unwrap().as_deref(),
+            Some(&b"work\n"[..])
+        );
     }
 }

@@ -26,11 +26,11 @@ pub(crate) enum Method {
     Libgit2,
 }
 
-/// Checks out HEAD of the worktree at `path` into its (empty) directory and
-/// writes its index.
-pub(crate) fn populate(path: &Path, method: Method) -> Result<(), GitError> {
+/// Checks out HEAD of the worktree at `path`, whose administration entry is `admin`,
+/// into its (empty) directory and writes its index.
+pub(crate) fn populate(path: &Path, admin: &Path, method: Method) -> Result<(), GitError> {
     if method == Method::Auto {
-        match with_git_cli(path) {
+        match with_git_cli(path, admin) {
             Err(CliError::NotInstalled) => {}
             Err(CliError::Failed(e)) => return Err(e),
             Ok(()) => return Ok(()),
@@ -44,26 +44,46 @@ enum CliError {
     Failed(GitError),
 }
 
-fn with_git_cli(path: &Path) -> Result<(), CliError> {
+/// What of bakeoff's environment a git child keeps: enough to find programs, the
+/// user's global config (an LFS filter, say) and a locale. Nothing else, so no key
+/// bakeoff holds reaches a hook or filter that a lane may have planted in the shared
+/// repository, and no `GIT_*` variable points it elsewhere.
+const GIT_ENV: &[&str] = &[
+    "PATH",
+    "HOME",
+    "USER",
+    "LANG",
+    "LC_ALL",
+    "TMPDIR",
+    "XDG_CONFIG_HOME",
+];
+
+/// `git` for a lane: the git dir and work tree given explicitly (never read from the
+/// worktree's `.git` file), hooks off, no fsmonitor, and the environment of [`GIT_ENV`].
+pub(crate) fn lane_git(admin: &Path, worktree: &Path) -> Command {
     let mut cmd = Command::new("git");
-    cmd.arg("-C")
-        .arg(path)
-        .args(["reset", "--hard", "--quiet", "--no-recurse-submodules"])
-        .stdin(Stdio::null())
+    cmd.env_clear();
+    for var in GIT_ENV {
+        if let Some(value) = std::env::var_os(var) {
+            cmd.env(var, value);
+        }
+    }
+    cmd.env("GIT_CONFIG_NOSYSTEM", "1")
+        .arg("--git-dir")
+        .arg(admin)
+        .arg("--work-tree")
+        .arg(worktree)
+        .args(["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"])
+        .current_dir(worktree)
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn with_git_cli(path: &Path, admin: &Path) -> Result<(), CliError> {
+    let mut cmd = lane_git(admin, path);
+    cmd.args(["reset", "--hard", "--quiet", "--no-recurse-submodules"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    // Variables a surrounding git (a hook, an alias) may have set would point the
-    // child at another repository or index.
-    for var in [
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_INDEX_FILE",
-        "GIT_COMMON_DIR",
-        "GIT_OBJECT_DIRECTORY",
-        "GIT_PREFIX",
-    ] {
-        cmd.env_remove(var);
-    }
     let out = match cmd.output() {
         Ok(out) => out,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(CliError::NotInstalled),

@@ -40,6 +40,10 @@ pub enum GitError {
     #[error("invalid worktree name '{name}' (use letters, digits, '-', '_' and '.', no '/')")]
     InvalidWorktreeName { name: String },
 
+    /// A lane's git administration is not what bakeoff laid out and cannot be put back.
+    #[error("lane {lane} tampered with its git administration: {what}")]
+    Tampered { lane: String, what: String },
+
     /// The admin entry `.git/worktrees/<name>` is taken.
     #[error("worktree '{name}' already exists in this repository (remove it with `bakeoff clean` or `git worktree remove`)")]
     WorktreeExists { name: String },

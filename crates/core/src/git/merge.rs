@@ -283,7 +283,12 @@ mod tests {
         create_worktree(&fx.dir, &spec).unwrap();
         write(&wt, "a.txt", "alpha from lane\n");
         write(&wt, "lane.txt", "new\n");
-        let lane = capture(&wt, LANE, &base, "lane").unwrap();
+        let at = crate::git::LaneRef {
+            name: "lane",
+            worktree: &wt,
+            branch: LANE,
+        };
+        let lane = capture(&fx.dir, &at, &base, "lane").unwrap();
         (fx, base, lane)
     }
 

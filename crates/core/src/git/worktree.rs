@@ -70,7 +70,7 @@ fn create_with(repo_dir: &Path, spec: &WorktreeSpec, method: Method) -> Result<(
         })?;
 
     let mut made = Made::default();
-    let result = lay_out(&admin_root, &admin, spec, &mut made).and_then(|()| check_out(spec, method));
+    let result = lay_out(&admin_root, &admin, spec, &mut made).and_then(|()| check_out(spec, &admin, method));
     if result.is_err() {
         // Best effort: the error is what the caller needs to see.
         if made.path {
@@ -136,8 +136,8 @@ fn lay_out(admin_root: &Path, admin: &Path, spec: &WorktreeSpec, made: &mut Made
 }
 
 /// Fills the new worktree from its branch and writes its index, then unlocks it.
-fn check_out(spec: &WorktreeSpec, method: Method) -> Result<(), GitError> {
-    populate(&spec.path, method)?;
+fn check_out(spec: &WorktreeSpec, admin: &Path, method: Method) -> Result<(), GitError> {
+    populate(&spec.path, admin, method)?;
     let lock = repo::open(&spec.path)?.path().join("locked");
     fs::remove_file(&lock).map_err(|e| GitError::io("unlock worktree", &lock, e))
 }

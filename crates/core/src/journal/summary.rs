@@ -26,6 +26,8 @@ pub struct LaneSummary {
     /// What the last round's diff did to tests and holdout files; `None` until judged.
     pub tampering: Option<Vec<Tamper>>,
     pub error: Option<String>,
+    /// What reached past the lane's worktree, over every round.
+    pub breached: Vec<String>,
     pub reviews: Vec<ReviewRecord>,
     /// What bakeoff itself flagged in the lane's diff.
     pub flagged: Vec<Finding>,
@@ -98,6 +100,7 @@ impl LaneSummary {
         result.checks = self.checks.clone();
         result.tampering = self.tampering.clone().unwrap_or_default();
         result.cost_usd = self.cost_usd;
+        result.breached = self.breached.clone();
         result.elapsed_ms = match (self.first_state_ms, self.last_state_ms) {
             (Some(a), Some(b)) => b.saturating_sub(a),
             _ => 0,
@@ -137,6 +140,7 @@ impl LaneSummary {
             RaceEvent::CheckFinished { check, .. } => self.checks.push(check.clone()),
             RaceEvent::Tampering { found, .. } => self.tampering = Some(found.clone()),
             RaceEvent::LaneFailed { error, .. } => self.error = Some(error.clone()),
+            RaceEvent::Breached { changes, .. } => self.breached.extend(changes.iter().cloned()),
             RaceEvent::ReviewFinished { review, .. } => self.reviews.push(review.clone()),
             RaceEvent::BakeoffFindings { findings, .. } => self.flagged.extend(findings.iter().cloned()),
             RaceEvent::FixRound {

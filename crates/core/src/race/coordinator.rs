@@ -120,6 +120,7 @@ impl Coordinator {
         let shared = Arc::new(Shared {
             agent_slots: Semaphore::new(plan.jobs.min(Semaphore::MAX_PERMITS)),
             check_slots: Semaphore::new(plan.check_jobs.min(Semaphore::MAX_PERMITS)),
+            guard: std::sync::Mutex::new(()),
             plan,
         });
         let (canceller, token) = cancel_pair();

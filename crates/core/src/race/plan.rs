@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::agent::{self, AdapterKind, AgentArg, AgentSpec, AgentTarget};
 use crate::config::{self, CheckSpec, Config};
 use crate::error::Error;
-use crate::git::Repo;
+use crate::git::{Repo, UserState};
 use crate::journal::{LaneRecord, RaceDir, RaceRecord, Store, RACE_FORMAT};
 use crate::review::pool::{self as reviewers, LaneReviewers, ReviewPlan};
 use crate::vocab::MergeMode;
@@ -41,6 +41,9 @@ pub struct RacePlan {
     /// `bakeoff resume`: lanes (by index) whose agent had finished and whose work was
     /// captured before the crash; they start from that work at their checks.
     pub resume_from: std::collections::HashMap<usize, ResumeFrom>,
+    /// The user's checkout when the race started (or was resumed): each lane's agent is
+    /// checked against it when it stops.
+    pub user_state: UserState,
 }
 
 /// Where a resumed lane starts again: the commit its work was captured in, and what its
@@ -54,6 +57,8 @@ pub struct ResumeFrom {
 impl RacePlan {
     /// A plan from a checked record and the configuration it was checked against (a new
     /// race's preflight, or `bakeoff resume` rebuilding one from `race.json`).
+    // The plan is the sum of what preflight (or resume) checked: one argument each.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
         record: RaceRecord,
         dir: RaceDir,
@@ -62,8 +67,10 @@ impl RacePlan {
         config_file: Option<&Path>,
         (jobs, check_jobs): (usize, usize),
         review: Option<std::sync::Arc<ReviewPlan>>,
+        user_state: UserState,
     ) -> RacePlan {
         RacePlan {
+            user_state,
             record,
             dir,
             repo_top,
@@ -162,6 +169,7 @@ pub fn preflight(
         config_file,
         (limits.jobs, limits.check_jobs),
         review.map(|(plan, _)| std::sync::Arc::new(plan)),
+        UserState::read(repo.workdir())?,
     );
     Ok((plan, repo))
 }

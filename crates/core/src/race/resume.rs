@@ -174,6 +174,7 @@ fn replan(dir: RaceDir, mut record: RaceRecord, config_file: Option<&Path>) -> R
     let repo = Repo::discover(&record.repo)?;
     let repo_top = repo.workdir().to_path_buf();
     let config = config::load(Some(&repo_top), config_file)?;
+    let user_state = git::UserState::read(&repo_top)?;
     repo.resolve_commit(&record.base)?;
     let path_env = std::env::var("PATH").ok();
     for lane in &mut record.lanes {
@@ -199,6 +200,7 @@ fn replan(dir: RaceDir, mut record: RaceRecord, config_file: Option<&Path>) -> R
         config_file,
         (config.jobs.unwrap_or(usize::MAX), check_jobs),
         review,
+        user_state,
     ))
 }
 

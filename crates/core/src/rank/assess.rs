@@ -121,6 +121,9 @@ fn gates_failed(lane: &LaneResult) -> Vec<String> {
     if !lane.tests_may_change {
         gates.extend(lane.tampering.iter().map(tamper_phrase));
     }
+    if !lane.breached.is_empty() {
+        gates.push(format!("reached past its worktree: {}", lane.breached.join("; ")));
+    }
     gates
 }
 

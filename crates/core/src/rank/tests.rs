@@ -21,6 +21,7 @@ fn lane(name: &str) -> LaneResult {
         tampering: vec![],
         tests_may_change: false,
         cost_usd: Some(0.10),
+        breached: Vec::new(),
         elapsed_ms: 60_000,
         review: None,
         fix_rounds: 0,

@@ -34,6 +34,9 @@ pub struct LaneResult {
     pub tests_may_change: bool,
     /// `None` when the agent did not report a cost; never read as zero.
     pub cost_usd: Option<f64>,
+    /// What reached past the lane's worktree into the user's checkout; any gates it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breached: Vec<String>,
     /// The lane's time, from set-up to its last check.
     pub elapsed_ms: u64,
     /// The reviewers' verdict on this lane; `None` until reviews exist.
@@ -62,6 +65,7 @@ impl LaneResult {
             tampering: Vec::new(),
             tests_may_change,
             cost_usd: None,
+            breached: Vec::new(),
             elapsed_ms: 0,
             review: None,
             fix_rounds: 0,

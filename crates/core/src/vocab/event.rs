@@ -170,6 +170,14 @@ pub enum RaceEvent {
         #[serde(default)]
         cumulative_cost: bool,
     },
+    /// Something reached past the lane's worktree while its agent ran: the user's HEAD,
+    /// index or refs are not as the race found them. The lane is never merged; a
+    /// switched HEAD is put back (`restored`).
+    Breached {
+        lane: String,
+        changes: Vec<String>,
+        restored: bool,
+    },
     /// The tests, test-runner configuration and holdout files the lane's diff deleted or
     /// weakened, judged once the round's checks have run (empty: nothing).
     Tampering {
@@ -249,6 +257,7 @@ impl RaceEvent {
             | RaceEvent::BakeoffFindings { lane, .. }
             | RaceEvent::FixRound { lane, .. }
             | RaceEvent::Tampering { lane, .. }
+            | RaceEvent::Breached { lane, .. }
             | RaceEvent::Merged { lane, .. }
             | RaceEvent::MergeRefused { lane, .. } => Some(lane),
             _ => None,

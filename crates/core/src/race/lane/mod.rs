@@ -47,6 +47,9 @@ pub(super) struct Shared {
     pub plan: RacePlan,
     pub agent_slots: Semaphore,
     pub check_slots: Semaphore,
+    /// One lane at a time compares the user's checkout with the race's snapshot and puts
+    /// it back, so two lanes never restore over each other.
+    pub guard: std::sync::Mutex<()>,
 }
 
 /// Why a lane stopped early.

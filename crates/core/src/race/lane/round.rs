@@ -113,7 +113,12 @@ impl Worker {
         );
         let patch_file = self.lane_dir.join("diff.patch");
         let (commit, stats, patch) = blocking(move || {
-            let commit = git::capture(&lane.worktree, &lane.branch, &base, &message)?;
+            let lane_git = git::LaneRef {
+                name: &lane.worktree_name,
+                worktree: &lane.worktree,
+                branch: &lane.branch,
+            };
+            let commit = git::capture(&repo_top, &lane_git, &base, &message)?;
             let stats = git::diff_stats(&repo_top, &base, &commit)?;
             let patch = git::diff_patch(&repo_top, &base, &commit)?;
             Ok::<_, git::GitError>((commit, stats, patch))

@@ -40,8 +40,35 @@ impl Worker {
             lane: self.lane().name.clone(),
             outcome,
         });
+        self.check_boundary().await?;
         if cancelled {
             return Err(Stop::Cancelled);
+        }
+        Ok(())
+    }
+
+    /// After the agent stops: is the user's checkout as the race found it? If not, the
+    /// lane is marked (never merged) and a switched HEAD is put back.
+    async fn check_boundary(&mut self) -> Result<(), Stop> {
+        let shared = self.shared.clone();
+        let found = blocking(move || {
+            let _one_at_a_time = shared.guard.lock().unwrap_or_else(|p| p.into_inner());
+            let before = &shared.plan.user_state;
+            let now = git::UserState::read(&shared.plan.repo_top)?;
+            let changes = before.changes(&now);
+            let restored = !changes.is_empty() && before.restore_head(&now)?;
+            Ok::<_, git::GitError>((changes, restored))
+        })
+        .await?
+        .map_err(|e| Stop::Failed(format!("cannot read the user's checkout: {e}")))?;
+        let (changes, restored) = found;
+        if !changes.is_empty() {
+            let lane = self.lane().name.clone();
+            self.emit(RaceEvent::Breached {
+                lane,
+                changes,
+                restored,
+            });
         }
         Ok(())
     }
