@@ -7,6 +7,7 @@ mod agents;
 mod bad_input;
 mod builtin;
 mod capture;
+mod coexist;
 mod demo;
 mod doctor;
 mod early_stop;
