@@ -292,6 +292,15 @@ pub fn create_records(plan: &mut RacePlan) -> Result<RaceLock, Error> {
         plan.rename(&dir.id);
     }
     plan.dir = dir;
+    let written = write_records(plan);
+    if written.is_err() {
+        // A race that could not be recorded leaves no folder behind.
+        let _ = std::fs::remove_dir_all(&plan.dir.path);
+    }
+    written
+}
+
+fn write_records(plan: &RacePlan) -> Result<RaceLock, Error> {
     let lock = plan.dir.lock()?;
     let mut record = plan.record.clone();
     for lane in &mut record.lanes {
@@ -307,7 +316,7 @@ impl RacePlan {
     /// Gives the race another id, and with it everything named after the id: its lanes'
     /// branches, worktree folders and worktree names.
     fn rename(&mut self, id: &str) {
-        let old = std::mem::replace(&mut self.record.id, id.to_string());
+        self.record.id = id.to_string();
         let root = self
             .record
             .worktree_root
@@ -319,7 +328,6 @@ impl RacePlan {
             (lane.branch, lane.worktree, lane.worktree_name) =
                 lane_names(id, &self.record.worktree_root, &lane.name);
         }
-        debug_assert_ne!(old, id);
     }
 }
 
