@@ -55,6 +55,15 @@ pub fn merge(
             "it was cancelled or failed before its agent finished; pick another lane with --lane",
         )
     })?;
+    // Merging it again would only add an empty commit (or conflict with itself).
+    if let Some((target, commit)) = summary.merged(&lane_name) {
+        println!(
+            "lane {lane_name} of race {} was merged already, into {target} as {}; nothing to do",
+            record.id,
+            &commit[..12.min(commit.len())]
+        );
+        return Ok(exit::OK);
+    }
     let mode = match strategy {
         Some(s) => s,
         None => bakeoff_core::config::load(Some(repo.workdir()), config)?.merge,

@@ -5,7 +5,7 @@ use std::path::Path;
 use crate::ui;
 use bakeoff_core::error::{exit, Error};
 use bakeoff_core::git::{self, Repo};
-use bakeoff_core::journal::{LaneRecord, LaneSummary, RaceDir, RaceRecord, RaceSummary, Store};
+use bakeoff_core::journal::{JournalError, LaneRecord, LaneSummary, RaceDir, RaceRecord, RaceSummary, Store};
 use bakeoff_core::rank::Leaderboard;
 use bakeoff_core::vocab::{AgentOutcome, CheckOutcome, ReviewRecord};
 
@@ -201,6 +201,10 @@ fn short_hash(hash: &str) -> &str {
     &hash[..12.min(hash.len())]
 }
 
+/// `bakeoff clean RACE` / `--all`: removes the worktrees and lane branches of races
+/// (their records too with `--purge`). A race whose bakeoff is alive is left whole: its
+/// lanes are working in those worktrees. Alone it is refused; with `--all` the others are
+/// cleaned and the live ones named, and the exit code says some were skipped.
 pub fn clean(cwd: &Path, race: Option<&str>, all: bool, purge: bool) -> Result<u8, Error> {
     let repo = Repo::discover(cwd)?;
     let store = Store::new(repo.common_dir());
@@ -209,7 +213,18 @@ pub fn clean(cwd: &Path, race: Option<&str>, all: bool, purge: bool) -> Result<u
         (Some(r), false) => vec![store.resolve(r)?],
         (None, false) => return Err(Error::input("name a race to clean, or pass --all")),
     };
+    let mut skipped = Vec::new();
     for dir in dirs {
+        // Held while cleaning, so no `resume` takes the race up halfway.
+        let _lock = match dir.lock() {
+            Ok(lock) => lock,
+            Err(JournalError::Running { id, .. }) if all => {
+                skipped.push(id);
+                continue;
+            }
+            Err(JournalError::Running { id, .. }) => return Err(still_running(&id)),
+            Err(e) => return Err(e.into()),
+        };
         let record = dir.record()?;
         clean_race(repo.workdir(), &record)?;
         if purge {
@@ -225,7 +240,21 @@ pub fn clean(cwd: &Path, race: Option<&str>, all: bool, purge: bool) -> Result<u
             );
         }
     }
-    Ok(exit::OK)
+    if skipped.is_empty() {
+        return Ok(exit::OK);
+    }
+    for id in &skipped {
+        super::report_error(&still_running(id));
+    }
+    Ok(exit::USAGE)
+}
+
+/// Why a live race is not cleaned, and what to do.
+fn still_running(id: &str) -> Error {
+    Error::input_with_hint(
+        format!("race {id} is still running, so its worktrees and branches were left in place"),
+        format!("wait for it to finish, or stop it with Ctrl-C in its terminal, then run `bakeoff clean {id}` again"),
+    )
 }
 
 fn clean_race(repo_top: &Path, record: &RaceRecord) -> Result<(), Error> {

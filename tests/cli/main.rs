@@ -8,6 +8,7 @@ mod bad_input;
 mod boundary;
 mod builtin;
 mod capture;
+mod coexist;
 mod demo;
 mod doctor;
 mod early_stop;

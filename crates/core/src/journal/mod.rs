@@ -25,6 +25,8 @@ pub enum JournalError {
     Read { path: PathBuf, message: String },
     #[error("no race '{name}' in {root} (see `bakeoff list`)")]
     NoSuchRace { name: String, root: PathBuf },
+    #[error("race name '{name}' is ambiguous: it begins {} (give more of the id)", candidates.join(", "))]
+    Ambiguous { name: String, candidates: Vec<String> },
     #[error("no races recorded yet in {root} (start one with `bakeoff race`)")]
     NoRaces { root: PathBuf },
     #[error("race {id} is still running in another bakeoff (it holds {path})")]

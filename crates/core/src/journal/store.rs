@@ -28,23 +28,28 @@ impl Store {
         &self.root
     }
 
-    /// Race ids, oldest first. Ids start with the time, so name order is time order.
+    /// Race ids, oldest first: by the start time `race.json` records, then by the
+    /// sequence suffix a race got when its name was taken (ids of the same minute and
+    /// spec), then by name. Names alone do not order races: two specs started in turn
+    /// can sort either way.
     pub fn ids(&self) -> Result<Vec<String>, JournalError> {
         let entries = match std::fs::read_dir(&self.root) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(JournalError::read(&self.root, e)),
         };
-        let mut ids: Vec<String> = entries
+        // A folder without `race.json` is a race still being created, or not a race.
+        let mut races: Vec<(Option<chrono::DateTime<chrono::FixedOffset>>, u32, String)> = entries
             .filter_map(|e| e.ok())
             .filter(|e| e.path().join("race.json").is_file())
             .filter_map(|e| e.file_name().into_string().ok())
+            .map(|id| (started_at(&self.root.join(&id)), sequence(&id), id))
             .collect();
-        ids.sort();
-        Ok(ids)
+        races.sort();
+        Ok(races.into_iter().map(|(_, _, id)| id).collect())
     }
 
-    /// Resolves `last`, a full id, or an unambiguous prefix of one.
+    /// Resolves `last` (the newest race), a full id, or an unambiguous prefix of one.
     pub fn resolve(&self, name: &str) -> Result<RaceDir, JournalError> {
         let ids = self.ids()?;
         let found = if name == "last" {
@@ -54,13 +59,19 @@ impl Store {
         } else if ids.iter().any(|id| id == name) {
             name.to_string()
         } else {
-            let matches: Vec<_> = ids.iter().filter(|id| id.starts_with(name)).collect();
-            match matches.as_slice() {
-                [one] => (*one).clone(),
-                _ => {
+            let mut matches: Vec<String> = ids.into_iter().filter(|id| id.starts_with(name)).collect();
+            match matches.len() {
+                1 => matches.remove(0),
+                0 => {
                     return Err(JournalError::NoSuchRace {
                         name: name.to_string(),
                         root: self.root.clone(),
+                    })
+                }
+                _ => {
+                    return Err(JournalError::Ambiguous {
+                        name: name.to_string(),
+                        candidates: matches,
                     })
                 }
             }
@@ -75,25 +86,63 @@ impl Store {
         }
     }
 
-    /// Picks a fresh id for a race starting now: `20261121-1530-fix-retry`, with `-2`,
-    /// `-3`… when that name is taken.
+    /// The id a race starting now would like: `20261121-1530-fix-retry`. Whether it is
+    /// free is for [`Store::reserve`] to find out, atomically.
     pub fn new_id(&self, now: chrono::DateTime<chrono::Local>, spec: &str) -> String {
         let slug = slug(spec);
-        let stem = match slug.is_empty() {
+        match slug.is_empty() {
             true => now.format("%Y%m%d-%H%M").to_string(),
             false => format!("{}-{slug}", now.format("%Y%m%d-%H%M")),
-        };
-        let mut id = stem.clone();
-        let mut n = 2;
-        while self.root.join(&id).exists() {
-            id = format!("{stem}-{n}");
-            n += 1;
         }
-        id
+    }
+
+    /// Creates the records folder of a new race named `wanted`, or `wanted-2`,
+    /// `wanted-3`… when that name is taken, and returns it. Each name is claimed with an
+    /// exclusive create, so any number of bakeoffs starting at once each get their own.
+    pub fn reserve(&self, wanted: &str) -> Result<RaceDir, JournalError> {
+        std::fs::create_dir_all(&self.root).map_err(|e| JournalError::write(&self.root, e))?;
+        let mut id = wanted.to_string();
+        for n in 2u32.. {
+            let path = self.root.join(&id);
+            match std::fs::create_dir(&path) {
+                Ok(()) => return Ok(RaceDir { id, path }),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => id = format!("{wanted}-{n}"),
+                Err(e) => return Err(JournalError::write(&path, e)),
+            }
+        }
+        unreachable!("u32 names run out before a repository's races do")
     }
 }
 
+/// When a race started, as its `race.json` says; `None` when it cannot be read (such a
+/// race sorts first, never as `last`).
+fn started_at(dir: &Path) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    #[derive(serde::Deserialize)]
+    struct Started {
+        created_at: String,
+    }
+    let text = std::fs::read(dir.join("race.json")).ok()?;
+    let started: Started = serde_json::from_slice(&text).ok()?;
+    chrono::DateTime::parse_from_rfc3339(&started.created_at).ok()
+}
+
+/// The sequence number [`Store::reserve`] gave an id: 1 for the name as wanted, `n` for
+/// a `-n` suffix.
+fn sequence(id: &str) -> u32 {
+    id.rsplit_once('-')
+        .and_then(|(_, n)| n.parse::<u32>().ok())
+        .filter(|n| *n >= 2)
+        .unwrap_or(1)
+}
+
 impl RaceDir {
+    /// The store this race's folder is in.
+    pub fn store(&self) -> Store {
+        Store {
+            root: self.path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        }
+    }
+
     pub fn race_json(&self) -> PathBuf {
         self.path.join("race.json")
     }
@@ -206,8 +255,35 @@ mod tests {
         let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Local, 2026, 11, 21, 15, 30, 0).unwrap();
         let id = store.new_id(now, "# Fix the retry loop!\nmore text");
         assert_eq!(id, "20261121-1530-fix-the-retry-loop");
-        std::fs::create_dir_all(store.root().join(&id)).unwrap();
-        assert_eq!(store.new_id(now, "Fix the retry loop"), format!("{id}-2"));
+        assert_eq!(store.reserve(&id).unwrap().id, id);
+        assert_eq!(store.reserve(&id).unwrap().id, format!("{id}-2"));
+        assert_eq!(store.reserve(&id).unwrap().id, format!("{id}-3"));
+        assert!(store.root().join(format!("{id}-3")).is_dir());
+    }
+
+    #[test]
+    fn concurrent_reservations_each_get_their_own_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let threads: Vec<_> = (0..16)
+            .map(|_| {
+                let root = root.clone();
+                std::thread::spawn(move || Store::new(&root).reserve("20261121-1530-same").unwrap().id)
+            })
+            .collect();
+        let mut ids: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 16);
+    }
+
+    fn recorded(store: &Store, id: &str, created_at: &str) {
+        std::fs::create_dir_all(store.root().join(id)).unwrap();
+        std::fs::write(
+            store.root().join(id).join("race.json"),
+            format!("{{\"created_at\": \"{created_at}\"}}"),
+        )
+        .unwrap();
     }
 
     #[test]
@@ -215,13 +291,38 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
         assert!(matches!(store.resolve("last"), Err(JournalError::NoRaces { .. })));
-        for id in ["20261121-1500-a", "20261121-1600-b"] {
-            std::fs::create_dir_all(store.root().join(id)).unwrap();
-            std::fs::write(store.root().join(id).join("race.json"), "{}").unwrap();
-        }
+        recorded(&store, "20261121-1500-a", "2026-11-21T15:00:00+00:00");
+        recorded(&store, "20261121-1600-b", "2026-11-21T16:00:00+00:00");
         assert_eq!(store.resolve("last").unwrap().id, "20261121-1600-b");
         assert_eq!(store.resolve("20261121-15").unwrap().id, "20261121-1500-a");
-        assert!(store.resolve("20261121").is_err());
+        match store.resolve("20261121") {
+            Err(JournalError::Ambiguous { candidates, .. }) => {
+                assert_eq!(candidates, ["20261121-1500-a", "20261121-1600-b"])
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            store.resolve("2025"),
+            Err(JournalError::NoSuchRace { .. })
+        ));
+    }
+
+    #[test]
+    fn last_is_the_newest_start_then_the_highest_sequence() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        // Started second, sorts first by name.
+        recorded(&store, "20261121-1500-zebra", "2026-11-21T15:00:01.5+00:00");
+        recorded(&store, "20261121-1500-apple", "2026-11-21T15:00:02+00:00");
+        assert_eq!(store.resolve("last").unwrap().id, "20261121-1500-apple");
+        recorded(&store, "20261121-1600-x-10", "2026-11-21T16:00:00+00:00");
+        recorded(&store, "20261121-1600-x-9", "2026-11-21T16:00:00+00:00");
+        recorded(&store, "20261121-1600-x", "2026-11-21T16:00:00+00:00");
+        assert_eq!(
+            store.ids().unwrap()[2..],
+            ["20261121-1600-x", "20261121-1600-x-9", "20261121-1600-x-10"]
+        );
+        assert_eq!(store.resolve("last").unwrap().id, "20261121-1600-x-10");
     }
 
     #[test]

@@ -211,6 +211,17 @@ impl RaceSummary {
         s
     }
 
+    /// The target and commit of the merge that already brought `lane` into a branch, if
+    /// one did. A `branch`-strategy "merge" committed nothing, so it does not count.
+    pub fn merged(&self, lane: &str) -> Option<(&str, &str)> {
+        self.merges
+            .iter()
+            .find_map(|(l, _, target, commit)| match commit {
+                Some(commit) if l == lane => Some((target.as_str(), commit.as_str())),
+                _ => None,
+            })
+    }
+
     /// Folds one more event in.
     pub fn apply(&mut self, stamped: &Stamped) {
         let event = &stamped.event;
@@ -288,6 +299,24 @@ mod tests {
             at_ms,
             event,
         }
+    }
+
+    #[test]
+    fn a_lane_is_merged_once_a_merge_committed_it() {
+        let merged = |lane: &str, strategy: &str, commit: Option<&str>| RaceEvent::Merged {
+            lane: lane.into(),
+            strategy: strategy.into(),
+            target: if commit.is_some() { "main" } else { "bakeoff/r/a" }.into(),
+            commit: commit.map(str::to_string),
+        };
+        let mut s = RaceSummary::default();
+        assert_eq!(s.merged("a"), None);
+        // The branch strategy leaves a lane branch ready; nothing was merged.
+        s.apply(&at(1, merged("a", "branch", None)));
+        assert_eq!(s.merged("a"), None);
+        s.apply(&at(2, merged("a", "squash", Some("c0ffee"))));
+        assert_eq!(s.merged("a"), Some(("main", "c0ffee")));
+        assert_eq!(s.merged("b"), None);
     }
 
     fn state(state: LaneState) -> RaceEvent {

@@ -35,13 +35,12 @@ pub struct RaceOutcome {
 /// Runs a planned race to its end. `interrupts` delivers one message per Ctrl-C: the
 /// first stops lanes gracefully, the second kills them at once.
 pub async fn run(
-    plan: RacePlan,
+    mut plan: RacePlan,
     reporters: Vec<Box<dyn Reporter>>,
     interrupts: mpsc::UnboundedReceiver<()>,
 ) -> Result<RaceOutcome, Error> {
-    create_records(&plan)?;
-    // Held until the race ends: `resume` refuses a race whose bakeoff is alive.
-    let _lock = plan.dir.lock()?;
+    // Held until the race ends: `resume` and `clean` refuse a race whose bakeoff is alive.
+    let _lock = create_records(&mut plan)?;
     let start = race_started(&plan.record);
     let mut race = Coordinator::new(plan, reporters)?;
     race.emit(start);

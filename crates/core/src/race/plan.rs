@@ -9,7 +9,7 @@ use crate::agent::{self, AdapterKind, AgentArg, AgentSpec, AgentTarget};
 use crate::config::{self, CheckSpec, Config};
 use crate::error::Error;
 use crate::git::{Repo, UserState};
-use crate::journal::{LaneRecord, RaceDir, RaceRecord, Store, RACE_FORMAT};
+use crate::journal::{LaneRecord, RaceDir, RaceLock, RaceRecord, Store, RACE_FORMAT};
 use crate::review::pool::{self as reviewers, LaneReviewers, ReviewPlan};
 use crate::vocab::MergeMode;
 
@@ -259,14 +259,15 @@ fn lane_records(
         .enumerate()
         .map(|(i, (name, agent, spec, tier))| {
             let a = assigned.next().unwrap_or_default();
+            let (branch, worktree, worktree_name) = lane_names(id, race_root, &name);
             LaneRecord {
                 tier: if opts.cascade { tier } else { 0 },
                 author_lab: a.author_lab,
                 reviewers: a.reviewers,
                 same_lab: a.same_lab,
-                branch: format!("bakeoff/{id}/{name}"),
-                worktree: race_root.join(&name),
-                worktree_name: format!("bakeoff-{id}-{name}"),
+                branch,
+                worktree,
+                worktree_name,
                 port: config
                     .port_base
                     .saturating_add((i as u16).saturating_mul(config.ports_per_lane)),
@@ -278,10 +279,37 @@ fn lane_records(
         .collect()
 }
 
-/// Writes the race's records folder: `race.json` and the spec. The first thing a race
-/// creates, after every check passed.
-pub fn create_records(plan: &RacePlan) -> Result<(), Error> {
-    std::fs::create_dir_all(&plan.dir.path).map_err(|e| Error::io("cannot create", &plan.dir.path, e))?;
+/// What a lane's branch, worktree folder and worktree are called in race `id`.
+fn lane_names(id: &str, race_root: &Path, lane: &str) -> (String, PathBuf, String) {
+    (
+        format!("bakeoff/{id}/{lane}"),
+        race_root.join(lane),
+        format!("bakeoff-{id}-{lane}"),
+    )
+}
+
+/// Creates the race's records folder, takes its lock and writes `race.json` and the
+/// spec: the first thing a race creates, after every check passed. The folder is
+/// reserved with an exclusive create, so races started at once never share one; when
+/// the id preflight chose was taken meanwhile, the plan takes the id it got (and the
+/// branches and worktrees named after it). The lock is taken before `race.json` exists,
+/// so no one ever sees the race recorded and not held (`clean`, `resume`).
+pub fn create_records(plan: &mut RacePlan) -> Result<RaceLock, Error> {
+    let dir = plan.dir.store().reserve(&plan.record.id)?;
+    if dir.id != plan.record.id {
+        plan.rename(&dir.id);
+    }
+    plan.dir = dir;
+    let written = write_records(plan);
+    if written.is_err() {
+        // A race that could not be recorded leaves no folder behind.
+        let _ = std::fs::remove_dir_all(&plan.dir.path);
+    }
+    written
+}
+
+fn write_records(plan: &RacePlan) -> Result<RaceLock, Error> {
+    let lock = plan.dir.lock()?;
     let mut record = plan.record.clone();
     for lane in &mut record.lanes {
         lane.spec = crate::journal::redact(&lane.spec);
@@ -289,7 +317,26 @@ pub fn create_records(plan: &RacePlan) -> Result<(), Error> {
     plan.dir.write_json(&plan.dir.race_json(), &record)?;
     let spec_file = plan.dir.spec_file();
     std::fs::write(&spec_file, &plan.record.spec).map_err(|e| Error::io("cannot write", &spec_file, e))?;
-    Ok(())
+    Ok(lock)
+}
+
+impl RacePlan {
+    /// Gives the race another id, and with it everything named after the id: its lanes'
+    /// branches, worktree folders and worktree names.
+    fn rename(&mut self, id: &str) {
+        self.record.id = id.to_string();
+        let root = self
+            .record
+            .worktree_root
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        self.record.worktree_root = root.join(id);
+        for lane in &mut self.record.lanes {
+            (lane.branch, lane.worktree, lane.worktree_name) =
+                lane_names(id, &self.record.worktree_root, &lane.name);
+        }
+    }
 }
 
 fn read_spec(opts: &RaceOptions) -> Result<String, Error> {

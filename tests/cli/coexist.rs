@@ -1,0 +1,214 @@
+//! Races that coexist in one repository: races started at once each get their own id and
+//! records, `last` is the newest race, an ambiguous name says what it matches, `clean`
+//! leaves a live race alone, and merging a merged lane again changes nothing.
+
+use std::collections::BTreeSet;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::TestEnv;
+
+/// The ids `bakeoff list` shows, in its order.
+fn listed(env: &TestEnv) -> Vec<String> {
+    let list = env.bakeoff(&["list"]);
+    list.expect(0);
+    list.stdout()
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn twenty_races_at_once_each_get_their_own_id_and_records() {
+    let mut env = TestEnv::new();
+    env.agent("w", "", "write out.txt x\\n\n");
+    // The same spec for all, so they all want the same id.
+    let children: Vec<Child> = (0..20)
+        .map(|_| {
+            env.command(&env.repo, &["race", "the same spec", "-a", "w"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "a race failed: {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let ids = listed(&env);
+    assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), 20, "{ids:?}");
+    assert_eq!(env.races(), 20);
+    for id in &ids {
+        let dir = env.repo.join(".git/bakeoff/races").join(id);
+        let record: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("race.json")).unwrap()).unwrap();
+        assert_eq!(record["id"], id.as_str());
+        let branch = record["lanes"][0]["branch"].as_str().unwrap();
+        assert_eq!(branch, format!("bakeoff/{id}/w"));
+        let events = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
+        let last: serde_json::Value = serde_json::from_str(events.lines().last().unwrap()).unwrap();
+        assert_eq!(last["type"], "race-finished", "race {id}");
+        assert!(
+            dir.join("leaderboard.json").is_file(),
+            "race {id} has no leaderboard"
+        );
+    }
+}
+
+#[test]
+fn last_is_the_newest_race_not_the_last_name() {
+    let mut env = TestEnv::new();
+    env.agent("w", "", "write out.txt x\\n\n");
+    env.bakeoff(&["race", "zebra first", "-a", "w"]).expect(0);
+    env.bakeoff(&["race", "apple second", "-a", "w"]).expect(0);
+    let ids = listed(&env);
+    assert_eq!(ids.len(), 2);
+    assert!(ids[1].ends_with("apple-second"), "list is oldest first: {ids:?}");
+    let show = env.bakeoff(&["show", "last"]);
+    show.expect(0);
+    let head = show.stdout().lines().next().unwrap().to_string();
+    assert!(head.contains("apple-second"), "{head}");
+}
+
+#[test]
+fn an_ambiguous_prefix_names_its_candidates() {
+    let mut env = TestEnv::new();
+    env.agent("w", "", "write out.txt x\\n\n");
+    env.bakeoff(&["race", "one", "-a", "w"]).expect(0);
+    env.bakeoff(&["race", "two", "-a", "w"]).expect(0);
+    let ids = listed(&env);
+    for args in [&["show", "20"][..], &["diff", "20", "w"], &["clean", "20"]] {
+        let run = env.bakeoff(args);
+        run.expect(2);
+        let err = run.stderr();
+        assert!(err.contains("ambiguous"), "{args:?}: {err}");
+        for id in &ids {
+            assert!(err.contains(id.as_str()), "{args:?} does not name {id}: {err}");
+        }
+    }
+}
+
+/// Polls the races' journals until `lane`'s agent has started in one (at most 30 s).
+fn wait_until_agent_started(env: &TestEnv, lane: &str) {
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let races = std::fs::read_dir(env.repo.join(".git/bakeoff/races"));
+        let started = races.into_iter().flatten().flatten().any(|e| {
+            std::fs::read_to_string(e.path().join("events.jsonl")).is_ok_and(|text| {
+                text.lines().any(|l| {
+                    let e: serde_json::Value = serde_json::from_str(l).unwrap_or_default();
+                    e["type"] == "agent-started" && e["lane"] == lane
+                })
+            })
+        });
+        if started {
+            return;
+        }
+        assert!(Instant::now() < until, "lane {lane}'s agent never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A race in the background, killed if the test fails before it ends.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+#[test]
+fn clean_leaves_a_live_race_alone() {
+    let mut env = TestEnv::new();
+    env.agent("quick", "", "write out.txt x\\n\n");
+    env.agent("slow", "", "write out.txt x\\n\nsleep 60000\n");
+    env.bakeoff(&["race", "a finished race", "-a", "quick"]).expect(0);
+    let finished = listed(&env).remove(0);
+    let mut child = Reaped(
+        env.command(&env.repo, &["race", "take your time", "-a", "slow"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until_agent_started(&env, "slow");
+    let id = listed(&env).pop().unwrap();
+    let worktree = env.worktree_of("slow");
+    let branch = format!("bakeoff/{id}/slow");
+    assert!(worktree.is_dir());
+
+    for args in [&["clean", id.as_str()][..], &["clean", "last", "--purge"]] {
+        let run = env.bakeoff(args);
+        run.expect(2);
+        assert!(run.stderr().contains(&id), "{}", run.stderr());
+        assert!(run.stderr().contains("still running"), "{}", run.stderr());
+        assert!(run.stderr().contains("Ctrl-C"), "{}", run.stderr());
+    }
+    // With --all, the other races are cleaned and the live one is named.
+    let run = env.bakeoff(&["clean", "--all", "--purge"]);
+    run.expect(2);
+    assert!(
+        run.stdout().contains(&format!("cleaned race {finished}")),
+        "{}",
+        run.stdout()
+    );
+    assert!(!run.stdout().contains(&id), "{}", run.stdout());
+    assert!(run.stderr().contains(&id), "{}", run.stderr());
+    assert!(worktree.is_dir(), "the live race's worktree was removed");
+    assert_eq!(
+        env.git(&[
+            "for-each-ref",
+            "--format=%(refname)",
+            &format!("refs/heads/{branch}")
+        ])
+        .trim(),
+        format!("refs/heads/{branch}")
+    );
+    assert_eq!(env.races(), 1);
+
+    // Ctrl-C ends the race; then it is cleaned like any other.
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.0.id() as i32, libc::SIGINT) };
+    let until = Instant::now() + Duration::from_secs(30);
+    while child.0.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < until, "the race did not stop on Ctrl-C");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    env.bakeoff(&["clean", &id]).expect(0);
+    assert!(!worktree.exists());
+    assert_eq!(env.git(&["branch", "--list", &branch]), "");
+}
+
+#[test]
+fn merging_a_merged_lane_again_changes_nothing() {
+    let mut env = TestEnv::new();
+    env.agent("w", "", "write src/lib.txt merged\\n\n");
+    env.bakeoff(&["race", "rewrite lib", "-a", "w", "--merge"])
+        .expect(0);
+    let count = env.git(&["rev-list", "--count", "HEAD"]);
+    let before = env.snapshot();
+    let events = env.events().len();
+    for args in [&["merge", "last"][..], &["merge", "last", "--lane", "w"]] {
+        let run = env.bakeoff(args);
+        run.expect(0);
+        assert!(run.stdout().contains("merged already"), "{}", run.stdout());
+    }
+    assert_eq!(env.git(&["rev-list", "--count", "HEAD"]), count);
+    assert_eq!(env.snapshot(), before);
+    assert_eq!(
+        env.events().len(),
+        events,
+        "a merge that did nothing was journaled"
+    );
+}
