@@ -20,6 +20,7 @@ pub mod pool;
 mod prompt;
 pub mod report;
 pub mod reviewer;
+pub mod secrets;
 mod select;
 mod split;
 mod verdict;
