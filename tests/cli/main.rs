@@ -20,3 +20,4 @@ mod records;
 mod replay;
 mod resume;
 mod review;
+mod unreviewed;
