@@ -50,7 +50,12 @@ pub fn review_refusal(
     if no_review || allow_unreviewed || record.allow_unreviewed {
         return None;
     }
-    let same_lab_allowed = record.allow_same_lab || lane.same_lab;
+    refusal(&lane.name, reviews, record.allow_same_lab || lane.same_lab)
+}
+
+/// The rule itself, over one lane's reviews: `None` once one succeeded and is cross-lab
+/// (or same-lab, when `same_lab_allowed`).
+fn refusal(lane: &str, reviews: &[ReviewRecord], same_lab_allowed: bool) -> Option<ReviewRefusal> {
     if reviews
         .iter()
         .any(|r| r.output.is_ok() && (!r.same_lab || same_lab_allowed))
@@ -73,10 +78,7 @@ pub fn review_refusal(
         false => why.join("; "),
     };
     Some(ReviewRefusal {
-        reason: format!(
-            "lane {} is not merged: no successful cross-lab review: {why}",
-            lane.name
-        ),
+        reason: format!("lane {lane} is not merged: no successful cross-lab review: {why}"),
         provider: reviews
             .iter()
             .any(|r| r.output.is_err() && (r.provider_error || r.credentials_error)),
@@ -165,4 +167,69 @@ pub fn branch_instructions(branch: &str) -> String {
     format!(
         "the lane branch {branch} is ready:\n  git push -u origin {branch}\nthen open a pull request from it, or `git merge --squash {branch}`"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::exit;
+    use crate::vocab::{ReviewOutput, TokenUsage, Verdict};
+
+    fn review(output: Result<(), &str>, same_lab: bool, provider_error: bool) -> ReviewRecord {
+        ReviewRecord {
+            lane: Some("a".into()),
+            reviewer: "anthropic/claude-opus-4-6".into(),
+            lab: "anthropic".into(),
+            answered_by: None,
+            fell_back: false,
+            output: output
+                .map(|()| ReviewOutput {
+                    verdict: Verdict::Approve,
+                    score: 90,
+                    summary: "fine".into(),
+                    findings: vec![],
+                })
+                .map_err(str::to_string),
+            not_reviewed: vec![],
+            credentials_error: false,
+            provider_error,
+            usage: TokenUsage::default(),
+            cost_usd: None,
+            requests: 1,
+            same_lab,
+        }
+    }
+
+    #[test]
+    fn only_a_successful_cross_lab_review_lets_a_lane_merge() {
+        let ok = review(Ok(()), false, false);
+        let same = review(Ok(()), true, false);
+        let overloaded = review(Err("overloaded"), false, true);
+        let malformed = review(Err("malformed twice"), false, false);
+        // (reviews, same-lab allowed, refused, exit 3)
+        let table: Vec<(Vec<ReviewRecord>, bool, bool, bool)> = vec![
+            (vec![ok.clone()], false, false, false),
+            (vec![overloaded.clone(), ok.clone()], false, false, false),
+            (vec![], false, true, false),
+            (vec![overloaded.clone()], false, true, true),
+            (vec![malformed.clone()], false, true, false),
+            (vec![malformed, overloaded], false, true, true),
+            (vec![same.clone()], false, true, false),
+            (vec![same], true, false, false),
+        ];
+        for (reviews, allowed, refused, provider) in table {
+            let got = refusal("a", &reviews, allowed);
+            assert_eq!(got.is_some(), refused, "{reviews:?}");
+            if let Some(r) = got {
+                assert!(
+                    r.reason.contains("no successful cross-lab review: "),
+                    "{}",
+                    r.reason
+                );
+                assert_eq!(r.provider, provider, "{}", r.reason);
+                let code = r.into_error().exit_code();
+                assert_eq!(code, if provider { exit::PROVIDER } else { exit::NO_WINNER });
+            }
+        }
+    }
 }
