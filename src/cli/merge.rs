@@ -7,15 +7,23 @@ use bakeoff_core::git::Repo;
 use bakeoff_core::journal::{EventLog, RaceSummary, Store};
 use bakeoff_core::merge::{self, MergeMode, Merged};
 use bakeoff_core::rank::Leaderboard;
-use bakeoff_core::vocab::{Stamped, EVENT_FORMAT};
+use bakeoff_core::vocab::{RaceEvent, Stamped, EVENT_FORMAT};
 
-pub fn merge(
-    cwd: &Path,
-    race: &str,
-    lane: Option<&str>,
-    strategy: Option<MergeMode>,
-    config: Option<&Path>,
-) -> Result<u8, Error> {
+/// What `bakeoff merge` was asked, besides the race.
+pub struct MergeArgs<'a> {
+    /// The lane to merge instead of the winner (its gates are not asked for).
+    pub lane: Option<&'a str>,
+    pub strategy: Option<MergeMode>,
+    /// `--allow-unreviewed`: merge without a successful cross-lab review.
+    pub allow_unreviewed: bool,
+}
+
+pub fn merge(cwd: &Path, race: &str, args: MergeArgs<'_>, config: Option<&Path>) -> Result<u8, Error> {
+    let MergeArgs {
+        lane,
+        strategy,
+        allow_unreviewed,
+    } = args;
     let repo = Repo::discover(cwd)?;
     let dir = Store::new(repo.common_dir()).resolve(race)?;
     let record = dir.record()?;
@@ -64,17 +72,27 @@ pub fn merge(
         );
         return Ok(exit::OK);
     }
+    let reviews = summary
+        .lanes
+        .get(&lane_name)
+        .map(|s| s.reviews.as_slice())
+        .unwrap_or_default();
+    let mut log = EventLog::open(&dir.events())?;
+    if let Some(refusal) = merge::review_refusal(&record, lane_record, reviews, allow_unreviewed) {
+        log.append(&stamp(RaceEvent::MergeRefused {
+            lane: lane_name.clone(),
+            reason: refusal.reason.clone(),
+        }))?;
+        return Err(refusal.into_error());
+    }
     let mode = match strategy {
         Some(s) => s,
         None => bakeoff_core::config::load(Some(repo.workdir()), config)?.merge,
     };
     let merged = merge::merge_lane(repo.workdir(), &record, lane_record, row, commit, mode)?;
-    let mut log = EventLog::open(&dir.events())?;
-    log.append(&Stamped {
-        v: EVENT_FORMAT,
-        at_ms: chrono::Utc::now().timestamp_millis().max(0) as u64,
-        event: bakeoff_core::race::merged_event(&lane_name, mode, &merged),
-    })?;
+    log.append(&stamp(bakeoff_core::race::merged_event(
+        &lane_name, mode, &merged,
+    )))?;
     match merged {
         Merged::Committed {
             commit,
@@ -96,4 +114,13 @@ pub fn merge(
         Merged::Branch { branch } => println!("{}", merge::branch_instructions(&branch)),
     }
     Ok(exit::OK)
+}
+
+/// An event `bakeoff merge` appends to the race's journal, stamped now.
+fn stamp(event: RaceEvent) -> Stamped {
+    Stamped {
+        v: EVENT_FORMAT,
+        at_ms: chrono::Utc::now().timestamp_millis().max(0) as u64,
+        event,
+    }
 }

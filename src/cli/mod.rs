@@ -58,6 +58,11 @@ pub enum Command {
         /// squash (one commit), merge (a merge commit) or branch (leave it for a PR).
         #[arg(long, value_enum)]
         strategy: Option<MergeArg>,
+        /// Merge the lane even if no model of another lab reviewed it successfully.
+        /// Without it, such a lane is refused (exit 3 when a provider or key failure left
+        /// it unreviewed, 1 otherwise); races run with --no-review merge as they are.
+        #[arg(long)]
+        allow_unreviewed: bool,
     },
     /// Finish a race whose bakeoff died: kill what it left running, keep the lanes that
     /// had ended, run the others again, then rank and merge as the race asked.
@@ -180,9 +185,21 @@ fn run(cli: Cli) -> Result<u8, Error> {
         match cli.command {
             Command::Race(args) => race::race(&cwd, &args.into(), config).await,
             Command::Review(opts) => review::review(&cwd, &opts, config).await,
-            Command::Merge { race, lane, strategy } => {
-                merge::merge(&cwd, &race, lane.as_deref(), strategy.map(Into::into), config)
-            }
+            Command::Merge {
+                race,
+                lane,
+                strategy,
+                allow_unreviewed,
+            } => merge::merge(
+                &cwd,
+                &race,
+                merge::MergeArgs {
+                    lane: lane.as_deref(),
+                    strategy: strategy.map(Into::into),
+                    allow_unreviewed,
+                },
+                config,
+            ),
             Command::Resume { race, json } => resume::resume(&cwd, &race, json, config).await,
             Command::List => records::list(&cwd),
             Command::Show { race } => records::show(&cwd, &race),

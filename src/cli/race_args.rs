@@ -59,6 +59,12 @@ pub struct RaceArgs {
     /// Race without model reviews: rank by the checks alone.
     #[arg(long, conflicts_with_all = ["reviewers", "judge"])]
     pub no_review: bool,
+    /// With --merge: merge the winner even if no model of another lab reviewed it
+    /// successfully (every review failed, or only a same-lab fallback answered). Without
+    /// it, such a winner stays ranked but is not merged (exit 3 when a provider or key
+    /// failure left it unreviewed, 1 otherwise). Recorded, so `resume` merges alike.
+    #[arg(long)]
+    pub allow_unreviewed: bool,
     /// Stop a lane's agent once it has spent this much (US dollars; Claude Code gets it as
     /// --max-budget-usd, others are stopped from their live usage).
     #[arg(long, value_name = "USD")]
@@ -107,6 +113,7 @@ impl From<RaceArgs> for RaceOptions {
             allow_same_lab: a.allow_same_lab,
             judge: a.judge,
             no_review: a.no_review,
+            allow_unreviewed: a.allow_unreviewed,
             max_cost: a.max_cost,
             race_max_cost: a.race_max_cost,
             until: a.until,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use bakeoff_core::provider::{
     ApiKey, ChatRequest, Client, ClientOptions, Message, ProviderEvent, ProviderSpec, WireFormat,
 };
-use bakeoff_core::review::reviewer::{self, Job, Reviewer};
+use bakeoff_core::review::reviewer::{self, ChainLink, Job, Reviewer};
 use bakeoff_core::review::{CheckSummary, Verdict};
 use bakeoff_testkit::fake_provider::{FakeProvider, Fault, Script};
 
@@ -242,11 +242,12 @@ fn reviewer_on(server: &FakeProvider, format: WireFormat) -> Reviewer {
     Reviewer {
         name: format!("{}/{}", format.name(), model_of(format)),
         lab: "test".into(),
-        chain: vec![(
-            Arc::new(client(server, format)),
-            model_of(format).to_string(),
-            "x".into(),
-        )],
+        chain: vec![ChainLink {
+            client: Arc::new(client(server, format)),
+            model: model_of(format).to_string(),
+            name: "x".into(),
+            lab: "test".into(),
+        }],
     }
 }
 
@@ -264,6 +265,8 @@ fn job<'a>(diff: &'a str, prices: &'a HashMap<String, bakeoff_core::price::Price
         nonce_seed: 1,
         prices,
         same_lab: false,
+        author_lab: None,
+        allow_same_lab: false,
     }
 }
 
@@ -323,6 +326,61 @@ fn a_malformed_review_gets_one_repair_then_is_recorded_as_failed_never_guessed()
     }
 }
 
+fn openai_fallback(server: &FakeProvider) -> ChainLink {
+    ChainLink {
+        client: Arc::new(client(server, WireFormat::OpenAiChat)),
+        model: "gpt-5.5".into(),
+        name: "openai/gpt-5.5".into(),
+        lab: "openai".into(),
+    }
+}
+
+fn overloaded_thrice() -> Script {
+    Script::builder()
+        .fault(Fault::Overloaded)
+        .fault(Fault::Overloaded)
+        .fault(Fault::Overloaded)
+        .build()
+}
+
+#[test]
+fn a_fallback_of_the_authors_lab_is_never_used_unless_same_lab_is_allowed() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let prices = HashMap::new();
+    let down = FakeProvider::start_on_thread(overloaded_thrice()).unwrap();
+    let up =
+        FakeProvider::start_on_thread(Script::builder().json(review_json("approve", 91)).build()).unwrap();
+    let mut r = reviewer_on(&down, WireFormat::Anthropic);
+    r.chain.push(openai_fallback(&up));
+    let mut by_openai = job(DIFF, &prices);
+    by_openai.author_lab = Some("openai");
+    let record = runtime.block_on(reviewer::review(&r, &by_openai, &mut |_| {}));
+    assert!(record.output.is_err() && !record.fell_back, "{record:?}");
+    assert!(record.provider_error, "overload left it unreviewed: {record:?}");
+    assert!(
+        up.requests().is_empty(),
+        "the author's lab never reviews its own lane"
+    );
+
+    let down = FakeProvider::start_on_thread(overloaded_thrice()).unwrap();
+    let mut r = reviewer_on(&down, WireFormat::Anthropic);
+    r.chain.push(openai_fallback(&up));
+    by_openai.allow_same_lab = true;
+    let record = runtime.block_on(reviewer::review(&r, &by_openai, &mut |_| {}));
+    assert!(record.output.is_ok() && record.fell_back, "{record:?}");
+    assert!(record.same_lab, "a same-lab fallback's verdict is marked so");
+    assert!(
+        record
+            .answered_by
+            .as_deref()
+            .is_some_and(|m| m.ends_with("/gpt-5.5")),
+        "{record:?}"
+    );
+}
+
 #[test]
 fn a_reviewer_falls_back_on_overload_but_not_on_a_rejected_key() {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -339,11 +397,7 @@ fn a_reviewer_falls_back_on_overload_but_not_on_a_rejected_key() {
     let up =
         FakeProvider::start_on_thread(Script::builder().json(review_json("approve", 91)).build()).unwrap();
     let mut r = reviewer_on(&down, WireFormat::Anthropic);
-    r.chain.push((
-        Arc::new(client(&up, WireFormat::OpenAiChat)),
-        "gpt-5.5".into(),
-        "openai/gpt-5.5".into(),
-    ));
+    r.chain.push(openai_fallback(&up));
     let mut events = Vec::new();
     let record = runtime.block_on(reviewer::review(&r, &job(DIFF, &prices), &mut |e| events.push(e)));
     assert!(record.fell_back && record.output.is_ok(), "{record:?}");
@@ -353,11 +407,7 @@ fn a_reviewer_falls_back_on_overload_but_not_on_a_rejected_key() {
     let up =
         FakeProvider::start_on_thread(Script::builder().json(review_json("approve", 91)).build()).unwrap();
     let mut r = reviewer_on(&denied, WireFormat::Anthropic);
-    r.chain.push((
-        Arc::new(client(&up, WireFormat::OpenAiChat)),
-        "gpt-5.5".into(),
-        "openai/gpt-5.5".into(),
-    ));
+    r.chain.push(openai_fallback(&up));
     let record = runtime.block_on(reviewer::review(&r, &job(DIFF, &prices), &mut |_| {}));
     assert!(record.credentials_error && record.output.is_err() && !record.fell_back);
     assert!(up.requests().is_empty(), "never falls back on an auth error");

@@ -22,3 +22,4 @@ mod records;
 mod replay;
 mod resume;
 mod review;
+mod unreviewed;

@@ -36,6 +36,8 @@ pub enum ErrorKind {
     Provider,
     /// bakeoff itself went wrong: a worker panicked, a runtime would not start.
     Internal,
+    /// The race finished but no lane may be merged (e.g. none was reviewed).
+    NotMergeable,
 }
 
 impl ErrorKind {
@@ -45,6 +47,7 @@ impl ErrorKind {
             ErrorKind::Usage => exit::USAGE,
             ErrorKind::Provider => exit::PROVIDER,
             ErrorKind::Internal => exit::INTERNAL,
+            ErrorKind::NotMergeable => exit::NO_WINNER,
         }
     }
 }
@@ -70,6 +73,10 @@ pub enum Error {
     /// Bad input the user can fix.
     #[error("{message}")]
     Input { message: String },
+    /// A lane bakeoff will not merge: it had no successful cross-lab review. `provider`
+    /// when a provider or credentials failure left it unreviewed (exit 3, else 1).
+    #[error("{message}")]
+    MergeRefused { message: String, provider: bool },
     /// A file bakeoff itself needed to write or read; the I/O error is its cause.
     #[error("{what} {path}")]
     Io {
@@ -143,6 +150,8 @@ impl Error {
         match self.inner() {
             Error::Provider(e) if e.is_credentials() => ErrorKind::Provider,
             Error::Credentials { .. } => ErrorKind::Provider,
+            Error::MergeRefused { provider: true, .. } => ErrorKind::Provider,
+            Error::MergeRefused { provider: false, .. } => ErrorKind::NotMergeable,
             Error::Internal { .. } => ErrorKind::Internal,
             _ => ErrorKind::Usage,
         }

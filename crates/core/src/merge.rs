@@ -1,5 +1,6 @@
 //! Merging a lane: the strategies, the provenance every merge commit carries, and the
-//! refusal rules (a dirty target, a race without a passing lane, a conflict).
+//! refusal rules (a dirty target, a race without a passing lane, a lane without a
+//! successful cross-lab review, a conflict).
 
 use std::path::Path;
 
@@ -8,6 +9,81 @@ use crate::git::{self, GitError, MergeRequest, MergeStrategy};
 use crate::journal::{LaneRecord, RaceRecord};
 use crate::rank::Row;
 pub use crate::vocab::MergeMode;
+use crate::vocab::ReviewRecord;
+
+/// Why a lane may not be merged for want of review (see [`review_refusal`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReviewRefusal {
+    /// "no successful cross-lab review: …", for the `merge-refused` event and the user.
+    pub reason: String,
+    /// A review failed with a provider or credentials error: exit 3 rather than 1.
+    pub provider: bool,
+}
+
+impl ReviewRefusal {
+    /// The error a command ends with.
+    pub fn into_error(self) -> Error {
+        Error::MergeRefused {
+            message: self.reason,
+            provider: self.provider,
+        }
+        .with_hint(
+            "fix the reviewers (their keys, providers or fallbacks) and race again, or merge it \
+             unreviewed with `bakeoff merge --allow-unreviewed`",
+        )
+    }
+}
+
+/// The review rule of a merge, decided from the journal alone: a lane merges only with
+/// at least one successful cross-lab review — an answered review whose answering model
+/// is of another lab than the author's, or marked same-lab when the race allowed it.
+/// `None` when the lane may merge: it had one, the race ran without reviews (no lane has
+/// a reviewer, `--no-review`), or `allow_unreviewed` (the race's or the command's).
+/// `reviews` are the lane's last round's, as the fold holds them.
+pub fn review_refusal(
+    record: &RaceRecord,
+    lane: &LaneRecord,
+    reviews: &[ReviewRecord],
+    allow_unreviewed: bool,
+) -> Option<ReviewRefusal> {
+    let no_review = record.lanes.iter().all(|l| l.reviewers.is_empty());
+    if no_review || allow_unreviewed || record.allow_unreviewed {
+        return None;
+    }
+    refusal(&lane.name, reviews, record.allow_same_lab || lane.same_lab)
+}
+
+/// The rule itself, over one lane's reviews: `None` once one succeeded and is cross-lab
+/// (or same-lab, when `same_lab_allowed`).
+fn refusal(lane: &str, reviews: &[ReviewRecord], same_lab_allowed: bool) -> Option<ReviewRefusal> {
+    if reviews
+        .iter()
+        .any(|r| r.output.is_ok() && (!r.same_lab || same_lab_allowed))
+    {
+        return None;
+    }
+    let why: Vec<String> = reviews
+        .iter()
+        .map(|r| match &r.output {
+            Err(e) => format!("{} failed: {e}", r.reviewer),
+            Ok(_) => format!(
+                "{} was answered by {}, of the author's lab, and --allow-same-lab was not given",
+                r.reviewer,
+                r.answered_by.as_deref().unwrap_or(&r.reviewer)
+            ),
+        })
+        .collect();
+    let why = match why.is_empty() {
+        true => "no reviewer answered".to_string(),
+        false => why.join("; "),
+    };
+    Some(ReviewRefusal {
+        reason: format!("lane {lane} is not merged: no successful cross-lab review: {why}"),
+        provider: reviews
+            .iter()
+            .any(|r| r.output.is_err() && (r.provider_error || r.credentials_error)),
+    })
+}
 
 /// What a merge did.
 #[derive(Clone, Debug, PartialEq)]
@@ -91,4 +167,69 @@ pub fn branch_instructions(branch: &str) -> String {
     format!(
         "the lane branch {branch} is ready:\n  git push -u origin {branch}\nthen open a pull request from it, or `git merge --squash {branch}`"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::exit;
+    use crate::vocab::{ReviewOutput, TokenUsage, Verdict};
+
+    fn review(output: Result<(), &str>, same_lab: bool, provider_error: bool) -> ReviewRecord {
+        ReviewRecord {
+            lane: Some("a".into()),
+            reviewer: "anthropic/claude-opus-4-6".into(),
+            lab: "anthropic".into(),
+            answered_by: None,
+            fell_back: false,
+            output: output
+                .map(|()| ReviewOutput {
+                    verdict: Verdict::Approve,
+                    score: 90,
+                    summary: "fine".into(),
+                    findings: vec![],
+                })
+                .map_err(str::to_string),
+            not_reviewed: vec![],
+            credentials_error: false,
+            provider_error,
+            usage: TokenUsage::default(),
+            cost_usd: None,
+            requests: 1,
+            same_lab,
+        }
+    }
+
+    #[test]
+    fn only_a_successful_cross_lab_review_lets_a_lane_merge() {
+        let ok = review(Ok(()), false, false);
+        let same = review(Ok(()), true, false);
+        let overloaded = review(Err("overloaded"), false, true);
+        let malformed = review(Err("malformed twice"), false, false);
+        // (reviews, same-lab allowed, refused, exit 3)
+        let table: Vec<(Vec<ReviewRecord>, bool, bool, bool)> = vec![
+            (vec![ok.clone()], false, false, false),
+            (vec![overloaded.clone(), ok.clone()], false, false, false),
+            (vec![], false, true, false),
+            (vec![overloaded.clone()], false, true, true),
+            (vec![malformed.clone()], false, true, false),
+            (vec![malformed, overloaded], false, true, true),
+            (vec![same.clone()], false, true, false),
+            (vec![same], true, false, false),
+        ];
+        for (reviews, allowed, refused, provider) in table {
+            let got = refusal("a", &reviews, allowed);
+            assert_eq!(got.is_some(), refused, "{reviews:?}");
+            if let Some(r) = got {
+                assert!(
+                    r.reason.contains("no successful cross-lab review: "),
+                    "{}",
+                    r.reason
+                );
+                assert_eq!(r.provider, provider, "{}", r.reason);
+                let code = r.into_error().exit_code();
+                assert_eq!(code, if provider { exit::PROVIDER } else { exit::NO_WINNER });
+            }
+        }
+    }
 }

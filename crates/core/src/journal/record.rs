@@ -48,6 +48,13 @@ pub struct RaceRecord {
     /// for changes or a check fails.
     #[serde(default)]
     pub fix_rounds: u32,
+    /// `--allow-same-lab`: a reviewer, or a fallback, of the author's lab may review.
+    #[serde(default)]
+    pub allow_same_lab: bool,
+    /// `--allow-unreviewed`: the winner may be merged without a successful cross-lab
+    /// review.
+    #[serde(default)]
+    pub allow_unreviewed: bool,
 }
 
 /// One lane of a race.

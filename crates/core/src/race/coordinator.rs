@@ -438,6 +438,20 @@ impl Coordinator {
             .iter()
             .find(|r| r.lane == winner)
             .cloned()?;
+        let reviews = self
+            .summary
+            .lanes
+            .get(&winner)
+            .map(|s| s.reviews.clone())
+            .unwrap_or_default();
+        // The winner stays the winner; only its merge is refused.
+        if let Some(refusal) = merge::review_refusal(&record, &lane, &reviews, false) {
+            self.emit(RaceEvent::MergeRefused {
+                lane: winner.clone(),
+                reason: refusal.reason.clone(),
+            });
+            return Some(Err(refusal.into_error()));
+        }
         let commit = self.summary.commit(&winner)?.to_string();
         let repo_top = self.shared.plan.repo_top.clone();
         let r = tokio::task::spawn_blocking(move || {

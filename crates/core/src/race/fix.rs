@@ -133,6 +133,7 @@ mod tests {
             }),
             not_reviewed: vec![],
             credentials_error: false,
+            provider_error: false,
             usage: TokenUsage::default(),
             cost_usd: None,
             requests: 1,

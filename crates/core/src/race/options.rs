@@ -42,6 +42,8 @@ pub struct RaceOptions {
     pub judge: Option<String>,
     /// Race without model reviews: rank by the checks alone.
     pub no_review: bool,
+    /// Merge the winner even when no model of another lab reviewed it successfully.
+    pub allow_unreviewed: bool,
     /// Stop a lane's agent once it has spent this much (US dollars; Claude Code gets it as
     /// --max-budget-usd, others are stopped from their live usage).
     pub max_cost: Option<f64>,

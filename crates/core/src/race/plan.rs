@@ -160,6 +160,8 @@ pub fn preflight(
         until_first_approved: opts.until.as_deref() == Some("first-approved"),
         cascade: opts.cascade,
         fix_rounds: opts.fix_rounds.unwrap_or(config.review.fix_rounds),
+        allow_same_lab: opts.allow_same_lab || config.review.allow_same_lab,
+        allow_unreviewed: opts.allow_unreviewed,
     };
     let plan = RacePlan::new(
         record,

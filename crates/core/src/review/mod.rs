@@ -29,8 +29,8 @@ pub use crate::vocab::{Finding, FindingSource, ReviewOutput, ReviewRecord, Sever
 pub use injection::scan;
 pub use pool::{clock_seed, LaneReviewers, ReviewPlan};
 pub use prompt::{nonce, review_request, CheckSummary, ReviewInput};
-pub use reviewer::{Job, Reviewer};
-pub use select::{reviewers_for, ReviewerRef, SelectError, Selection};
+pub use reviewer::{ChainLink, Job, Reviewer};
+pub use select::{is_cross_lab, reviewers_for, ReviewerRef, SelectError, Selection};
 pub use split::{estimate_tokens, split, Chunk, Split};
 pub use verdict::{parse_review, repair_prompt, schema};
 

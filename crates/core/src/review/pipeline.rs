@@ -92,7 +92,8 @@ pub async fn run(repo: &Repo, config: &Config, opts: &ReviewOptions) -> Result<R
         .or_else(|| author_lab_from_trailers(config, &change.messages));
     let plan = ReviewPlan::build(config, &reviewer_names(config, opts)?, None, clock_seed())?;
     let chosen = choose(&plan, config, opts, author_lab.as_deref())?;
-    let records = review_all(&plan, &chosen, &spec, &change.diff).await;
+    let allow_same_lab = opts.allow_same_lab || config.review.allow_same_lab;
+    let records = review_all(&plan, &chosen, allow_same_lab, &spec, &change.diff).await;
     Ok(outcome(change, chosen.same_lab, records, opts.fail_on))
 }
 
@@ -178,7 +179,13 @@ fn choose(
 }
 
 /// Every chosen reviewer over the diff at once; one record each, in the chosen order.
-async fn review_all(plan: &ReviewPlan, chosen: &LaneReviewers, spec: &str, diff: &str) -> Vec<ReviewRecord> {
+async fn review_all(
+    plan: &ReviewPlan,
+    chosen: &LaneReviewers,
+    allow_same_lab: bool,
+    spec: &str,
+    diff: &str,
+) -> Vec<ReviewRecord> {
     let jobs = chosen
         .reviewers
         .iter()
@@ -193,6 +200,8 @@ async fn review_all(plan: &ReviewPlan, chosen: &LaneReviewers, spec: &str, diff:
                 nonce_seed: plan.seed,
                 prices: &plan.prices,
                 same_lab: chosen.same_lab,
+                author_lab: chosen.author_lab.as_deref(),
+                allow_same_lab,
             };
             async move { reviewer::review(r, &job, &mut |_| {}).await }
         });

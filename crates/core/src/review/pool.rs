@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::lab;
 use crate::price::Price;
 use crate::provider::{resolve_key, Client, ClientOptions, ProviderRegistry};
-use crate::review::{reviewers_for, Reviewer, ReviewerRef};
+use crate::review::{reviewers_for, ChainLink, Reviewer, ReviewerRef};
 
 /// Everything the review stage needs, checked.
 pub struct ReviewPlan {
@@ -135,20 +135,31 @@ fn build_reviewers(
     let mut out = IndexMap::new();
     for name in names {
         let model = registry.model_ref(name).map_err(Error::Provider)?;
-        let lab = lab::lab_of(&model.model, &labs)
-            .map(|l| l.as_str().to_string())
-            .unwrap_or_else(|| "unknown".to_string());
-        let mut chain = vec![(
-            client_for(&model.provider)?,
-            model.model.clone(),
-            model.to_string(),
-        )];
+        let lab_name = |model: &str| {
+            lab::lab_of(model, &labs)
+                .map(|l| l.as_str().to_string())
+                .unwrap_or_else(|| "unknown".to_string())
+        };
+        let lab = lab_name(&model.model);
+        let mut chain = vec![ChainLink {
+            client: client_for(&model.provider)?,
+            model: model.model.clone(),
+            name: model.to_string(),
+            lab: lab.clone(),
+        }];
+        // Every fallback, whatever its lab: the chain is the reviewer's, and each lane
+        // drops those of its author's lab when it is reviewed (`Reviewer::chain_for`).
         for fallback in &config.review.fallback {
             if fallback == name {
                 continue;
             }
             let f = registry.model_ref(fallback).map_err(Error::Provider)?;
-            chain.push((client_for(&f.provider)?, f.model.clone(), f.to_string()));
+            chain.push(ChainLink {
+                client: client_for(&f.provider)?,
+                model: f.model.clone(),
+                name: f.to_string(),
+                lab: lab_name(&f.model),
+            });
         }
         out.insert(
             name.clone(),

@@ -19,8 +19,35 @@ pub const MAX_CHUNKS: usize = 8;
 pub struct Reviewer {
     pub name: String,
     pub lab: String,
-    /// (client, model id, `provider/model`) — the reviewer first, then its fallbacks.
-    pub chain: Vec<(Arc<Client>, String, String)>,
+    /// The reviewer first, then its fallbacks.
+    pub chain: Vec<ChainLink>,
+}
+
+/// One model of a reviewer's fallback chain.
+#[derive(Clone)]
+pub struct ChainLink {
+    pub client: Arc<Client>,
+    /// The model id the provider knows.
+    pub model: String,
+    /// `provider/model`.
+    pub name: String,
+    /// The lab that trained it (`unknown` when bakeoff cannot tell).
+    pub lab: String,
+}
+
+impl Reviewer {
+    /// The chain as a lane of `author_lab` may use it: the reviewer itself (chosen for
+    /// the lane at preflight), then only the fallbacks of another lab — unless
+    /// `allow_same_lab`, when every fallback stays and a same-lab answer is marked so.
+    /// The chain is the reviewer's, shared by every lane; the filter is per lane.
+    pub fn chain_for(&self, author_lab: Option<&str>, allow_same_lab: bool) -> Vec<&ChainLink> {
+        self.chain
+            .iter()
+            .enumerate()
+            .filter(|(i, link)| *i == 0 || allow_same_lab || review::is_cross_lab(author_lab, &link.lab))
+            .map(|(_, link)| link)
+            .collect()
+    }
 }
 
 /// One review job: the spec, the anonymous label, the diff and the checks.
@@ -33,6 +60,10 @@ pub struct Job<'a> {
     pub nonce_seed: u64,
     pub prices: &'a HashMap<String, Price>,
     pub same_lab: bool,
+    /// The lab that wrote the diff, when known: fallbacks of that lab are not used.
+    pub author_lab: Option<&'a str>,
+    /// `--allow-same-lab`: fallbacks of the author's lab may answer (marked `same_lab`).
+    pub allow_same_lab: bool,
 }
 
 /// Runs `reviewer` over the job's diff. Never fails: a failure is the record's `output`.
@@ -51,6 +82,7 @@ pub async fn review(
         output: Err("nothing to review".into()),
         not_reviewed: split.not_reviewed.clone(),
         credentials_error: false,
+        provider_error: false,
         usage: TokenUsage::default(),
         cost_usd: Some(0.0),
         requests: 0,
@@ -73,7 +105,7 @@ pub async fn review(
             omitted_files: omitted,
         };
         let nonce = review::nonce(job.nonce_seed.wrapping_add(i as u64));
-        match review_part(reviewer, &input, &nonce, job.prices, &mut record, observer).await {
+        match review_part(reviewer, job, &input, &nonce, &mut record, observer).await {
             Ok(output) => parts.push(output),
             Err(e) => {
                 record.output = Err(e);
@@ -90,19 +122,19 @@ pub async fn review(
 /// One request (plus at most one repair) for one part of the diff.
 async fn review_part(
     reviewer: &Reviewer,
+    job: &Job<'_>,
     input: &ReviewInput,
     nonce: &str,
-    prices: &HashMap<String, Price>,
     record: &mut ReviewRecord,
     observer: &mut (dyn FnMut(ProviderEvent) + Send),
 ) -> Result<ReviewOutput, String> {
     let first_model = reviewer
         .chain
         .first()
-        .map(|(_, m, _)| m.clone())
+        .map(|l| l.model.clone())
         .unwrap_or_default();
     let mut request = review::review_request(input, &first_model, nonce);
-    let reply = ask(reviewer, &request, prices, record, observer).await?;
+    let reply = ask(reviewer, job, &request, record, observer).await?;
     let problems = match review::parse_review(reply.structured.as_ref(), &reply.text) {
         Ok(output) => return Ok(output),
         Err(problems) => problems,
@@ -112,7 +144,7 @@ async fn review_part(
     request
         .messages
         .push(Message::user(review::repair_prompt(&problems)));
-    let reply = ask(reviewer, &request, prices, record, observer).await?;
+    let reply = ask(reviewer, job, &request, record, observer).await?;
     review::parse_review(reply.structured.as_ref(), &reply.text).map_err(|problems| {
         format!(
             "the review was malformed twice (after one repair request): {}",
@@ -123,15 +155,16 @@ async fn review_part(
 
 async fn ask(
     reviewer: &Reviewer,
+    job: &Job<'_>,
     request: &ChatRequest,
-    prices: &HashMap<String, Price>,
     record: &mut ReviewRecord,
     observer: &mut (dyn FnMut(ProviderEvent) + Send),
 ) -> Result<crate::provider::ChatResponse, String> {
-    let chain: Vec<(&Client, &str)> = reviewer
-        .chain
+    let prices = job.prices;
+    let links = reviewer.chain_for(job.author_lab, job.allow_same_lab);
+    let chain: Vec<(&Client, &str)> = links
         .iter()
-        .map(|(c, m, _)| (c.as_ref(), m.as_str()))
+        .map(|l| (l.client.as_ref(), l.model.as_str()))
         .collect();
     record.requests += 1;
     match chat_with_fallback(&chain, request, observer).await {
@@ -147,10 +180,18 @@ async fn ask(
             };
             record.fell_back |= outcome.fell_back;
             record.answered_by = Some(outcome.used.to_string());
+            // The model that answered decides whether the verdict is cross-lab.
+            let answered = links
+                .iter()
+                .find(|l| l.client.spec().name == outcome.used.provider && l.model == outcome.used.model);
+            if answered.is_some_and(|l| !review::is_cross_lab(job.author_lab, &l.lab)) {
+                record.same_lab = true;
+            }
             Ok(outcome.response)
         }
         Err(e) => {
             record.credentials_error |= e.is_credentials();
+            record.provider_error = true;
             Err(e.to_string())
         }
     }

@@ -135,6 +135,15 @@ fn spread<'a>(reviewers: &[&'a ReviewerRef]) -> Vec<&'a ReviewerRef> {
         .collect()
 }
 
+/// Whether a model of `lab` counts as of another lab than an author of `author_lab`, by
+/// the rule [`reviewers_for`] chooses with: its lab is known and not the author's (an
+/// author of unknown lab is taken as of another lab than any known one).
+pub fn is_cross_lab(author_lab: Option<&str>, lab: &str) -> bool {
+    let lab = normal(lab);
+    let author = author_lab.map(normal).filter(|l| known(l));
+    known(&lab) && author.as_deref() != Some(lab.as_str())
+}
+
 fn normal(lab: &str) -> String {
     lab.trim().to_lowercase()
 }

@@ -133,6 +133,10 @@ pub struct ReviewRecord {
     pub not_reviewed: Vec<String>,
     /// Provider errors that were about credentials (a rejected or missing key).
     pub credentials_error: bool,
+    /// The review failed with a provider error (overloaded, unavailable, a rejected key)
+    /// rather than a malformed answer: what left it unreviewed was the provider.
+    #[serde(default)]
+    pub provider_error: bool,
     pub usage: TokenUsage,
     /// `None` when a model's price is unknown: "cost unknown", never 0.
     pub cost_usd: Option<f64>,

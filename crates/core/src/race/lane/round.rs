@@ -67,6 +67,9 @@ impl Worker {
                     nonce_seed: plan.seed ^ (self.index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
                     prices: &plan.prices,
                     same_lab: lane.same_lab,
+                    author_lab: lane.author_lab.as_deref(),
+                    // `lane.same_lab` covers a record written before the race recorded it.
+                    allow_same_lab: self.shared.plan.record.allow_same_lab || lane.same_lab,
                 };
                 review_one(self.tx.clone(), lane.name.clone(), reviewer, job, dir.clone())
             })

@@ -77,13 +77,13 @@ async fn ask(
     seed: u64,
     emit: &mut dyn FnMut(RaceEvent),
 ) -> JudgeWinner {
-    let model = judge.chain.first().map(|(_, m, _)| m.clone()).unwrap_or_default();
+    let model = judge.chain.first().map(|l| l.model.clone()).unwrap_or_default();
     let nonce = crate::review::nonce(seed);
     let request = judge_request(spec, &shown_a.diff, &shown_b.diff, "A", "B", &model, &nonce);
     let chain: Vec<(&Client, &str)> = judge
         .chain
         .iter()
-        .map(|(c, m, _)| (c.as_ref(), m.as_str()))
+        .map(|l| (l.client.as_ref(), l.model.as_str()))
         .collect();
     let reply: Result<ChatResponse, String> = chat_with_fallback(&chain, &request, &mut |_| {})
         .await
