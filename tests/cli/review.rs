@@ -389,3 +389,47 @@ fn bakeoff_review_of_uncommitted_work() {
         "{body}"
     );
 }
+
+#[test]
+fn a_secret_the_lane_writes_never_reaches_the_reviewer() {
+    let script = Script::builder()
+        .model("gpt-5.5")
+        .json(review("approve", 90, json!([])))
+        .build();
+    let server = FakeProvider::start_on_thread(script).unwrap();
+    let mut env = env_with(&server);
+    let token = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";
+    claude_lane(
+        &mut env,
+        "leaky",
+        &format!("write src/lib.txt one\\ntwo\\nthree\\nfour\\n\nwrite src/keys.txt {KEY}\\n{token}\\n\n"),
+    );
+    let run = env.bakeoff(&[
+        "race",
+        "add a fourth line",
+        "-a",
+        "leaky",
+        "--reviewer",
+        "openai/gpt-5.5",
+    ]);
+    run.expect(0);
+    let requests: Vec<_> = server.requests().into_iter().filter(|r| r.is_turn()).collect();
+    assert_eq!(requests.len(), 1);
+    let body = requests[0].body_text();
+    assert!(
+        body.contains("src/keys.txt"),
+        "the file is still reviewed: {body}"
+    );
+    assert!(
+        !body.contains(KEY) && !body.contains(token),
+        "a secret reached the reviewer: {body}"
+    );
+    assert!(body.contains("[redacted]"), "{body}");
+    let flagged = env.lane_events("leaky", "bakeoff-findings");
+    let text = serde_json::to_string(&flagged).unwrap();
+    assert!(text.contains("The change adds a secret"), "{text}");
+    assert!(
+        !text.contains(KEY) && !text.contains(token),
+        "a finding repeats the secret: {text}"
+    );
+}

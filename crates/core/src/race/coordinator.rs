@@ -387,13 +387,20 @@ impl Coordinator {
             .filter(|_| !self.interrupted);
         if let Some((judge, seed)) = judge {
             let record = self.shared.plan.record.clone();
+            let env = &self.shared.plan.base_env;
+            let known =
+                crate::review::secrets::known_values(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
             let candidates: Vec<judge::Candidate> = record
                 .lanes
                 .iter()
                 .map(|l| judge::Candidate {
                     lane: l.name.clone(),
-                    diff: std::fs::read_to_string(self.shared.plan.dir.lane_dir(&l.name).join("diff.patch"))
-                        .unwrap_or_default(),
+                    diff: crate::review::secrets::redact(
+                        &std::fs::read_to_string(self.shared.plan.dir.lane_dir(&l.name).join("diff.patch"))
+                            .unwrap_or_default(),
+                        &known,
+                    )
+                    .0,
                     author_lab: l.author_lab.clone(),
                 })
                 .collect();

@@ -69,6 +69,8 @@ struct Change {
     base: String,
     head: String,
     diff: String,
+    /// Secrets the diff added (redacted from `diff`), as bakeoff's own findings.
+    leaked: Vec<crate::vocab::Finding>,
     messages: Vec<String>,
 }
 
@@ -111,6 +113,10 @@ fn resolve_change(repo: &Repo, config: &Config, opts: &ReviewOptions) -> Result<
     } else {
         git::diff_patch_with_context(repo.workdir(), &base, &head, context)?
     };
+    // The diff is redacted before anything else sees it: no key reaches a reviewer.
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let known = super::secrets::known_values(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let (diff, leaked) = super::secrets::redact(&diff, &known);
     let base_name = opts.base.clone().unwrap_or_else(|| short(&base));
     let head_name = if opts.worktree {
         "the work tree".to_string()
@@ -132,6 +138,7 @@ fn resolve_change(repo: &Repo, config: &Config, opts: &ReviewOptions) -> Result<
         base: base_name,
         head: head_name,
         diff,
+        leaked,
         messages,
     })
 }
@@ -219,7 +226,7 @@ fn outcome(
         base: change.base,
         head: change.head,
         reviewers: records.iter().map(result_of).collect(),
-        bakeoff_findings: scan(&change.diff),
+        bakeoff_findings: scan(&change.diff).into_iter().chain(change.leaked).collect(),
         not_reviewed: records.iter().flat_map(|r| r.not_reviewed.clone()).collect(),
         same_lab,
     };

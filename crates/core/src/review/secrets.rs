@@ -31,6 +31,15 @@ const SHAPES: &[(&str, usize, &str)] = &[
 const PEM_BEGIN: &str = "-----BEGIN ";
 const PEM_KEY: &str = "PRIVATE KEY-----";
 
+/// The values of the secrets in an environment (`*_API_KEY`, `*_TOKEN`, … as the agent
+/// module names them), for [`redact`].
+pub fn known_values<'a>(env: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<String> {
+    env.into_iter()
+        .filter(|(k, v)| crate::agent::is_secret_name(k) && v.len() >= MIN_SECRET)
+        .map(|(_, v)| v.to_string())
+        .collect()
+}
+
 /// The diff with every secret redacted, and a finding per added line that held one.
 /// `known` are the values of the keys in bakeoff's own environment.
 pub fn redact(diff: &str, known: &[String]) -> (String, Vec<Finding>) {

@@ -33,7 +33,18 @@ impl Worker {
             return Ok(());
         };
         let lane = self.lane().clone();
-        let own = review::scan(&diff);
+        // No key reaches another lab's model: what the agent wrote into its diff is
+        // redacted first, and reported.
+        let known = review::secrets::known_values(
+            self.shared
+                .plan
+                .base_env
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        let (diff, leaked) = review::secrets::redact(&diff, &known);
+        let mut own = review::scan(&diff);
+        own.extend(leaked);
         if !own.is_empty() {
             self.emit(RaceEvent::BakeoffFindings {
                 lane: lane.name.clone(),
