@@ -112,6 +112,14 @@ pub fn commit_message(record: &RaceRecord, lane: &LaneRecord, row: &Row) -> Stri
     msg
 }
 
+/// Where a merge under way is recorded: in the race's folder, beside its journal.
+pub fn intent_path(repo_dir: &Path, record: &RaceRecord) -> Result<std::path::PathBuf, Error> {
+    let repo = git::Repo::discover(repo_dir)?;
+    Ok(crate::journal::Store::new(repo.common_dir())
+        .dir(&record.id)
+        .merge_intent())
+}
+
 /// Merges `lane_commit` of `lane` into the branch the race began on.
 pub fn merge_lane(
     repo_dir: &Path,
@@ -146,6 +154,7 @@ pub fn merge_lane(
         lane_branch: lane.branch.clone(),
         message: commit_message(record, lane, row),
         strategy,
+        intent: Some(intent_path(repo_dir, record)?),
     };
     let outcome = git::merge_into(repo_dir, &request).map_err(|e| match e {
         GitError::DirtyTarget { .. } => Error::input_with_hint(

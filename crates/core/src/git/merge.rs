@@ -1,6 +1,13 @@
 //! Merging the winning lane into the user's branch: a squash commit or a merge
 //! commit, three-way when the branch moved since the race began, and all or
 //! nothing: on a conflict or a dirty work tree no ref moves and no file changes.
+//!
+//! The order makes a crash recoverable: the commit is built in the object database,
+//! then an intent file (new commit, old tip) is written, then the checked-out work tree
+//! is brought from the old tip to the new one, then the branch moves (one atomic ref
+//! update) and the intent is removed. A crash before the intent leaves the old state
+//! exactly; after it, [`finish_interrupted`] (run by `bakeoff resume`) completes the
+//! work tree and the branch from the intent, so the end is always the new state.
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +43,8 @@ pub struct MergeRequest {
     /// The full commit message, provenance trailers included.
     pub message: String,
     pub strategy: MergeStrategy,
+    /// Where to record the merge while it is under way, for [`finish_interrupted`].
+    pub intent: Option<PathBuf>,
 }
 
 /// What a merge did.
@@ -99,18 +108,27 @@ pub fn merge_into(repo_dir: &Path, req: &MergeRequest) -> Result<MergeOutcome, G
     let new_id = repo
         .commit(None, &sig, &sig, &req.message, &tree, &parents)
         .ctx("write merge commit")?;
-
-    if let Some(wt) = &checkout {
-        update_worktree(wt, req, tree.id())?;
+    crash_point("merge:commit-written");
+    if let Some(path) = &req.intent {
+        write_intent(path, new_id, tip.id(), &req.target_branch)?;
     }
-    let log = format!("bakeoff: merge {} ({:?})", req.lane_branch, req.strategy).to_lowercase();
-    repo.reference_matching(&refname, new_id, true, tip.id(), &log)
-        .map_err(|e| match e.code() {
-            ErrorCode::Modified | ErrorCode::Exists | ErrorCode::Locked => GitError::TargetMoved {
-                branch: req.target_branch.clone(),
-            },
-            _ => GitError::git(format!("move branch '{}'", req.target_branch), e),
-        })?;
+    crash_point("merge:intent-written");
+    if let Some(wt) = &checkout {
+        let old = tip.tree().ctx("read target tree")?;
+        if let Err(e) = update_worktree(wt, req, &old, tree.id(), false) {
+            // Nothing was written (safe mode plans first): there is nothing to finish.
+            if let Some(path) = &req.intent {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(e);
+        }
+    }
+    crash_point("merge:worktree-updated");
+    move_branch(&repo, req, new_id, tip.id())?;
+    crash_point("merge:ref-moved");
+    if let Some(path) = &req.intent {
+        let _ = std::fs::remove_file(path);
+    }
     Ok(MergeOutcome {
         commit: new_id.to_string(),
         three_way,
@@ -192,21 +210,42 @@ fn find_checkout(repo: &Repository, refname: &str) -> Result<Option<Repository>,
     Ok(None)
 }
 
-/// Brings a work tree that has the target checked out to `new`, touching only
-/// files that differ and refusing to clobber untracked files.
-///
-/// libgit2 diffs from the checkout baseline, which defaults to HEAD's tree: the
-/// target's old tip, since HEAD names the target branch that has not moved yet.
-fn update_worktree(wt: &Repository, req: &MergeRequest, new: Oid) -> Result<(), GitError> {
-    // The tree must be looked up through the work tree's own handle.
+/// Brings a work tree that has the target checked out from the `old` tip's tree to
+/// `new`, touching only files that differ and refusing to clobber untracked files.
+/// `force` (finishing an interrupted merge) writes the differing files whatever is
+/// there: bakeoff itself wrote them before the crash.
+fn update_worktree(
+    wt: &Repository,
+    req: &MergeRequest,
+    old: &Tree,
+    new: Oid,
+    force: bool,
+) -> Result<(), GitError> {
+    // The trees must be looked up through the work tree's own handle.
     let new = wt.find_tree(new).ctx("read merged tree")?;
+    let old = wt.find_tree(old.id()).ctx("read target tree")?;
+    let changed = changed_paths(wt, &old, &new)?;
     let mut blocked = Vec::new();
     let result = {
         let mut opts = CheckoutBuilder::new();
-        // Safe mode plans every change before writing any, so a refusal leaves the
-        // work tree as it was.
-        opts.safe()
-            .notify_on(CheckoutNotificationType::CONFLICT)
+        if force {
+            // Only the merge's own paths, whatever is there now; a path the merge
+            // deletes goes too, even where the index no longer tracks it.
+            opts.force().remove_untracked(true);
+            for p in &changed {
+                opts.path(p);
+            }
+        } else {
+            // Safe mode plans every change before writing any, so a refusal leaves the
+            // work tree as it was.
+            opts.safe();
+        }
+        opts.progress(|_, done, _| {
+            if done == 1 {
+                crash_point("merge:checkout");
+            }
+        });
+        opts.notify_on(CheckoutNotificationType::CONFLICT)
             .notify(|_, path, _, _, _| {
                 if let Some(p) = path {
                     blocked.push(p.to_string_lossy().into_owned());
@@ -231,6 +270,105 @@ fn update_worktree(wt: &Repository, req: &MergeRequest, new: Oid) -> Result<(), 
             e,
         )),
     }
+}
+
+/// Paths that differ between two trees.
+fn changed_paths(repo: &Repository, old: &Tree, new: &Tree) -> Result<Vec<String>, GitError> {
+    let diff = repo
+        .diff_tree_to_tree(Some(old), Some(new), None)
+        .ctx("diff the merge")?;
+    let mut paths = Vec::new();
+    for d in diff.deltas() {
+        for f in [d.old_file(), d.new_file()] {
+            if let Some(p) = f.path() {
+                paths.push(p.to_string_lossy().into_owned());
+            }
+        }
+    }
+    paths.sort();
+    paths.dedup();
+    Ok(paths)
+}
+
+fn write_intent(path: &Path, new: Oid, old: Oid, target: &str) -> Result<(), GitError> {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path).map_err(|e| GitError::io("write", path, e))?;
+    writeln!(file, "{new} {old} {target}")
+        .and_then(|()| file.sync_all())
+        .map_err(|e| GitError::io("write", path, e))
+}
+
+fn move_branch(repo: &Repository, req: &MergeRequest, new: Oid, old: Oid) -> Result<(), GitError> {
+    let refname = format!("refs/heads/{}", req.target_branch);
+    let log = format!("bakeoff: merge {} ({:?})", req.lane_branch, req.strategy).to_lowercase();
+    repo.reference_matching(&refname, new, true, old, &log)
+        .map(|_| ())
+        .map_err(|e| match e.code() {
+            ErrorCode::Modified | ErrorCode::Exists | ErrorCode::Locked => GitError::TargetMoved {
+                branch: req.target_branch.clone(),
+            },
+            _ => GitError::git(format!("move branch '{}'", req.target_branch), e),
+        })
+}
+
+/// After a crash during a merge whose intent is at `intent`: brings the work tree that
+/// has the target checked out to the merge commit (only the merge's own paths), writes
+/// its index, moves the branch if it had not moved, and removes the intent. Returns the
+/// merge commit; `None` when there was no merge under way.
+pub fn finish_interrupted(repo_dir: &Path, intent: &Path) -> Result<Option<String>, GitError> {
+    let Ok(text) = std::fs::read_to_string(intent) else {
+        return Ok(None);
+    };
+    let mut words = text.split_whitespace();
+    let (Some(new), Some(old), Some(target)) = (words.next(), words.next(), words.next()) else {
+        // A crash while the intent itself was written: nothing had been touched yet.
+        let _ = std::fs::remove_file(intent);
+        return Ok(None);
+    };
+    let repo = open(repo_dir)?;
+    let new = commit(&repo, new)?;
+    let old = commit(&repo, old)?;
+    let refname = format!("refs/heads/{target}");
+    let req = MergeRequest {
+        target_branch: target.to_string(),
+        base: old.id().to_string(),
+        lane_commit: new.id().to_string(),
+        lane_branch: "the interrupted merge".to_string(),
+        message: String::new(),
+        strategy: MergeStrategy::Squash,
+        intent: None,
+    };
+    if let Some(wt) = find_checkout(&repo, &refname)? {
+        let old_tree = old.tree().ctx("read the merge's parent tree")?;
+        let new_tree = new.tree().ctx("read the merge's tree")?;
+        update_worktree(&wt, &req, &old_tree, new_tree.id(), true)?;
+        // The index: exactly the new tree, as a finished merge leaves it.
+        let mut index = wt.index().ctx("open the work tree's index")?;
+        index.read_tree(&new_tree).ctx("load the merge's tree")?;
+        index.write().ctx("write the work tree's index")?;
+    }
+    let tip = repo
+        .find_reference(&refname)
+        .and_then(|r| r.peel_to_commit())
+        .ok();
+    if tip.as_ref().map(|t| t.id()) != Some(new.id()) {
+        move_branch(&repo, &req, new.id(), old.id())?;
+    }
+    let _ = std::fs::remove_file(intent);
+    Ok(Some(new.id().to_string()))
+}
+
+/// A place where a test can have bakeoff die (SIGKILL, no cleanup) in the middle of a
+/// merge: `BAKEOFF_CRASH_AT=merge:ref-moved`. Only in debug builds; the release
+/// binary has none.
+fn crash_point(name: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var("BAKEOFF_CRASH_AT").is_ok_and(|v| v == name) {
+        // SAFETY: kill(2) on our own pid has no memory-safety preconditions.
+        unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = name;
 }
 
 /// The user's identity from git config, else bakeoff's own.
@@ -300,6 +438,7 @@ mod tests {
             lane_branch: LANE.into(),
             message: "bakeoff: winner\n\nBakeoff-Lane: lane\n".into(),
             strategy,
+            intent: None,
         }
     }
 

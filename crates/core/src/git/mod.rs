@@ -29,7 +29,7 @@ pub use error::GitError;
 pub use guard::UserState;
 pub use init::init_with_commit;
 pub use lane::LaneRef;
-pub use merge::{merge_into, MergeOutcome, MergeRequest, MergeStrategy};
+pub use merge::{finish_interrupted, merge_into, MergeOutcome, MergeRequest, MergeStrategy};
 pub use range::{commit_messages, default_review_base, worktree_patch};
 pub use repo::Repo;
 pub use worktree::{create_worktree, remove_worktree, WorktreeSpec};

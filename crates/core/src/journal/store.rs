@@ -149,6 +149,11 @@ impl RaceDir {
     pub fn events(&self) -> PathBuf {
         self.path.join("events.jsonl")
     }
+    /// A merge under way: written before the user's work tree is touched, removed once
+    /// the branch has moved (see `git::finish_interrupted`).
+    pub fn merge_intent(&self) -> PathBuf {
+        self.path.join("merge-intent")
+    }
     pub fn leaderboard(&self) -> PathBuf {
         self.path.join("leaderboard.json")
     }

@@ -431,6 +431,19 @@ impl Coordinator {
     /// Merges the winner when the race asked for it and was not interrupted.
     async fn merge_winner(&mut self, standings: &Standings) -> Option<Result<Merged, Error>> {
         let record = self.record().clone();
+        if let (Some((mode, commit)), Some(winner)) = (
+            self.shared.plan.finished_merge.clone(),
+            standings.leaderboard.winner.clone(),
+        ) {
+            let merged = Merged::Committed {
+                commit,
+                target: record.target_branch.clone().unwrap_or_default(),
+                three_way: false,
+                updated_worktree: true,
+            };
+            self.emit(merged_event(&winner, mode, &merged));
+            return Some(Ok(merged));
+        }
         let (Some(mode), Some(winner), false) = (
             record.merge,
             standings.leaderboard.winner.clone(),

@@ -44,6 +44,9 @@ pub struct RacePlan {
     /// The user's checkout when the race started (or was resumed): each lane's agent is
     /// checked against it when it stops.
     pub user_state: UserState,
+    /// `bakeoff resume` finished a merge a crash had interrupted: its mode and commit,
+    /// for the race's journal.
+    pub finished_merge: Option<(MergeMode, String)>,
 }
 
 /// Where a resumed lane starts again: the commit its work was captured in, and what its
@@ -71,6 +74,7 @@ impl RacePlan {
     ) -> RacePlan {
         RacePlan {
             user_state,
+            finished_merge: None,
             record,
             dir,
             repo_top,

@@ -65,7 +65,17 @@ pub fn prepare(dir: RaceDir, config_file: Option<&Path>) -> Result<Prepared, Err
         // The crash came after the merge: ranking again is harmless, merging twice is not.
         record.merge = None;
     }
+    // A merge a crash interrupted is finished first: the user's branch and work tree end
+    // in the new state, never between.
+    let mut finished_merge = None;
+    if let (Some(mode), true) = (record.merge, summary.merges.is_empty()) {
+        if let Some(commit) = git::finish_interrupted(&record.repo, &dir.merge_intent())? {
+            finished_merge = Some((mode, commit));
+            record.merge = None;
+        }
+    }
     let mut plan = replan(dir, record, config_file)?;
+    plan.finished_merge = finished_merge;
     let mut kept = Vec::new();
     for (i, lane) in plan.record.lanes.iter().enumerate() {
         let s = summary.lanes.get(&lane.name);
