@@ -34,7 +34,13 @@ pub enum Step {
     Exit { code: i32 },
     Fail { text: String },
     Flood { bytes: u64, lines: bool },
-    Linger { pidfile: PathBuf, seconds: u64 },
+    /// `linger [setsid] PIDFILE SECONDS`: with `setsid`, the child leaves our process
+    /// group and session, like a daemonising server.
+    Linger {
+        pidfile: PathBuf,
+        seconds: u64,
+        setsid: bool,
+    },
     IgnoreSigterm,
     Git { args: Vec<String> },
     CopySpec { path: PathBuf },
@@ -160,10 +166,17 @@ fn parse_step(content: &str) -> Result<Step, String> {
             };
             Step::Flood { bytes, lines }
         }
-        "linger" => Step::Linger {
-            pidfile: words.path()?,
-            seconds: words.number("SECONDS")?,
-        },
+        "linger" => {
+            let setsid = words.peek() == Some("setsid");
+            if setsid {
+                words.optional();
+            }
+            Step::Linger {
+                pidfile: words.path()?,
+                seconds: words.number("SECONDS")?,
+                setsid,
+            }
+        }
         "ignore-sigterm" => Step::IgnoreSigterm,
         "git" => {
             let args: Vec<String> = words.rest.split_whitespace().map(str::to_owned).collect();
