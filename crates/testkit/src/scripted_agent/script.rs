@@ -17,23 +17,62 @@ pub struct Line {
 /// What one line of a script does.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
-    Write { path: PathBuf, text: String },
-    Append { path: PathBuf, text: String },
-    Delete { path: PathBuf },
-    Rename { from: PathBuf, to: PathBuf },
-    Chmod { path: PathBuf, mode: u32 },
-    Binary { path: PathBuf, len: u64 },
-    Symlink { target: PathBuf, link: PathBuf },
-    Mkdir { path: PathBuf },
-    Replace { path: PathBuf, from: String, to: String },
-    Say { text: String },
-    Stderr { text: String },
+    Write {
+        path: PathBuf,
+        text: String,
+    },
+    Append {
+        path: PathBuf,
+        text: String,
+    },
+    Delete {
+        path: PathBuf,
+    },
+    Rename {
+        from: PathBuf,
+        to: PathBuf,
+    },
+    Chmod {
+        path: PathBuf,
+        mode: u32,
+    },
+    Binary {
+        path: PathBuf,
+        len: u64,
+    },
+    Symlink {
+        target: PathBuf,
+        link: PathBuf,
+    },
+    Mkdir {
+        path: PathBuf,
+    },
+    Replace {
+        path: PathBuf,
+        from: String,
+        to: String,
+    },
+    Say {
+        text: String,
+    },
+    Stderr {
+        text: String,
+    },
     Progress(Progress),
     Usage(Usage),
-    Sleep { ms: u64 },
-    Exit { code: i32 },
-    Fail { text: String },
-    Flood { bytes: u64, lines: bool },
+    Sleep {
+        ms: u64,
+    },
+    Exit {
+        code: i32,
+    },
+    Fail {
+        text: String,
+    },
+    Flood {
+        bytes: u64,
+        lines: bool,
+    },
     /// `linger [setsid] PIDFILE SECONDS`: with `setsid`, the child leaves our process
     /// group and session, like a daemonising server.
     Linger {
@@ -42,8 +81,12 @@ pub enum Step {
         setsid: bool,
     },
     IgnoreSigterm,
-    Git { args: Vec<String> },
-    CopySpec { path: PathBuf },
+    Git {
+        args: Vec<String>,
+    },
+    CopySpec {
+        path: PathBuf,
+    },
 }
 
 impl Step {

@@ -255,7 +255,11 @@ fn linger_setsid_leaves_a_child_in_a_session_of_its_own() {
     let (sid, pgid) = unsafe { (libc::getsid(pid), libc::getpgid(pid)) };
     // SAFETY: the pid is the `sleep` this test started.
     unsafe { libc::kill(pid, libc::SIGKILL) };
-    assert_eq!((sid, pgid), (pid, pid), "the child leads its own session and group");
+    assert_eq!(
+        (sid, pgid),
+        (pid, pid),
+        "the child leads its own session and group"
+    );
 }
 
 #[test]
