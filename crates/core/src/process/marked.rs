@@ -83,9 +83,7 @@ impl Marker {
         entries
             .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
             .filter(|&pid| pid != me && pid > 1)
-            .filter(|pid| {
-                std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| self.matches(&env))
-            })
+            .filter(|pid| std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| self.matches(&env)))
             .collect()
     }
 
@@ -157,8 +155,16 @@ mod tests {
 
         assert_eq!(marker.kill(), vec![marked.id()]);
         assert!(exited(&mut marked), "the marked child was not killed");
-        assert_eq!(other_value.try_wait().expect("wait"), None, "a stranger was killed");
-        assert_eq!(unmarked.try_wait().expect("wait"), None, "an unmarked child was killed");
+        assert_eq!(
+            other_value.try_wait().expect("wait"),
+            None,
+            "a stranger was killed"
+        );
+        assert_eq!(
+            unmarked.try_wait().expect("wait"),
+            None,
+            "an unmarked child was killed"
+        );
         // Killing again finds nothing: the reaped child is gone, quietly.
         assert!(marker.kill().is_empty());
         for mut child in [other_value, unmarked] {

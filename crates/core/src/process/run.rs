@@ -209,9 +209,7 @@ impl Leftovers {
         let marker = Marker::default()
             .with(marked::RUN_VAR, marked::run_token())
             .with(marked::CHILD_VAR, child_mark);
-        Leftovers {
-            marker: Some(marker),
-        }
+        Leftovers { marker: Some(marker) }
     }
 
     fn kill(&mut self) {
