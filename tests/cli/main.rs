@@ -16,6 +16,7 @@ mod fake_agent;
 mod faults;
 mod fix_rounds;
 mod merge;
+mod processes;
 mod race;
 mod real_clis;
 mod records;
