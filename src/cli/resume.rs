@@ -29,6 +29,12 @@ pub async fn resume(cwd: &Path, race: &str, json: bool, config: Option<&Path>) -
             resumable.killed.len()
         );
     }
+    if !resumable.marked.is_empty() {
+        eprintln!(
+            "killed {} process(es) of the race left running by the crash",
+            resumable.marked.len()
+        );
+    }
     let (kept, rerun) = resumable.lanes();
     eprintln!(
         "resuming race {}: keeping {}; running again {}",

@@ -17,6 +17,7 @@ mod faults;
 mod fix_rounds;
 mod merge;
 mod merge_crash;
+mod processes;
 mod race;
 mod real_clis;
 mod records;

@@ -190,7 +190,7 @@ fn agent(env: &mut TestEnv, name: &str, script: &str) {
 }
 
 /// The journal's events, skipping a torn line.
-fn all_events(env: &TestEnv) -> Vec<serde_json::Value> {
+pub(crate) fn all_events(env: &TestEnv) -> Vec<serde_json::Value> {
     std::fs::read_to_string(env.last_race_dir().join("events.jsonl"))
         .unwrap()
         .lines()
@@ -205,7 +205,7 @@ fn lane_events(env: &TestEnv, lane: &str, ty: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-fn wait_for_pid(pidfile: &Path) -> u32 {
+pub(crate) fn wait_for_pid(pidfile: &Path) -> u32 {
     let until = Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(pid) = std::fs::read_to_string(pidfile)
@@ -220,7 +220,7 @@ fn wait_for_pid(pidfile: &Path) -> u32 {
 }
 
 /// Alive and not a zombie (an orphan's zombie waits for whatever reaps in this container).
-fn alive(pid: u32) -> bool {
+pub(crate) fn alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => stat
             .rsplit_once(") ")
@@ -230,7 +230,7 @@ fn alive(pid: u32) -> bool {
 }
 
 #[track_caller]
-fn wait_dead(pid: u32) {
+pub(crate) fn wait_dead(pid: u32) {
     let until = Instant::now() + Duration::from_secs(5);
     while alive(pid) {
         assert!(Instant::now() < until, "process {pid} is still alive");
@@ -240,7 +240,7 @@ fn wait_dead(pid: u32) {
 
 /// Live processes whose environment says they were started for this race, in this test
 /// (tests running at once may have races of the same id).
-fn race_processes(env: &TestEnv, race: &str) -> Vec<u32> {
+pub(crate) fn race_processes(env: &TestEnv, race: &str) -> Vec<u32> {
     let markers = [
         format!("BAKEOFF_RACE={race}"),
         format!("HOME={}", env.home.display()),

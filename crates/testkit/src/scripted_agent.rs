@@ -4,8 +4,9 @@
 //! A script is UTF-8 text, one step per line; blank lines and `#` comments are ignored.
 //! Steps edit files in the current directory (the lane's worktree), print lines, print
 //! progress and usage records in a real agent CLI's output format, sleep, crash, flood
-//! output, ignore SIGTERM, leave lingering children and run git. The whole script is
-//! parsed before any step runs, so a bad script changes nothing.
+//! output, ignore SIGTERM, leave lingering children (in our group, or with `setsid` in a
+//! session of their own) and run git. The whole script is parsed before any step runs, so
+//! a bad script changes nothing.
 //!
 //! The function is synchronous on purpose: it may run in a process with no tokio runtime.
 

@@ -1,6 +1,7 @@
 //! Child processes: each in its own process group, output streamed to files and parsed
 //! line by line, a deadline, and a terminate sequence (SIGTERM to the group, a grace
-//! period, SIGKILL).
+//! period, SIGKILL), then SIGKILL to every process still carrying the child's marker in
+//! its environment (`marked`), wherever its group.
 //!
 //! [`run`] is the one entry point; [`Command`] says what to run, [`CancelToken`] lets the
 //! race coordinator stop it early, and [`Finished`] says how it ended.
@@ -10,6 +11,7 @@ mod command;
 mod error;
 mod group;
 mod lines;
+mod marked;
 mod run;
 mod stop;
 
@@ -20,4 +22,5 @@ pub use crate::vocab::ExitKind;
 pub use cancel::{cancel_pair, CancelLevel, CancelToken, Canceller};
 pub use command::Command;
 pub use error::ProcessError;
+pub use marked::{run_token, Marker, RUN_VAR};
 pub use run::{run, run_agent, Finished, Stream};

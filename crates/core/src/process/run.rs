@@ -20,6 +20,7 @@ use tokio::time::Instant;
 
 use super::group::Group;
 use super::lines::LineSplitter;
+use super::marked::{self, Marker};
 use super::stop::StopState;
 use super::{CancelLevel, CancelToken, Command, ExitKind, ProcessError};
 
@@ -69,8 +70,9 @@ pub struct Finished {
 /// Runs `cmd` to completion. `on_line` receives every output line (without its line
 /// ending, lossily decoded, cut to 64 KiB) in the order each stream produced them.
 ///
-/// stdin is `/dev/null`; the environment is exactly `cmd.env`. When the future is dropped
-/// before completion the whole process group is killed.
+/// stdin is `/dev/null`; the environment is `cmd.env` and the child's marker
+/// ([`marked`](super::marked)). When the future is dropped before completion the whole
+/// process group is killed, and so is every process carrying the marker.
 pub async fn run<F>(cmd: Command, on_line: F, cancel: CancelToken) -> Result<Finished, ProcessError>
 where
     F: FnMut(Stream, &str) + Send,
@@ -119,7 +121,8 @@ where
     // A missing cwd makes spawn fail with ENOENT, which would read as a missing program.
     check_dir(&cmd.cwd)?;
 
-    let child = spawn(&cmd, &program, out_sink, err_sink)?;
+    let child_mark = marked::next_child();
+    let child = spawn(&cmd, &program, &child_mark, out_sink, err_sink)?;
     let start = Instant::now();
     if let (Some(on_start), Some(pid)) = (on_start, child.id()) {
         on_start(pid);
@@ -133,6 +136,7 @@ where
         start,
         grace: cmd.grace,
         stop: StopState::new(cmd.deadline.and_then(|d| start.checked_add(d))),
+        leftovers: Leftovers::new(&child_mark),
     };
     let (status, elapsed) = running.wait(&mut on_line, &mut cancel).await?;
     running.drain(&mut on_line)?;
@@ -146,11 +150,13 @@ where
     })
 }
 
-/// Spawns `cmd` as the leader of a new process group, with stdin `/dev/null`, exactly
-/// `cmd.env` as its environment and its output going into the log files' sinks.
+/// Spawns `cmd` as the leader of a new process group, with stdin `/dev/null`, `cmd.env`
+/// and the marker of this child (`marked`) as its environment and its output going into
+/// the log files' sinks.
 fn spawn(
     cmd: &Command,
     program: &Path,
+    child_mark: &str,
     stdout: Stdio,
     stderr: Stdio,
 ) -> Result<tokio::process::Child, ProcessError> {
@@ -161,6 +167,8 @@ fn spawn(
         .current_dir(&cmd.cwd)
         .env_clear()
         .envs(cmd.env.iter().map(|(k, v)| (k, v)))
+        .env(marked::RUN_VAR, marked::run_token())
+        .env(marked::CHILD_VAR, child_mark)
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(stderr)
@@ -176,7 +184,8 @@ fn spawn(
 /// A spawned child and everything watching it until it exits.
 ///
 /// Fields drop in order: the group (SIGKILLed unless the leader was reaped) before the
-/// child (killed on drop), so a dropped run leaves nothing behind.
+/// child (killed on drop), then whatever carries the child's marker, so a dropped run
+/// leaves nothing behind.
 struct Running {
     group: Option<Group>,
     child: tokio::process::Child,
@@ -186,6 +195,34 @@ struct Running {
     start: Instant,
     grace: Duration,
     stop: StopState,
+    leftovers: Leftovers,
+}
+
+/// The processes carrying one child's marker, SIGKILLed once the child ended (or on drop):
+/// descendants that left its process group (`setsid`, a double fork).
+struct Leftovers {
+    marker: Option<Marker>,
+}
+
+impl Leftovers {
+    fn new(child_mark: &str) -> Leftovers {
+        let marker = Marker::default()
+            .with(marked::RUN_VAR, marked::run_token())
+            .with(marked::CHILD_VAR, child_mark);
+        Leftovers { marker: Some(marker) }
+    }
+
+    fn kill(&mut self) {
+        if let Some(marker) = self.marker.take() {
+            marker.kill();
+        }
+    }
+}
+
+impl Drop for Leftovers {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
 
 impl Running {
@@ -219,6 +256,8 @@ impl Running {
                     if let Some(group) = self.group.as_mut() {
                         group.kill_leftovers();
                     }
+                    // And what left the group.
+                    self.leftovers.kill();
                     return Ok((exited, elapsed));
                 }
                 _ = sleep_until(self.stop.deadline_at), if self.stop.deadline_at.is_some() => {

@@ -1,7 +1,9 @@
 //! `resume`: takes up a race whose bakeoff died (SIGKILL, OOM, a lost machine) from its
-//! records. First whatever the crash left running is killed; then the plan is rebuilt
-//! from `race.json` (re-checking only what may have changed since: the repository, the
-//! base, the agents' CLIs and the reviewers' keys); lanes that had ended keep their
+//! records. First whatever the crash left running is killed (the agents' groups, then
+//! every process carrying the race's marker from the crashed run: checks, setup and
+//! `setsid`'d grandchildren); then the plan is rebuilt from `race.json` (re-checking only
+//! what may have changed since: the repository, the base, the agents' CLIs and the
+//! reviewers' keys); lanes that had ended keep their
 //! results, read back from the journal; the others run again from the start; then the
 //! race is ranked, judged and merged as it asked, all appended to the same journal.
 
@@ -15,11 +17,13 @@ use crate::config::{self, Config};
 use crate::error::Error;
 use crate::git::{self, Repo};
 use crate::journal::{RaceDir, RaceLock, RaceRecord, RaceSummary};
+use crate::process;
 use crate::review::{clock_seed, ReviewPlan};
 use crate::vocab::Reporter;
 use crate::vocab::{RaceEvent, Stamped};
 
 use super::coordinator::{self, RaceOutcome};
+use super::lane;
 use super::plan::{self, RacePlan};
 
 /// A race read back from its records, ready to go on.
@@ -29,6 +33,9 @@ pub struct Resumable {
     lock: RaceLock,
     /// Process groups of agents the crash left running, now killed.
     pub killed: Vec<u32>,
+    /// Processes of the race from an earlier run (agents, checks, setup and everything
+    /// they started, in any process group), found by their environment and now killed.
+    pub marked: Vec<u32>,
     /// Lanes (by index) that had ended and keep their results.
     kept: Vec<bool>,
     events: Vec<Stamped>,
@@ -56,6 +63,7 @@ pub fn prepare(dir: RaceDir, config_file: Option<&Path>) -> Result<Prepared, Err
     // Then, before anything else: a grandchild of a killed agent may still be editing a
     // worktree that is about to be removed, or spending money.
     let killed = kill_orphans(&events);
+    let marked = kill_earlier_runs(&record.id, &dir);
     let summary = RaceSummary::from_events(&events);
     if summary.finished {
         return Ok(Prepared::Finished { id: record.id });
@@ -97,6 +105,7 @@ pub fn prepare(dir: RaceDir, config_file: Option<&Path>) -> Result<Prepared, Err
         plan,
         lock,
         killed,
+        marked,
         kept,
         events,
     })))
@@ -176,6 +185,17 @@ fn kill_orphans(events: &[Stamped]) -> Vec<u32> {
         }
     }
     killed
+}
+
+/// SIGKILLs every process carrying this race's marker (its id and its folder) from a run
+/// other than this one: a check or setup command, or a `setsid` grandchild of the agent,
+/// that the crashed run's group kills could not reach.
+fn kill_earlier_runs(id: &str, dir: &RaceDir) -> Vec<u32> {
+    process::Marker::default()
+        .with("BAKEOFF_RACE", id)
+        .with(lane::RACE_DIR_VAR, &lane::race_dir_marker(&dir.path))
+        .without(process::RUN_VAR, process::run_token())
+        .kill()
 }
 
 /// The race's plan from `race.json`, with what can have changed since it started checked

@@ -17,27 +17,76 @@ pub struct Line {
 /// What one line of a script does.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
-    Write { path: PathBuf, text: String },
-    Append { path: PathBuf, text: String },
-    Delete { path: PathBuf },
-    Rename { from: PathBuf, to: PathBuf },
-    Chmod { path: PathBuf, mode: u32 },
-    Binary { path: PathBuf, len: u64 },
-    Symlink { target: PathBuf, link: PathBuf },
-    Mkdir { path: PathBuf },
-    Replace { path: PathBuf, from: String, to: String },
-    Say { text: String },
-    Stderr { text: String },
+    Write {
+        path: PathBuf,
+        text: String,
+    },
+    Append {
+        path: PathBuf,
+        text: String,
+    },
+    Delete {
+        path: PathBuf,
+    },
+    Rename {
+        from: PathBuf,
+        to: PathBuf,
+    },
+    Chmod {
+        path: PathBuf,
+        mode: u32,
+    },
+    Binary {
+        path: PathBuf,
+        len: u64,
+    },
+    Symlink {
+        target: PathBuf,
+        link: PathBuf,
+    },
+    Mkdir {
+        path: PathBuf,
+    },
+    Replace {
+        path: PathBuf,
+        from: String,
+        to: String,
+    },
+    Say {
+        text: String,
+    },
+    Stderr {
+        text: String,
+    },
     Progress(Progress),
     Usage(Usage),
-    Sleep { ms: u64 },
-    Exit { code: i32 },
-    Fail { text: String },
-    Flood { bytes: u64, lines: bool },
-    Linger { pidfile: PathBuf, seconds: u64 },
+    Sleep {
+        ms: u64,
+    },
+    Exit {
+        code: i32,
+    },
+    Fail {
+        text: String,
+    },
+    Flood {
+        bytes: u64,
+        lines: bool,
+    },
+    /// `linger [setsid] PIDFILE SECONDS`: with `setsid`, the child leaves our process
+    /// group and session, like a daemonising server.
+    Linger {
+        pidfile: PathBuf,
+        seconds: u64,
+        setsid: bool,
+    },
     IgnoreSigterm,
-    Git { args: Vec<String> },
-    CopySpec { path: PathBuf },
+    Git {
+        args: Vec<String>,
+    },
+    CopySpec {
+        path: PathBuf,
+    },
 }
 
 impl Step {
@@ -160,10 +209,17 @@ fn parse_step(content: &str) -> Result<Step, String> {
             };
             Step::Flood { bytes, lines }
         }
-        "linger" => Step::Linger {
-            pidfile: words.path()?,
-            seconds: words.number("SECONDS")?,
-        },
+        "linger" => {
+            let setsid = words.peek() == Some("setsid");
+            if setsid {
+                words.optional();
+            }
+            Step::Linger {
+                pidfile: words.path()?,
+                seconds: words.number("SECONDS")?,
+                setsid,
+            }
+        }
         "ignore-sigterm" => Step::IgnoreSigterm,
         "git" => {
             let args: Vec<String> = words.rest.split_whitespace().map(str::to_owned).collect();

@@ -174,7 +174,11 @@ impl<'a, O: Write, E: Write> Runner<'a, O, E> {
             Step::Flood { bytes, lines } => {
                 flood(&mut self.out, *bytes, *lines).map_err(|e| format!("cannot write to stdout: {e}"))?
             }
-            Step::Linger { pidfile, seconds } => self.linger(pidfile, *seconds)?,
+            Step::Linger {
+                pidfile,
+                seconds,
+                setsid,
+            } => self.linger(pidfile, *seconds, *setsid)?,
             Step::IgnoreSigterm => {
                 // SAFETY: installing SIG_IGN has no preconditions; it is inherited by the
                 // children spawned after it, as it would be in a real agent.
@@ -202,16 +206,32 @@ impl<'a, O: Write, E: Write> Runner<'a, O, E> {
         Ok(())
     }
 
-    /// Leaves a `sleep` running in our process group with our stdout and stderr, like an
-    /// agent that forgot a background server.
-    fn linger(&mut self, pidfile: &Path, seconds: u64) -> Result<(), String> {
+    /// Leaves a `sleep` running with our stdout and stderr, like an agent that forgot a
+    /// background server: in our process group, or with `setsid` in a session of its own
+    /// where a kill of our group does not reach it.
+    fn linger(&mut self, pidfile: &Path, seconds: u64, setsid: bool) -> Result<(), String> {
         self.out
             .flush()
             .map_err(|e| format!("cannot write to stdout: {e}"))?;
-        let child = std::process::Command::new("sleep")
+        let mut command = std::process::Command::new("sleep");
+        command
             .arg(seconds.to_string())
             .current_dir(&self.root)
-            .stdin(Stdio::null())
+            .stdin(Stdio::null());
+        if setsid {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: the closure runs in the forked child before exec and calls only
+            // setsid(2), which is async-signal-safe; it allocates nothing.
+            unsafe {
+                command.pre_exec(|| {
+                    if libc::setsid() < 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let child = command
             .spawn()
             .map_err(|e| format!("cannot start `sleep`: {e}"))?;
         let pidfile = self.path(pidfile);

@@ -242,6 +242,27 @@ fn linger_leaves_a_child_and_records_its_pid() {
 }
 
 #[test]
+fn linger_setsid_leaves_a_child_in_a_session_of_its_own() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let outcome = run_in(dir.path(), "linger setsid sleep.pid 30", None);
+    assert_eq!(outcome.code, Ok(0));
+    let pid: i32 = std::fs::read_to_string(dir.path().join("sleep.pid"))
+        .expect("pid file")
+        .trim()
+        .parse()
+        .expect("pid");
+    // SAFETY: getsid and getpgid only read the process's ids.
+    let (sid, pgid) = unsafe { (libc::getsid(pid), libc::getpgid(pid)) };
+    // SAFETY: the pid is the `sleep` this test started.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    assert_eq!(
+        (sid, pgid),
+        (pid, pid),
+        "the child leads its own session and group"
+    );
+}
+
+#[test]
 fn claude_records() {
     let dir = tempfile::tempdir().expect("temp dir");
     let script = "progress claude 1 100 20\nprogress claude 2 150 30 0.01 cargo test\nusage claude 2 250 50 0.0375 sess-1";

@@ -30,6 +30,18 @@ pub(super) use run_agent::live_cost;
 use super::plan::RacePlan;
 use super::{delta, fix, holdout};
 
+/// The environment variable naming a race's records folder in every lane child.
+pub(super) const RACE_DIR_VAR: &str = "BAKEOFF_RACE_DIR";
+
+/// How a race's folder reads in [`RACE_DIR_VAR`]: canonical, so the run and a later
+/// `resume` that reached it by another path write it alike.
+pub(super) fn race_dir_marker(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
 /// What a lane worker sends its coordinator.
 // Events are sent by value: they are the common message, and boxing each one would cost
 // an allocation per progress line for no gain.
@@ -245,6 +257,9 @@ impl Worker {
         env.push(("BAKEOFF_PORT".into(), lane.port.to_string()));
         env.push(("BAKEOFF_RACE".into(), self.shared.plan.record.id.clone()));
         env.push(("BAKEOFF_LANE".into(), lane.name.clone()));
+        // With the race's id, names the race unmistakably (ids repeat across
+        // repositories): `resume` finds what a crashed run left by these two.
+        env.push((RACE_DIR_VAR.into(), race_dir_marker(&self.shared.plan.dir.path)));
         env
     }
 
