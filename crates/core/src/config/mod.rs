@@ -333,7 +333,7 @@ fn resolve(layers: Vec<Layer>) -> Result<Config, ConfigError> {
         agents,
         review: ReviewConfig {
             reviewers: review.reviewers.unwrap_or_default(),
-            per_lane: review.reviewers_per_lane.unwrap_or(1).max(1),
+            per_lane: review.reviewers_per_lane.unwrap_or(1),
             allow_same_lab: review.allow_same_lab.unwrap_or(false),
             fallback: review.fallback.unwrap_or_default(),
             token_budget: review.token_budget.unwrap_or(60_000).max(1_000),
