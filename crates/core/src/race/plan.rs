@@ -25,6 +25,8 @@ pub struct RacePlan {
     pub dir: RaceDir,
     pub repo_top: PathBuf,
     pub grace: Duration,
+    /// The most each lane log keeps on disk (`[race] log-bytes`).
+    pub log_bytes: u64,
     pub jobs: usize,
     pub check_jobs: usize,
     pub copy: Vec<String>,
@@ -75,6 +77,7 @@ impl RacePlan {
             dir,
             repo_top,
             grace: config.grace,
+            log_bytes: config.log_bytes,
             jobs: jobs.max(1),
             check_jobs: check_jobs.max(1),
             copy: config.copy.clone(),
