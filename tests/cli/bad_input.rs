@@ -224,3 +224,103 @@ fn an_io_failure_names_the_path_and_its_cause() {
     assert!(err.contains("error: cannot create /dev/null/demo\n"), "{err}");
     assert!(err.contains("caused by: Not a directory"), "{err}");
 }
+
+#[test]
+fn reviewers_per_lane_zero_or_above_the_pool_is_refused() {
+    let mut env = TestEnv::new();
+    env.reviews = true;
+    env.set_env("OPENAI_API_KEY", "sk-test");
+    env.agent("a", "", "say hi");
+    for n in ["0", "2"] {
+        refused(
+            &env,
+            &[
+                "race",
+                "do it",
+                "-a",
+                "a",
+                "--reviewer",
+                "openai/gpt-5.5",
+                "--reviewers-per-lane",
+                n,
+            ],
+            &[
+                &format!("--reviewers-per-lane {n}"),
+                "pool of 1 reviewer",
+                "between 1 and 1",
+            ],
+        );
+    }
+}
+
+#[test]
+fn a_spec_with_a_nul_byte_is_refused() {
+    let mut env = TestEnv::new();
+    env.agent("a", "", "say hi");
+    // An argument cannot hold a NUL byte; a spec file can.
+    let file = env.root().join("spec.md");
+    std::fs::write(&file, b"do\0it\n").unwrap();
+    refused(
+        &env,
+        &["race", "--spec-file", file.to_str().unwrap(), "-a", "a"],
+        &["NUL byte"],
+    );
+}
+
+#[test]
+fn a_worktree_root_that_cannot_be_created_is_refused() {
+    let mut env = TestEnv::new();
+    env.agent("a", "", "say hi");
+    let file = env.root().join("a-file");
+    std::fs::write(&file, "not a folder").unwrap();
+    let root = file.join("worktrees");
+    env.config(&format!("[worktree]\nroot = \"{}\"\n", root.display()));
+    refused(
+        &env,
+        &["race", "do it", "-a", "a"],
+        &["cannot be created", &root.display().to_string()],
+    );
+}
+
+#[test]
+fn a_repository_with_submodules_is_refused() {
+    let mut env = TestEnv::new();
+    env.agent("a", "", "say hi");
+    let sub = env.root().join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    env.git_in(&sub, &["init", "-q", "-b", "main"]);
+    std::fs::write(sub.join("x.txt"), "x\n").unwrap();
+    env.git_in(&sub, &["add", "-A"]);
+    env.git_in(
+        &sub,
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-q",
+            "-m",
+            "sub",
+        ],
+    );
+    env.git(&[
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        sub.to_str().unwrap(),
+        "vendor/sub",
+    ]);
+    env.commit("add a submodule");
+    refused(
+        &env,
+        &["race", "do it", "-a", "a"],
+        &[
+            "submodules",
+            "vendor/sub",
+            "does not race repositories with submodules yet",
+        ],
+    );
+}

@@ -140,7 +140,7 @@ fn a_lingering_child_is_not_left_behind() {
 }
 
 #[test]
-fn fifty_megabytes_of_output_are_streamed_to_the_log() {
+fn fifty_megabytes_of_output_are_streamed_and_capped_at_the_default() {
     let mut env = TestEnv::new();
     env.agent(
         "loud",
@@ -150,8 +150,47 @@ fn fifty_megabytes_of_output_are_streamed_to_the_log() {
     env.bakeoff(&["race", "shout", "-a", "loud"]).expect(0);
     let log = env.last_race_dir().join("lanes/loud/agent.stdout.log");
     let size = std::fs::metadata(&log).unwrap().len();
-    assert!(size >= 52428800 + 1048576, "log has {size} bytes");
+    assert!(size <= 16 * 1024 * 1024 + 100, "log has {size} bytes");
+    assert!(size >= 16 * 1024 * 1024 - 200 * 1024, "log has {size} bytes");
     assert_eq!(agent_outcome(&env, "loud")["usage"]["cost_usd"], 0.01);
+}
+
+#[test]
+fn a_flood_is_cut_to_the_configured_cap_and_the_end_of_the_stream_is_still_parsed() {
+    const CAP: u64 = 1024 * 1024;
+    let mut env = TestEnv::new();
+    env.config(&format!("[race]\nlog-bytes = {CAP}\n"));
+    env.agent(
+        "loud",
+        "claude",
+        "say the first line\nflood 67108864\nwrite x.txt x\\n\nsay the last words\nusage claude 1 10 10 0.02 s\n",
+    );
+    env.bakeoff(&["race", "shout", "-a", "loud"]).expect(0);
+    let log = env.last_race_dir().join("lanes/loud/agent.stdout.log");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let marker = text
+        .lines()
+        .find(|l| l.starts_with("[bakeoff: ") && l.ends_with(" bytes cut here]"))
+        .unwrap_or_else(|| panic!("no marker in the log"));
+    assert!(
+        text.len() as u64 <= CAP + marker.len() as u64 + 1,
+        "log has {} bytes",
+        text.len()
+    );
+    let first = text.lines().next().unwrap();
+    assert!(first.contains("the first line"), "{first}");
+    assert!(text.contains("the last words"));
+    let last = text.lines().last().unwrap();
+    assert!(last.contains("0.02"), "{last}");
+    let cut: u64 = marker["[bakeoff: ".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(cut >= 64 * 1024 * 1024 - CAP, "cut {cut}");
+    // The stream's end was parsed live: the usage after the flood.
+    assert_eq!(agent_outcome(&env, "loud")["usage"]["cost_usd"], 0.02);
 }
 
 /// True if the process exists and is not a zombie.

@@ -89,6 +89,8 @@ impl Shell {
             stderr: err.clone(),
             deadline: Some(self.timeout),
             grace: COMMAND_GRACE,
+            // The tool reads its output back itself, cut to its own limit.
+            log_cap: None,
         };
         let finished = process::run(cmd, |_, _| {}, cancel).await?;
         let read = |path: &PathBuf| {

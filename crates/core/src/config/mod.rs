@@ -39,6 +39,9 @@ pub struct CheckSpec {
     pub holdout: bool,
 }
 
+/// Each lane log keeps at most this much on disk unless `[race] log-bytes` says otherwise.
+pub const DEFAULT_LOG_BYTES: u64 = 16 * 1024 * 1024;
+
 /// The resolved configuration, before command-line flags apply.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -48,6 +51,8 @@ pub struct Config {
     pub check_jobs: Option<usize>,
     pub merge: MergeMode,
     pub tests_may_change: bool,
+    /// `[race] log-bytes`: the most each lane log keeps on disk (head and tail).
+    pub log_bytes: u64,
     pub worktree_root: Option<PathBuf>,
     pub copy: Vec<String>,
     pub setup: Option<String>,
@@ -324,6 +329,7 @@ fn resolve(layers: Vec<Layer>) -> Result<Config, ConfigError> {
             .and_then(|m| m.get_ref().parse().ok())
             .unwrap_or(MergeMode::Squash),
         tests_may_change: race.tests_may_change.unwrap_or(false),
+        log_bytes: race.log_bytes.unwrap_or(DEFAULT_LOG_BYTES),
         worktree_root: worktree.root.map(|r| expand_home(&r)),
         copy: worktree.copy.unwrap_or_default(),
         setup: worktree.setup.filter(|s| !s.trim().is_empty()),
@@ -333,7 +339,7 @@ fn resolve(layers: Vec<Layer>) -> Result<Config, ConfigError> {
         agents,
         review: ReviewConfig {
             reviewers: review.reviewers.unwrap_or_default(),
-            per_lane: review.reviewers_per_lane.unwrap_or(1).max(1),
+            per_lane: review.reviewers_per_lane.unwrap_or(1),
             allow_same_lab: review.allow_same_lab.unwrap_or(false),
             fallback: review.fallback.unwrap_or_default(),
             token_budget: review.token_budget.unwrap_or(60_000).max(1_000),

@@ -55,6 +55,7 @@ pub struct RawRace {
     pub check_jobs: Option<usize>,
     pub merge: Option<Spanned<String>>,
     pub tests_may_change: Option<bool>,
+    pub log_bytes: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -109,6 +110,7 @@ impl RawConfig {
             check_jobs: hi.check_jobs.or(lo.check_jobs),
             merge: hi.merge.or(lo.merge),
             tests_may_change: hi.tests_may_change.or(lo.tests_may_change),
+            log_bytes: hi.log_bytes.or(lo.log_bytes),
         });
         self.worktree = merge_opt(self.worktree, upper.worktree, |lo, hi| RawWorktree {
             root: hi.root.or(lo.root),

@@ -92,6 +92,30 @@ impl Repo {
         tracked_changes_in(&repo)
     }
 
+    /// The submodules of `commit`: every gitlink (mode 160000) in its tree, and
+    /// `.gitmodules` if it has one, as paths. A lane's worktree would get them as empty
+    /// folders, so preflight refuses such a base.
+    pub fn submodules(&self, commit: &str) -> Result<Vec<String>, GitError> {
+        let repo = self.open()?;
+        let oid = resolve(&repo, commit)?;
+        let tree = repo
+            .find_commit(oid)
+            .and_then(|c| c.tree())
+            .ctx("read the base commit's tree")?;
+        let mut found = Vec::new();
+        if tree.get_name(".gitmodules").is_some() {
+            found.push(".gitmodules".to_string());
+        }
+        tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.filemode() == 0o160000 {
+                found.push(format!("{dir}{}", entry.name().unwrap_or("?")));
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .ctx("walk the base commit's tree")?;
+        Ok(found)
+    }
+
     fn open(&self) -> Result<Repository, GitError> {
         open(&self.workdir)
     }

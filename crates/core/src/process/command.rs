@@ -24,6 +24,9 @@ pub struct Command {
     pub deadline: Option<Duration>,
     /// Time between SIGTERM and SIGKILL.
     pub grace: Duration,
+    /// The most each log file keeps (its head and tail); `None` keeps everything. The
+    /// line callback still sees the whole stream.
+    pub log_cap: Option<u64>,
 }
 
 impl Command {
@@ -45,6 +48,7 @@ impl Command {
             stderr: stderr.into(),
             deadline: None,
             grace: DEFAULT_GRACE,
+            log_cap: None,
         }
     }
 

@@ -7,6 +7,7 @@
 //! race coordinator stop it early, and [`Finished`] says how it ended.
 
 mod cancel;
+mod cap;
 mod command;
 mod error;
 mod group;

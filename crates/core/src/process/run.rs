@@ -6,7 +6,8 @@
 //! The child writes its logs itself rather than through pipes bakeoff copies: writing
 //! into the page cache is the single largest cost of a chatty agent, and this way it is
 //! the agent's, not bakeoff's, and no pipe can fill up and stall the child. bakeoff only
-//! reads what was appended, a few times a second.
+//! reads what was appended, a few times a second. A capped log (`Command::log_cap`) is
+//! cut to its head and tail on disk by `cap.rs`; the line callback still sees it all.
 
 use std::fs::File;
 use std::io::{ErrorKind, Read};
@@ -18,6 +19,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::cap::Cap;
 use super::group::Group;
 use super::lines::LineSplitter;
 use super::marked::{self, Marker};
@@ -116,8 +118,8 @@ where
     F: FnMut(Stream, &str) + Send,
 {
     let program = cmd.program_path().to_path_buf();
-    let (out, out_sink) = Log::create(&cmd.stdout)?;
-    let (err, err_sink) = Log::create(&cmd.stderr)?;
+    let (out, out_sink) = Log::create(&cmd.stdout, cmd.log_cap)?;
+    let (err, err_sink) = Log::create(&cmd.stderr, cmd.log_cap)?;
     // A missing cwd makes spawn fail with ENOENT, which would read as a missing program.
     check_dir(&cmd.cwd)?;
 
@@ -290,9 +292,8 @@ impl Running {
         F: FnMut(Stream, &str),
     {
         self.follow(usize::MAX, on_line)?;
-        self.out.finish(&mut |l| on_line(Stream::Stdout, l));
-        self.err.finish(&mut |l| on_line(Stream::Stderr, l));
-        Ok(())
+        self.out.finish(&mut |l| on_line(Stream::Stdout, l))?;
+        self.err.finish(&mut |l| on_line(Stream::Stderr, l))
     }
 }
 
@@ -303,19 +304,27 @@ struct Log {
     buf: Vec<u8>,
     bytes: u64,
     lines: LineSplitter,
+    /// `Command::log_cap`: what of the file is kept once the child is gone.
+    cap: Option<Cap>,
 }
 
 impl Log {
     /// Creates (truncates) the log; returns the follower and the child's end of it.
-    fn create(path: &Path) -> Result<(Log, Stdio), ProcessError> {
+    fn create(path: &Path, cap: Option<u64>) -> Result<(Log, Stdio), ProcessError> {
         let sink = File::create(path).map_err(|e| io_error(path, e))?;
-        let reader = File::open(path).map_err(|e| io_error(path, e))?;
+        // Writable as well: a capped log's middle is freed and the file compacted.
+        let reader = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|e| io_error(path, e))?;
         let log = Log {
             path: path.to_path_buf(),
             reader,
             buf: vec![0; READ_BUFFER],
             bytes: 0,
             lines: LineSplitter::default(),
+            cap: cap.map(Cap::new),
         };
         Ok((log, Stdio::from(sink)))
     }
@@ -336,11 +345,20 @@ impl Log {
                 Err(e) => return Err(io_error(&self.path, e)),
             }
         }
+        if let Some(cap) = self.cap.as_mut() {
+            cap.free_read(&self.reader, self.bytes);
+        }
         Ok(())
     }
 
-    fn finish(&mut self, emit: &mut dyn FnMut(&str)) {
+    /// Hands on the last unterminated line and cuts the file down to its cap.
+    fn finish(&mut self, emit: &mut dyn FnMut(&str)) -> Result<(), ProcessError> {
         self.lines.finish(emit);
+        if let Some(cap) = &self.cap {
+            cap.compact(&self.reader, self.bytes)
+                .map_err(|e| io_error(&self.path, e))?;
+        }
+        Ok(())
     }
 }
 

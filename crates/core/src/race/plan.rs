@@ -25,6 +25,8 @@ pub struct RacePlan {
     pub dir: RaceDir,
     pub repo_top: PathBuf,
     pub grace: Duration,
+    /// The most each lane log keeps on disk (`[race] log-bytes`).
+    pub log_bytes: u64,
     pub jobs: usize,
     pub check_jobs: usize,
     pub copy: Vec<String>,
@@ -79,6 +81,7 @@ impl RacePlan {
             dir,
             repo_top,
             grace: config.grace,
+            log_bytes: config.log_bytes,
             jobs: jobs.max(1),
             check_jobs: check_jobs.max(1),
             copy: config.copy.clone(),
@@ -121,6 +124,7 @@ pub fn preflight(
     let config = config::load(Some(&repo_top), config_file)?;
     let spec = read_spec(opts)?;
     let base = repo.resolve_commit(&opts.base)?;
+    refuse_submodules(&repo, &base)?;
     let target_branch = repo.head_branch()?;
     let limits = Limits::of(&config, opts)?;
     let checks = checks(&config, opts)?;
@@ -230,6 +234,19 @@ fn locate_agents(config: &Config, lanes: &mut [Lane]) -> Result<(), Error> {
     Ok(())
 }
 
+/// A base with submodules would give each lane empty submodule folders, and the agent's
+/// edits there would be lost: refused until lanes initialise them.
+fn refuse_submodules(repo: &Repo, base: &str) -> Result<(), Error> {
+    let found = repo.submodules(base)?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    Err(Error::input_with_hint(
+        format!("the base commit has submodules: {}", list(&found)),
+        "bakeoff does not race repositories with submodules yet (lanes would get empty submodule folders); race in a repository without them",
+    ))
+}
+
 /// Where the race's worktrees go, absolute: never inside the user's work tree.
 fn worktree_root(config: &Config, repo_top: &Path) -> Result<PathBuf, Error> {
     let root = match &config.worktree_root {
@@ -247,7 +264,41 @@ fn worktree_root(config: &Config, repo_top: &Path) -> Result<PathBuf, Error> {
             "set [worktree] root to a folder outside the work tree",
         ));
     }
+    creatable(&abs_root)?;
     Ok(abs_root)
+}
+
+/// The worktree root exists as a writable folder, or its nearest existing ancestor is
+/// one (so the lanes can create it): checked without creating anything, so a refused
+/// race leaves nothing behind.
+fn creatable(root: &Path) -> Result<(), Error> {
+    let refuse = |why: String| {
+        Error::input_with_hint(
+            format!("worktree root {} cannot be created: {why}", root.display()),
+            "set [worktree] root to a folder you can write, outside the work tree",
+        )
+    };
+    let mut dir = root;
+    loop {
+        match std::fs::metadata(dir) {
+            Ok(meta) if !meta.is_dir() => {
+                return Err(refuse(format!("{} is not a folder", dir.display())));
+            }
+            Ok(_) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match dir.parent() {
+                Some(parent) => dir = parent,
+                None => return Err(refuse("no ancestor exists".into())),
+            },
+            Err(e) => return Err(refuse(format!("{}: {e}", dir.display()))),
+        }
+    }
+    let c = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes())
+        .map_err(|_| refuse("the path contains a NUL byte".into()))?;
+    // SAFETY: `c` is a valid NUL-terminated path; access(2) only reads it.
+    if unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) } != 0 {
+        return Err(refuse(format!("{} is not writable", dir.display())));
+    }
+    Ok(())
 }
 
 /// The lanes as `race.json` records them: branch, worktree, port, tier and reviewers.
@@ -361,6 +412,12 @@ fn read_spec(opts: &RaceOptions) -> Result<String, Error> {
             ))
         }
     };
+    if spec.contains('\0') {
+        return Err(Error::input_with_hint(
+            "the spec contains a NUL byte",
+            "pass the task as text without NUL bytes (is --spec-file a binary file?)",
+        ));
+    }
     if spec.trim().is_empty() {
         return Err(Error::input_with_hint(
             "the spec is empty",
@@ -590,7 +647,10 @@ fn review_plan(
             "name a model bakeoff knows, or map it in [labs] (e.g. \"my-model\" = \"meta\")",
         ));
     }
-    let per_lane = opts.reviewers_per_lane.unwrap_or(config.review.per_lane).max(1);
+    let per_lane = reviewers::per_lane(
+        opts.reviewers_per_lane.unwrap_or(config.review.per_lane),
+        plan.reviewers.len(),
+    )?;
     let allow_same_lab = opts.allow_same_lab || config.review.allow_same_lab;
     let mut assigned = Vec::new();
     for (name, _, spec, _) in lanes {

@@ -180,7 +180,10 @@ fn choose(
     opts: &ReviewOptions,
     author_lab: Option<&str>,
 ) -> Result<LaneReviewers, Error> {
-    let per = opts.reviewers_per_lane.unwrap_or(config.review.per_lane).max(1);
+    let per = pool::per_lane(
+        opts.reviewers_per_lane.unwrap_or(config.review.per_lane),
+        plan.reviewers.len(),
+    )?;
     let allow_same_lab = opts.allow_same_lab || config.review.allow_same_lab;
     pool::assign(&plan.reviewers, author_lab, per, allow_same_lab)
 }

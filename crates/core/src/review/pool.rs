@@ -205,3 +205,17 @@ pub fn assign(
         same_lab: selection.same_lab,
     })
 }
+
+/// `--reviewers-per-lane` (or `[review] reviewers-per-lane`) is between 1 and the size of
+/// the reviewer pool: a lane cannot be reviewed by no one, nor by more reviewers than exist.
+pub fn per_lane(n: usize, pool: usize) -> Result<usize, Error> {
+    if n == 0 || n > pool {
+        return Err(Error::input_with_hint(
+            format!("--reviewers-per-lane {n} is not possible with a pool of {pool} reviewer(s)"),
+            format!(
+                "pass --reviewers-per-lane between 1 and {pool}, or add reviewers with --reviewer provider/model"
+            ),
+        ));
+    }
+    Ok(n)
+}

@@ -277,6 +277,7 @@ impl Worker {
         );
         cmd.deadline = Some(self.timeout());
         cmd.grace = self.shared.plan.grace;
+        cmd.log_cap = Some(self.shared.plan.log_bytes);
         cmd
     }
 

@@ -123,6 +123,7 @@ impl Worker {
             stderr: self.round_path("agent.stderr.log"),
             deadline: Some(self.timeout()),
             grace: self.shared.plan.grace,
+            log_cap: Some(self.shared.plan.log_bytes),
         }
     }
 
