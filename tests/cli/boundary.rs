@@ -154,3 +154,36 @@ fn a_lane_that_switches_the_users_head_is_caught_put_back_and_never_merged() {
         "the lane was merged"
     );
 }
+
+#[test]
+fn a_lane_that_writes_into_the_checkout_is_reported_and_never_merged() {
+    let mut env = TestEnv::new();
+    env.agent(
+        "sprayer",
+        "",
+        &format!(
+            "write src/lib.txt one\\ntwo\\nthree\\nfour\\n\nwrite {} planted by a lane\\n\n",
+            env.repo.join("planted.txt").display()
+        ),
+    );
+    let run = env.bakeoff(&[
+        "race",
+        "add a fourth line",
+        "-a",
+        "sprayer",
+        "--check",
+        "grep -q four src/lib.txt",
+        "--merge",
+    ]);
+    run.expect(1);
+    let out = run.stdout() + &run.stderr();
+    assert!(
+        out.contains("files in the checkout changed: planted.txt"),
+        "{out}"
+    );
+    assert_eq!(
+        env.git(&["rev-list", "--count", "HEAD"]).trim(),
+        "1",
+        "the lane was merged"
+    );
+}

@@ -22,6 +22,9 @@ pub struct UserState {
     head: String,
     index: Option<Vec<u8>>,
     refs: BTreeMap<String, String>,
+    /// The work tree's changed and untracked files (ignored ones aside), each with its
+    /// size and modification time, so a write into the checkout shows.
+    files: BTreeMap<String, (u64, i64)>,
 }
 
 impl UserState {
@@ -50,11 +53,38 @@ impl UserState {
             refs.insert(name, target);
         }
         let index = fs::read(git_dir.join("index")).ok();
+        let mut files = BTreeMap::new();
+        if let Some(workdir) = repo.workdir().map(Path::to_path_buf) {
+            let mut opts = git2::StatusOptions::new();
+            opts.include_untracked(true)
+                .recurse_untracked_dirs(true)
+                .include_ignored(false);
+            for entry in repo
+                .statuses(Some(&mut opts))
+                .ctx("read the work tree's status")?
+                .iter()
+            {
+                let Some(path) = entry.path().map(str::to_string) else {
+                    continue;
+                };
+                let stamp = fs::symlink_metadata(workdir.join(&path))
+                    .map(|m| {
+                        (
+                            m.len(),
+                            std::os::unix::fs::MetadataExt::mtime_nsec(&m)
+                                + 1_000_000_000 * std::os::unix::fs::MetadataExt::mtime(&m),
+                        )
+                    })
+                    .unwrap_or((0, 0));
+                files.insert(path, stamp);
+            }
+        }
         Ok(UserState {
             git_dir,
             head,
             index,
             refs,
+            files,
         })
     }
 
@@ -73,6 +103,26 @@ impl UserState {
                 Some(t) if t != target => changes.push(format!("{name} moved")),
                 _ => {}
             }
+        }
+        let touched: Vec<&String> = self
+            .files
+            .iter()
+            .filter(|(p, stamp)| now.files.get(*p) != Some(stamp))
+            .map(|(p, _)| p)
+            .chain(now.files.keys().filter(|p| !self.files.contains_key(*p)))
+            .collect();
+        if !touched.is_empty() {
+            let shown: Vec<&str> = touched.iter().take(5).map(|p| p.as_str()).collect();
+            let more = touched.len().saturating_sub(shown.len());
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            changes.push(format!(
+                "files in the checkout changed: {}{more}",
+                shown.join(", ")
+            ));
         }
         // Refs are shared by every worktree, so a branch an agent makes in its lane lands
         // beside the user's: new refs are the lane's own business, not a breach.
@@ -118,5 +168,21 @@ mod tests {
         let after = UserState::read(&fx.dir).unwrap();
         assert_eq!(after.head, before.head);
         assert_eq!(after.index, before.index);
+    }
+
+    #[test]
+    fn a_write_into_the_checkout_is_seen() {
+        let fx = fixture();
+        std::fs::write(fx.dir.join("scratch.txt"), "the user's own\n").unwrap();
+        let before = UserState::read(&fx.dir).unwrap();
+        assert!(before.changes(&UserState::read(&fx.dir).unwrap()).is_empty());
+        std::fs::write(fx.dir.join("planted.txt"), "x").unwrap();
+        std::fs::write(fx.dir.join("scratch.txt"), "rewritten by a lane\n").unwrap();
+        let changes = before.changes(&UserState::read(&fx.dir).unwrap());
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert!(
+            changes[0].contains("planted.txt") && changes[0].contains("scratch.txt"),
+            "{changes:?}"
+        );
     }
 }
