@@ -137,6 +137,16 @@ mod tests {
         (fx, path, base)
     }
 
+    /// Captures the fixture's lane `wt` as `lane()` made it.
+    fn capture_lane(fx: &Fixture, wt: &Path, base: &str, message: &str) -> Result<String, GitError> {
+        let lane = LaneRef {
+            name: "lane",
+            worktree: wt,
+            branch: BRANCH,
+        };
+        capture(&fx.dir, &lane, base, message)
+    }
+
     fn change<'a>(stats: &'a DiffStats, path: &str) -> &'a crate::git::FileChange {
         stats
             .files
@@ -174,17 +184,7 @@ mod tests {
         write(&wt, "debug.log", "ignored");
         write(&wt, "build/out.o", "ignored");
 
-        let commit = capture(
-            &fx.dir,
-            &LaneRef {
-                name: "lane",
-                worktree: &wt,
-                branch: BRANCH,
-            },
-            &base,
-            "lane work",
-        )
-        .unwrap();
+        let commit = capture_lane(&fx, &wt, &base, "lane work").unwrap();
         assert_captured(&wt, &commit, &base);
         let stats = diff_stats(&fx.dir, &base, &commit).unwrap();
 
@@ -283,17 +283,7 @@ mod tests {
         for (name, script, want) in scripts {
             let (fx, wt, base) = lane();
             script(&wt);
-            let commit = capture(
-                &fx.dir,
-                &LaneRef {
-                    name: "lane",
-                    worktree: &wt,
-                    branch: BRANCH,
-                },
-                &base,
-                name,
-            )
-            .unwrap();
+            let commit = capture_lane(&fx, &wt, &base, name).unwrap();
             assert_captured(&wt, &commit, &base);
             let stats = diff_stats(&fx.dir, &base, &commit).unwrap();
             let paths: Vec<&str> = stats.files.iter().map(|f| f.path.as_str()).collect();
@@ -304,17 +294,7 @@ mod tests {
     #[test]
     fn nothing_changed_is_an_empty_capture() {
         let (fx, wt, base) = lane();
-        let commit = capture(
-            &fx.dir,
-            &LaneRef {
-                name: "lane",
-                worktree: &wt,
-                branch: BRANCH,
-            },
-            &base,
-            "nothing",
-        )
-        .unwrap();
+        let commit = capture_lane(&fx, &wt, &base, "nothing").unwrap();
         assert_ne!(commit, base);
         assert_captured(&wt, &commit, &base);
         let stats = diff_stats(&fx.dir, &base, &commit).unwrap();
@@ -328,17 +308,7 @@ mod tests {
         );
         // Capturing again (a fix round) still starts from the base.
         write(&wt, "a.txt", "fix\n");
-        let second = capture(
-            &fx.dir,
-            &LaneRef {
-                name: "lane",
-                worktree: &wt,
-                branch: BRANCH,
-            },
-            &base,
-            "fix",
-        )
-        .unwrap();
+        let second = capture_lane(&fx, &wt, &base, "fix").unwrap();
         assert_captured(&wt, &second, &base);
     }
 
@@ -349,17 +319,7 @@ mod tests {
         fs::write(gitdir.join("index.lock"), "").unwrap();
         fs::write(gitdir.join("MERGE_HEAD"), format!("{base}\n")).unwrap();
         write(&wt, "a.txt", "x\n");
-        let commit = capture(
-            &fx.dir,
-            &LaneRef {
-                name: "lane",
-                worktree: &wt,
-                branch: BRANCH,
-            },
-            &base,
-            "m",
-        )
-        .unwrap();
+        let commit = capture_lane(&fx, &wt, &base, "m").unwrap();
         assert_captured(&wt, &commit, &base);
         assert!(!gitdir.join("MERGE_HEAD").exists());
     }
@@ -400,17 +360,7 @@ mod tests {
         )
         .unwrap();
         write(&wt, "a.txt", "work\n");
-        let commit = capture(
-            &fx.dir,
-            &LaneRef {
-                name: "lane",
-                worktree: &wt,
-                branch: BRANCH,
-            },
-            &base,
-            "m",
-        )
-        .unwrap();
+        let commit = capture_lane(&fx, &wt, &base, "m").unwrap();
         assert_eq!(
             git(&fx.dir, &["symbolic-ref", "HEAD"]),
             head,

@@ -41,7 +41,7 @@ pub enum GitError {
     InvalidWorktreeName { name: String },
 
     /// A lane's git administration is not what bakeoff laid out and cannot be put back.
-    #[error("lane {lane} tampered with its git administration: {what}")]
+    #[error("lane {lane} tampered with its git administration: {what} (the lane is not trusted; inspect it, then remove it with `bakeoff clean`)")]
     Tampered { lane: String, what: String },
 
     /// The admin entry `.git/worktrees/<name>` is taken.
