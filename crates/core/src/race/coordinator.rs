@@ -362,7 +362,14 @@ impl Coordinator {
             .reviews
             .iter()
             .all(|r| matches!(&r.output, Ok(o) if o.verdict == Verdict::Approve));
-        let reviewed = self.shared.plan.review.is_none() || !s.reviews.is_empty();
+        // As the merge rule has it: a same-lab answer counts only where same-lab is allowed.
+        let same_lab_ok =
+            self.record().allow_same_lab || self.record().lane(lane).is_some_and(|l| l.same_lab);
+        let cross_lab = s
+            .reviews
+            .iter()
+            .any(|r| r.output.is_ok() && (!r.same_lab || same_lab_ok));
+        let reviewed = self.shared.plan.review.is_none() || cross_lab;
         s.ended() && passed && reviews_ok && reviewed
     }
 

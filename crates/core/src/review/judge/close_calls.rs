@@ -67,6 +67,24 @@ pub async fn judge_close_calls(
     apply_judging(results, &outcomes);
 }
 
+/// The judge's chain as one pair may use it: the judge itself (already known to be of
+/// neither author's lab), then only the fallbacks of a third lab. A fallback of a lab
+/// bakeoff cannot tell is dropped too: it could be one of the authors'.
+fn third_lab_chain<'a>(judge: &'a Reviewer, pair: [&Candidate; 2]) -> Vec<(&'a Client, &'a str)> {
+    judge
+        .chain
+        .iter()
+        .enumerate()
+        .filter(|(i, link)| {
+            *i == 0
+                || pair
+                    .iter()
+                    .all(|c| crate::review::is_cross_lab(c.author_lab.as_deref(), &link.lab))
+        })
+        .map(|(_, l)| (l.client.as_ref(), l.model.as_str()))
+        .collect()
+}
+
 /// One presentation of a pair: `shown_a` as "A". A failed or malformed answer is a tie:
 /// nothing is guessed.
 async fn ask(
@@ -80,11 +98,7 @@ async fn ask(
     let model = judge.chain.first().map(|l| l.model.clone()).unwrap_or_default();
     let nonce = crate::review::nonce(seed);
     let request = judge_request(spec, &shown_a.diff, &shown_b.diff, "A", "B", &model, &nonce);
-    let chain: Vec<(&Client, &str)> = judge
-        .chain
-        .iter()
-        .map(|l| (l.client.as_ref(), l.model.as_str()))
-        .collect();
+    let chain = third_lab_chain(judge, [shown_a, shown_b]);
     let reply: Result<ChatResponse, String> = chat_with_fallback(&chain, &request, &mut |_| {})
         .await
         .map(|o| o.response)
@@ -109,4 +123,59 @@ async fn ask(
         reason,
     });
     winner
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::provider::{ClientOptions, ProviderSpec, WireFormat};
+    use crate::review::ChainLink;
+
+    fn link(model: &str, lab: &str) -> ChainLink {
+        let spec = ProviderSpec {
+            name: lab.into(),
+            format: WireFormat::OpenAiChat,
+            base_url: "http://127.0.0.1:9".into(),
+            key_vars: vec![],
+            key_optional: true,
+            legacy_max_tokens: false,
+        };
+        ChainLink {
+            client: Arc::new(Client::new(spec, None, ClientOptions::default()).unwrap()),
+            model: model.into(),
+            name: format!("{lab}/{model}"),
+            lab: lab.into(),
+        }
+    }
+
+    fn candidate(lane: &str, lab: &str) -> Candidate {
+        Candidate {
+            lane: lane.into(),
+            diff: String::new(),
+            author_lab: Some(lab.into()),
+        }
+    }
+
+    #[test]
+    fn a_judges_fallbacks_of_either_authors_lab_or_of_no_known_lab_are_never_asked() {
+        let judge = Reviewer {
+            name: "google/gemini-3-pro".into(),
+            lab: "google".into(),
+            chain: vec![
+                link("gemini-3-pro", "google"),
+                link("claude-opus-4-6", "anthropic"),
+                link("gpt-5.5", "openai"),
+                link("mystery", "unknown"),
+                link("mistral-large", "mistral"),
+            ],
+        };
+        let (a, b) = (candidate("a", "anthropic"), candidate("b", "openai"));
+        let asked: Vec<&str> = third_lab_chain(&judge, [&a, &b])
+            .iter()
+            .map(|(_, m)| *m)
+            .collect();
+        assert_eq!(asked, ["gemini-3-pro", "mistral-large"]);
+    }
 }
