@@ -1,6 +1,7 @@
 //! Integration tests: the real `bakeoff` executable in a hermetic environment.
 
 mod support;
+mod witness;
 
 mod adapters;
 mod agents;

@@ -119,6 +119,15 @@ impl TestEnv {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// A git command's raw output, for output that need not be text.
+    pub fn git_bytes(&self, args: &[&str]) -> Vec<u8> {
+        let mut cmd = Command::new("git");
+        hermetic(&mut cmd, &self.home, &self.bin);
+        let out = cmd.current_dir(&self.repo).args(args).output().unwrap();
+        assert!(out.status.success(), "git {args:?}");
+        out.stdout
+    }
+
     /// Sets an extra environment variable for bakeoff runs.
     pub fn set_env(&mut self, k: &str, v: &str) {
         self.extra_env.push((k.into(), v.into()));
@@ -281,15 +290,43 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
     }
 }
 
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Snapshot {
-    head: String,
+    pub head: String,
     head_ref: String,
-    status: String,
-    index: Vec<u8>,
+    pub status: String,
+    pub index: Vec<u8>,
     refs: String,
     worktrees: String,
     files: BTreeMap<String, Vec<u8>>,
+}
+
+impl Snapshot {
+    /// This snapshot as a merge of `files` would leave alone: without HEAD's commit, the
+    /// index, the checked-out branch's ref, and those files and their status lines.
+    pub fn without(&self, files: &[&str]) -> Snapshot {
+        let mut s = self.clone();
+        s.head.clear();
+        s.index.clear();
+        let branch = format!("\t{}", s.head_ref.trim());
+        s.refs = s
+            .refs
+            .lines()
+            .filter(|l| !l.ends_with(&branch))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        s.worktrees = s.worktrees.lines().filter(|l| !l.starts_with("HEAD ")).collect();
+        for f in files {
+            s.files.remove(*f);
+        }
+        s.status = s
+            .status
+            .lines()
+            .filter(|l| !files.iter().any(|f| l.ends_with(&format!(" {f}"))))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        s
+    }
 }
 
 /// A finished bakeoff run.

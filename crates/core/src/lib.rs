@@ -22,5 +22,6 @@ pub mod provider;
 pub mod race;
 pub mod rank;
 pub mod review;
+pub mod secret;
 pub mod units;
 pub mod vocab;

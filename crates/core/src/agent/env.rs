@@ -6,48 +6,7 @@
 use std::collections::BTreeSet;
 
 use super::spec::AgentSpec;
-
-/// Secret variables known by name; anything ending in one of [`SECRET_SUFFIXES`] is a
-/// secret too.
-pub const KNOWN_SECRETS: &[&str] = &[
-    "ANTHROPIC_API_KEY",
-    "ANTHROPIC_AUTH_TOKEN",
-    "CLAUDE_CODE_OAUTH_TOKEN",
-    "OPENAI_API_KEY",
-    "CODEX_API_KEY",
-    "GEMINI_API_KEY",
-    "GOOGLE_API_KEY",
-    "OPENROUTER_API_KEY",
-    "DEEPSEEK_API_KEY",
-    "MISTRAL_API_KEY",
-    "XAI_API_KEY",
-    "GROQ_API_KEY",
-    "DASHSCOPE_API_KEY",
-    "MOONSHOT_API_KEY",
-    "ZHIPUAI_API_KEY",
-    "TOGETHER_API_KEY",
-    "FIREWORKS_API_KEY",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SESSION_TOKEN",
-    "AZURE_OPENAI_API_KEY",
-];
-
-/// Name endings that mark a variable as a secret.
-pub const SECRET_SUFFIXES: &[&str] = &[
-    "_API_KEY",
-    "_AUTH_TOKEN",
-    "_SECRET_KEY",
-    "_API_TOKEN",
-    "_OAUTH_TOKEN",
-];
-
-/// True when the variable holds a credential bakeoff should not hand to every agent.
-/// Names are compared ignoring ASCII case, so `openai_api_key` is a secret too.
-pub fn is_secret_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    KNOWN_SECRETS.contains(&upper.as_str()) || SECRET_SUFFIXES.iter().any(|s| upper.ends_with(s))
-}
+use crate::secret::{is_secret_name, is_token_shaped};
 
 /// The secret variables this agent may see: what its CLI reads for its own provider,
 /// plus `keep_env`. Each is passed only when it is set; none is demanded.
@@ -104,12 +63,13 @@ pub fn provider_secrets(provider: &str) -> &'static [&'static str] {
     }
 }
 
-/// `base_env` without the secrets this agent may not see, order kept.
+/// `base_env` without the secrets this agent may not see, order kept: variables named
+/// like secrets, and any whose value is shaped like a well-known token whatever its name.
 pub(crate) fn filter_secrets(spec: &AgentSpec, base_env: &[(String, String)]) -> Vec<(String, String)> {
     let allowed = allowed_secrets(spec);
     base_env
         .iter()
-        .filter(|(name, _)| !is_secret_name(name) || allowed.contains(name))
+        .filter(|(name, value)| !(is_secret_name(name) || is_token_shaped(value)) || allowed.contains(name))
         .cloned()
         .collect()
 }
@@ -146,24 +106,6 @@ pub(crate) fn set_var(env: &mut Vec<(String, String)>, name: &str, value: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn secret_names() {
-        let cases = [
-            ("OPENAI_API_KEY", true),
-            ("openai_api_key", true),
-            ("AWS_ACCESS_KEY_ID", true),
-            ("GITLAB_AUTH_TOKEN", true),
-            ("STRIPE_SECRET_KEY", true),
-            ("PATH", false),
-            ("API_KEYBOARD", false),
-            ("ANTHROPIC_BASE_URL", false),
-            ("HOME", false),
-        ];
-        for (name, want) in cases {
-            assert_eq!(is_secret_name(name), want, "{name}");
-        }
-    }
 
     #[test]
     fn set_var_replaces_and_dedups() {

@@ -25,10 +25,7 @@ pub use adapters::{
     builtin_transcript, AiderParser, BuiltinParser, ClaudeParser, CodexParser, GeminiParser, OpenCodeParser,
     SilentParser,
 };
-pub use env::{
-    allowed_secrets, is_secret_name, lane_env, model_provider, provider_secrets, KNOWN_SECRETS,
-    SECRET_SUFFIXES,
-};
+pub use env::{allowed_secrets, lane_env, model_provider, provider_secrets};
 pub use error::AgentError;
 pub use followup::{invocation_followup, resumed_cost_is_cumulative, resumes, FollowupInvocation};
 pub use invocation::{invocation, substitute, Invocation, InvocationContext, MAX_ARG_BYTES};

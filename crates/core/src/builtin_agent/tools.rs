@@ -7,8 +7,8 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::agent::is_secret_name;
 use crate::process::{self, CancelToken, Command, ExitKind};
+use crate::secret::is_secret_name;
 
 use super::error::BuiltinError;
 use super::prompt::Ending;

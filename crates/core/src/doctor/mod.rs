@@ -138,7 +138,7 @@ pub fn scrub(text: &str, secrets: &[String]) -> String {
 /// secret names, or because a provider reads its key from it).
 pub fn secret_values(env: &[(String, String)], key_vars: &[String]) -> Vec<String> {
     env.iter()
-        .filter(|(name, _)| crate::agent::is_secret_name(name) || key_vars.contains(name))
+        .filter(|(name, _)| crate::secret::is_secret_name(name) || key_vars.contains(name))
         .map(|(_, value)| value.trim().to_string())
         .filter(|v| !v.is_empty())
         .collect()

@@ -3,10 +3,10 @@
 //! (Anthropic, OpenAI, Google, GitHub, Slack, AWS keys, PEM private keys) is replaced by
 //! `[redacted]`; an added line that held one is reported as bakeoff's own finding.
 //!
-//! Written by hand rather than with a regex crate: the shapes are fixed prefixes followed
-//! by a run of token characters, which a prefix search and a scan say exactly.
+//! The names and shapes of secrets are `crate::secret`'s.
 
 use super::diff::{added_lines, sections};
+use crate::secret::{is_secret_name, token_spans};
 use crate::vocab::{Finding, FindingSource, Severity};
 
 /// What a redacted secret becomes in the text a reviewer sees.
@@ -15,19 +15,6 @@ pub const REDACTED: &str = "[redacted]";
 /// Values shorter than this are not treated as secrets: they would match ordinary text.
 const MIN_SECRET: usize = 8;
 
-/// (prefix, the least number of token characters after it, what it is).
-const SHAPES: &[(&str, usize, &str)] = &[
-    ("sk-ant-", 20, "an Anthropic API key"),
-    ("sk-proj-", 20, "an OpenAI API key"),
-    ("sk-", 32, "an OpenAI-style API key"),
-    ("AIza", 35, "a Google API key"),
-    ("ghp_", 36, "a GitHub token"),
-    ("github_pat_", 40, "a GitHub token"),
-    ("xoxb-", 20, "a Slack token"),
-    ("xoxp-", 20, "a Slack token"),
-    ("AKIA", 16, "an AWS access key id"),
-];
-
 const PEM_BEGIN: &str = "-----BEGIN ";
 const PEM_KEY: &str = "PRIVATE KEY-----";
 
@@ -35,7 +22,7 @@ const PEM_KEY: &str = "PRIVATE KEY-----";
 /// module names them), for [`redact`].
 pub fn known_values<'a>(env: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<String> {
     env.into_iter()
-        .filter(|(k, v)| crate::agent::is_secret_name(k) && v.len() >= MIN_SECRET)
+        .filter(|(k, v)| is_secret_name(k) && v.len() >= MIN_SECRET)
         .map(|(_, v)| v.to_string())
         .collect()
 }
@@ -116,31 +103,6 @@ fn redact_text(text: &str, known: &[&str]) -> String {
         lines.push(line);
     }
     lines.concat()
-}
-
-/// Byte ranges of token-shaped strings in `line`, in order, not overlapping.
-fn token_spans(line: &str) -> Vec<(usize, usize, &'static str)> {
-    let is_token = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-    let mut spans: Vec<(usize, usize, &'static str)> = Vec::new();
-    for (prefix, least, what) in SHAPES {
-        for (at, _) in line.match_indices(prefix) {
-            // A token starts a word: `task-…` is not `sk-…`.
-            if line[..at].chars().last().is_some_and(is_token) {
-                continue;
-            }
-            let body = &line[at + prefix.len()..];
-            let len = body.find(|c: char| !is_token(c)).unwrap_or(body.len());
-            if len >= *least
-                && !spans
-                    .iter()
-                    .any(|(s, e, _)| at < *e && *s < at + prefix.len() + len)
-            {
-                spans.push((at, at + prefix.len() + len, what));
-            }
-        }
-    }
-    spans.sort();
-    spans
 }
 
 #[cfg(test)]

@@ -87,6 +87,11 @@ pub enum Step {
     CopySpec {
         path: PathBuf,
     },
+    /// `env-dump PATH`: appends the environment the agent was given to PATH, one
+    /// `NAME=value` per line, so a test can see what reached it.
+    EnvDump {
+        path: PathBuf,
+    },
 }
 
 impl Step {
@@ -114,6 +119,7 @@ impl Step {
             Step::IgnoreSigterm => "ignore-sigterm",
             Step::Git { .. } => "git",
             Step::CopySpec { .. } => "copy-spec",
+            Step::EnvDump { .. } => "env-dump",
         }
     }
 }
@@ -230,6 +236,7 @@ fn parse_step(content: &str) -> Result<Step, String> {
             Step::Git { args }
         }
         "copy-spec" => Step::CopySpec { path: words.path()? },
+        "env-dump" => Step::EnvDump { path: words.path()? },
         other => return Err(format!("unknown step `{other}`")),
     };
     words.end()?;

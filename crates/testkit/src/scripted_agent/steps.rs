@@ -195,6 +195,20 @@ impl<'a, O: Write, E: Write> Runner<'a, O, E> {
                 make_parent(&path)?;
                 fs::write(&path, text).map_err(|e| failed("write", &path, e))?;
             }
+            Step::EnvDump { path } => {
+                use std::io::Write;
+                let path = self.path(path);
+                make_parent(&path)?;
+                let dump: String = std::env::vars_os()
+                    .map(|(k, v)| format!("{}={}\n", k.to_string_lossy(), v.to_string_lossy()))
+                    .collect();
+                fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .and_then(|mut f| f.write_all(dump.as_bytes()))
+                    .map_err(|e| failed("write", &path, e))?;
+            }
         }
         Ok(Flow::Next)
     }

@@ -403,3 +403,13 @@ fn run_reads_parses_then_runs() {
     std::fs::write(&good, "# nothing but an exit\nexit 7\n").expect("script");
     assert_eq!(run(&good, None).expect("runs"), 7);
 }
+
+#[test]
+fn env_dump_appends_the_environment_it_was_given() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let outcome = run_in(dir.path(), "env-dump seen/env.txt\nenv-dump seen/env.txt", None);
+    assert_eq!(outcome.code, Ok(0));
+    let dump = std::fs::read_to_string(dir.path().join("seen/env.txt")).expect("dump");
+    let path = format!("PATH={}\n", std::env::var("PATH").unwrap_or_default());
+    assert_eq!(dump.matches(&path).count(), 2, "{dump}");
+}

@@ -11,13 +11,14 @@ use std::path::PathBuf;
 pub use parse::BuiltinParser;
 
 use crate::agent::adapter::{not_a_flag, Adapter};
-use crate::agent::env::{provider_secrets, KNOWN_SECRETS};
+use crate::agent::env::provider_secrets;
 use crate::agent::error::AgentError;
 use crate::agent::invocation::{strs, utf8, Invocation, InvocationContext};
 use crate::agent::locate::current_exe;
 use crate::agent::output::OutputParser;
 use crate::agent::spec::AgentSpec;
 use crate::provider::ModelRef;
+use crate::secret::KNOWN_SECRETS;
 
 /// The built-in agent.
 #[derive(Clone, Copy, Debug, Default)]

@@ -7,9 +7,8 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::agent::{
-    invocation, invocation_followup, is_secret_name, lane_env, AgentSpec, InvocationContext, KNOWN_SECRETS,
-};
+use crate::agent::{invocation, invocation_followup, lane_env, AgentSpec, InvocationContext};
+use crate::secret::{is_secret_name, KNOWN_SECRETS};
 
 /// The spec of the invocation tables.
 pub const SPEC: &str = "# Fix the retry loop\n\nMake `retry` back off.";
