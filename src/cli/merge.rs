@@ -89,7 +89,7 @@ pub fn merge(cwd: &Path, race: &str, args: MergeArgs<'_>, config: Option<&Path>)
         Some(s) => s,
         None => bakeoff_core::config::load(Some(repo.workdir()), config)?.merge,
     };
-    let merged = merge::merge_lane(repo.workdir(), &record, lane_record, row, commit, mode)?;
+    let merged = merge::merge_lane(repo.workdir(), &record, lane_record, row, reviews, commit, mode)?;
     log.append(&stamp(bakeoff_core::race::merged_event(
         &lane_name, mode, &merged,
     )))?;

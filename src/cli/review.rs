@@ -46,8 +46,9 @@ pub struct ReviewArgs {
     /// How many reviewers of other labs review the change (default 1).
     #[arg(long, value_name = "K")]
     pub reviewers_per_lane: Option<usize>,
-    /// The lab that wrote the change (default: read from `Bakeoff-Agent:` or
-    /// `Co-authored-by:` trailers).
+    /// The lab that wrote the change, `human` for none (default: read from the commits'
+    /// `Bakeoff-Lab:`, `Bakeoff-Agent:` or `Co-authored-by:` trailers; refused when
+    /// they do not tell).
     #[arg(long, value_name = "LAB")]
     pub author_lab: Option<String>,
     /// Allow a reviewer of the author's lab when no other lab is available.

@@ -5,18 +5,24 @@ use bakeoff_core::units::{duration_ms, usd};
 
 use super::color::{Paint, Style};
 
-const HEADERS: [&str; 9] = [
-    "#", "lane", "agent", "tier", "checks", "cost", "diff", "time", "reason",
+const COLUMNS: usize = 10;
+
+const HEADERS: [&str; COLUMNS] = [
+    "#", "lane", "agent", "model", "tier", "checks", "cost", "diff", "time", "reason",
 ];
 
 /// Numbers read best right-aligned; names and words left-aligned.
-const RIGHT_ALIGNED: [bool; 9] = [true, false, false, false, true, true, true, true, false];
+const RIGHT_ALIGNED: [bool; COLUMNS] = [true, false, false, false, false, true, true, true, true, false];
+
+/// Columns painted by the row's standing.
+const TIER: usize = 4;
+const REASON: usize = COLUMNS - 1;
 
 /// Renders `board` as a table (one row per lane, the reason last so it may run long)
 /// followed by the verdict line. Ends with a newline.
 pub fn render_leaderboard(board: &Leaderboard, color: bool) -> String {
     let paint = Paint::new(color);
-    let cells: Vec<[String; 9]> = board.rows.iter().map(cells).collect();
+    let cells: Vec<[String; COLUMNS]> = board.rows.iter().map(cells).collect();
     let mut widths = HEADERS.map(str::len);
     for row in &cells {
         for (width, cell) in widths.iter_mut().zip(row) {
@@ -29,9 +35,9 @@ pub fn render_leaderboard(board: &Leaderboard, color: bool) -> String {
     out.push_str(&line(&header, &widths, |_, text| paint.style(Style::Bold, text)));
     for (row, text) in board.rows.iter().zip(&cells) {
         out.push_str(&line(text, &widths, |column, cell| match column {
-            3 if !row.gates_failed.is_empty() => paint.style(Style::Red, cell),
-            3 => paint.style(tier_style(row.tier), cell),
-            8 if !row.gates_failed.is_empty() => paint.style(Style::Red, cell),
+            TIER if !row.gates_failed.is_empty() => paint.style(Style::Red, cell),
+            TIER => paint.style(tier_style(row.tier), cell),
+            REASON if !row.gates_failed.is_empty() => paint.style(Style::Red, cell),
             _ => cell.to_string(),
         }));
     }
@@ -40,7 +46,7 @@ pub fn render_leaderboard(board: &Leaderboard, color: bool) -> String {
     out
 }
 
-fn cells(row: &Row) -> [String; 9] {
+fn cells(row: &Row) -> [String; COLUMNS] {
     let checks = if row.checks_total == 0 {
         "-".to_string()
     } else {
@@ -50,6 +56,7 @@ fn cells(row: &Row) -> [String; 9] {
         row.position.to_string(),
         row.lane.clone(),
         row.agent.clone(),
+        model(row),
         // A gated lane's tier would read as a grade it did not earn; the JSON keeps it.
         if row.gates_failed.is_empty() {
             row.tier.to_string()
@@ -64,14 +71,37 @@ fn cells(row: &Row) -> [String; 9] {
             if row.diff_lines == 1 { "" } else { "s" }
         ),
         duration_ms(row.elapsed_ms),
-        row.reason.clone(),
+        reason(row),
     ]
+}
+
+/// The model behind the agent, with its lab: `claude-sonnet-4-6 (anthropic)`.
+fn model(row: &Row) -> String {
+    let model = &row.provenance.model;
+    let model = model.split_once(':').map_or(model.as_str(), |(_, m)| m);
+    match (model, &row.provenance.lab) {
+        ("", _) => "-".to_string(),
+        (m, Some(lab)) => format!("{m} ({lab})"),
+        (m, None) => m.to_string(),
+    }
+}
+
+/// The row's reason; for a lane that did not get through, what its agent said too.
+fn reason(row: &Row) -> String {
+    match (&row.agent_error, row.gates_failed.is_empty()) {
+        (Some(error), false) => format!("{}; agent: {error}", row.reason),
+        _ => row.reason.clone(),
+    }
 }
 
 /// One table line. Padding is computed on the plain text and added outside the color
 /// codes, which have no width on screen. The last column is not padded so no line
 /// ends in spaces.
-fn line(cells: &[String; 9], widths: &[usize; 9], paint: impl Fn(usize, &str) -> String) -> String {
+fn line(
+    cells: &[String; COLUMNS],
+    widths: &[usize; COLUMNS],
+    paint: impl Fn(usize, &str) -> String,
+) -> String {
     let mut text = String::new();
     for (column, cell) in cells.iter().enumerate() {
         let last = column == cells.len() - 1;
@@ -121,6 +151,10 @@ mod tests {
             position,
             lane: lane.to_string(),
             agent: format!("claude:{lane}"),
+            provenance: bakeoff_core::rank::Provenance {
+                model: format!("claude:{lane}"),
+                lab: Some("anthropic".into()),
+            },
             tier,
             passed: gates.is_empty() && tier == Tier::Full,
             gates_failed: gates.iter().map(|g| g.to_string()).collect(),
@@ -131,6 +165,7 @@ mod tests {
             checks_passed: 3,
             checks_total: 3,
             fix_rounds: 0,
+            agent_error: None,
         }
     }
 
@@ -141,6 +176,7 @@ mod tests {
             elapsed_ms: 9_500,
             checks_passed: 0,
             checks_total: 0,
+            agent_error: Some("Invalid API key".into()),
             ..row(2, "sonnet-long", Tier::Full, &["empty diff"], "gated: empty diff")
         };
         Leaderboard {
@@ -162,9 +198,9 @@ mod tests {
     #[test]
     fn plain_table() {
         let want = "\
-#  lane         agent               tier   checks   cost       diff    time  reason
-1  opus         claude:opus         FULL      3/3  $0.12   40 lines  1m 05s  FULL: 3/3 checks pass; only lane through the gates
-2  sonnet-long  claude:sonnet-long  gated       -      ?  120 lines    9.5s  gated: empty diff
+#  lane         agent               model                    tier   checks   cost       diff    time  reason
+1  opus         claude:opus         opus (anthropic)         FULL      3/3  $0.12   40 lines  1m 05s  FULL: 3/3 checks pass; only lane through the gates
+2  sonnet-long  claude:sonnet-long  sonnet-long (anthropic)  gated       -      ?  120 lines    9.5s  gated: empty diff; agent: Invalid API key
 winner: opus
 ";
         assert_eq!(render_leaderboard(&board(), false), want);
@@ -173,9 +209,9 @@ winner: opus
     #[test]
     fn colored_table() {
         let want = "\
-\x1b[1m#\x1b[0m  \x1b[1mlane\x1b[0m         \x1b[1magent\x1b[0m               \x1b[1mtier\x1b[0m   \x1b[1mchecks\x1b[0m   \x1b[1mcost\x1b[0m       \x1b[1mdiff\x1b[0m    \x1b[1mtime\x1b[0m  \x1b[1mreason\x1b[0m
-1  opus         claude:opus         \x1b[32mFULL\x1b[0m      3/3  $0.12   40 lines  1m 05s  FULL: 3/3 checks pass; only lane through the gates
-2  sonnet-long  claude:sonnet-long  \x1b[31mgated\x1b[0m       -      ?  120 lines    9.5s  \x1b[31mgated: empty diff\x1b[0m
+\x1b[1m#\x1b[0m  \x1b[1mlane\x1b[0m         \x1b[1magent\x1b[0m               \x1b[1mmodel\x1b[0m                    \x1b[1mtier\x1b[0m   \x1b[1mchecks\x1b[0m   \x1b[1mcost\x1b[0m       \x1b[1mdiff\x1b[0m    \x1b[1mtime\x1b[0m  \x1b[1mreason\x1b[0m
+1  opus         claude:opus         opus (anthropic)         \x1b[32mFULL\x1b[0m      3/3  $0.12   40 lines  1m 05s  FULL: 3/3 checks pass; only lane through the gates
+2  sonnet-long  claude:sonnet-long  sonnet-long (anthropic)  \x1b[31mgated\x1b[0m       -      ?  120 lines    9.5s  \x1b[31mgated: empty diff; agent: Invalid API key\x1b[0m
 \x1b[32mwinner:\x1b[0m opus
 ";
         assert_eq!(render_leaderboard(&board(), true), want);
@@ -214,7 +250,7 @@ winner: opus
         assert_eq!(last_line(&gated, true), "\x1b[33mno lane passed the gates\x1b[0m");
         assert_eq!(
             render_leaderboard(&empty, false),
-            "#  lane  agent  tier  checks  cost  diff  time  reason\nno lane passed the gates\n"
+            "#  lane  agent  model  tier  checks  cost  diff  time  reason\nno lane passed the gates\n"
         );
     }
 }

@@ -30,6 +30,7 @@ fn info(lane: &str, agent: &str) -> LaneInfo {
         agent: agent.into(),
         adapter: agent.split(':').next().unwrap_or_default().into(),
         model: agent.split(':').nth(1).unwrap_or_default().into(),
+        lab: None,
         branch: format!("bakeoff/r1/{lane}"),
         worktree: format!("/wt/{lane}"),
     }
@@ -59,6 +60,7 @@ fn leaderboard() -> bakeoff_core::rank::Leaderboard {
     let opus = LaneResult {
         lane: "opus".into(),
         agent: "claude:claude-opus-4-6".into(),
+        provenance: Default::default(),
         cancelled: false,
         failed: None,
         agent_timed_out: false,

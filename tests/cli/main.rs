@@ -19,6 +19,7 @@ mod fix_rounds;
 mod merge;
 mod merge_crash;
 mod processes;
+mod provenance;
 mod race;
 mod real_clis;
 mod records;

@@ -98,17 +98,36 @@ pub enum Merged {
     Branch { branch: String },
 }
 
-/// The commit message of a merged lane: subject, provenance, trailers.
-pub fn commit_message(record: &RaceRecord, lane: &LaneRecord, row: &Row) -> String {
+/// The commit message of a merged lane: subject, provenance, trailers. The trailers
+/// name what wrote the change and who reviewed it, so `bakeoff review` of the merged
+/// commit later can tell the author's lab.
+pub fn commit_message(record: &RaceRecord, lane: &LaneRecord, row: &Row, reviews: &[ReviewRecord]) -> String {
+    let model = lane.model_ref();
+    let lab = lane.author_lab.as_deref().unwrap_or("unknown");
+    let agent = match lane.agent == model {
+        true => model.clone(),
+        false => format!("{}, {model}", lane.agent),
+    };
     let mut msg = format!("{}\n\n", record.title());
     msg.push_str(&format!(
-        "Winner of bakeoff race {} (lane {}, {}), tier {:?}, {}/{} checks passed.\n",
-        record.id, lane.name, lane.agent, row.tier, row.checks_passed, row.checks_total
+        "Winner of bakeoff race {} (lane {}, {agent} of {lab}), tier {:?}, {}/{} checks passed.\n",
+        record.id, lane.name, row.tier, row.checks_passed, row.checks_total
     ));
     msg.push_str(&format!("Ranked first: {}\n\n", row.reason));
     msg.push_str(&format!("Bakeoff-Race: {}\n", record.id));
     msg.push_str(&format!("Bakeoff-Lane: {}\n", lane.name));
-    msg.push_str(&format!("Bakeoff-Agent: {}\n", lane.agent));
+    msg.push_str(&format!("Bakeoff-Agent: {model}\n"));
+    msg.push_str(&format!("Bakeoff-Lab: {lab}\n"));
+    for r in reviews {
+        let Ok(out) = &r.output else { continue };
+        let same_lab = if r.same_lab { ", same lab" } else { "" };
+        msg.push_str(&format!(
+            "Reviewed-by: {} ({} {}{same_lab})\n",
+            r.answered_by.as_deref().unwrap_or(&r.reviewer),
+            out.verdict.as_str(),
+            out.score
+        ));
+    }
     msg
 }
 
@@ -126,6 +145,7 @@ pub fn merge_lane(
     record: &RaceRecord,
     lane: &LaneRecord,
     row: &Row,
+    reviews: &[ReviewRecord],
     lane_commit: &str,
     mode: MergeMode,
 ) -> Result<Merged, Error> {
@@ -152,7 +172,7 @@ pub fn merge_lane(
         base: record.base.clone(),
         lane_commit: lane_commit.to_string(),
         lane_branch: lane.branch.clone(),
-        message: commit_message(record, lane, row),
+        message: commit_message(record, lane, row, reviews),
         strategy,
         intent: Some(intent_path(repo_dir, record)?),
     };

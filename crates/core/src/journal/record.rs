@@ -83,6 +83,17 @@ pub struct LaneRecord {
     pub tier: usize,
 }
 
+impl LaneRecord {
+    /// `adapter:model` of the lane's agent (`command` alone for a command agent that
+    /// names no model): what it ran, whatever the user called it.
+    pub fn model_ref(&self) -> String {
+        match self.spec.model.as_str() {
+            "" => self.spec.adapter.to_string(),
+            model => format!("{}:{model}", self.spec.adapter),
+        }
+    }
+}
+
 impl RaceRecord {
     pub fn lane(&self, name: &str) -> Option<&LaneRecord> {
         self.lanes.iter().find(|l| l.name == name)

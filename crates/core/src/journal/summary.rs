@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 
 use crate::vocab::{
-    AgentOutcome, CaptureSummary, CheckOutcome, Finding, LaneResult, LaneState, RaceEvent, ReviewRecord,
-    Stamped, Tamper,
+    AgentOutcome, CaptureSummary, CheckOutcome, Finding, LaneResult, LaneState, Provenance, RaceEvent,
+    ReviewRecord, Stamped, Tamper,
 };
 
 /// One lane, as the journal tells it.
@@ -19,6 +19,8 @@ use crate::vocab::{
 pub struct LaneSummary {
     /// `adapter:model` or the config table it came from, as the race's start announced it.
     pub agent: String,
+    /// The adapter, model and lab behind `agent`, as the race's start announced them.
+    pub provenance: Provenance,
     pub state: Option<LaneState>,
     pub agent_outcome: Option<AgentOutcome>,
     pub capture: Option<CaptureSummary>,
@@ -83,6 +85,7 @@ impl LaneSummary {
     /// across lanes). `tests_may_change` is the race's.
     pub fn result(&self, lane: &str, tests_may_change: bool) -> LaneResult {
         let mut result = LaneResult::new(lane, &self.agent, tests_may_change);
+        result.provenance = self.provenance.clone();
         result.cancelled = self.state == Some(LaneState::Cancelled);
         if self.state == Some(LaneState::Failed) {
             result.failed = Some(self.error.clone().unwrap_or_else(|| "the lane failed".into()));
@@ -90,7 +93,11 @@ impl LaneSummary {
         if let Some(agent) = &self.agent_outcome {
             result.agent_timed_out = agent.timed_out;
             result.agent_exit_ok = agent.exit.as_ref().is_some_and(|e| e.success()) && agent.error.is_none();
-            result.agent_error = agent.error.clone();
+            // What the agent said went wrong, else how it ended when that was not well.
+            result.agent_error = agent.error.clone().or_else(|| {
+                let ended = agent.exit.as_ref().filter(|e| !e.success() && !agent.cancelled)?;
+                Some(format!("the agent ended with {ended}"))
+            });
         }
         if let Some(capture) = &self.capture {
             result.diff_files = capture.files_changed;
@@ -228,7 +235,12 @@ impl RaceSummary {
         match event {
             RaceEvent::RaceStarted { lanes, .. } => {
                 for l in lanes {
-                    self.lanes.entry(l.lane.clone()).or_default().agent = l.agent.clone();
+                    let lane = self.lanes.entry(l.lane.clone()).or_default();
+                    lane.agent = l.agent.clone();
+                    lane.provenance = Provenance {
+                        model: format!("{}:{}", l.adapter, l.model),
+                        lab: l.lab.clone(),
+                    };
                 }
             }
             // A lane run again starts from nothing, as its worker does.
@@ -237,6 +249,7 @@ impl RaceSummary {
                     if let Some(lane) = self.lanes.get_mut(name) {
                         *lane = LaneSummary {
                             agent: std::mem::take(&mut lane.agent),
+                            provenance: std::mem::take(&mut lane.provenance),
                             ..LaneSummary::default()
                         };
                     }
@@ -367,6 +380,7 @@ mod tests {
                 agent: "claude:claude-opus-4-6".into(),
                 adapter: "claude".into(),
                 model: "claude-opus-4-6".into(),
+                lab: Some("anthropic".into()),
                 branch: "bakeoff/r/a".into(),
                 worktree: "/w/a".into(),
             }],

@@ -78,6 +78,7 @@ fn race_started(record: &RaceRecord) -> RaceEvent {
                 agent: l.agent.clone(),
                 adapter: l.spec.adapter.as_str().to_string(),
                 model: l.spec.model.clone(),
+                lab: l.author_lab.clone(),
                 branch: l.branch.clone(),
                 worktree: l.worktree.display().to_string(),
             })
@@ -482,7 +483,7 @@ impl Coordinator {
         let commit = self.summary.commit(&winner)?.to_string();
         let repo_top = self.shared.plan.repo_top.clone();
         let r = tokio::task::spawn_blocking(move || {
-            merge::merge_lane(&repo_top, &record, &lane, &row, &commit, mode)
+            merge::merge_lane(&repo_top, &record, &lane, &row, &reviews, &commit, mode)
         })
         .await
         .unwrap_or_else(|e| Err(Error::internal(format!("the merge stopped: {e}"))));

@@ -20,6 +20,7 @@ pub fn rank(lanes: &[LaneResult]) -> Leaderboard {
             position: i + 1,
             lane: a.lane.lane.clone(),
             agent: a.lane.agent.clone(),
+            provenance: a.lane.provenance.clone(),
             tier: a.tier,
             passed: a.gated_in() && a.tier == super::Tier::Full,
             gates_failed: a.gates_failed.clone(),
@@ -30,6 +31,7 @@ pub fn rank(lanes: &[LaneResult]) -> Leaderboard {
             checks_passed: a.checks_passed,
             checks_total: a.checks_total,
             fix_rounds: a.lane.fix_rounds,
+            agent_error: a.lane.agent_error.clone(),
         })
         .collect();
     let winner = rows.first().filter(|r| r.passed).map(|r| r.lane.clone());

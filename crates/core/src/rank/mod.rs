@@ -17,7 +17,8 @@ mod signal;
 mod tamper;
 
 pub use crate::vocab::{
-    ConfirmedBlocker, JudgeSignal, LaneResult, Leaderboard, ReviewSignal, Row, Tier, LEADERBOARD_FORMAT,
+    ConfirmedBlocker, JudgeSignal, LaneResult, Leaderboard, Provenance, ReviewSignal, Row, Tier,
+    LEADERBOARD_FORMAT,
 };
 pub use crate::vocab::{Tamper, TamperKind};
 pub use board::rank;

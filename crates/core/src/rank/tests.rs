@@ -9,6 +9,7 @@ fn lane(name: &str) -> LaneResult {
     LaneResult {
         lane: name.to_string(),
         agent: format!("fake:{name}"),
+        provenance: Default::default(),
         cancelled: false,
         failed: None,
         agent_timed_out: false,

@@ -91,7 +91,14 @@ pub async fn run(repo: &Repo, config: &Config, opts: &ReviewOptions) -> Result<R
     let author_lab = opts
         .author_lab
         .clone()
-        .or_else(|| author_lab_from_trailers(config, &change.messages));
+        .or_else(|| author_lab_from_trailers(config, &change.messages))
+        .ok_or_else(|| {
+            Error::input_with_hint(
+                "cannot tell which lab wrote this change, so no review of it can be called cross-lab",
+                "pass --author-lab LAB (anthropic, openai, google, …; `human` for a change no model wrote)",
+            )
+        })?;
+    let author_lab = Some(author_lab);
     let plan = ReviewPlan::build(config, &reviewer_names(config, opts)?, None, clock_seed())?;
     let chosen = choose(&plan, config, opts, author_lab.as_deref())?;
     let allow_same_lab = opts.allow_same_lab || config.review.allow_same_lab;
@@ -276,12 +283,18 @@ fn short(oid: &str) -> String {
     oid.chars().take(12).collect()
 }
 
-/// The author's lab from commit trailers: `Bakeoff-Agent: adapter:model` (bakeoff's own
-/// merges) or `Co-authored-by:` naming an agent or a lab's address.
+/// The author's lab from commit trailers: `Bakeoff-Lab:` and `Bakeoff-Agent:
+/// adapter:model` (bakeoff's own commits) or `Co-authored-by:` naming an agent or a lab's
+/// address. `Bakeoff-Lab: unknown` tells nothing.
 fn author_lab_from_trailers(config: &Config, messages: &[String]) -> Option<String> {
     for message in messages {
         for line in message.lines() {
             let line = line.trim();
+            if let Some(lab) = line.strip_prefix("Bakeoff-Lab:").map(str::trim) {
+                if !lab.is_empty() && lab != "unknown" {
+                    return Some(lab.to_string());
+                }
+            }
             if let Some(agent) = line.strip_prefix("Bakeoff-Agent:") {
                 let model = agent
                     .trim()

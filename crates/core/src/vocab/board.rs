@@ -13,8 +13,11 @@ pub const LEADERBOARD_FORMAT: u32 = 1;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LaneResult {
     pub lane: String,
-    /// `adapter:model`, e.g. `claude:claude-opus-4-6`.
+    /// As the user named it: `adapter:model`, or the `[agents.NAME]` table it came from.
     pub agent: String,
+    /// The adapter, model and lab behind `agent`.
+    #[serde(default)]
+    pub provenance: Provenance,
     pub cancelled: bool,
     /// A setup, agent or capture error that ended the lane early.
     pub failed: Option<String>,
@@ -47,12 +50,23 @@ pub struct LaneResult {
     pub fix_rounds: u32,
 }
 
+/// Who wrote a lane: the adapter and model it ran, and the lab that trained the model.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// `adapter:model`, e.g. `claude:claude-sonnet-4-6`.
+    pub model: String,
+    /// `None` when bakeoff cannot tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lab: Option<String>,
+}
+
 impl LaneResult {
     /// A lane that has not done anything yet: the start of every lane's result.
     pub fn new(lane: &str, agent: &str, tests_may_change: bool) -> LaneResult {
         LaneResult {
             lane: lane.to_string(),
             agent: agent.to_string(),
+            provenance: Provenance::default(),
             cancelled: false,
             failed: None,
             agent_timed_out: false,
@@ -161,6 +175,9 @@ pub struct Row {
     pub position: usize,
     pub lane: String,
     pub agent: String,
+    /// The adapter, model and lab behind `agent`.
+    #[serde(default)]
+    pub provenance: Provenance,
     pub tier: Tier,
     /// Every gate passed and the tier is FULL: the lane may be merged.
     pub passed: bool,
@@ -177,6 +194,9 @@ pub struct Row {
     /// Fix rounds the lane had; the row is of its last round, `1 + fix_rounds`.
     #[serde(default)]
     pub fix_rounds: u32,
+    /// What the lane's agent said went wrong, or how it ended when that was not well.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_error: Option<String>,
 }
 
 /// The ranked lanes of a race, best first.

@@ -68,6 +68,9 @@ pub struct LaneInfo {
     pub agent: String,
     pub adapter: String,
     pub model: String,
+    /// The lab that trained the model, when bakeoff can tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lab: Option<String>,
     pub branch: String,
     pub worktree: String,
 }

@@ -15,7 +15,8 @@ mod review;
 mod tamper;
 
 pub use board::{
-    ConfirmedBlocker, JudgeSignal, LaneResult, Leaderboard, ReviewSignal, Row, Tier, LEADERBOARD_FORMAT,
+    ConfirmedBlocker, JudgeSignal, LaneResult, Leaderboard, Provenance, ReviewSignal, Row, Tier,
+    LEADERBOARD_FORMAT,
 };
 pub use change::{ChangeKind, FileChange};
 pub use check::CheckOutcome;

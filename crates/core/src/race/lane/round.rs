@@ -122,8 +122,14 @@ impl Worker {
         let base = plan.record.base.clone();
         let repo_top = plan.repo_top.clone();
         let message = format!(
-            "bakeoff: lane {} of race {}\n\nAgent: {}\nBakeoff-Race: {}\nBakeoff-Lane: {}\n",
-            lane.name, plan.record.id, lane.agent, plan.record.id, lane.name
+            "bakeoff: lane {} of race {}\n\nAgent: {}\nBakeoff-Race: {}\nBakeoff-Lane: {}\nBakeoff-Agent: {}\nBakeoff-Lab: {}\n",
+            lane.name,
+            plan.record.id,
+            lane.agent,
+            plan.record.id,
+            lane.name,
+            lane.model_ref(),
+            lane.author_lab.as_deref().unwrap_or("unknown")
         );
         let patch_file = self.lane_dir.join("diff.patch");
         let (commit, stats, patch) = blocking(move || {
