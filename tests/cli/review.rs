@@ -427,7 +427,10 @@ fn a_secret_the_lane_writes_never_reaches_the_reviewer() {
     let bodies = request_bodies(&[&server]);
     w.assert_no_secret_in(&[&run], &bodies);
     for body in &bodies {
-        assert!(!body.contains(token), "the lane's token reached a provider: {body}");
+        assert!(
+            !body.contains(token),
+            "the lane's token reached a provider: {body}"
+        );
     }
     let requests: Vec<_> = server.requests().into_iter().filter(|r| r.is_turn()).collect();
     assert_eq!(requests.len(), 1);
