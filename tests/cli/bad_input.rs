@@ -1,12 +1,14 @@
 //! Bad input exits 2 with a message naming the fix, creates nothing, and leaves the
-//! user's checkout, index and HEAD exactly as they were.
+//! user's checkout, index and HEAD exactly as they were. The refusals that could reach
+//! into the checkout or a provider run under a [`Witness`].
 
-use crate::support::TestEnv;
+use crate::support::{Run, TestEnv};
+use crate::witness::Witness;
 
 /// Runs `args` and asserts exit 2, a message containing `want`, no race recorded and a
-/// byte-identical checkout.
+/// byte-identical checkout; returns the run for a witness to search.
 #[track_caller]
-fn refused(env: &TestEnv, args: &[&str], want: &[&str]) {
+fn refused(env: &TestEnv, args: &[&str], want: &[&str]) -> Run {
     let before = env.snapshot();
     let races = env.races();
     let run = env.bakeoff(args);
@@ -17,6 +19,15 @@ fn refused(env: &TestEnv, args: &[&str], want: &[&str]) {
     }
     assert_eq!(env.snapshot(), before, "the checkout changed");
     assert_eq!(env.races(), races, "a race was recorded");
+    run
+}
+
+/// [`refused`] under `w`: the checkout is as the witness found it and no canary shows.
+#[track_caller]
+fn refused_witnessed(w: &Witness, env: &TestEnv, args: &[&str], want: &[&str]) {
+    let run = refused(env, args, want);
+    w.assert_untouched(env);
+    w.assert_no_secret(env, &[&run], &[]);
 }
 
 #[test]
@@ -147,8 +158,12 @@ fn lane_name_collision() {
 fn merge_onto_dirty_target() {
     let mut env = TestEnv::new();
     env.agent("a", "", "write new.txt hi");
+    // Made before the witness, so its snapshot holds the edit: the witness stashes only
+    // its own edit of README.md.
     env.write("src/lib.txt", "changed but not committed\n");
-    refused(
+    let w = Witness::new(&mut env);
+    refused_witnessed(
+        &w,
         &env,
         &["race", "do it", "-a", "a", "--merge"],
         &["uncommitted changes", "src/lib.txt", "stash"],
@@ -229,10 +244,12 @@ fn an_io_failure_names_the_path_and_its_cause() {
 fn reviewers_per_lane_zero_or_above_the_pool_is_refused() {
     let mut env = TestEnv::new();
     env.reviews = true;
-    env.set_env("OPENAI_API_KEY", "sk-test");
+    // The witness's canary is the reviewer's key.
+    let w = Witness::new(&mut env);
     env.agent("a", "", "say hi");
     for n in ["0", "2"] {
-        refused(
+        refused_witnessed(
+            &w,
             &env,
             &[
                 "race",
@@ -256,11 +273,13 @@ fn reviewers_per_lane_zero_or_above_the_pool_is_refused() {
 #[test]
 fn a_spec_with_a_nul_byte_is_refused() {
     let mut env = TestEnv::new();
+    let w = Witness::new(&mut env);
     env.agent("a", "", "say hi");
     // An argument cannot hold a NUL byte; a spec file can.
     let file = env.root().join("spec.md");
     std::fs::write(&file, b"do\0it\n").unwrap();
-    refused(
+    refused_witnessed(
+        &w,
         &env,
         &["race", "--spec-file", file.to_str().unwrap(), "-a", "a"],
         &["NUL byte"],
@@ -270,12 +289,14 @@ fn a_spec_with_a_nul_byte_is_refused() {
 #[test]
 fn a_worktree_root_that_cannot_be_created_is_refused() {
     let mut env = TestEnv::new();
+    let w = Witness::new(&mut env);
     env.agent("a", "", "say hi");
     let file = env.root().join("a-file");
     std::fs::write(&file, "not a folder").unwrap();
     let root = file.join("worktrees");
     env.config(&format!("[worktree]\nroot = \"{}\"\n", root.display()));
-    refused(
+    refused_witnessed(
+        &w,
         &env,
         &["race", "do it", "-a", "a"],
         &["cannot be created", &root.display().to_string()],
@@ -314,7 +335,10 @@ fn a_repository_with_submodules_is_refused() {
         "vendor/sub",
     ]);
     env.commit("add a submodule");
-    refused(
+    // After the commit, which would take the witness's untracked work with it.
+    let w = Witness::new(&mut env);
+    refused_witnessed(
+        &w,
         &env,
         &["race", "do it", "-a", "a"],
         &[

@@ -1,12 +1,14 @@
 //! Races that coexist in one repository: races started at once each get their own id and
 //! records, `last` is the newest race, an ambiguous name says what it matches, `clean`
-//! leaves a live race alone, and merging a merged lane again changes nothing.
+//! leaves a live race alone, and merging a merged lane again changes nothing. Each test
+//! runs under a [`Witness`].
 
 use std::collections::BTreeSet;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::TestEnv;
+use crate::support::{Run, TestEnv};
+use crate::witness::Witness;
 
 /// The ids `bakeoff list` shows, in its order.
 fn listed(env: &TestEnv) -> Vec<String> {
@@ -18,10 +20,17 @@ fn listed(env: &TestEnv) -> Vec<String> {
         .collect()
 }
 
+/// A witness, and the agent `w` (a spy) that writes `out.txt`.
+fn witnessed(env: &mut TestEnv) -> Witness {
+    let w = Witness::new(env);
+    env.agent("w", "", &format!("{}write out.txt x\\n\n", w.agent_spy("w")));
+    w
+}
+
 #[test]
 fn twenty_races_at_once_each_get_their_own_id_and_records() {
     let mut env = TestEnv::new();
-    env.agent("w", "", "write out.txt x\\n\n");
+    let w = witnessed(&mut env);
     // The same spec for all, so they all want the same id.
     let children: Vec<Child> = (0..20)
         .map(|_| {
@@ -32,15 +41,12 @@ fn twenty_races_at_once_each_get_their_own_id_and_records() {
                 .unwrap()
         })
         .collect();
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "a race failed: {:?}\n--- stdout\n{}\n--- stderr\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+    let runs: Vec<Run> = children
+        .into_iter()
+        .map(|child| Run(child.wait_with_output().unwrap()))
+        .collect();
+    for run in &runs {
+        run.expect(0);
     }
     let ids = listed(&env);
     assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), 20, "{ids:?}");
@@ -60,14 +66,19 @@ fn twenty_races_at_once_each_get_their_own_id_and_records() {
             "race {id} has no leaderboard"
         );
     }
+    w.assert_untouched(&env);
+    w.spied("w");
+    w.assert_no_secret(&env, &runs.iter().collect::<Vec<_>>(), &[]);
 }
 
 #[test]
 fn last_is_the_newest_race_not_the_last_name() {
     let mut env = TestEnv::new();
-    env.agent("w", "", "write out.txt x\\n\n");
-    env.bakeoff(&["race", "zebra first", "-a", "w"]).expect(0);
-    env.bakeoff(&["race", "apple second", "-a", "w"]).expect(0);
+    let w = witnessed(&mut env);
+    let first = env.bakeoff(&["race", "zebra first", "-a", "w"]);
+    first.expect(0);
+    let second = env.bakeoff(&["race", "apple second", "-a", "w"]);
+    second.expect(0);
     let ids = listed(&env);
     assert_eq!(ids.len(), 2);
     assert!(ids[1].ends_with("apple-second"), "list is oldest first: {ids:?}");
@@ -75,14 +86,22 @@ fn last_is_the_newest_race_not_the_last_name() {
     show.expect(0);
     let head = show.stdout().lines().next().unwrap().to_string();
     assert!(head.contains("apple-second"), "{head}");
+    w.assert_untouched(&env);
+    w.spied("w");
+    w.assert_no_secret(&env, &[&first, &second, &show], &[]);
 }
 
 #[test]
 fn an_ambiguous_prefix_names_its_candidates() {
     let mut env = TestEnv::new();
-    env.agent("w", "", "write out.txt x\\n\n");
-    env.bakeoff(&["race", "one", "-a", "w"]).expect(0);
-    env.bakeoff(&["race", "two", "-a", "w"]).expect(0);
+    let w = witnessed(&mut env);
+    let mut runs = vec![
+        env.bakeoff(&["race", "one", "-a", "w"]),
+        env.bakeoff(&["race", "two", "-a", "w"]),
+    ];
+    for run in &runs {
+        run.expect(0);
+    }
     let ids = listed(&env);
     for args in [&["show", "20"][..], &["diff", "20", "w"], &["clean", "20"]] {
         let run = env.bakeoff(args);
@@ -92,7 +111,11 @@ fn an_ambiguous_prefix_names_its_candidates() {
         for id in &ids {
             assert!(err.contains(id.as_str()), "{args:?} does not name {id}: {err}");
         }
+        runs.push(run);
     }
+    w.assert_untouched(&env);
+    w.spied("w");
+    w.assert_no_secret(&env, &runs.iter().collect::<Vec<_>>(), &[]);
 }
 
 /// Polls the races' journals until `lane`'s agent has started in one (at most 30 s).
@@ -131,14 +154,28 @@ impl Drop for Reaped {
 #[test]
 fn clean_leaves_a_live_race_alone() {
     let mut env = TestEnv::new();
-    env.agent("quick", "", "write out.txt x\\n\n");
-    env.agent("slow", "", "write out.txt x\\n\nsleep 60000\n");
-    env.bakeoff(&["race", "a finished race", "-a", "quick"]).expect(0);
+    let w = Witness::new(&mut env);
+    env.agent(
+        "quick",
+        "",
+        &format!("{}write out.txt x\\n\n", w.agent_spy("quick")),
+    );
+    env.agent(
+        "slow",
+        "",
+        &format!("{}write out.txt x\\n\nsleep 60000\n", w.agent_spy("slow")),
+    );
+    let mut runs = vec![env.bakeoff(&["race", "a finished race", "-a", "quick"])];
+    runs[0].expect(0);
     let finished = listed(&env).remove(0);
+    // The live race's output goes to files under the test's root, where the witness
+    // searches for canaries.
+    let out = std::fs::File::create(env.root().join("live.stdout")).unwrap();
+    let err = std::fs::File::create(env.root().join("live.stderr")).unwrap();
     let mut child = Reaped(
         env.command(&env.repo, &["race", "take your time", "-a", "slow"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(out)
+            .stderr(err)
             .spawn()
             .unwrap(),
     );
@@ -154,6 +191,7 @@ fn clean_leaves_a_live_race_alone() {
         assert!(run.stderr().contains(&id), "{}", run.stderr());
         assert!(run.stderr().contains("still running"), "{}", run.stderr());
         assert!(run.stderr().contains("Ctrl-C"), "{}", run.stderr());
+        runs.push(run);
     }
     // With --all, the other races are cleaned and the live one is named.
     let run = env.bakeoff(&["clean", "--all", "--purge"]);
@@ -176,6 +214,8 @@ fn clean_leaves_a_live_race_alone() {
         format!("refs/heads/{branch}")
     );
     assert_eq!(env.races(), 1);
+    w.assert_untouched(&env);
+    runs.push(run);
 
     // Ctrl-C ends the race; then it is cleaned like any other.
     // SAFETY: signalling our own child.
@@ -185,17 +225,29 @@ fn clean_leaves_a_live_race_alone() {
         assert!(Instant::now() < until, "the race did not stop on Ctrl-C");
         std::thread::sleep(Duration::from_millis(50));
     }
-    env.bakeoff(&["clean", &id]).expect(0);
+    let cleaned = env.bakeoff(&["clean", &id]);
+    cleaned.expect(0);
     assert!(!worktree.exists());
     assert_eq!(env.git(&["branch", "--list", &branch]), "");
+    runs.push(cleaned);
+    w.assert_untouched(&env);
+    w.spied("quick");
+    w.spied("slow");
+    w.assert_no_secret(&env, &runs.iter().collect::<Vec<_>>(), &[]);
 }
 
 #[test]
 fn merging_a_merged_lane_again_changes_nothing() {
     let mut env = TestEnv::new();
-    env.agent("w", "", "write src/lib.txt merged\\n\n");
-    env.bakeoff(&["race", "rewrite lib", "-a", "w", "--merge"])
-        .expect(0);
+    let w = Witness::new(&mut env);
+    env.agent(
+        "w",
+        "",
+        &format!("{}write src/lib.txt merged\\n\n", w.agent_spy("w")),
+    );
+    let mut runs = vec![env.bakeoff(&["race", "rewrite lib", "-a", "w", "--merge"])];
+    runs[0].expect(0);
+    w.assert_merged_only(&env, &["src/lib.txt"]);
     let count = env.git(&["rev-list", "--count", "HEAD"]);
     let before = env.snapshot();
     let events = env.events().len();
@@ -203,6 +255,7 @@ fn merging_a_merged_lane_again_changes_nothing() {
         let run = env.bakeoff(args);
         run.expect(0);
         assert!(run.stdout().contains("merged already"), "{}", run.stdout());
+        runs.push(run);
     }
     assert_eq!(env.git(&["rev-list", "--count", "HEAD"]), count);
     assert_eq!(env.snapshot(), before);
@@ -211,4 +264,8 @@ fn merging_a_merged_lane_again_changes_nothing() {
         events,
         "a merge that did nothing was journaled"
     );
+    // Still exactly one merge commit on the user's old HEAD.
+    w.assert_merged_only(&env, &["src/lib.txt"]);
+    w.spied("w");
+    w.assert_no_secret(&env, &runs.iter().collect::<Vec<_>>(), &[]);
 }

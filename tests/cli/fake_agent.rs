@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::support::TestEnv;
+use crate::witness::Witness;
 
 fn agent_outcome(env: &TestEnv, lane: &str) -> serde_json::Value {
     let finished = env.lane_events(lane, "agent-finished");
@@ -142,17 +143,25 @@ fn a_lingering_child_is_not_left_behind() {
 #[test]
 fn fifty_megabytes_of_output_are_streamed_and_capped_at_the_default() {
     let mut env = TestEnv::new();
+    let w = Witness::new(&mut env);
     env.agent(
         "loud",
         "claude",
-        "flood 52428800\nwrite x.txt x\\n\nflood 1048576 nolines\nusage claude 1 10 10 0.01 s\n",
+        &format!(
+            "{}flood 52428800\nwrite x.txt x\\n\nflood 1048576 nolines\nusage claude 1 10 10 0.01 s\n",
+            w.agent_spy("loud")
+        ),
     );
-    env.bakeoff(&["race", "shout", "-a", "loud"]).expect(0);
+    let run = env.bakeoff(&["race", "shout", "-a", "loud"]);
+    run.expect(0);
     let log = env.last_race_dir().join("lanes/loud/agent.stdout.log");
     let size = std::fs::metadata(&log).unwrap().len();
     assert!(size <= 16 * 1024 * 1024 + 100, "log has {size} bytes");
     assert!(size >= 16 * 1024 * 1024 - 200 * 1024, "log has {size} bytes");
     assert_eq!(agent_outcome(&env, "loud")["usage"]["cost_usd"], 0.01);
+    w.assert_untouched(&env);
+    w.spied("loud");
+    w.assert_no_secret(&env, &[&run], &[]);
 }
 
 #[test]
@@ -160,12 +169,19 @@ fn a_flood_is_cut_to_the_configured_cap_and_the_end_of_the_stream_is_still_parse
     const CAP: u64 = 1024 * 1024;
     let mut env = TestEnv::new();
     env.config(&format!("[race]\nlog-bytes = {CAP}\n"));
+    let w = Witness::new(&mut env);
+    // The spy's dump goes to a file, not the stream: the log's first line stays the
+    // agent's first words.
     env.agent(
         "loud",
         "claude",
-        "say the first line\nflood 67108864\nwrite x.txt x\\n\nsay the last words\nusage claude 1 10 10 0.02 s\n",
+        &format!(
+            "{}say the first line\nflood 67108864\nwrite x.txt x\\n\nsay the last words\nusage claude 1 10 10 0.02 s\n",
+            w.agent_spy("loud")
+        ),
     );
-    env.bakeoff(&["race", "shout", "-a", "loud"]).expect(0);
+    let run = env.bakeoff(&["race", "shout", "-a", "loud"]);
+    run.expect(0);
     let log = env.last_race_dir().join("lanes/loud/agent.stdout.log");
     let text = std::fs::read_to_string(&log).unwrap();
     let marker = text
@@ -191,6 +207,9 @@ fn a_flood_is_cut_to_the_configured_cap_and_the_end_of_the_stream_is_still_parse
     assert!(cut >= 64 * 1024 * 1024 - CAP, "cut {cut}");
     // The stream's end was parsed live: the usage after the flood.
     assert_eq!(agent_outcome(&env, "loud")["usage"]["cost_usd"], 0.02);
+    w.assert_untouched(&env);
+    w.spied("loud");
+    w.assert_no_secret(&env, &[&run], &[]);
 }
 
 /// True if the process exists and is not a zombie.

@@ -6,6 +6,7 @@ use bakeoff_testkit::fake_provider::{FakeProvider, Script};
 use serde_json::json;
 
 use crate::support::TestEnv;
+use crate::witness::{canary, request_bodies, Witness};
 
 const KEY: &str = "canary-openai-review-4471";
 
@@ -398,11 +399,19 @@ fn a_secret_the_lane_writes_never_reaches_the_reviewer() {
         .build();
     let server = FakeProvider::start_on_thread(script).unwrap();
     let mut env = env_with(&server);
+    // The witness's canaries are bakeoff's keys; the lane writes the reviewer's into its
+    // diff (as if it had found it), so its worktree, branch and records hold a secret by
+    // design and only what left bakeoff is searched for canaries.
+    let w = Witness::new(&mut env);
+    let key = canary("OPENAI_API_KEY");
     let token = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";
     claude_lane(
         &mut env,
         "leaky",
-        &format!("write src/lib.txt one\\ntwo\\nthree\\nfour\\n\nwrite src/keys.txt {KEY}\\n{token}\\n\n"),
+        &format!(
+            "{}write src/lib.txt one\\ntwo\\nthree\\nfour\\n\nwrite src/keys.txt {key}\\n{token}\\n\n",
+            w.agent_spy("leaky")
+        ),
     );
     let run = env.bakeoff(&[
         "race",
@@ -413,6 +422,16 @@ fn a_secret_the_lane_writes_never_reaches_the_reviewer() {
         "openai/gpt-5.5",
     ]);
     run.expect(0);
+    w.assert_untouched(&env);
+    w.spied("leaky");
+    let bodies = request_bodies(&[&server]);
+    w.assert_no_secret_in(&[&run], &bodies);
+    for body in &bodies {
+        assert!(
+            !body.contains(token),
+            "the lane's token reached a provider: {body}"
+        );
+    }
     let requests: Vec<_> = server.requests().into_iter().filter(|r| r.is_turn()).collect();
     assert_eq!(requests.len(), 1);
     let body = requests[0].body_text();
@@ -421,7 +440,7 @@ fn a_secret_the_lane_writes_never_reaches_the_reviewer() {
         "the file is still reviewed: {body}"
     );
     assert!(
-        !body.contains(KEY) && !body.contains(token),
+        !body.contains(key) && !body.contains(token),
         "a secret reached the reviewer: {body}"
     );
     assert!(body.contains("[redacted]"), "{body}");
@@ -429,7 +448,7 @@ fn a_secret_the_lane_writes_never_reaches_the_reviewer() {
     let text = serde_json::to_string(&flagged).unwrap();
     assert!(text.contains("The change adds a secret"), "{text}");
     assert!(
-        !text.contains(KEY) && !text.contains(token),
+        !text.contains(key) && !text.contains(token),
         "a finding repeats the secret: {text}"
     );
 }

@@ -9,6 +9,8 @@
 
 use std::path::{Path, PathBuf};
 
+use bakeoff_testkit::fake_provider::FakeProvider;
+
 use crate::support::{Run, Snapshot, TestEnv};
 
 /// A value for every key a provider could be reached with, and for secrets that are
@@ -20,6 +22,24 @@ pub const CANARIES: &[(&str, &str)] = &[
     ("GITHUB_TOKEN", "canary-witness-github-4104"),
     ("AWS_SECRET_ACCESS_KEY", "canary-witness-aws-4105"),
 ];
+
+/// The canary planted as `name`: bakeoff's own key for that provider, under a witness.
+pub fn canary(name: &str) -> &'static str {
+    CANARIES
+        .iter()
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| *v)
+        .unwrap_or_else(|| panic!("no canary is planted as {name}"))
+}
+
+/// The bodies of every request `servers` received, for [`Witness::assert_no_secret`].
+pub fn request_bodies(servers: &[&FakeProvider]) -> Vec<String> {
+    servers
+        .iter()
+        .flat_map(|s| s.requests())
+        .map(|r| r.body_text())
+        .collect()
+}
 
 /// The user's ignored secrets file: it stays in the checkout and is never copied out.
 const DOTENV: &str = "TOKEN=canary-witness-dotenv-4106\n";
@@ -131,11 +151,7 @@ impl Witness {
     /// user's own `.env`, the object database, `runs`' output and `bodies`.
     #[track_caller]
     pub fn assert_no_secret(&self, env: &TestEnv, runs: &[&Run], bodies: &[String]) {
-        let mut places: Vec<(String, Vec<u8>)> = Vec::new();
-        for run in runs {
-            places.push(("bakeoff's output".into(), run.0.stdout.clone()));
-            places.push(("bakeoff's errors".into(), run.0.stderr.clone()));
-        }
+        let mut places = outputs_and_bodies(runs, bodies);
         let dotenv = env.repo.join(".env");
         files_under(&env.root(), &mut |path, bytes| {
             if path != dotenv {
@@ -146,21 +162,19 @@ impl Witness {
             "the object database".into(),
             env.git_bytes(&["cat-file", "--batch-all-objects", "--batch"]),
         ));
-        for (i, body) in bodies.iter().enumerate() {
-            places.push((format!("request body {i}"), body.clone().into_bytes()));
-        }
-        let secrets = CANARIES
-            .iter()
-            .map(|(_, v)| *v)
-            .chain([DOTENV.trim().trim_start_matches("TOKEN=")]);
-        for secret in secrets {
-            for (place, bytes) in &places {
-                assert!(
-                    memchr::memmem::find(bytes, secret.as_bytes()).is_none(),
-                    "{secret} leaked into {place}"
-                );
-            }
-        }
+        assert_no_canary(&places);
+    }
+
+    /// No canary in the spies' dumps, `runs`' output or `bodies`: for a test whose lane
+    /// itself wrote a secret into its work, so its worktree, branch and records hold one
+    /// by the test's design and only what left bakeoff can be searched.
+    #[track_caller]
+    pub fn assert_no_secret_in(&self, runs: &[&Run], bodies: &[String]) {
+        let mut places = outputs_and_bodies(runs, bodies);
+        files_under(&self.spy, &mut |path, bytes| {
+            places.push((path.display().to_string(), bytes));
+        });
+        assert_no_canary(&places);
     }
 
     /// What `who` dumped: asserts it ran, so a clean dump is not a spy that never ran.
@@ -170,6 +184,35 @@ impl Witness {
             std::fs::read_to_string(self.dump(who)).unwrap_or_else(|_| panic!("the {who} spy never ran"));
         assert!(text.contains("PATH="), "{who}'s dump is not an environment");
         text
+    }
+}
+
+/// Where bakeoff spoke: its output and errors, and what it sent a provider.
+fn outputs_and_bodies(runs: &[&Run], bodies: &[String]) -> Vec<(String, Vec<u8>)> {
+    let mut places: Vec<(String, Vec<u8>)> = Vec::new();
+    for run in runs {
+        places.push(("bakeoff's output".into(), run.0.stdout.clone()));
+        places.push(("bakeoff's errors".into(), run.0.stderr.clone()));
+    }
+    for (i, body) in bodies.iter().enumerate() {
+        places.push((format!("request body {i}"), body.clone().into_bytes()));
+    }
+    places
+}
+
+#[track_caller]
+fn assert_no_canary(places: &[(String, Vec<u8>)]) {
+    let secrets = CANARIES
+        .iter()
+        .map(|(_, v)| *v)
+        .chain([DOTENV.trim().trim_start_matches("TOKEN=")]);
+    for secret in secrets {
+        for (place, bytes) in places {
+            assert!(
+                memchr::memmem::find(bytes, secret.as_bytes()).is_none(),
+                "{secret} leaked into {place}"
+            );
+        }
     }
 }
 
