@@ -21,6 +21,7 @@ mod processes;
 mod race;
 mod real_clis;
 mod records;
+mod records_guard;
 mod replay;
 mod resume;
 mod review;

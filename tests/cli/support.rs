@@ -281,7 +281,7 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
     }
 }
 
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Snapshot {
     head: String,
     head_ref: String,
@@ -290,6 +290,33 @@ pub struct Snapshot {
     refs: String,
     worktrees: String,
     files: BTreeMap<String, Vec<u8>>,
+}
+
+impl Snapshot {
+    /// This snapshot with what a merge onto `branch` changes taken from `after`: HEAD
+    /// (in the worktree list too), the index, `branch`'s ref and the work tree's `files`. Compared with `after`, it
+    /// shows whether the merge is all that changed.
+    pub fn merged(&self, after: &Snapshot, branch: &str, files: &[&str]) -> Snapshot {
+        let branch_ref = |refs: &str| {
+            refs.lines()
+                .find(|l| l.ends_with(&format!("\trefs/heads/{branch}")))
+                .map(str::to_string)
+        };
+        let mut merged = self.clone();
+        merged.head = after.head.clone();
+        merged.worktrees = self.worktrees.replace(self.head.trim(), after.head.trim());
+        merged.index = after.index.clone();
+        if let (Some(old), Some(new)) = (branch_ref(&self.refs), branch_ref(&after.refs)) {
+            merged.refs = merged.refs.replace(&old, &new);
+        }
+        for f in files {
+            match after.files.get(*f) {
+                Some(bytes) => merged.files.insert(f.to_string(), bytes.clone()),
+                None => merged.files.remove(*f),
+            };
+        }
+        merged
+    }
 }
 
 /// A finished bakeoff run.
