@@ -146,4 +146,38 @@ mod tests {
         log.append(&ev).unwrap();
         assert_eq!(read_events(&path).unwrap(), vec![ev.clone(), ev.clone(), ev]);
     }
+
+    #[test]
+    fn a_sealed_journal_is_exactly_what_was_written_torn_line_end_and_all() {
+        use crate::journal::{Seal, SharedSeal, Store};
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = Store::new(tmp.path()).reserve("r").unwrap();
+        let ev = Stamped {
+            v: EVENT_FORMAT,
+            at_ms: 1,
+            event: RaceEvent::Interrupted { forced: false },
+        };
+        std::fs::write(dir.events(), b"{\"v\":1,\"at_").unwrap();
+        // As `resume` does: the folder sealed as found, then the journal reopened.
+        let seal = SharedSeal::new(Seal::found(&dir, []).unwrap());
+        let mut log = EventLog::open_sealed(&dir.events(), seal.clone()).unwrap();
+        log.append(&ev).unwrap();
+        assert_eq!(seal.verify(&dir.path), Vec::<String>::new());
+        // The same line again, not through the log: bakeoff did not write it.
+        let line = std::fs::read_to_string(dir.events()).unwrap();
+        let line = line.lines().last().unwrap().to_string() + "\n";
+        OpenOptions::new()
+            .append(true)
+            .open(dir.events())
+            .unwrap()
+            .write_all(line.as_bytes())
+            .unwrap();
+        assert_eq!(
+            seal.verify(&dir.path),
+            [format!(
+                "events.jsonl has {} bytes bakeoff did not write in the race's records",
+                line.len()
+            )]
+        );
+    }
 }

@@ -127,8 +127,10 @@ impl Seal {
         let (now, written) = (text.len() as u64, self.journal_len);
         let sum: Sum = self.journal_sum.clone().finalize().into();
         match now.cmp(&written) {
-            std::cmp::Ordering::Greater => Some(format!("has {} bytes bakeoff did not write", now - written)),
-            std::cmp::Ordering::Less => Some(format!("lost {} bytes bakeoff wrote", written - now)),
+            std::cmp::Ordering::Greater => {
+                Some(format!("has {} bakeoff did not write", bytes(now - written)))
+            }
+            std::cmp::Ordering::Less => Some(format!("lost {} bakeoff wrote", bytes(written - now))),
             std::cmp::Ordering::Equal if <Sum>::from(Sha256::digest(&text)) != sum => {
                 Some("was rewritten".into())
             }
@@ -159,6 +161,13 @@ impl Seal {
         }
         out.sort();
         out
+    }
+}
+
+fn bytes(n: u64) -> String {
+    match n {
+        1 => "1 byte".into(),
+        n => format!("{n} bytes"),
     }
 }
 
