@@ -1,6 +1,7 @@
 //! One lane's worker: worktree, setup, agent, capture, checks, reviews, and fix rounds
 //! (agent, capture, checks and reviews again). It reports what happens as events to the
-//! coordinator and never touches shared state.
+//! coordinator; the only shared state it touches is behind the boundary's two locks (the
+//! checkout check's, and the seal of the race's records it writes through).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -55,8 +56,7 @@ pub(super) enum LaneMsg {
     Lost(usize),
 }
 
-/// What every lane worker shares: read-only, but for the checks of the boundary, which
-/// take their locks.
+/// What every lane worker shares: read-only but for the boundary's two locks.
 pub(super) struct Shared {
     pub plan: RacePlan,
     pub agent_slots: Semaphore,
