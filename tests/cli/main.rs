@@ -23,6 +23,7 @@ mod provenance;
 mod race;
 mod real_clis;
 mod records;
+mod records_guard;
 mod replay;
 mod resume;
 mod review;

@@ -4,7 +4,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
-use super::JournalError;
+use super::{JournalError, SharedSeal};
 use crate::vocab::Reporter;
 use crate::vocab::Stamped;
 
@@ -12,6 +12,8 @@ use crate::vocab::Stamped;
 pub struct EventLog {
     path: PathBuf,
     file: File,
+    /// The race's seal, told every byte written, when the journal is a live race's.
+    seal: Option<SharedSeal>,
 }
 
 impl EventLog {
@@ -19,6 +21,17 @@ impl EventLog {
     /// mid-write, is ended first, so the next event starts a line of its own instead of
     /// being glued to the torn one (and skipped with it).
     pub fn open(path: &Path) -> Result<EventLog, JournalError> {
+        EventLog::open_with(path, None)
+    }
+
+    /// [`EventLog::open`] for a race that runs: every byte it writes, the end of a torn
+    /// line too, goes into `seal`, so the lanes can tell the file is exactly that.
+    pub fn open_sealed(path: &Path, seal: SharedSeal) -> Result<EventLog, JournalError> {
+        EventLog::open_with(path, Some(seal))
+    }
+
+    fn open_with(path: &Path, seal: Option<SharedSeal>) -> Result<EventLog, JournalError> {
+        let mut sealed = seal.as_ref().map(SharedSeal::lock);
         let mut file = OpenOptions::new()
             .create(true)
             .read(true)
@@ -27,10 +40,15 @@ impl EventLog {
             .map_err(|e| JournalError::write(path, e))?;
         if ends_torn(&mut file).map_err(|e| JournalError::read(path, e))? {
             file.write_all(b"\n").map_err(|e| JournalError::write(path, e))?;
+            if let Some(sealed) = sealed.as_mut() {
+                sealed.journal_appended(b"\n");
+            }
         }
+        drop(sealed);
         Ok(EventLog {
             path: path.to_path_buf(),
             file,
+            seal,
         })
     }
 
@@ -39,10 +57,17 @@ impl EventLog {
     pub fn append(&mut self, event: &Stamped) -> Result<(), JournalError> {
         let mut line = serde_json::to_vec(event).map_err(|e| JournalError::write(&self.path, e))?;
         line.push(b'\n');
+        let mut sealed = self.seal.as_ref().map(SharedSeal::lock);
         self.file
             .write_all(&line)
             .and_then(|_| self.file.flush())
-            .map_err(|e| JournalError::write(&self.path, e))
+            .map_err(|e| JournalError::write(&self.path, e))?;
+        // A line that failed half-written is not sealed: the lanes then see a journal
+        // that is not what bakeoff meant to write, and are not merged on that doubt.
+        if let Some(sealed) = sealed.as_mut() {
+            sealed.journal_appended(&line);
+        }
+        Ok(())
     }
 }
 
@@ -120,5 +145,39 @@ mod tests {
         let mut log = EventLog::open(&path).unwrap();
         log.append(&ev).unwrap();
         assert_eq!(read_events(&path).unwrap(), vec![ev.clone(), ev.clone(), ev]);
+    }
+
+    #[test]
+    fn a_sealed_journal_is_exactly_what_was_written_torn_line_end_and_all() {
+        use crate::journal::{Seal, SharedSeal, Store};
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = Store::new(tmp.path()).reserve("r").unwrap();
+        let ev = Stamped {
+            v: EVENT_FORMAT,
+            at_ms: 1,
+            event: RaceEvent::Interrupted { forced: false },
+        };
+        std::fs::write(dir.events(), b"{\"v\":1,\"at_").unwrap();
+        // As `resume` does: the folder sealed as found, then the journal reopened.
+        let seal = SharedSeal::new(Seal::found(&dir, []).unwrap());
+        let mut log = EventLog::open_sealed(&dir.events(), seal.clone()).unwrap();
+        log.append(&ev).unwrap();
+        assert_eq!(seal.verify(&dir.path), Vec::<String>::new());
+        // The same line again, not through the log: bakeoff did not write it.
+        let line = std::fs::read_to_string(dir.events()).unwrap();
+        let line = line.lines().last().unwrap().to_string() + "\n";
+        OpenOptions::new()
+            .append(true)
+            .open(dir.events())
+            .unwrap()
+            .write_all(line.as_bytes())
+            .unwrap();
+        assert_eq!(
+            seal.verify(&dir.path),
+            [format!(
+                "events.jsonl has {} bytes bakeoff did not write in the race's records",
+                line.len()
+            )]
+        );
     }
 }

@@ -1,10 +1,12 @@
 //! Records of races under `<git common dir>/bakeoff/races/<race-id>/`: the race
 //! description (`race.json`), the append-only event journal (`events.jsonl`), per-lane
-//! logs and patches, and the leaderboard. They outlive worktrees and the process, so
+//! logs and patches, and the leaderboard; and the seal over them (what bakeoff wrote
+//! there, checked after each agent). They outlive worktrees and the process, so
 //! `show`, `diff`, `merge` and `clean` work later, after a crash too.
 
 mod events;
 mod record;
+mod seal;
 mod store;
 mod summary;
 
@@ -13,6 +15,7 @@ use std::path::PathBuf;
 pub use events::{read_events, EventLog, JournalReporter};
 pub use record::redact;
 pub use record::{LaneRecord, RaceRecord, RACE_FORMAT};
+pub use seal::{Seal, SharedSeal};
 pub use store::{RaceDir, RaceLock, Store};
 pub use summary::{Comparison, EarlierRound, LaneSummary, RaceSummary};
 

@@ -163,15 +163,26 @@ impl RaceDir {
     pub fn lane_dir(&self, lane: &str) -> PathBuf {
         self.path.join("lanes").join(lane)
     }
+    /// The lane's agent's HOME, the same in every round (a resumed CLI finds its session
+    /// there).
+    pub fn agent_home(&self, lane: &str) -> PathBuf {
+        self.lane_dir(lane).join("agent-home")
+    }
+    /// The file [`RaceDir::lock`] locks.
+    pub fn lock_file(&self) -> PathBuf {
+        self.path.join("lock")
+    }
 
-    pub fn write_json<T: serde::Serialize>(&self, path: &Path, value: &T) -> Result<(), JournalError> {
+    /// Writes `value` as pretty JSON; returns what it wrote.
+    pub fn write_json<T: serde::Serialize>(&self, path: &Path, value: &T) -> Result<Vec<u8>, JournalError> {
         let mut text = serde_json::to_vec_pretty(value).map_err(|e| JournalError::write(path, e))?;
         text.push(b'\n');
         // Write then rename, so a reader never sees half a file.
         let tmp = path.with_extension("json.tmp");
         std::fs::write(&tmp, &text)
             .and_then(|_| std::fs::rename(&tmp, path))
-            .map_err(|e| JournalError::write(path, e))
+            .map_err(|e| JournalError::write(path, e))?;
+        Ok(text)
     }
 
     pub fn read_json<T: serde::de::DeserializeOwned>(&self, path: &Path) -> Result<T, JournalError> {
@@ -198,7 +209,7 @@ impl RaceDir {
     /// when its holder dies, however it dies, so a crash never leaves it stale.
     pub fn lock(&self) -> Result<RaceLock, JournalError> {
         use std::os::fd::AsRawFd;
-        let path = self.path.join("lock");
+        let path = self.lock_file();
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)

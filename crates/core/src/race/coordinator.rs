@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::error::Error;
-use crate::journal::{EventLog, JournalReporter, RaceRecord, RaceSummary};
+use crate::journal::{EventLog, JournalReporter, RaceRecord, RaceSummary, SharedSeal};
 use crate::merge::{self, Merged};
 use crate::process::{cancel_pair, CancelLevel, CancelToken, Canceller};
 use crate::rank;
@@ -40,24 +40,26 @@ pub async fn run(
     interrupts: mpsc::UnboundedReceiver<()>,
 ) -> Result<RaceOutcome, Error> {
     // Held until the race ends: `resume` and `clean` refuse a race whose bakeoff is alive.
-    let _lock = create_records(&mut plan)?;
+    let (_lock, seal) = create_records(&mut plan)?;
     let start = race_started(&plan.record);
-    let mut race = Coordinator::new(plan, reporters)?;
+    let mut race = Coordinator::new(plan, reporters, seal)?;
     race.emit(start);
     race.drive(interrupts).await
 }
 
 /// Takes up a race that stopped without finishing (see `resume`): `prior` is its journal
 /// so far, folded first so kept lanes keep their results and the race's spending carries
-/// on; `start` is the first event appended to it.
+/// on; `start` is the first event appended to it; `seal` is of the race's folder as
+/// resume found it.
 pub(super) async fn resume(
     plan: RacePlan,
     reporters: Vec<Box<dyn Reporter>>,
     interrupts: mpsc::UnboundedReceiver<()>,
     start: RaceEvent,
     prior: &[Stamped],
+    seal: SharedSeal,
 ) -> Result<RaceOutcome, Error> {
-    let mut race = Coordinator::new(plan, reporters)?;
+    let mut race = Coordinator::new(plan, reporters, seal)?;
     race.replay(prior);
     race.emit(start);
     race.drive(interrupts).await
@@ -110,8 +112,12 @@ struct Coordinator {
 }
 
 impl Coordinator {
-    fn new(plan: RacePlan, reporters: Vec<Box<dyn Reporter>>) -> Result<Coordinator, Error> {
-        let journal = JournalReporter::new(EventLog::open(&plan.dir.events())?);
+    fn new(
+        plan: RacePlan,
+        reporters: Vec<Box<dyn Reporter>>,
+        seal: SharedSeal,
+    ) -> Result<Coordinator, Error> {
+        let journal = JournalReporter::new(EventLog::open_sealed(&plan.dir.events(), seal.clone())?);
         let reporters = std::iter::once(Box::new(journal) as Box<dyn Reporter>)
             .chain(reporters)
             .collect();
@@ -121,6 +127,7 @@ impl Coordinator {
             agent_slots: Semaphore::new(plan.jobs.min(Semaphore::MAX_PERMITS)),
             check_slots: Semaphore::new(plan.check_jobs.min(Semaphore::MAX_PERMITS)),
             guard: std::sync::Mutex::new(()),
+            seal,
             plan,
         });
         let (canceller, token) = cancel_pair();
@@ -428,8 +435,9 @@ impl Coordinator {
         }
         let standings = standings::standings(self.record(), &self.summary);
         let dir = &self.shared.plan.dir;
-        dir.write_json(&dir.leaderboard(), &standings.leaderboard)?;
-        dir.write_json(&dir.path.join("results.json"), &standings.results)?;
+        let seal = &self.shared.seal;
+        seal.write_json(dir, &dir.leaderboard(), &standings.leaderboard)?;
+        seal.write_json(dir, &dir.path.join("results.json"), &standings.results)?;
         self.emit(RaceEvent::Ranked {
             leaderboard: standings.leaderboard.clone(),
         });

@@ -9,7 +9,7 @@ use crate::agent::{self, AdapterKind, AgentArg, AgentSpec, AgentTarget};
 use crate::config::{self, CheckSpec, Config};
 use crate::error::Error;
 use crate::git::{Repo, UserState};
-use crate::journal::{LaneRecord, RaceDir, RaceLock, RaceRecord, Store, RACE_FORMAT};
+use crate::journal::{LaneRecord, RaceDir, RaceLock, RaceRecord, Seal, SharedSeal, Store, RACE_FORMAT};
 use crate::review::pool::{self as reviewers, LaneReviewers, ReviewPlan};
 use crate::vocab::MergeMode;
 
@@ -350,8 +350,9 @@ fn lane_names(id: &str, race_root: &Path, lane: &str) -> (String, PathBuf, Strin
 /// reserved with an exclusive create, so races started at once never share one; when
 /// the id preflight chose was taken meanwhile, the plan takes the id it got (and the
 /// branches and worktrees named after it). The lock is taken before `race.json` exists,
-/// so no one ever sees the race recorded and not held (`clean`, `resume`).
-pub fn create_records(plan: &mut RacePlan) -> Result<RaceLock, Error> {
+/// so no one ever sees the race recorded and not held (`clean`, `resume`). Returns the
+/// lock and the race's seal, which holds what was written.
+pub fn create_records(plan: &mut RacePlan) -> Result<(RaceLock, SharedSeal), Error> {
     let dir = plan.dir.store().reserve(&plan.record.id)?;
     if dir.id != plan.record.id {
         plan.rename(&dir.id);
@@ -365,16 +366,19 @@ pub fn create_records(plan: &mut RacePlan) -> Result<RaceLock, Error> {
     written
 }
 
-fn write_records(plan: &RacePlan) -> Result<RaceLock, Error> {
+fn write_records(plan: &RacePlan) -> Result<(RaceLock, SharedSeal), Error> {
     let lock = plan.dir.lock()?;
+    let lanes = plan.record.lanes.iter().map(|l| l.name.as_str());
+    let seal = SharedSeal::new(Seal::new(&plan.dir, lanes));
     let mut record = plan.record.clone();
     for lane in &mut record.lanes {
         lane.spec = crate::journal::redact(&lane.spec);
     }
-    plan.dir.write_json(&plan.dir.race_json(), &record)?;
+    seal.write_json(&plan.dir, &plan.dir.race_json(), &record)?;
     let spec_file = plan.dir.spec_file();
-    std::fs::write(&spec_file, &plan.record.spec).map_err(|e| Error::io("cannot write", &spec_file, e))?;
-    Ok(lock)
+    seal.write(&spec_file, plan.record.spec.as_bytes())
+        .map_err(|e| Error::io("cannot write", &spec_file, e))?;
+    Ok((lock, seal))
 }
 
 impl RacePlan {

@@ -16,7 +16,7 @@ use crate::agent::{self, AdapterKind};
 use crate::config::{self, Config};
 use crate::error::Error;
 use crate::git::{self, Repo};
-use crate::journal::{RaceDir, RaceLock, RaceRecord, RaceSummary};
+use crate::journal::{RaceDir, RaceLock, RaceRecord, RaceSummary, Seal, SharedSeal};
 use crate::process;
 use crate::review::{clock_seed, ReviewPlan};
 use crate::vocab::Reporter;
@@ -152,7 +152,11 @@ pub async fn resume(
         killed: r.killed.clone(),
     };
     let _lock = r.lock;
-    coordinator::resume(r.plan, reporters, interrupts, start, &r.events).await
+    // What the crashed run wrote into the race's folder cannot be told from what its
+    // agents did: the folder is sealed as it is now, and checked from here on.
+    let lanes = r.plan.record.lanes.iter().map(|l| l.name.as_str());
+    let seal = SharedSeal::new(Seal::found(&r.plan.dir, lanes)?);
+    coordinator::resume(r.plan, reporters, interrupts, start, &r.events, seal).await
 }
 
 /// SIGKILLs the process group of every agent that started and never finished, if the

@@ -1,6 +1,7 @@
 //! One lane's worker: worktree, setup, agent, capture, checks, reviews, and fix rounds
 //! (agent, capture, checks and reviews again). It reports what happens as events to the
-//! coordinator and never touches shared state.
+//! coordinator; the only shared state it touches is behind the boundary's two locks (the
+//! checkout check's, and the seal of the race's records it writes through).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use crate::config::CheckSpec;
 use crate::git::{self, DiffStats, WorktreeSpec};
 use crate::journal::LaneRecord;
 use crate::journal::LaneSummary;
+use crate::journal::SharedSeal;
 use crate::process::{self, cancel_pair, CancelLevel, CancelToken, Canceller, Command, Stream};
 use crate::rank;
 use crate::review::{self, CheckSummary};
@@ -54,7 +56,7 @@ pub(super) enum LaneMsg {
     Lost(usize),
 }
 
-/// What every lane worker shares, read-only.
+/// What every lane worker shares: read-only but for the boundary's two locks.
 pub(super) struct Shared {
     pub plan: RacePlan,
     pub agent_slots: Semaphore,
@@ -62,6 +64,9 @@ pub(super) struct Shared {
     /// One lane at a time compares the user's checkout with the race's snapshot and puts
     /// it back, so two lanes never restore over each other.
     pub guard: std::sync::Mutex<()>,
+    /// What bakeoff wrote into the race's folder (the journal, through its reporter, too):
+    /// every record a lane writes is sealed as it is written, and checked after each agent.
+    pub seal: SharedSeal,
 }
 
 /// Why a lane stopped early.
@@ -268,12 +273,16 @@ impl Worker {
     fn shell_command(&self, script: &str, log: &Path) -> Command {
         let no_secrets = AgentSpec::new(AdapterKind::Command, "");
         let env = to_os(self.lane_env(&no_secrets));
+        let stderr = log.with_extension("stderr.log");
+        for log in [log, &stderr] {
+            self.shared.seal.open_log(log);
+        }
         let mut cmd = Command::shell(
             &format!("exec 2>&1\n{script}"),
             self.lane().worktree.clone(),
             env,
             log.to_path_buf(),
-            log.with_extension("stderr.log"),
+            stderr,
         );
         cmd.deadline = Some(self.timeout());
         cmd.grace = self.shared.plan.grace;

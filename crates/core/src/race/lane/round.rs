@@ -64,6 +64,7 @@ impl Worker {
         let (label, spec) = (anonymous_label(self.index), self.shared.plan.record.spec.clone());
         let dir = self.round_path("reviews");
         let _ = std::fs::create_dir_all(&dir);
+        let seal = &self.shared.seal;
         let jobs = lane
             .reviewers
             .iter()
@@ -82,7 +83,14 @@ impl Worker {
                     // `lane.same_lab` covers a record written before the race recorded it.
                     allow_same_lab: self.shared.plan.record.allow_same_lab || lane.same_lab,
                 };
-                review_one(self.tx.clone(), lane.name.clone(), reviewer, job, dir.clone())
+                review_one(
+                    self.tx.clone(),
+                    lane.name.clone(),
+                    reviewer,
+                    job,
+                    dir.clone(),
+                    seal,
+                )
             })
             .collect::<Vec<_>>();
         // Each job sent its own events as it went; the worker folds what they reported.
@@ -132,6 +140,7 @@ impl Worker {
             lane.author_lab.as_deref().unwrap_or("unknown")
         );
         let patch_file = self.lane_dir.join("diff.patch");
+        let seal = self.shared.seal.clone();
         let (commit, stats, patch) = blocking(move || {
             let lane_git = git::LaneRef {
                 name: &lane.worktree_name,
@@ -146,7 +155,7 @@ impl Worker {
         .await?
         .map_err(|e| Stop::Failed(format!("capture: {e}")))
         .and_then(|(commit, stats, patch)| {
-            std::fs::write(&patch_file, &patch)
+            seal.write(&patch_file, patch.as_bytes())
                 .map_err(|e| Stop::Failed(format!("cannot write {}: {e}", patch_file.display())))?;
             Ok((commit, stats, patch))
         })?;
@@ -259,13 +268,14 @@ fn anonymous_label(index: usize) -> String {
 }
 
 /// One reviewer's review of the lane: its start, provider events and end are sent as they
-/// happen, and the record is kept in the round's `reviews/` folder.
+/// happen, and the record is kept (and sealed) in the round's `reviews/` folder.
 async fn review_one(
     tx: mpsc::UnboundedSender<LaneMsg>,
     lane: String,
     reviewer: &reviewer::Reviewer,
     job: reviewer::Job<'_>,
     dir: PathBuf,
+    seal: &SharedSeal,
 ) -> ReviewRecord {
     let _ = tx.send(LaneMsg::Event(RaceEvent::ReviewStarted {
         lane: lane.clone(),
@@ -283,7 +293,7 @@ async fn review_one(
     let record = reviewer::review(reviewer, &job, &mut observer).await;
     let path = dir.join(format!("{}.json", file_slug(&reviewer.name)));
     if let Ok(text) = serde_json::to_vec_pretty(&record) {
-        let _ = std::fs::write(path, text);
+        let _ = seal.write(&path, &text);
     }
     let _ = tx.send(LaneMsg::Event(RaceEvent::ReviewFinished {
         lane,

@@ -30,7 +30,9 @@ impl Worker {
             if let Some(parent) = path.parent() {
                 let _ = std::fs::create_dir_all(parent);
             }
-            std::fs::write(path, text)
+            self.shared
+                .seal
+                .write(path, text.as_bytes())
                 .map_err(|e| Stop::Failed(format!("cannot write {}: {e}", path.display())))?;
         }
         let run = self.run_agent(self.agent_command(&invocation)).await?;
@@ -47,16 +49,19 @@ impl Worker {
         Ok(())
     }
 
-    /// After the agent stops: is the user's checkout as the race found it? If not, the
-    /// lane is marked (never merged) and a switched HEAD is put back.
+    /// After the agent stops: is the user's checkout as the race found it, and the race's
+    /// folder as bakeoff wrote it? If not, the lane is marked (never merged) and a
+    /// switched HEAD is put back. The folder is the race's, not the lane's: a lane whose
+    /// agent ends while it is broken is marked too, as it cannot be told apart.
     async fn check_boundary(&mut self) -> Result<(), Stop> {
         let shared = self.shared.clone();
         let found = blocking(move || {
             let _one_at_a_time = shared.guard.lock().unwrap_or_else(|p| p.into_inner());
             let before = &shared.plan.user_state;
             let now = git::UserState::read(&shared.plan.repo_top)?;
-            let changes = before.changes(&now);
+            let mut changes = before.changes(&now);
             let restored = !changes.is_empty() && before.restore_head(&now)?;
+            changes.extend(shared.seal.verify(&shared.plan.dir.path));
             Ok::<_, git::GitError>((changes, restored))
         })
         .await?
@@ -79,7 +84,7 @@ impl Worker {
         let lane = self.lane();
         let plan = &self.shared.plan;
         // The same home in every round: a resumed CLI finds its session there.
-        let home = self.lane_dir.join("agent-home");
+        let home = plan.dir.agent_home(&lane.name);
         let round_dir = self.round_path("");
         for dir in [&home, &round_dir] {
             std::fs::create_dir_all(dir)
@@ -114,13 +119,20 @@ impl Worker {
     }
 
     fn agent_command(&self, invocation: &Invocation) -> Command {
+        let (stdout, stderr) = (
+            self.round_path("agent.stdout.log"),
+            self.round_path("agent.stderr.log"),
+        );
+        for log in [&stdout, &stderr] {
+            self.shared.seal.open_log(log);
+        }
         Command {
             program: invocation.program.clone().into(),
             args: invocation.args.iter().map(OsString::from).collect(),
             cwd: self.lane().worktree.clone(),
             env: to_os(invocation.env.clone()),
-            stdout: self.round_path("agent.stdout.log"),
-            stderr: self.round_path("agent.stderr.log"),
+            stdout,
+            stderr,
             deadline: Some(self.timeout()),
             grace: self.shared.plan.grace,
             log_cap: Some(self.shared.plan.log_bytes),
