@@ -18,7 +18,7 @@ const CRATES: &[&str] = &[
 ];
 
 /// Modules that must not import any other module of their crate.
-const LEAVES: &[(&str, &str)] = &[("crates/core/src", "vocab")];
+const LEAVES: &[(&str, &str)] = &[("crates/core/src", "vocab"), ("crates/core/src", "secret")];
 
 #[test]
 fn no_module_imports_one_that_imports_it_back() {
