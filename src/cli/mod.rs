@@ -44,7 +44,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Race agents on a spec: one worktree per lane, checks, ranking, optional merge.
-    Race(RaceArgs),
+    Race(Box<RaceArgs>),
     /// Have models of other labs than the author's review a change.
     Review(review::ReviewArgs),
     /// Merge a lane of a finished race (default: the winner of the last race).
@@ -183,7 +183,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
     let config = cli.config.as_deref();
     runtime.block_on(async move {
         match cli.command {
-            Command::Race(args) => race::race(&cwd, &args.into(), config).await,
+            Command::Race(args) => race::race(&cwd, &(*args).into(), config).await,
             Command::Review(opts) => review::review(&cwd, &opts, config).await,
             Command::Merge {
                 race,

@@ -28,6 +28,13 @@ pub struct RaceArgs {
     /// A check run after the holdout files are laid in (repeatable).
     #[arg(long = "holdout-check", value_name = "CMD")]
     pub holdout_checks: Vec<String>,
+    /// A test the holdout checks must run and pass, read from their JUnit reports
+    /// (`tests/test_x.py::test_y`, or a test name; repeatable).
+    #[arg(long = "must-pass", value_name = "TEST")]
+    pub must_pass: Vec<String>,
+    /// A test the holdout checks must run and keep passing (repeatable).
+    #[arg(long = "keep-passing", value_name = "TEST")]
+    pub keep_passing: Vec<String>,
     /// The commit every lane starts from.
     #[arg(long, value_name = "REF", default_value = "HEAD")]
     pub base: String,
@@ -103,6 +110,8 @@ impl From<RaceArgs> for RaceOptions {
             checks: a.checks,
             holdout: a.holdout,
             holdout_checks: a.holdout_checks,
+            must_pass: a.must_pass,
+            keep_passing: a.keep_passing,
             base: a.base,
             merge: a.merge.map(Into::into),
             timeout: a.timeout,

@@ -104,6 +104,7 @@ fn test_check(passed: bool) -> CheckOutcome {
         timed_out: false,
         elapsed_ms: 1_200,
         log: "checks/test.log".into(),
+        report: None,
     }
 }
 

@@ -93,21 +93,38 @@ pub(crate) fn check_started(name: &str, holdout: bool) -> String {
     format!("{} started", check_label(holdout, name))
 }
 
-/// `check 'test' passed (1.2s)`, `check 'test' failed (exit 1, 1.2s); log: …`.
+/// `check 'test' passed (1.2s, tests: 12 passed, 0 failed, 1 skipped)`, `check 'test'
+/// failed (exit 0, 1.2s, tests: …): no test ran; log: …`.
 pub(crate) fn check_finished(check: &CheckOutcome) -> String {
     let label = check_label(check.holdout, &check.name);
     let took = duration_ms(check.elapsed_ms);
+    let tests = check
+        .report
+        .as_ref()
+        .map(|r| {
+            let c = &r.counts;
+            format!(
+                ", tests: {} passed, {} failed, {} skipped",
+                c.passed,
+                c.failed + c.errored,
+                c.skipped
+            )
+        })
+        .unwrap_or_default();
     if check.passed {
-        return format!("{label} passed ({took})");
+        return format!("{label} passed ({took}{tests})");
     }
     let mut text = if check.timed_out {
         format!("{label} timed out after {took}")
     } else {
         match &check.exit {
-            Some(exit) => format!("{label} failed ({exit}, {took})"),
-            None => format!("{label} failed ({took})"),
+            Some(exit) => format!("{label} failed ({exit}, {took}{tests})"),
+            None => format!("{label} failed ({took}{tests})"),
         }
     };
+    if let Some(why) = check.report.as_ref().and_then(|r| r.shortfall.as_deref()) {
+        text.push_str(&format!(": {why}"));
+    }
     if !check.log.is_empty() {
         text.push_str(&format!("; log: {}", check.log));
     }

@@ -16,6 +16,7 @@ mod early_stop;
 mod fake_agent;
 mod faults;
 mod fix_rounds;
+mod grading;
 mod merge;
 mod merge_crash;
 mod processes;

@@ -13,6 +13,7 @@ pub mod config;
 pub mod doctor;
 pub mod error;
 pub mod git;
+pub mod grade;
 pub mod journal;
 pub mod lab;
 pub mod merge;

@@ -59,6 +59,11 @@ pub struct Config {
     pub port_base: u16,
     pub ports_per_lane: u16,
     pub checks: Vec<CheckSpec>,
+    /// `[tests] paths`: globs of paths that count as tests beside the defaults.
+    pub test_paths: Vec<String>,
+    /// `[tests] must-pass` and `keep-passing`: the holdout's named tests.
+    pub must_pass: Vec<String>,
+    pub keep_passing: Vec<String>,
     pub agents: BTreeMap<String, AgentSpec>,
     pub review: ReviewConfig,
     /// `[providers.NAME]`: overrides of built-in providers and new ones.
@@ -296,6 +301,7 @@ fn resolve(layers: Vec<Layer>) -> Result<Config, ConfigError> {
     let race = merged.race.unwrap_or_default();
     let review = merged.review.unwrap_or_default();
     let worktree = merged.worktree.unwrap_or_default();
+    let tests = merged.tests.clone().unwrap_or_default();
     let duration_or = |v: Option<toml::Spanned<String>>, default: Duration| {
         v.and_then(|v| parse_duration(v.get_ref()).ok())
             .unwrap_or(default)
@@ -336,6 +342,9 @@ fn resolve(layers: Vec<Layer>) -> Result<Config, ConfigError> {
         port_base: worktree.port_base.unwrap_or(20000),
         ports_per_lane: worktree.ports_per_lane.unwrap_or(100).max(1),
         checks,
+        test_paths: tests.paths.unwrap_or_default(),
+        must_pass: tests.must_pass.unwrap_or_default(),
+        keep_passing: tests.keep_passing.unwrap_or_default(),
         agents,
         review: ReviewConfig {
             reviewers: review.reviewers.unwrap_or_default(),

@@ -18,6 +18,16 @@ pub struct RawConfig {
     pub providers: Option<BTreeMap<String, crate::provider::ProviderOverride>>,
     pub labs: Option<BTreeMap<String, String>>,
     pub prices: Option<BTreeMap<String, RawPrice>>,
+    pub tests: Option<RawTests>,
+}
+
+/// `[tests]`: what counts as the tests, and the holdout's named tests.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RawTests {
+    pub paths: Option<Vec<String>>,
+    pub must_pass: Option<Vec<String>>,
+    pub keep_passing: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -118,6 +128,11 @@ impl RawConfig {
             setup: hi.setup.or(lo.setup),
             port_base: hi.port_base.or(lo.port_base),
             ports_per_lane: hi.ports_per_lane.or(lo.ports_per_lane),
+        });
+        self.tests = merge_opt(self.tests, upper.tests, |lo, hi| RawTests {
+            paths: hi.paths.or(lo.paths),
+            must_pass: hi.must_pass.or(lo.must_pass),
+            keep_passing: hi.keep_passing.or(lo.keep_passing),
         });
         self.checks = merge_opt(self.checks, upper.checks, |mut lo, hi| {
             lo.extend(hi);

@@ -28,6 +28,15 @@ pub struct RaceRecord {
     pub lanes: Vec<LaneRecord>,
     pub checks: Vec<CheckSpec>,
     pub holdout: Option<PathBuf>,
+    /// Tests every holdout check must run and pass (`--must-pass`, `[tests] must-pass`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub must_pass: Vec<String>,
+    /// Tests every holdout check must run and keep passing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keep_passing: Vec<String>,
+    /// Globs that count as tests beside the defaults (`[tests] paths`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub test_paths: Vec<String>,
     pub merge: Option<MergeMode>,
     pub timeout_ms: u64,
     pub tests_may_change: bool,

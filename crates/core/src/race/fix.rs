@@ -151,6 +151,7 @@ mod tests {
             timed_out: false,
             elapsed_ms: 0,
             log: String::new(),
+            report: None,
         }
     }
 

@@ -21,6 +21,11 @@ pub struct RaceOptions {
     pub holdout: Option<PathBuf>,
     /// A check run after the holdout files are laid in (repeatable).
     pub holdout_checks: Vec<String>,
+    /// A test every holdout check must run and pass (SWE-bench's FAIL_TO_PASS), as a
+    /// pytest node id, `classname.name` or a test name (repeatable).
+    pub must_pass: Vec<String>,
+    /// A test every holdout check must run and keep passing (PASS_TO_PASS).
+    pub keep_passing: Vec<String>,
     /// The commit every lane starts from.
     pub base: String,
     /// Merge the winner when the race ends.

@@ -129,6 +129,13 @@ pub fn preflight(
     let limits = Limits::of(&config, opts)?;
     let checks = checks(&config, opts)?;
     let holdout = holdout_dir(opts, &checks)?;
+    named_tests_need_holdouts(opts, &config, &checks)?;
+    crate::grade::TestPaths::new(&config.test_paths).map_err(|e| {
+        Error::input_with_hint(
+            e,
+            "write [tests] paths as globs of repository paths, like \"qa/**\"",
+        )
+    })?;
     if let Some(mode) = opts.merge {
         check_merge_target(&repo, mode, target_branch.as_deref())?;
     }
@@ -155,6 +162,9 @@ pub fn preflight(
         worktree_root: race_root,
         checks,
         holdout,
+        must_pass: named_tests(&opts.must_pass, &config.must_pass),
+        keep_passing: named_tests(&opts.keep_passing, &config.keep_passing),
+        test_paths: config.test_paths.clone(),
         merge: opts.merge,
         timeout_ms: limits.timeout.as_millis() as u64,
         tests_may_change: opts.allow_test_edits || config.tests_may_change,
@@ -461,6 +471,28 @@ fn checks(config: &Config, opts: &RaceOptions) -> Result<Vec<CheckSpec>, Error> 
         }
     }
     Ok(checks)
+}
+
+/// The named tests of the command line, else of the config.
+fn named_tests(cli: &[String], config: &[String]) -> Vec<String> {
+    match cli.is_empty() {
+        true => config.to_vec(),
+        false => cli.to_vec(),
+    }
+}
+
+/// `--must-pass` and `--keep-passing` are read from the holdout checks' reports: they
+/// mean nothing without a holdout check.
+fn named_tests_need_holdouts(opts: &RaceOptions, config: &Config, checks: &[CheckSpec]) -> Result<(), Error> {
+    let named = !named_tests(&opts.must_pass, &config.must_pass).is_empty()
+        || !named_tests(&opts.keep_passing, &config.keep_passing).is_empty();
+    if named && !checks.iter().any(|c| c.holdout) {
+        return Err(Error::input_with_hint(
+            "--must-pass and --keep-passing name tests of the holdout checks, and there is none",
+            "add --holdout DIR --holdout-check CMD (a runner that writes a JUnit report, such as pytest)",
+        ));
+    }
+    Ok(())
 }
 
 fn holdout_dir(opts: &RaceOptions, checks: &[CheckSpec]) -> Result<Option<PathBuf>, Error> {

@@ -57,7 +57,10 @@ impl<'a> Assessed<'a> {
         match self.tier {
             Tier::Full if checks.is_empty() => "FULL: nothing was checked".to_string(),
             Tier::Full => format!("FULL: {}/{} checks pass", self.checks_passed, self.checks_total),
-            Tier::Partial => format!("PARTIAL: holdout {holdout_passed}/{} pass", holdout.len()),
+            Tier::Partial => match must_pass(&holdout) {
+                Some((passed, total)) => format!("PARTIAL: must-pass tests {passed}/{total} pass"),
+                None => format!("PARTIAL: holdout {holdout_passed}/{} pass", holdout.len()),
+            },
             Tier::None => {
                 let failed: Vec<&CheckOutcome> = regression.into_iter().filter(|c| !c.passed).collect();
                 if failed.is_empty() {
@@ -70,11 +73,23 @@ impl<'a> Assessed<'a> {
     }
 }
 
-/// `check 'test' failed`, `checks 'build' and 'test' failed`, `4 of 6 checks failed`.
+/// The holdout checks' must-pass tests that passed, of how many, when any were named.
+fn must_pass(holdout: &[&CheckOutcome]) -> Option<(usize, usize)> {
+    let named: Vec<_> = holdout
+        .iter()
+        .filter_map(|c| c.report.as_ref()?.must_pass)
+        .collect();
+    (!named.is_empty()).then(|| named.iter().fold((0, 0), |(p, t), n| (p + n.passed, t + n.total)))
+}
+
+/// `check 'test' failed`, `check 'test' failed: no test ran`, `checks 'build' and
+/// 'test' failed`, `4 of 6 checks failed`.
 fn failed_checks_phrase(failed: &[&CheckOutcome]) -> String {
     let quoted: Vec<String> = failed.iter().map(|c| format!("'{}'", c.name)).collect();
+    let shortfall = failed[0].report.as_ref().and_then(|r| r.shortfall.as_deref());
     match quoted.as_slice() {
         [one] if failed[0].timed_out => format!("check {one} timed out"),
+        [one] if shortfall.is_some() => format!("check {one} failed: {}", shortfall.unwrap_or_default()),
         [one] => format!("check {one} failed"),
         [init @ .., last] if quoted.len() <= 3 => {
             format!("checks {} and {last} failed", init.join(", "))
@@ -89,11 +104,20 @@ fn tier(checks: &[CheckOutcome]) -> Tier {
     let holdout_passed = holdout.iter().filter(|c| c.passed).count();
     if regression_ok && holdout_passed == holdout.len() {
         Tier::Full
-    } else if regression_ok && holdout_passed > 0 {
+    } else if regression_ok && holdout.iter().any(|c| partial_credit(c)) {
         Tier::Partial
     } else {
         Tier::None
     }
+}
+
+/// A holdout check earns part of the credit when it passed, or when its report shows
+/// some of its must-pass tests passing and every must-keep-passing test still passing.
+fn partial_credit(check: &CheckOutcome) -> bool {
+    check.passed
+        || check.report.as_ref().is_some_and(|r| {
+            r.must_pass.is_some_and(|m| m.passed > 0) && r.keep_passing.map_or(true, |k| k.all())
+        })
 }
 
 /// Every gate the lane fails, in the order a reader would ask about them: did it end
@@ -136,6 +160,7 @@ fn tamper_phrase(tamper: &Tamper) -> String {
     } else {
         "holdout file"
     };
+    let detail = tamper.detail.as_deref().unwrap_or("changed");
     match tamper.kind {
         TamperKind::Deleted => format!("deleted {what} {}", tamper.path),
         TamperKind::Weakened => format!(
@@ -143,5 +168,7 @@ fn tamper_phrase(tamper: &Tamper) -> String {
             tamper.path,
             plural(tamper.assertions_removed, "assertion")
         ),
+        TamperKind::Skipped => format!("skipped tests in {what} {} ({detail})", tamper.path),
+        TamperKind::RunnerConfig => format!("test runner configuration {} {detail}", tamper.path),
     }
 }

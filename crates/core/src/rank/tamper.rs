@@ -73,6 +73,7 @@ pub fn detect_tampering(files: &[(String, FileDelta)], holdout_paths: &[String])
                 path: path.clone(),
                 kind: TamperKind::Deleted,
                 assertions_removed: 0,
+                detail: None,
             }),
             FileDelta::Modified {
                 removed_lines,
@@ -80,11 +81,25 @@ pub fn detect_tampering(files: &[(String, FileDelta)], holdout_paths: &[String])
             } => {
                 let removed = count_assertions(removed_lines);
                 let added = count_assertions(added_lines);
-                (removed > added).then(|| Tamper {
-                    path: path.clone(),
-                    kind: TamperKind::Weakened,
-                    assertions_removed: removed - added,
-                })
+                let skips = count_skips(added_lines).saturating_sub(count_skips(removed_lines));
+                if removed > added {
+                    Some(Tamper {
+                        path: path.clone(),
+                        kind: TamperKind::Weakened,
+                        assertions_removed: removed - added,
+                        detail: None,
+                    })
+                } else {
+                    (skips > 0).then(|| Tamper {
+                        path: path.clone(),
+                        kind: TamperKind::Skipped,
+                        assertions_removed: 0,
+                        detail: Some(format!(
+                            "{skips} skip marker{}",
+                            if skips == 1 { "" } else { "s" }
+                        )),
+                    })
+                }
             }
             FileDelta::Other => None,
         })
@@ -117,6 +132,34 @@ const ASSERTION_MARKERS: &[&str] = &[
     "t.Fatal",
     "require.",
 ];
+
+/// Markers that skip a test or expect it to fail, so that it cannot fail the run.
+const SKIP_MARKERS: &[&str] = &[
+    "pytest.mark.skip",
+    "pytest.mark.xfail",
+    "pytest.skip(",
+    "pytest.xfail(",
+    "pytestmark",
+    "unittest.skip",
+    "@skip",
+    "#[ignore",
+    "it.skip(",
+    "test.skip(",
+    "describe.skip(",
+    "xit(",
+    "xdescribe(",
+    "t.Skip(",
+    "@Disabled",
+    "@Ignore",
+];
+
+/// Lines carrying a skip marker; a line counts once.
+fn count_skips(lines: &[String]) -> usize {
+    lines
+        .iter()
+        .filter(|line| SKIP_MARKERS.iter().any(|m| contains_at_word_start(line, m)))
+        .count()
+}
 
 /// Lines carrying at least one assertion marker; a line counts once.
 fn count_assertions(lines: &[String]) -> usize {
@@ -271,6 +314,7 @@ mod tests {
                     path: path.to_string(),
                     kind,
                     assertions_removed: n,
+                    detail: None,
                 })
                 .collect();
             assert_eq!(got, want, "{path}");
@@ -307,6 +351,7 @@ mod tests {
             path: "tests/a.rs".into(),
             kind: TamperKind::Weakened,
             assertions_removed: 2,
+            detail: None,
         };
         let json = serde_json::to_string(&t).unwrap();
         assert_eq!(

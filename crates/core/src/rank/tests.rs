@@ -45,6 +45,7 @@ fn check(name: &str, holdout: bool, passed: bool) -> CheckOutcome {
         timed_out: false,
         elapsed_ms: 1_000,
         log: format!("checks/{name}.log"),
+        report: None,
     }
 }
 
@@ -70,16 +71,19 @@ fn gates() {
         path: "tests/a.rs".into(),
         kind: TamperKind::Deleted,
         assertions_removed: 0,
+        detail: None,
     };
     let weakened = Tamper {
         path: "tests/y.py".into(),
         kind: TamperKind::Weakened,
         assertions_removed: 3,
+        detail: None,
     };
     let holdout = Tamper {
         path: "acceptance/run.sh".into(),
         kind: TamperKind::Weakened,
         assertions_removed: 1,
+        detail: None,
     };
     let cases: Vec<(&str, LaneResult, Vec<&str>)> = vec![
         ("clean", lane("a"), vec![]),
@@ -433,6 +437,7 @@ fn reasons_table() {
                         path: "tests/a.rs".into(),
                         kind: TamperKind::Deleted,
                         assertions_removed: 0,
+                        detail: None,
                     }]
                 }),
             ],

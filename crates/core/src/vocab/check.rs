@@ -15,4 +15,52 @@ pub struct CheckOutcome {
     pub timed_out: bool,
     pub elapsed_ms: u64,
     pub log: String,
+    /// What the check's JUnit report said, when it wrote one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<TestReport>,
+}
+
+/// A check's tests as its JUnit report counts them, and what that made of the check.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestReport {
+    pub counts: TestCounts,
+    /// Why the report fails the check whatever its exit code: no test ran, or a named
+    /// test did not pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shortfall: Option<String>,
+    /// Of the holdout's must-pass tests (SWE-bench's FAIL_TO_PASS), how many passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub must_pass: Option<Named>,
+    /// Of the holdout's must-keep-passing tests (PASS_TO_PASS), how many passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_passing: Option<Named>,
+}
+
+/// How many tests of a check did what.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestCounts {
+    pub passed: usize,
+    pub failed: usize,
+    pub errored: usize,
+    pub skipped: usize,
+}
+
+impl TestCounts {
+    /// Tests that ran: every case but the skipped ones.
+    pub fn ran(&self) -> usize {
+        self.passed + self.failed + self.errored
+    }
+}
+
+/// Named tests: how many of them passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Named {
+    pub passed: usize,
+    pub total: usize,
+}
+
+impl Named {
+    pub fn all(&self) -> bool {
+        self.passed == self.total
+    }
 }

@@ -19,7 +19,7 @@ pub use board::{
     LEADERBOARD_FORMAT,
 };
 pub use change::{ChangeKind, FileChange};
-pub use check::CheckOutcome;
+pub use check::{CheckOutcome, Named, TestCounts, TestReport};
 pub use event::*;
 pub use exit::ExitKind;
 pub use merge_mode::MergeMode;

@@ -15,6 +15,7 @@ use crate::agent::{
 };
 use crate::config::CheckSpec;
 use crate::git::{self, DiffStats, WorktreeSpec};
+use crate::grade;
 use crate::journal::LaneRecord;
 use crate::journal::LaneSummary;
 use crate::journal::SharedSeal;

@@ -177,20 +177,21 @@ impl Worker {
         // over at each capture).
         let checks = self.shared.plan.record.checks.clone();
         for (i, check) in checks.iter().enumerate().filter(|(_, c)| !c.holdout) {
-            self.check(i, check).await?;
+            self.check(i, check, None).await?;
         }
+        let graded = self.graded_tree().await?;
         let mut holdout_paths = Vec::new();
         if let Some(dir) = self.shared.plan.record.holdout.clone() {
-            let worktree = self.lane().worktree.clone();
-            holdout_paths = blocking(move || holdout::lay_in(&dir, &worktree))
-                .await?
-                .map_err(Stop::Failed)?;
+            let tree = self.graded_dir();
+            holdout_paths = self.lay_out_graded(&graded, &dir, &tree).await?;
             for (i, check) in checks.iter().enumerate().filter(|(_, c)| c.holdout) {
-                self.check(i, check).await?;
+                self.check(i, check, Some(&tree)).await?;
             }
+            let _ = std::fs::remove_dir_all(&tree);
         }
         let deltas = delta::file_deltas(stats, patch);
-        let found = rank::detect_tampering(&deltas, &holdout_paths);
+        let mut found = rank::detect_tampering(&deltas, &holdout_paths);
+        found.extend(graded.evidence);
         self.emit(RaceEvent::Tampering {
             lane: self.lane().name.clone(),
             found,
@@ -198,7 +199,66 @@ impl Worker {
         Ok(())
     }
 
-    async fn check(&mut self, index: usize, check: &CheckSpec) -> Result<CheckOutcome, Stop> {
+    /// The tree the lane's holdouts are graded on (see `grade`): its commit over the
+    /// base, without what it did to the tests and their runner.
+    async fn graded_tree(&self) -> Result<grade::Graded, Stop> {
+        let record = &self.shared.plan.record;
+        let commit = self
+            .seen
+            .capture
+            .as_ref()
+            .map(|c| c.commit.clone())
+            .ok_or_else(|| Stop::Failed("no captured work to grade".into()))?;
+        let paths = grade::TestPaths::new(&record.test_paths).map_err(Stop::Failed)?;
+        let (repo_top, base) = (self.shared.plan.repo_top.clone(), record.base.clone());
+        blocking(move || grade::pristine(&repo_top, &base, &commit, &paths))
+            .await?
+            .map_err(|e| Stop::Failed(format!("cannot build the graded tree: {e}")))
+    }
+
+    /// Where the graded tree is written for the holdout checks: beside the lane's
+    /// worktree, removed once they ran.
+    fn graded_dir(&self) -> PathBuf {
+        let lane = self.lane();
+        self.shared
+            .plan
+            .record
+            .worktree_root
+            .join(format!("{}.graded", lane.name))
+    }
+
+    /// Writes the graded tree to `tree` and lays the holdout files from `dir` into it;
+    /// returns the holdout paths laid in.
+    async fn lay_out_graded(
+        &self,
+        graded: &grade::Graded,
+        dir: &Path,
+        tree: &Path,
+    ) -> Result<Vec<String>, Stop> {
+        let (repo_top, graded, dir, tree) = (
+            self.shared.plan.repo_top.clone(),
+            graded.clone(),
+            dir.to_path_buf(),
+            tree.to_path_buf(),
+        );
+        blocking(move || {
+            let _ = std::fs::remove_dir_all(&tree);
+            grade::export(&repo_top, &graded, &tree)
+                .map_err(|e| format!("cannot write the graded tree: {e}"))?;
+            holdout::lay_in(&dir, &tree)
+        })
+        .await?
+        .map_err(Stop::Failed)
+    }
+
+    /// Runs one check, in the lane's worktree or, for a holdout, in the graded `tree`;
+    /// a JUnit report it writes holds it to what its tests did.
+    async fn check(
+        &mut self,
+        index: usize,
+        check: &CheckSpec,
+        tree: Option<&Path>,
+    ) -> Result<CheckOutcome, Stop> {
         let shared = self.shared.clone();
         let _slot = tokio::select! {
             slot = shared.check_slots.acquire() => slot.map_err(|_| Stop::Cancelled)?,
@@ -216,7 +276,14 @@ impl Worker {
         if let Some(parent) = log.parent() {
             let _ = std::fs::create_dir_all(parent);
         }
-        let mut cmd = self.shell_command(&check.run, &log);
+        let junit = log.with_extension("junit.xml");
+        let _ = std::fs::remove_file(&junit);
+        self.shared.seal.open_log(&junit);
+        let mut cmd = self.shell_command(&grade::with_junit(&check.run), &log);
+        cmd.env.push(("BAKEOFF_JUNIT".into(), junit.clone().into()));
+        if let Some(tree) = tree {
+            cmd.cwd = tree.to_path_buf();
+        }
         if let Some(t) = check.timeout {
             cmd.deadline = Some(t);
         }
@@ -226,15 +293,23 @@ impl Worker {
         if finished.cancelled {
             return Err(Stop::Cancelled);
         }
+        let record = &self.shared.plan.record;
+        let (must_pass, keep_passing) = match check.holdout {
+            true => (record.must_pass.as_slice(), record.keep_passing.as_slice()),
+            false => (&[][..], &[][..]),
+        };
+        let report = grade::read_report(&junit, must_pass, keep_passing);
+        let ran_well = finished.exit.success() && !finished.timed_out;
         let outcome = CheckOutcome {
             name: check.name.clone(),
             command: check.run.clone(),
             holdout: check.holdout,
-            passed: finished.exit.success() && !finished.timed_out,
+            passed: ran_well && report.as_ref().map_or(true, |r| r.shortfall.is_none()),
             exit: Some(finished.exit),
             timed_out: finished.timed_out,
             elapsed_ms: finished.elapsed.as_millis() as u64,
             log: log.display().to_string(),
+            report,
         };
         self.emit(RaceEvent::CheckFinished {
             lane,
