@@ -4,14 +4,20 @@
 use super::assess::Assessed;
 use super::order::compare;
 use super::reason::explain;
+use super::review_key::review_keys;
 use crate::vocab::{LaneResult, Leaderboard, Row, LEADERBOARD_FORMAT};
 
 /// Ranks lanes: gated-in lanes first, then by tier, confirmed blockers, pairwise judging
-/// (finalists only), review score (when there is one), cost (unknown last), diff size,
+/// (finalists only), review (verdict, then a score difference that counts; when there is
+/// one), cost (unknown last), diff size,
 /// time and lane name. Without reviews this is exactly ranking v1. Pure and deterministic: the same
 /// lanes in any order give the same leaderboard.
 pub fn rank(lanes: &[LaneResult]) -> Leaderboard {
     let mut assessed: Vec<Assessed> = lanes.iter().map(Assessed::new).collect();
+    let keys = review_keys(&assessed);
+    for (a, key) in assessed.iter_mut().zip(keys) {
+        a.review_key = key;
+    }
     assessed.sort_by(|a, b| compare(a, b).0);
     let rows: Vec<Row> = assessed
         .iter()

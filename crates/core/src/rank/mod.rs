@@ -13,6 +13,7 @@ mod assess;
 mod board;
 mod order;
 mod reason;
+mod review_key;
 mod signal;
 mod tamper;
 

@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 
 use super::assess::Assessed;
 use crate::units::cost_units;
+use crate::vocab::Tier;
 
 /// The key that separated two lanes, in the order the keys are tried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -43,6 +44,12 @@ pub(crate) fn compare(a: &Assessed, b: &Assessed) -> (Ordering, Signal) {
         })
 }
 
+/// The keys `compare` tries before the review, as one value: lanes equal on it are the
+/// ones whose review keys are compared (`review_key`).
+pub(crate) fn ahead_of_review(a: &Assessed) -> (bool, Tier, bool, (bool, i64)) {
+    (!a.gated_in(), a.tier, demoted(a), judge_key(a))
+}
+
 /// A blocker that two reviewers confirm outweighs any score (DESIGN.md "Ranking" 3).
 pub(crate) fn demoted(a: &Assessed) -> bool {
     a.lane.review.as_ref().is_some_and(|r| r.confirmed_blockers > 0)
@@ -65,15 +72,12 @@ fn judge_key(a: &Assessed) -> (bool, i64) {
     }
 }
 
-pub(crate) fn review_score(a: &Assessed) -> Option<f64> {
-    a.lane.review.as_ref().map(|r| r.score).filter(|s| s.is_finite())
-}
-
-/// Higher score first; a reviewed lane before an unreviewed one, so the order stays
-/// total when only some lanes were reviewed.
+/// The better review key first (verdict, then a score difference that counts, see
+/// `review_key`); a reviewed lane before an unreviewed one, so the order stays total
+/// when only some lanes were reviewed.
 fn review_order(a: &Assessed, b: &Assessed) -> Ordering {
-    match (review_score(a), review_score(b)) {
-        (Some(x), Some(y)) => y.total_cmp(&x),
+    match (a.review_key, b.review_key) {
+        (Some(x), Some(y)) => y.cmp(&x),
         (Some(_), None) => Ordering::Less,
         (None, Some(_)) => Ordering::Greater,
         (None, None) => Ordering::Equal,

@@ -1,8 +1,8 @@
 //! Table tests for `rank`: gates, tiers, order, tie-breaks and the reason on each row.
 
 use super::*;
-use crate::review::judge::{apply_judging, finalists, JudgeOutcome, JudgeWinner};
-use crate::vocab::{CheckOutcome, ExitKind};
+use crate::review::judge::{apply_judging, finalists, JudgeOutcome, JudgeWinner, DEFAULT_NOISE};
+use crate::vocab::{CheckOutcome, ExitKind, Verdict};
 
 /// A lane that passes every gate: a small diff, one passing check, a known cost.
 fn lane(name: &str) -> LaneResult {
@@ -52,6 +52,17 @@ fn timed_out(name: &str) -> CheckOutcome {
         exit: Some(ExitKind::Signal(9)),
         timed_out: true,
         ..check(name, false, false)
+    }
+}
+
+/// A review of `verdict` and `score` (0..100) by reviewers of calibration group `scale`.
+fn signal(verdict: Verdict, score: f64, scale: &str) -> ReviewSignal {
+    ReviewSignal {
+        score,
+        verdict: Some(verdict),
+        scale: Some(scale.to_string()),
+        reviewers: 1,
+        ..Default::default()
     }
 }
 
@@ -322,20 +333,10 @@ fn order_table() {
             "review score before cost, reviewed before unreviewed",
             vec![
                 with("cheap-unreviewed", |l| l.cost_usd = Some(0.01)),
-                with("low", |l| {
-                    l.review = Some(ReviewSignal {
-                        score: 0.4,
-                        confirmed_blockers: 0,
-                        ..Default::default()
-                    })
-                }),
+                with("low", |l| l.review = Some(signal(Verdict::Approve, 40.0, "r"))),
                 with("high", |l| {
                     l.cost_usd = Some(9.0);
-                    l.review = Some(ReviewSignal {
-                        score: 0.9,
-                        confirmed_blockers: 0,
-                        ..Default::default()
-                    });
+                    l.review = Some(signal(Verdict::Approve, 90.0, "r"));
                 }),
             ],
             vec!["high", "low", "cheap-unreviewed"],
@@ -345,18 +346,11 @@ fn order_table() {
             vec![
                 with("blocked", |l| {
                     l.review = Some(ReviewSignal {
-                        score: 1.0,
                         confirmed_blockers: 1,
-                        ..Default::default()
+                        ..signal(Verdict::Approve, 100.0, "r")
                     })
                 }),
-                with("clean", |l| {
-                    l.review = Some(ReviewSignal {
-                        score: 0.2,
-                        confirmed_blockers: 0,
-                        ..Default::default()
-                    })
-                }),
+                with("clean", |l| l.review = Some(signal(Verdict::Approve, 20.0, "r"))),
                 with("none-tier", |l| l.checks = vec![check("test", false, false)]),
             ],
             vec!["clean", "blocked", "none-tier"],
@@ -555,25 +549,24 @@ fn review_reasons() {
     let reviewed = |name: &str, score: f64, blockers: usize| {
         with(name, |l| {
             l.review = Some(ReviewSignal {
-                score,
                 confirmed_blockers: blockers,
-                ..Default::default()
+                ..signal(Verdict::Approve, score, "r")
             })
         })
     };
     let board = rank(&[
-        reviewed("top", 0.82, 0),
-        reviewed("mid", 0.64, 0),
+        reviewed("top", 82.0, 0),
+        reviewed("mid", 64.5, 0),
         lane("unreviewed"),
-        reviewed("blocked", 0.99, 2),
+        reviewed("blocked", 99.0, 2),
     ]);
     assert_eq!(order(&board), ["top", "mid", "unreviewed", "blocked"]);
     assert_eq!(
         reasons(&board),
         [
-            "FULL: 1/1 checks pass; higher review score (0.82 vs 0.64)",
-            "FULL like #1 but lower review score (0.64 vs 0.82)",
-            "FULL like #2 but not reviewed (#2: 0.64)",
+            "FULL: 1/1 checks pass; review: approve 82 vs approve 64.5",
+            "FULL like #1 but behind on review: approve 64.5 vs approve 82",
+            "FULL like #2 but not reviewed (#2: approve 64.5)",
             "FULL like #3 but demoted: 2 confirmed blockers",
         ]
     );
@@ -585,33 +578,21 @@ fn cheapest_is_only_claimed_when_true() {
     let board = rank(&[
         with("a", |l| {
             l.cost_usd = Some(0.20);
-            l.review = Some(ReviewSignal {
-                score: 0.5,
-                confirmed_blockers: 0,
-                ..Default::default()
-            });
+            l.review = Some(signal(Verdict::Approve, 50.0, "r"));
         }),
         with("b", |l| {
             l.cost_usd = Some(0.30);
-            l.review = Some(ReviewSignal {
-                score: 0.5,
-                confirmed_blockers: 0,
-                ..Default::default()
-            });
+            l.review = Some(signal(Verdict::Approve, 50.0, "r"));
         }),
         with("c", |l| {
             l.cost_usd = Some(0.01);
-            l.review = Some(ReviewSignal {
-                score: 0.1,
-                confirmed_blockers: 0,
-                ..Default::default()
-            });
+            l.review = Some(signal(Verdict::Approve, 10.0, "r"));
         }),
     ]);
     assert_eq!(order(&board), ["a", "b", "c"]);
     assert_eq!(
         board.rows[0].reason,
-        "FULL: 1/1 checks pass; cheaper than #2 ($0.20 vs $0.30)"
+        "FULL: 1/1 checks pass; review tie (approve 50 vs approve 50) → cheaper than #2 ($0.20 vs $0.30)"
     );
 }
 
@@ -675,12 +656,11 @@ fn leaderboard_serde() {
 fn judged(name: &str, score: f64, strength: Option<f64>, beat: &[&str]) -> LaneResult {
     with(name, |l| {
         l.review = Some(ReviewSignal {
-            score,
             judge: strength.map(|strength| JudgeSignal {
                 strength,
                 beat: beat.iter().map(|s| s.to_string()).collect(),
             }),
-            ..Default::default()
+            ..signal(Verdict::Approve, score, "r")
         })
     })
 }
@@ -697,13 +677,12 @@ fn review_v2_reasons_table() {
         (
             "confirmed blocker names its place",
             vec![
-                judged("clean", 0.5, None, &[]),
+                judged("clean", 50.0, None, &[]),
                 with("blocked", |l| {
                     l.review = Some(ReviewSignal {
-                        score: 0.9,
                         confirmed_blockers: 1,
                         blockers: vec![blocker.clone()],
-                        ..Default::default()
+                        ..signal(Verdict::Approve, 90.0, "r")
                     })
                 }),
             ],
@@ -714,7 +693,7 @@ fn review_v2_reasons_table() {
         ),
         (
             "judge agreed in both orders beats a higher review",
-            vec![judged("a", 0.90, Some(0.3), &[]), judged("b", 0.88, Some(0.7), &["a"])],
+            vec![judged("a", 90.0, Some(0.3), &[]), judged("b", 88.0, Some(0.7), &["a"])],
             vec![
                 "FULL: 1/1 checks pass; judge preferred it over #2 in both orders (strength 0.70 vs 0.30)",
                 "FULL like #1 but judge preferred #1 in both orders (strength 0.30 vs 0.70)",
@@ -722,7 +701,7 @@ fn review_v2_reasons_table() {
         ),
         (
             "strength without a direct agreed win",
-            vec![judged("a", 0.90, Some(0.45), &[]), judged("b", 0.88, Some(0.55), &["c"])],
+            vec![judged("a", 90.0, Some(0.45), &[]), judged("b", 88.0, Some(0.55), &["c"])],
             vec![
                 "FULL: 1/1 checks pass; stronger in pairwise judging (strength 0.55 vs 0.45)",
                 "FULL like #1 but weaker in pairwise judging (strength 0.45 vs 0.55)",
@@ -731,28 +710,28 @@ fn review_v2_reasons_table() {
         (
             "equal strength falls to review; non-finalist says so",
             vec![
-                judged("a", 0.90, Some(0.5), &[]),
-                judged("b", 0.89, Some(0.5), &[]),
-                judged("c", 0.60, None, &[]),
+                judged("a", 90.0, Some(0.5), &[]),
+                judged("b", 89.0, Some(0.5), &[]),
+                judged("c", 60.0, None, &[]),
             ],
             vec![
-                "FULL: 1/1 checks pass; higher review score (0.90 vs 0.89)",
-                "FULL like #1 but lower review score (0.89 vs 0.90)",
-                "FULL like #2 but not a finalist (review 0.60 vs 0.89)",
+                "FULL: 1/1 checks pass; review: approve 90 vs approve 89",
+                "FULL like #1 but behind on review: approve 89 vs approve 90",
+                "FULL like #2 but not a finalist (review approve 60 vs approve 89)",
             ],
         ),
         (
             "ties list pairwise judging",
             vec![
-                judged("a", 0.9, Some(0.5), &[]),
+                judged("a", 90.0, Some(0.5), &[]),
                 LaneResult {
                     insertions: 31,
-                    ..judged("b", 0.9, Some(0.5), &[])
+                    ..judged("b", 90.0, Some(0.5), &[])
                 },
             ],
             vec![
-                "FULL: 1/1 checks pass; tie on pairwise judging, review score and cost; smaller diff (40 vs 41 lines)",
-                "FULL like #1, tie on pairwise judging, review score and cost; larger diff (41 vs 40 lines)",
+                "FULL: 1/1 checks pass; review tie (approve 90 vs approve 90) → tie on pairwise judging and cost; smaller diff (40 vs 41 lines)",
+                "FULL like #1, review tie (approve 90 vs approve 90) → tie on pairwise judging and cost; larger diff (41 vs 40 lines)",
             ],
         ),
     ];
@@ -808,13 +787,21 @@ fn reviews_to_leaderboard() {
         board.rows[2].reason,
         "FULL like #2 but demoted: confirmed blocker: src/x.rs:12 (2 reviewers)"
     );
+    // Both reviewers scored every lane, so gemini's leniency (+1.7 over gpt) is taken
+    // out: b is 71.7 and 58.3 corrected, median 65; c is 51.7 and 63.3, median 57.5.
+    assert_eq!(signals["b"].score, 65.0);
+    assert_eq!(signals["c"].score, 57.5);
+    assert_eq!(
+        board.rows[0].reason,
+        "FULL: 1/1 checks pass; review: approve 65 vs approve 57.5"
+    );
     // b and c are within the noise of each other: a close call for the judge.
     assert_eq!(
-        finalists(&board, &lanes, 0.1),
+        finalists(&board, &lanes, 5.0),
         Vec::<String>::new(),
-        "0.39 vs 0.28 is no close call at 0.1"
+        "65 vs 57.5 is no close call at 5 points"
     );
-    assert_eq!(finalists(&board, &lanes, 0.15), ["b", "c"]);
+    assert_eq!(finalists(&board, &lanes, DEFAULT_NOISE), ["b", "c"]);
     let outcome = JudgeOutcome::from_verdicts("b", "c", JudgeWinner::B, JudgeWinner::A);
     apply_judging(&mut lanes, &[outcome]);
     let board = rank(&lanes);
@@ -847,15 +834,14 @@ fn a_lane_after_fix_rounds_is_ranked_on_its_last_round_and_says_so() {
     );
 }
 
-/// A lane through every gate whose reviews scored `score` (normalised) with `blockers`
-/// confirmed blockers.
+/// A lane through every gate, approved with `score` by reviewers of group `r`, with
+/// `blockers` confirmed blockers.
 fn reviewed(name: &str, score: f64, blockers: usize) -> LaneResult {
     let mut l = LaneResult::new(name, "fake:x", false);
     (l.diff_files, l.insertions, l.agent_exit_ok) = (1, 1, true);
     l.review = Some(ReviewSignal {
-        score,
         confirmed_blockers: blockers,
-        ..Default::default()
+        ..signal(Verdict::Approve, score, "r")
     });
     l
 }
@@ -867,58 +853,87 @@ fn finalists_table() {
     let cases: Vec<(&str, Vec<LaneResult>, f64, Vec<&str>)> = vec![
         (
             "clear winner",
-            vec![reviewed("a", 0.9, 0), reviewed("b", 0.6, 0)],
-            0.05,
+            vec![reviewed("a", 90.0, 0), reviewed("b", 60.0, 0)],
+            DEFAULT_NOISE,
             vec![],
         ),
         (
             "close",
             vec![
-                reviewed("a", 0.9, 0),
-                reviewed("b", 0.87, 0),
-                reviewed("c", 0.5, 0),
+                reviewed("a", 90.0, 0),
+                reviewed("b", 87.0, 0),
+                reviewed("c", 50.0, 0),
             ],
-            0.05,
+            DEFAULT_NOISE,
             vec!["a", "b"],
         ),
         (
             "wider noise",
             vec![
-                reviewed("a", 0.9, 0),
-                reviewed("b", 0.87, 0),
-                reviewed("c", 0.5, 0),
+                reviewed("a", 90.0, 0),
+                reviewed("b", 87.0, 0),
+                reviewed("c", 50.0, 0),
             ],
-            0.5,
+            50.0,
             vec!["a", "b", "c"],
         ),
         (
+            "another verdict is no close call",
+            vec![
+                reviewed("a", 80.0, 0),
+                LaneResult {
+                    review: Some(signal(Verdict::RequestChanges, 85.0, "r")),
+                    ..reviewed("b", 0.0, 0)
+                },
+            ],
+            DEFAULT_NOISE,
+            vec![],
+        ),
+        (
+            "a tie on review led by the cheaper lane: the higher score is a finalist too",
+            vec![
+                LaneResult {
+                    review: Some(signal(Verdict::Approve, 81.0, "r1")),
+                    cost_usd: Some(0.02),
+                    ..reviewed("cheap", 0.0, 0)
+                },
+                LaneResult {
+                    review: Some(signal(Verdict::Approve, 88.0, "r2")),
+                    cost_usd: Some(0.09),
+                    ..reviewed("pricey", 0.0, 0)
+                },
+            ],
+            DEFAULT_NOISE,
+            vec!["cheap", "pricey"],
+        ),
+        (
             "blocked lane is no finalist",
-            vec![reviewed("a", 0.9, 0), reviewed("b", 0.9, 1)],
-            0.05,
+            vec![reviewed("a", 90.0, 0), reviewed("b", 90.0, 1)],
+            DEFAULT_NOISE,
             vec![],
         ),
         (
             "unreviewed",
             vec![
-                reviewed("a", 0.9, 0),
+                reviewed("a", 90.0, 0),
                 LaneResult {
                     review: None,
                     ..reviewed("b", 0.0, 0)
                 },
             ],
-            0.05,
+            DEFAULT_NOISE,
             vec![],
         ),
         (
             "gated lanes are no finalists",
             vec![
-                reviewed("a", 0.9, 0),
+                reviewed("a", 90.0, 0),
                 LaneResult {
                     cancelled: true,
-                    ..reviewed("b", 0.9, 0)
+                    ..reviewed("b", 90.0, 0)
                 },
             ],
-            0.05,
+            DEFAULT_NOISE,
             vec![],
         ),
     ];

@@ -16,6 +16,7 @@ mod tamper;
 
 pub use board::{
     ConfirmedBlocker, JudgeSignal, LaneResult, Leaderboard, ReviewSignal, Row, Tier, LEADERBOARD_FORMAT,
+    REVIEW_NOISE,
 };
 pub use change::{ChangeKind, FileChange};
 pub use check::CheckOutcome;
