@@ -3,7 +3,6 @@
 
 use crate::vocab::CheckOutcome;
 
-use super::review_key::ReviewKey;
 use super::tamper::is_test_path;
 use crate::units::plural;
 use crate::vocab::{LaneResult, Tier};
@@ -20,9 +19,6 @@ pub(crate) struct Assessed<'a> {
     pub diff_lines: usize,
     /// The reported cost, if it is a usable number.
     pub cost_usd: Option<f64>,
-    /// Where the lane stands on review among the lanes it is compared with; set by
-    /// `rank` once every lane is assessed (`review_key`), `None` when unreviewed.
-    pub review_key: Option<ReviewKey>,
 }
 
 impl<'a> Assessed<'a> {
@@ -36,7 +32,6 @@ impl<'a> Assessed<'a> {
             diff_lines: lane.insertions + lane.deletions,
             // A NaN or infinite cost is as good as no report: it must not sort as cheap.
             cost_usd: lane.cost_usd.filter(|c| c.is_finite()),
-            review_key: None,
         }
     }
 

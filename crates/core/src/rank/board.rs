@@ -1,10 +1,9 @@
-//! The leaderboard put together: lanes assessed, sorted by [`compare`](super::order)'s
-//! chain of keys, and each row given the one-line reason ([`explain`]) for its place.
+//! The leaderboard put together: lanes assessed, laid out by the chain of keys
+//! ([`arrange`], over `order`'s keys), and each row given the one-line reason ([`explain`]) for its place.
 
 use super::assess::Assessed;
-use super::order::compare;
 use super::reason::explain;
-use super::review_key::review_keys;
+use super::review_order::arrange;
 use crate::vocab::{LaneResult, Leaderboard, Row, LEADERBOARD_FORMAT};
 
 /// Ranks lanes: gated-in lanes first, then by tier, confirmed blockers, pairwise judging
@@ -13,12 +12,7 @@ use crate::vocab::{LaneResult, Leaderboard, Row, LEADERBOARD_FORMAT};
 /// time and lane name. Without reviews this is exactly ranking v1. Pure and deterministic: the same
 /// lanes in any order give the same leaderboard.
 pub fn rank(lanes: &[LaneResult]) -> Leaderboard {
-    let mut assessed: Vec<Assessed> = lanes.iter().map(Assessed::new).collect();
-    let keys = review_keys(&assessed);
-    for (a, key) in assessed.iter_mut().zip(keys) {
-        a.review_key = key;
-    }
-    assessed.sort_by(|a, b| compare(a, b).0);
+    let assessed = arrange(lanes.iter().map(Assessed::new).collect());
     let rows: Vec<Row> = assessed
         .iter()
         .enumerate()

@@ -13,7 +13,7 @@ mod assess;
 mod board;
 mod order;
 mod reason;
-mod review_key;
+mod review_order;
 mod signal;
 mod tamper;
 

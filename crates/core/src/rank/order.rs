@@ -4,6 +4,7 @@
 use std::cmp::Ordering;
 
 use super::assess::Assessed;
+use super::review_order::review_order;
 use crate::units::cost_units;
 use crate::vocab::Tier;
 
@@ -23,7 +24,9 @@ pub(crate) enum Signal {
     Name,
 }
 
-/// Orders `a` before `b` when `a` ranks higher, and names the key that decided.
+/// Orders `a` before `b` when `a` ranks higher, and names the key that decided. Not a
+/// total order (ties on review are not transitive, see `review_order`): `arrange` sorts,
+/// and this explains two neighbouring rows of its order.
 pub(crate) fn compare(a: &Assessed, b: &Assessed) -> (Ordering, Signal) {
     let keys: [(Signal, Ordering); 8] = [
         (Signal::Gate, b.gated_in().cmp(&a.gated_in())),
@@ -38,14 +41,27 @@ pub(crate) fn compare(a: &Assessed, b: &Assessed) -> (Ordering, Signal) {
     keys.into_iter()
         .find(|(_, ord)| ord.is_ne())
         .map(|(signal, ord)| (ord, signal))
-        .unwrap_or_else(|| {
-            let ord = a.lane.lane.cmp(&b.lane.lane);
-            (ord.then_with(|| a.lane.agent.cmp(&b.lane.agent)), Signal::Name)
-        })
+        .unwrap_or_else(|| (name_order(a, b), Signal::Name))
 }
 
-/// The keys `compare` tries before the review, as one value: lanes equal on it are the
-/// ones whose review keys are compared (`review_key`).
+/// The keys after the review, in `compare`'s order: cost, diff size, time, then the
+/// lane name (and agent) so that the order is total.
+pub(crate) fn after_review(a: &Assessed, b: &Assessed) -> Ordering {
+    cost_order(a.cost_usd, b.cost_usd)
+        .then_with(|| a.diff_lines.cmp(&b.diff_lines))
+        .then_with(|| a.lane.elapsed_ms.cmp(&b.lane.elapsed_ms))
+        .then_with(|| name_order(a, b))
+}
+
+fn name_order(a: &Assessed, b: &Assessed) -> Ordering {
+    a.lane
+        .lane
+        .cmp(&b.lane.lane)
+        .then_with(|| a.lane.agent.cmp(&b.lane.agent))
+}
+
+/// The keys `compare` tries before the review, as one value: `arrange` orders the
+/// lanes equal on it by review and the later keys.
 pub(crate) fn ahead_of_review(a: &Assessed) -> (bool, Tier, bool, (bool, i64)) {
     (!a.gated_in(), a.tier, demoted(a), judge_key(a))
 }
@@ -69,18 +85,6 @@ fn judge_key(a: &Assessed) -> (bool, i64) {
     match judge_strength(a) {
         Some(s) => (false, -(s * 1e6).round() as i64),
         None => (true, 0),
-    }
-}
-
-/// The better review key first (verdict, then a score difference that counts, see
-/// `review_key`); a reviewed lane before an unreviewed one, so the order stays total
-/// when only some lanes were reviewed.
-fn review_order(a: &Assessed, b: &Assessed) -> Ordering {
-    match (a.review_key, b.review_key) {
-        (Some(x), Some(y)) => y.cmp(&x),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
     }
 }
 

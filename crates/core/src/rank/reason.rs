@@ -4,7 +4,7 @@
 
 use super::assess::Assessed;
 use super::order::{compare, cost_order, demoted, judge_strength, Signal};
-use super::review_key::why_tied;
+use super::review_order::why_tied;
 use crate::units::{duration_ms, plural, usd, usd_pair};
 use crate::vocab::Verdict;
 
@@ -159,7 +159,10 @@ fn explain_follower(rows: &[Assessed], i: usize) -> String {
                 ),
                 Signal::Time => {
                     let (m, a) = time_pair(me, above);
-                    (false, format!("tie on {}; slower ({m} vs {a})", ties(me, above, signal)))
+                    (
+                        false,
+                        format!("tie on {}; slower ({m} vs {a})", ties(me, above, signal)),
+                    )
                 }
                 _ => (
                     false,

@@ -80,7 +80,9 @@ pub fn review_signal(
 
 /// Each reviewer's calibration group, named by its first model ref: reviewers that
 /// scored a lane together are in one group, and so, transitively, are theirs.
-fn calibration_groups<'a>(by_lane: &BTreeMap<&str, Vec<(&'a str, &ReviewOutput)>>) -> BTreeMap<&'a str, &'a str> {
+fn calibration_groups<'a>(
+    by_lane: &BTreeMap<&str, Vec<(&'a str, &ReviewOutput)>>,
+) -> BTreeMap<&'a str, &'a str> {
     let mut group: BTreeMap<&str, &str> = BTreeMap::new();
     for reviews in by_lane.values() {
         for (r, _) in reviews {
@@ -409,9 +411,15 @@ mod tests {
                 .enumerate()
                 .map(|(i, v)| (format!("r{i}"), with_verdict(*v, 80)))
                 .collect();
-            let rows: Vec<(&str, &str, ReviewOutput)> =
-                rows.iter().map(|(r, o)| (r.as_str(), "lane", o.clone())).collect();
-            assert_eq!(review_signal(&reviews(&rows))["lane"].verdict, Some(want), "{verdicts:?}");
+            let rows: Vec<(&str, &str, ReviewOutput)> = rows
+                .iter()
+                .map(|(r, o)| (r.as_str(), "lane", o.clone()))
+                .collect();
+            assert_eq!(
+                review_signal(&reviews(&rows))["lane"].verdict,
+                Some(want),
+                "{verdicts:?}"
+            );
         }
     }
 
