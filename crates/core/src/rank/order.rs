@@ -79,7 +79,7 @@ pub(crate) fn judge_strength(a: &Assessed) -> Option<f64> {
 
 /// Judged lanes first, stronger first. A key (rather than a pairwise rule) keeps the
 /// order total whatever set of lanes the caller judged; the judged are the finalists,
-/// who lead their tier on review score anyway. Strengths are compared in millionths so
+/// the lanes closest to the leader on review anyway. Strengths are compared in millionths so
 /// that floating-point noise between equally matched lanes is a tie.
 fn judge_key(a: &Assessed) -> (bool, i64) {
     match judge_strength(a) {

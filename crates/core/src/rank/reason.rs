@@ -96,7 +96,7 @@ fn explain_leader(rows: &[Assessed]) -> String {
 }
 
 /// Why the leader beat #2 on cost, claiming "cheapest" only when it is true of every
-/// gated-in lane of its tier (a review score can put a cheaper lane further down).
+/// gated-in lane of its tier (a better review can put a cheaper lane further down).
 fn cost_lead(rows: &[Assessed]) -> String {
     let (me, next) = (&rows[0], &rows[1]);
     let (Some(mine), Some(theirs)) = (me.cost_usd, next.cost_usd) else {

@@ -25,7 +25,7 @@
 //! **Scale.** Each lane also carries its group ([`ReviewSignal::scale`]): two lanes'
 //! scores are comparable point by point only within one group. Across groups nothing
 //! calibrates the difference, so ranking calls a difference within
-//! [`crate::vocab::REVIEW_NOISE`] a tie on review (see `rank/review_key.rs`).
+//! [`crate::vocab::REVIEW_NOISE`] a tie on review (see `rank/review_order.rs`).
 
 use std::collections::BTreeMap;
 
