@@ -1042,7 +1042,10 @@ fn same_review_on_two_scales_ties_through_rank() {
 
 /// Review tables for the properties: one reviewer per lane, a reviewer over several
 /// lanes, overlaps, chains, verdicts mixed.
-fn review_tables() -> Vec<(&'static str, Vec<Rev>, Vec<(&'static str, f64)>)> {
+/// A review table: what it shows, its reviews, each lane's cost.
+type ReviewTable = (&'static str, Vec<Rev>, Vec<(&'static str, f64)>);
+
+fn review_tables() -> Vec<ReviewTable> {
     let costs = vec![("a", 0.05), ("b", 0.04), ("c", 0.03), ("d", 0.02), ("e", 0.01)];
     vec![
         (
@@ -1150,10 +1153,9 @@ fn raising_a_lane_score_never_lowers_it_on_mixed_scales() {
             .collect()
     };
     let before = rank(&lanes(None));
-    for i in 0..table.len() {
+    for (i, (lane, ..)) in table.iter().enumerate() {
         for delta in [0.1, 0.5, 1.0, 2.5, 4.0, 7.5, 9.9, 10.0, 10.1, 15.0, 30.0] {
             let after = rank(&lanes(Some((i, delta))));
-            let lane = table[i].0;
             assert!(
                 position(&after, lane) <= position(&before, lane),
                 "{lane} +{delta}: {:?} → {:?}",

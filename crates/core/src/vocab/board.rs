@@ -100,7 +100,8 @@ pub struct ReviewSignal {
     /// against nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale: Option<String>,
-    /// Each reviewer's own score of the lane before correction, by reviewer.
+    /// Each reviewer's own score of the lane before correction, in the order of the
+    /// reviewers' model refs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub raw_scores: Vec<u8>,
     /// Blockers that at least two reviewers agree on; any demotes the lane.
