@@ -192,7 +192,7 @@ fn costlier(me: &Assessed, above: &Assessed, i: usize) -> String {
 
 /// `review tie (approve 81 vs approve 81, no shared reviewer)`, this row first: said
 /// when two reviewed rows were told apart by a key after the review, so that a reader
-/// sees the review did not decide, and why when the scores differ.
+/// sees the review did not decide, and why when the two are on different scales.
 fn review_tie(me: &Assessed, other: &Assessed, signal: Signal) -> Option<String> {
     if signal <= Signal::Review || me.lane.review.is_none() || other.lane.review.is_none() {
         return None;
@@ -203,7 +203,7 @@ fn review_tie(me: &Assessed, other: &Assessed, signal: Signal) -> Option<String>
 
 /// `approve 81`, `request-changes 74.5`: a lane's verdict and score as ranking used
 /// them; `none` when it was not reviewed.
-pub(crate) fn review(a: &Assessed) -> String {
+fn review(a: &Assessed) -> String {
     let Some(r) = a.lane.review.as_ref() else {
         return "none".to_string();
     };
