@@ -342,10 +342,18 @@ fn a_judge_of_a_third_lab_settles_a_close_call_only_when_both_orders_agree() {
         );
     }
 
-    // Position bias: "A" both times is no preference; the cheaper lane stays first.
+    // Position bias: "A" both times is no preference; the cheaper lane stays first. Each
+    // lane had its own reviewer, so their equal reviews are on two scales: a tie on
+    // review, and the cost decides.
     let (_env, _server, run) = close_call(["A", "A"]);
     run.expect(0);
     assert!(run.stdout().contains("winner: cheap"), "{}", run.stdout());
+    assert!(
+        run.stdout()
+            .contains("review tie (approve 85 vs approve 85, no shared reviewer) → cheapest of the FULL lanes ($0.01 vs $0.09)"),
+        "{}",
+        run.stdout()
+    );
 }
 
 #[test]

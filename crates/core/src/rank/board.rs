@@ -1,18 +1,18 @@
-//! The leaderboard put together: lanes assessed, sorted by [`compare`](super::order)'s
-//! chain of keys, and each row given the one-line reason ([`explain`]) for its place.
+//! The leaderboard put together: lanes assessed, laid out by the chain of keys
+//! ([`arrange`], over `order`'s keys), and each row given the one-line reason ([`explain`]) for its place.
 
 use super::assess::Assessed;
-use super::order::compare;
 use super::reason::explain;
+use super::review_order::arrange;
 use crate::vocab::{LaneResult, Leaderboard, Row, LEADERBOARD_FORMAT};
 
 /// Ranks lanes: gated-in lanes first, then by tier, confirmed blockers, pairwise judging
-/// (finalists only), review score (when there is one), cost (unknown last), diff size,
+/// (finalists only), review (verdict, then a score difference that counts; when there is
+/// one), cost (unknown last), diff size,
 /// time and lane name. Without reviews this is exactly ranking v1. Pure and deterministic: the same
 /// lanes in any order give the same leaderboard.
 pub fn rank(lanes: &[LaneResult]) -> Leaderboard {
-    let mut assessed: Vec<Assessed> = lanes.iter().map(Assessed::new).collect();
-    assessed.sort_by(|a, b| compare(a, b).0);
+    let assessed = arrange(lanes.iter().map(Assessed::new).collect());
     let rows: Vec<Row> = assessed
         .iter()
         .enumerate()

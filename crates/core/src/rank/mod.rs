@@ -4,15 +4,16 @@
 //! [`detect_tampering`] run over the lane's diff), calls [`rank`], and journals the
 //! [`Leaderboard`] it gets back. The rules are those of DESIGN.md "Ranking": gates, then
 //! tier, then (once reviews exist) confirmed blockers, pairwise judging of a close call's
-//! finalists and the normalised review median ([`review_signal`], and the judge's
-//! [`crate::review::judge::apply_judging`]),
-//! then cost, diff size, time and lane name. Without reviews the order is that of
+//! finalists ([`crate::review::judge::apply_judging`]) and the review — verdict, then a
+//! leniency-corrected score where the difference counts ([`review_signal`],
+//! `review_order`) — then cost, diff size, time and lane name. Without reviews the order is that of
 //! version 1. Every row says in one line what decided its place.
 
 mod assess;
 mod board;
 mod order;
 mod reason;
+mod review_order;
 mod signal;
 mod tamper;
 

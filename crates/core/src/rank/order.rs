@@ -4,7 +4,9 @@
 use std::cmp::Ordering;
 
 use super::assess::Assessed;
+use super::review_order::review_order;
 use crate::units::cost_units;
+use crate::vocab::Tier;
 
 /// The key that separated two lanes, in the order the keys are tried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -22,7 +24,9 @@ pub(crate) enum Signal {
     Name,
 }
 
-/// Orders `a` before `b` when `a` ranks higher, and names the key that decided.
+/// Orders `a` before `b` when `a` ranks higher, and names the key that decided. Not a
+/// total order (ties on review are not transitive, see `review_order`): `arrange` sorts,
+/// and this explains two neighbouring rows of its order.
 pub(crate) fn compare(a: &Assessed, b: &Assessed) -> (Ordering, Signal) {
     let keys: [(Signal, Ordering); 8] = [
         (Signal::Gate, b.gated_in().cmp(&a.gated_in())),
@@ -37,10 +41,29 @@ pub(crate) fn compare(a: &Assessed, b: &Assessed) -> (Ordering, Signal) {
     keys.into_iter()
         .find(|(_, ord)| ord.is_ne())
         .map(|(signal, ord)| (ord, signal))
-        .unwrap_or_else(|| {
-            let ord = a.lane.lane.cmp(&b.lane.lane);
-            (ord.then_with(|| a.lane.agent.cmp(&b.lane.agent)), Signal::Name)
-        })
+        .unwrap_or_else(|| (name_order(a, b), Signal::Name))
+}
+
+/// The keys after the review, in `compare`'s order: cost, diff size, time, then the
+/// lane name (and agent) so that the order is total.
+pub(crate) fn after_review(a: &Assessed, b: &Assessed) -> Ordering {
+    cost_order(a.cost_usd, b.cost_usd)
+        .then_with(|| a.diff_lines.cmp(&b.diff_lines))
+        .then_with(|| a.lane.elapsed_ms.cmp(&b.lane.elapsed_ms))
+        .then_with(|| name_order(a, b))
+}
+
+fn name_order(a: &Assessed, b: &Assessed) -> Ordering {
+    a.lane
+        .lane
+        .cmp(&b.lane.lane)
+        .then_with(|| a.lane.agent.cmp(&b.lane.agent))
+}
+
+/// The keys `compare` tries before the review, as one value: `arrange` orders the
+/// lanes equal on it by review and the later keys.
+pub(crate) fn ahead_of_review(a: &Assessed) -> (bool, Tier, bool, (bool, i64)) {
+    (!a.gated_in(), a.tier, demoted(a), judge_key(a))
 }
 
 /// A blocker that two reviewers confirm outweighs any score (DESIGN.md "Ranking" 3).
@@ -56,27 +79,12 @@ pub(crate) fn judge_strength(a: &Assessed) -> Option<f64> {
 
 /// Judged lanes first, stronger first. A key (rather than a pairwise rule) keeps the
 /// order total whatever set of lanes the caller judged; the judged are the finalists,
-/// who lead their tier on review score anyway. Strengths are compared in millionths so
+/// the lanes closest to the leader on review anyway. Strengths are compared in millionths so
 /// that floating-point noise between equally matched lanes is a tie.
 fn judge_key(a: &Assessed) -> (bool, i64) {
     match judge_strength(a) {
         Some(s) => (false, -(s * 1e6).round() as i64),
         None => (true, 0),
-    }
-}
-
-pub(crate) fn review_score(a: &Assessed) -> Option<f64> {
-    a.lane.review.as_ref().map(|r| r.score).filter(|s| s.is_finite())
-}
-
-/// Higher score first; a reviewed lane before an unreviewed one, so the order stays
-/// total when only some lanes were reviewed.
-fn review_order(a: &Assessed, b: &Assessed) -> Ordering {
-    match (review_score(a), review_score(b)) {
-        (Some(x), Some(y)) => y.total_cmp(&x),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
     }
 }
 

@@ -3,8 +3,10 @@
 //! above for everyone else ("why not higher"), with the two values side by side.
 
 use super::assess::Assessed;
-use super::order::{compare, cost_order, demoted, judge_strength, review_score, Signal};
+use super::order::{compare, cost_order, demoted, judge_strength, Signal};
+use super::review_order::why_tied;
 use crate::units::{duration_ms, plural, usd, usd_pair};
+use crate::vocab::Verdict;
 
 /// The reason for the row at `i` of the sorted `rows`.
 pub(crate) fn explain(rows: &[Assessed], i: usize) -> String {
@@ -70,10 +72,9 @@ fn explain_leader(rows: &[Assessed]) -> String {
             (Some(m), Some(n)) => format!("stronger in pairwise judging (strength {m:.2} vs {n:.2})"),
             _ => format!("judged finalist, #2 was not ({})", review_pair(me, next)),
         },
-        Signal::Review => match (review_score(me), review_score(next)) {
-            (Some(m), Some(n)) => format!("higher review score ({m:.2} vs {n:.2})"),
-            (Some(m), None) => format!("reviewed ({m:.2}), #2 was not"),
-            _ => "higher review score".to_string(),
+        Signal::Review => match (next.lane.review.is_some(), review(me)) {
+            (true, m) => format!("review: {m} vs {}", review(next)),
+            (false, m) => format!("reviewed ({m}), #2 was not"),
         },
         Signal::Cost => cost_lead(rows),
         Signal::Diff => format!(
@@ -88,11 +89,14 @@ fn explain_leader(rows: &[Assessed]) -> String {
         }
         Signal::Name => format!("tie on {}; first by lane name", ties(me, next, signal)),
     };
-    format!("{base}; {tail}")
+    match review_tie(me, next, signal) {
+        Some(tie) => format!("{base}; {tie} → {tail}"),
+        None => format!("{base}; {tail}"),
+    }
 }
 
 /// Why the leader beat #2 on cost, claiming "cheapest" only when it is true of every
-/// gated-in lane of its tier (a review score can put a cheaper lane further down).
+/// gated-in lane of its tier (a better review can put a cheaper lane further down).
 fn cost_lead(rows: &[Assessed]) -> String {
     let (me, next) = (&rows[0], &rows[1]);
     let (Some(mine), Some(theirs)) = (me.cost_usd, next.cost_usd) else {
@@ -137,44 +141,97 @@ fn explain_follower(rows: &[Assessed], i: usize) -> String {
             }
             _ => format!("{like} but not a finalist ({})", review_pair(me, above)),
         },
-        Signal::Review => match (review_score(me), review_score(above)) {
-            (Some(m), Some(a)) => format!("{like} but lower review score ({m:.2} vs {a:.2})"),
-            (None, Some(a)) => format!("{like} but not reviewed (#{i}: {a:.2})"),
-            _ => format!("{like} but lower review score"),
+        Signal::Review => match me.lane.review {
+            Some(_) => format!("{like} but behind on review: {} vs {}", review(me), review(above)),
+            None => format!("{like} but not reviewed (#{i}: {})", review(above)),
         },
-        Signal::Cost => match (me.cost_usd, above.cost_usd) {
-            (Some(m), Some(a)) => {
-                let (m, a) = usd_pair(m, a);
-                format!("{like} but costlier ({m} vs {a})")
+        Signal::Cost | Signal::Diff | Signal::Time | Signal::Name => {
+            let (but, after) = match signal {
+                Signal::Cost => (true, costlier(me, above, i)),
+                Signal::Diff => (
+                    false,
+                    format!(
+                        "tie on {}; larger diff ({} vs {} lines)",
+                        ties(me, above, signal),
+                        me.diff_lines,
+                        above.diff_lines
+                    ),
+                ),
+                Signal::Time => {
+                    let (m, a) = time_pair(me, above);
+                    (
+                        false,
+                        format!("tie on {}; slower ({m} vs {a})", ties(me, above, signal)),
+                    )
+                }
+                _ => (
+                    false,
+                    format!("tie on {}; after #{i} by lane name", ties(me, above, signal)),
+                ),
+            };
+            match review_tie(me, above, signal) {
+                Some(tie) => format!("{like}, {tie} → {after}"),
+                None if but => format!("{like} but {after}"),
+                None => format!("{like}, {after}"),
             }
-            (None, Some(a)) => format!("{like} but cost unknown (#{i}: {})", usd(a)),
-            _ => format!("{like} but costlier"),
-        },
-        Signal::Diff => format!(
-            "{like}, tie on {}; larger diff ({} vs {} lines)",
-            ties(me, above, signal),
-            me.diff_lines,
-            above.diff_lines
-        ),
-        Signal::Time => {
-            let (m, a) = time_pair(me, above);
-            format!("{like}, tie on {}; slower ({m} vs {a})", ties(me, above, signal))
         }
-        Signal::Name => format!(
-            "{like}, tie on {}; after #{i} by lane name",
-            ties(me, above, signal)
-        ),
+    }
+}
+
+/// `costlier ($0.31 vs $0.12)`: why a row lost to the row above (`#i`) on cost.
+fn costlier(me: &Assessed, above: &Assessed, i: usize) -> String {
+    match (me.cost_usd, above.cost_usd) {
+        (Some(m), Some(a)) => {
+            let (m, a) = usd_pair(m, a);
+            format!("costlier ({m} vs {a})")
+        }
+        (None, Some(a)) => format!("cost unknown (#{i}: {})", usd(a)),
+        _ => "costlier".to_string(),
+    }
+}
+
+/// `review tie (approve 81 vs approve 81, no shared reviewer)`, this row first: said
+/// when two reviewed rows were told apart by a key after the review, so that a reader
+/// sees the review did not decide, and why when the two are on different scales.
+fn review_tie(me: &Assessed, other: &Assessed, signal: Signal) -> Option<String> {
+    if signal <= Signal::Review || me.lane.review.is_none() || other.lane.review.is_none() {
+        return None;
+    }
+    let why = why_tied(me, other).map(|w| format!(", {w}")).unwrap_or_default();
+    Some(format!("review tie ({} vs {}{why})", review(me), review(other)))
+}
+
+/// `approve 81`, `request-changes 74.5`: a lane's verdict and score as ranking used
+/// them; `none` when it was not reviewed.
+fn review(a: &Assessed) -> String {
+    let Some(r) = a.lane.review.as_ref() else {
+        return "none".to_string();
+    };
+    let score = if !r.score.is_finite() {
+        "no score".to_string()
+    } else if r.score.fract() == 0.0 {
+        format!("{}", r.score)
+    } else {
+        format!("{:.1}", r.score)
+    };
+    match r.verdict {
+        Some(v) => format!("{} {score}", verdict_word(v)),
+        None => score,
+    }
+}
+
+/// One word per verdict, so that `request-changes 74` reads as one value.
+fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Approve => "approve",
+        Verdict::RequestChanges => "request-changes",
+        Verdict::Reject => "reject",
     }
 }
 
 /// `tier (NONE vs FULL)`, `cost ($0.31 vs $0.12)`: one key with this row's value first.
 fn contrast(signal: Signal, me: &Assessed, other: &Assessed) -> String {
     let cost = |a: &Assessed| a.cost_usd.map(usd).unwrap_or_else(|| "unknown".into());
-    let score = |a: &Assessed| {
-        review_score(a)
-            .map(|s| format!("{s:.2}"))
-            .unwrap_or_else(|| "none".into())
-    };
     match signal {
         Signal::Gate => "gates".to_string(),
         Signal::Tier => format!("tier ({} vs {})", me.tier, other.tier),
@@ -191,7 +248,7 @@ fn contrast(signal: Signal, me: &Assessed, other: &Assessed) -> String {
             };
             format!("pairwise judging ({} vs {})", strength(me), strength(other))
         }
-        Signal::Review => format!("review score ({} vs {})", score(me), score(other)),
+        Signal::Review => format!("review ({} vs {})", review(me), review(other)),
         Signal::Cost => match (me.cost_usd, other.cost_usd) {
             (Some(m), Some(o)) => {
                 let (m, o) = usd_pair(m, o);
@@ -209,7 +266,8 @@ fn contrast(signal: Signal, me: &Assessed, other: &Assessed) -> String {
 }
 
 /// The keys two rows tied on before `signal` decided, as a reader would list them.
-/// Gates and tier are left out: "FULL like #1" or the tier evidence already says them.
+/// Gates and tier are left out: "FULL like #1" or the tier evidence already says them;
+/// so is the review, which `review_tie` says with its values.
 fn ties(a: &Assessed, b: &Assessed, signal: Signal) -> String {
     let mut keys = Vec::new();
     if demoted(a) || demoted(b) {
@@ -217,9 +275,6 @@ fn ties(a: &Assessed, b: &Assessed, signal: Signal) -> String {
     }
     if signal > Signal::Judge && (judge_strength(a).is_some() || judge_strength(b).is_some()) {
         keys.push("pairwise judging");
-    }
-    if a.lane.review.is_some() || b.lane.review.is_some() {
-        keys.push("review score");
     }
     keys.push("cost");
     if signal > Signal::Diff {
@@ -259,14 +314,9 @@ fn beat(a: &Assessed, b: &Assessed) -> bool {
         .is_some_and(|j| j.beat.contains(&b.lane.lane))
 }
 
-/// `review 0.82 vs 0.61`, this row's score first.
+/// `review approve 82 vs approve 61`, this row's first.
 fn review_pair(me: &Assessed, other: &Assessed) -> String {
-    let score = |a: &Assessed| {
-        review_score(a)
-            .map(|s| format!("{s:.2}"))
-            .unwrap_or_else(|| "none".into())
-    };
-    format!("review {} vs {}", score(me), score(other))
+    format!("review {} vs {}", review(me), review(other))
 }
 
 fn blockers(a: &Assessed) -> Option<usize> {

@@ -4,10 +4,17 @@
 use serde::{Deserialize, Serialize};
 
 use super::check::CheckOutcome;
+use super::review::Verdict;
 use super::tamper::Tamper;
 
 /// Version of the serialized [`Leaderboard`] (`leaderboard.json`, the `ranked` event).
 pub const LEADERBOARD_FORMAT: u32 = 1;
+
+/// Review-score points within which reviewers of one diff commonly disagree. Ranking
+/// calls two lanes a tie on review when their scores are this close and no reviewer
+/// calibrates one against the other; the judge's finalists are the lanes this close to
+/// the leader.
+pub const REVIEW_NOISE: f64 = 10.0;
 
 /// Everything ranking needs to know about one lane once it has stopped.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -92,8 +99,25 @@ impl LaneResult {
 /// `review::judge::apply_judging` for the finalists of a close call.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReviewSignal {
-    /// Median over reviewers of each reviewer's score normalised to 0..1.
+    /// Median over the lane's reviewers of their scores, on the reviewers' own 0..100
+    /// scale, each corrected for its reviewer's leniency where lanes that several
+    /// reviewers scored measure it; rounded to a tenth of a point.
     pub score: f64,
+    /// The lane's verdict: the median of its reviewers' verdicts, the worse of the two
+    /// middle ones when there is an even number. `None` in signals written before
+    /// verdicts were ranked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    /// The calibration group of the lane's reviewers: the first model ref of the
+    /// reviewers connected to them by lanes they scored in common. Two lanes' scores
+    /// are on one calibrated scale only when their groups are equal; `None` calibrates
+    /// against nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<String>,
+    /// Each reviewer's own score of the lane before correction, in the order of the
+    /// reviewers' model refs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub raw_scores: Vec<u8>,
     /// Blockers that at least two reviewers agree on; any demotes the lane.
     pub confirmed_blockers: usize,
     /// Where those blockers are, for the reason text; may be empty when only the count
@@ -103,7 +127,7 @@ pub struct ReviewSignal {
     /// The pairwise judge's verdict, for the finalists of a close call only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub judge: Option<JudgeSignal>,
-    /// How many reviewers' scores the median is over.
+    /// How many reviewers' scores (and verdicts) the medians are over.
     #[serde(default)]
     pub reviewers: usize,
 }

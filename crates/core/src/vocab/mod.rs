@@ -16,7 +16,7 @@ mod tamper;
 
 pub use board::{
     ConfirmedBlocker, JudgeSignal, LaneResult, Leaderboard, Provenance, ReviewSignal, Row, Tier,
-    LEADERBOARD_FORMAT,
+    LEADERBOARD_FORMAT, REVIEW_NOISE,
 };
 pub use change::{ChangeKind, FileChange};
 pub use check::{CheckOutcome, Named, TestCounts, TestReport};

@@ -174,9 +174,9 @@ mod tests {
     #[test]
     fn apply_judging_sets_strength_and_beaten() {
         let mut lanes = vec![
-            reviewed("a", 0.9, 0),
-            reviewed("b", 0.88, 0),
-            reviewed("c", 0.5, 0),
+            reviewed("a", 90.0, 0),
+            reviewed("b", 88.0, 0),
+            reviewed("c", 50.0, 0),
         ];
         let outcomes = vec![JudgeOutcome::from_verdicts(
             "a",
