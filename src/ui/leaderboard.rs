@@ -5,14 +5,16 @@ use bakeoff_core::units::{duration_ms, usd};
 
 use super::color::{Paint, Style};
 
-const COLUMNS: usize = 10;
+const COLUMNS: usize = 11;
 
 const HEADERS: [&str; COLUMNS] = [
-    "#", "lane", "agent", "model", "tier", "checks", "cost", "diff", "time", "reason",
+    "#", "lane", "agent", "model", "tier", "checks", "reviews", "cost", "diff", "time", "reason",
 ];
 
 /// Numbers read best right-aligned; names and words left-aligned.
-const RIGHT_ALIGNED: [bool; COLUMNS] = [true, false, false, false, false, true, true, true, true, false];
+const RIGHT_ALIGNED: [bool; COLUMNS] = [
+    true, false, false, false, false, true, false, true, true, true, false,
+];
 
 /// Columns painted by the row's standing.
 const TIER: usize = 4;
@@ -64,6 +66,7 @@ fn cells(row: &Row) -> [String; COLUMNS] {
             "gated".to_string()
         },
         checks,
+        reviews(row),
         row.cost_usd.map(usd).unwrap_or_else(|| "?".into()),
         format!(
             "{} line{}",
@@ -73,6 +76,14 @@ fn cells(row: &Row) -> [String; COLUMNS] {
         duration_ms(row.elapsed_ms),
         reason(row),
     ]
+}
+
+/// Each reviewer's verdict and score: `approve 81 · rc 48`; `-` when none answered.
+fn reviews(row: &Row) -> String {
+    match row.reviews.is_empty() {
+        true => "-".to_string(),
+        false => row.reviews.iter().map(ToString::to_string).collect::<Vec<_>>().join(" · "),
+    }
 }
 
 /// The model behind the agent, with its lab: `claude-sonnet-4-6 (anthropic)`.
@@ -166,6 +177,16 @@ mod tests {
             checks_total: 3,
             fix_rounds: 0,
             agent_error: None,
+            reviews: vec![
+                bakeoff_core::rank::ReviewMark {
+                    verdict: bakeoff_core::review::Verdict::Approve,
+                    score: 81,
+                },
+                bakeoff_core::rank::ReviewMark {
+                    verdict: bakeoff_core::review::Verdict::RequestChanges,
+                    score: 48,
+                },
+            ],
         }
     }
 
@@ -177,6 +198,7 @@ mod tests {
             checks_passed: 0,
             checks_total: 0,
             agent_error: Some("Invalid API key".into()),
+            reviews: vec![],
             ..row(2, "sonnet-long", Tier::Full, &["empty diff"], "gated: empty diff")
         };
         Leaderboard {
@@ -198,9 +220,9 @@ mod tests {
     #[test]
     fn plain_table() {
         let want = "\
-#  lane         agent               model                    tier   checks   cost       diff    time  reason
-1  opus         claude:opus         opus (anthropic)         FULL      3/3  $0.12   40 lines  1m 05s  FULL: 3/3 checks pass; only lane through the gates
-2  sonnet-long  claude:sonnet-long  sonnet-long (anthropic)  gated       -      ?  120 lines    9.5s  gated: empty diff; agent: Invalid API key
+#  lane         agent               model                    tier   checks  reviews              cost       diff    time  reason
+1  opus         claude:opus         opus (anthropic)         FULL      3/3  approve 81 · rc 48  $0.12   40 lines  1m 05s  FULL: 3/3 checks pass; only lane through the gates
+2  sonnet-long  claude:sonnet-long  sonnet-long (anthropic)  gated       -  -                       ?  120 lines    9.5s  gated: empty diff; agent: Invalid API key
 winner: opus
 ";
         assert_eq!(render_leaderboard(&board(), false), want);
@@ -209,9 +231,9 @@ winner: opus
     #[test]
     fn colored_table() {
         let want = "\
-\x1b[1m#\x1b[0m  \x1b[1mlane\x1b[0m         \x1b[1magent\x1b[0m               \x1b[1mmodel\x1b[0m                    \x1b[1mtier\x1b[0m   \x1b[1mchecks\x1b[0m   \x1b[1mcost\x1b[0m       \x1b[1mdiff\x1b[0m    \x1b[1mtime\x1b[0m  \x1b[1mreason\x1b[0m
-1  opus         claude:opus         opus (anthropic)         \x1b[32mFULL\x1b[0m      3/3  $0.12   40 lines  1m 05s  FULL: 3/3 checks pass; only lane through the gates
-2  sonnet-long  claude:sonnet-long  sonnet-long (anthropic)  \x1b[31mgated\x1b[0m       -      ?  120 lines    9.5s  \x1b[31mgated: empty diff; agent: Invalid API key\x1b[0m
+\x1b[1m#\x1b[0m  \x1b[1mlane\x1b[0m         \x1b[1magent\x1b[0m               \x1b[1mmodel\x1b[0m                    \x1b[1mtier\x1b[0m   \x1b[1mchecks\x1b[0m  \x1b[1mreviews\x1b[0m              \x1b[1mcost\x1b[0m       \x1b[1mdiff\x1b[0m    \x1b[1mtime\x1b[0m  \x1b[1mreason\x1b[0m
+1  opus         claude:opus         opus (anthropic)         \x1b[32mFULL\x1b[0m      3/3  approve 81 · rc 48  $0.12   40 lines  1m 05s  FULL: 3/3 checks pass; only lane through the gates
+2  sonnet-long  claude:sonnet-long  sonnet-long (anthropic)  \x1b[31mgated\x1b[0m       -  -                       ?  120 lines    9.5s  \x1b[31mgated: empty diff; agent: Invalid API key\x1b[0m
 \x1b[32mwinner:\x1b[0m opus
 ";
         assert_eq!(render_leaderboard(&board(), true), want);
@@ -250,7 +272,7 @@ winner: opus
         assert_eq!(last_line(&gated, true), "\x1b[33mno lane passed the gates\x1b[0m");
         assert_eq!(
             render_leaderboard(&empty, false),
-            "#  lane  agent  model  tier  checks  cost  diff  time  reason\nno lane passed the gates\n"
+            "#  lane  agent  model  tier  checks  reviews  cost  diff  time  reason\nno lane passed the gates\n"
         );
     }
 }

@@ -75,7 +75,11 @@ fn a_config_table_agent_keeps_its_model_and_lab_through_the_merge() {
     assert_eq!(row["provenance"]["lab"], "anthropic");
     let show = env.bakeoff(&["show", "last"]);
     show.expect(0);
-    assert!(show.stdout().contains("claude-sonnet-4-6"), "{}", show.stdout());
+    assert_eq!(row["reviews"][0]["verdict"], "approve");
+    assert_eq!(row["reviews"][0]["score"], 81);
+    for shown in ["claude-sonnet-4-6 (anthropic)", "approve 81"] {
+        assert!(show.stdout().contains(shown), "no {shown:?} in\n{}", show.stdout());
+    }
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use super::assess::Assessed;
 use super::reason::explain;
 use super::review_order::arrange;
-use crate::vocab::{LaneResult, Leaderboard, Row, LEADERBOARD_FORMAT};
+use crate::vocab::{LaneResult, Leaderboard, ReviewMark, Row, LEADERBOARD_FORMAT};
 
 /// Ranks lanes: gated-in lanes first, then by tier, confirmed blockers, pairwise judging
 /// (finalists only), review (verdict, then a score difference that counts; when there is
@@ -32,6 +32,18 @@ pub fn rank(lanes: &[LaneResult]) -> Leaderboard {
             checks_total: a.checks_total,
             fix_rounds: a.lane.fix_rounds,
             agent_error: a.lane.agent_error.clone(),
+            reviews: a
+                .lane
+                .review
+                .as_ref()
+                .map(|r| {
+                    r.raw_verdicts
+                        .iter()
+                        .zip(&r.raw_scores)
+                        .map(|(&verdict, &score)| ReviewMark { verdict, score })
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
         .collect();
     let winner = rows.first().filter(|r| r.passed).map(|r| r.lane.clone());

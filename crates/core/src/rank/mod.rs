@@ -18,7 +18,7 @@ mod signal;
 mod tamper;
 
 pub use crate::vocab::{
-    ConfirmedBlocker, JudgeSignal, LaneResult, Leaderboard, Provenance, ReviewSignal, Row, Tier,
+    ConfirmedBlocker, JudgeSignal, LaneResult, Leaderboard, Provenance, ReviewMark, ReviewSignal, Row, Tier,
     LEADERBOARD_FORMAT,
 };
 pub use crate::vocab::{Tamper, TamperKind};

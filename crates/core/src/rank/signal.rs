@@ -68,6 +68,7 @@ pub fn review_signal(
                 verdict: median_verdict(reviews.iter().map(|(_, o)| o.verdict)),
                 scale: Some(groups[reviews[0].0].to_string()),
                 raw_scores: reviews.iter().map(|(_, o)| o.score).collect(),
+                raw_verdicts: reviews.iter().map(|(_, o)| o.verdict).collect(),
                 confirmed_blockers: blockers.len(),
                 blockers,
                 judge: None,

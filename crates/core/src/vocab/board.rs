@@ -118,6 +118,9 @@ pub struct ReviewSignal {
     /// reviewers' model refs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub raw_scores: Vec<u8>,
+    /// Each reviewer's verdict of the lane, in the same order as `raw_scores`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub raw_verdicts: Vec<Verdict>,
     /// Blockers that at least two reviewers agree on; any demotes the lane.
     pub confirmed_blockers: usize,
     /// Where those blockers are, for the reason text; may be empty when only the count
@@ -221,6 +224,28 @@ pub struct Row {
     /// What the lane's agent said went wrong, or how it ended when that was not well.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_error: Option<String>,
+    /// Each reviewer's verdict and score, as they gave them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reviews: Vec<ReviewMark>,
+}
+
+/// One reviewer's verdict and score of a lane.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewMark {
+    pub verdict: Verdict,
+    pub score: u8,
+}
+
+impl std::fmt::Display for ReviewMark {
+    /// `approve 81`, `rc 48`, `reject 12`: short enough for a table cell.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let verdict = match self.verdict {
+            Verdict::Approve => "approve",
+            Verdict::RequestChanges => "rc",
+            Verdict::Reject => "reject",
+        };
+        write!(f, "{verdict} {}", self.score)
+    }
 }
 
 /// The ranked lanes of a race, best first.

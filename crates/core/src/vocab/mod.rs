@@ -15,7 +15,7 @@ mod review;
 mod tamper;
 
 pub use board::{
-    ConfirmedBlocker, JudgeSignal, LaneResult, Leaderboard, Provenance, ReviewSignal, Row, Tier,
+    ConfirmedBlocker, JudgeSignal, LaneResult, Leaderboard, Provenance, ReviewMark, ReviewSignal, Row, Tier,
     LEADERBOARD_FORMAT, REVIEW_NOISE,
 };
 pub use change::{ChangeKind, FileChange};
