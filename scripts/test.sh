@@ -10,6 +10,10 @@ cd "$(dirname "$0")/.."
 # the fake provider; a no-op when they are already installed.
 scripts/install-agent-clis.sh >/dev/null
 
+# A venv with a pinned pytest and the pinned sdists of real Python packages, for the
+# real-code fixture races (tests/cli/real_code.rs); a no-op when already installed.
+scripts/install-python-fixtures.sh
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked --all-targets

@@ -23,6 +23,7 @@ mod processes;
 mod provenance;
 mod race;
 mod real_clis;
+mod real_code;
 mod records;
 mod records_guard;
 mod replay;
