@@ -82,7 +82,12 @@ fn cells(row: &Row) -> [String; COLUMNS] {
 fn reviews(row: &Row) -> String {
     match row.reviews.is_empty() {
         true => "-".to_string(),
-        false => row.reviews.iter().map(ToString::to_string).collect::<Vec<_>>().join(" · "),
+        false => row
+            .reviews
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" · "),
     }
 }
 

@@ -78,7 +78,11 @@ fn a_config_table_agent_keeps_its_model_and_lab_through_the_merge() {
     assert_eq!(row["reviews"][0]["verdict"], "approve");
     assert_eq!(row["reviews"][0]["score"], 81);
     for shown in ["claude-sonnet-4-6 (anthropic)", "approve 81"] {
-        assert!(show.stdout().contains(shown), "no {shown:?} in\n{}", show.stdout());
+        assert!(
+            show.stdout().contains(shown),
+            "no {shown:?} in\n{}",
+            show.stdout()
+        );
     }
 }
 

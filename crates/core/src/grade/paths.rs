@@ -42,6 +42,9 @@ const HELPER_DIRS: &[&str] = &[
     "testhelpers",
 ];
 
+/// Packages that would stand in for the test runner itself.
+const SHADOW_PACKAGES: &[&str] = &["pytest", "_pytest", "unittest", "nose", "nose2"];
+
 /// Script endings: a script named for tests (`run_tests.sh`) is how tests are started.
 const SCRIPT_ENDINGS: &[&str] = &[".sh", ".bash", ".bat", ".cmd", ".ps1"];
 
@@ -98,6 +101,10 @@ pub fn is_runner_path(path: &str) -> bool {
     {
         return true;
     }
+    // A package of the runner's name shadows it just as a module does (`pytest/__main__.py`).
+    if dirs.iter().any(|d| SHADOW_PACKAGES.contains(d)) {
+        return true;
+    }
     // `.cargo/config.toml` sets runners and flags for `cargo test`.
     if dirs.last() == Some(&".cargo") && (*name == "config.toml" || *name == "config") {
         return true;
@@ -119,6 +126,8 @@ mod tests {
             ("tox.ini", true),
             ("sitecustomize.py", true),
             ("lib/pytest.py", true),
+            ("pytest/__main__.py", true),
+            ("src/_pytest/runner.py", true),
             ("jest.config.ts", true),
             ("web/vitest.config.mjs", true),
             (".mocharc.yml", true),
