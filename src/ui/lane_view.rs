@@ -69,10 +69,14 @@ impl LaneView {
             RaceEvent::AgentFinished { outcome, .. } => {
                 self.usage = outcome.usage.clone();
                 self.agent_timed_out = outcome.timed_out;
-                self.last_action = Some(if outcome.timed_out {
-                    "agent timed out".to_string()
-                } else {
-                    "agent finished".to_string()
+                // What went wrong, in the agent's own words when it said.
+                self.last_action = Some(match (&outcome.error, &outcome.exit) {
+                    _ if outcome.timed_out => "agent timed out".to_string(),
+                    (Some(error), _) => format!("agent: {}", one_line(error, 200)),
+                    (None, Some(exit)) if !exit.success() && !outcome.cancelled => {
+                        format!("agent ended with {exit}")
+                    }
+                    _ => "agent finished".to_string(),
                 });
             }
             RaceEvent::Captured { capture, .. } => {
@@ -227,6 +231,45 @@ impl LaneView {
             },
             LaneState::Cancelled => "cancelled".to_string(),
             _ => action(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bakeoff_core::vocab::{AgentOutcome, ExitKind};
+
+    fn finished(exit: i32, error: Option<&str>) -> RaceEvent {
+        RaceEvent::AgentFinished {
+            lane: "a".into(),
+            outcome: AgentOutcome {
+                exit: Some(ExitKind::Code(exit)),
+                timed_out: false,
+                cancelled: false,
+                elapsed_ms: 10,
+                usage: Usage::default(),
+                session_id: None,
+                final_message: None,
+                error: error.map(str::to_string),
+            },
+        }
+    }
+
+    #[test]
+    fn the_live_line_says_what_went_wrong_with_the_agent() {
+        let cases = [
+            (finished(0, None), "agent finished"),
+            (finished(41, None), "agent ended with exit 41"),
+            (
+                finished(1, Some("Invalid API key\n  (401)")),
+                "agent: Invalid API key (401)",
+            ),
+        ];
+        for (event, want) in cases {
+            let mut view = LaneView::new("a");
+            view.apply(&event, 0);
+            assert_eq!(view.last_action.as_deref(), Some(want));
         }
     }
 }

@@ -213,3 +213,28 @@ fn named_tests_without_a_holdout_check_are_refused() {
     assert!(run.stderr().contains("--holdout-check"), "{}", run.stderr());
     assert_eq!(env.races(), 0);
 }
+
+#[test]
+fn a_configured_report_path_is_read_and_a_report_the_lane_left_there_is_not() {
+    let mut env = TestEnv::new();
+    // The lane leaves a report that says everything passed where the runner writes one.
+    env.agent(
+        "a",
+        "",
+        "write src/lib.txt one\\ntwo\\nthree\\nfour\\n\nwrite out/report.xml <testsuite><testcase classname=\"t\" name=\"x\"/></testsuite>\\n\n",
+    );
+    let xml = "<testsuite><testcase classname=\"t\" name=\"x\"><skipped/></testcase></testsuite>";
+    // Quotes escaped for the TOML string the command sits in.
+    let xml = xml.replace('"', "\\\"");
+    env.config(&format!(
+        "[checks]\nskipped = {{ run = \"mkdir -p out && printf '%s' '{xml}' > out/report.xml\", junit = \"out/report.xml\" }}\nsilent = {{ run = \"true\", junit = \"out/report.xml\" }}\n"
+    ));
+    let run = env.bakeoff(&["race", "add a fourth line", "-a", "a"]);
+    run.expect(1);
+    let checks = env.lane_events("a", "check-finished");
+    let by_name = |n: &str| checks.iter().find(|e| e["check"]["name"] == n).unwrap()["check"].clone();
+    assert_eq!(by_name("skipped")["passed"], false);
+    assert_eq!(by_name("skipped")["report"]["shortfall"], "no test ran");
+    // The second check's runner wrote nothing: the report found is none, not the lane's.
+    assert!(by_name("silent")["report"].is_null(), "{:?}", by_name("silent"));
+}

@@ -37,6 +37,10 @@ pub struct CheckSpec {
     pub timeout: Option<Duration>,
     /// Runs only after the holdout files are laid into the worktree.
     pub holdout: bool,
+    /// Where its runner writes a JUnit report, relative to the tree it runs in (else
+    /// `$BAKEOFF_JUNIT`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub junit: Option<String>,
 }
 
 /// Each lane log keeps at most this much on disk unless `[race] log-bytes` says otherwise.
@@ -316,12 +320,14 @@ fn resolve(layers: Vec<Layer>) -> Result<Config, ConfigError> {
                 run,
                 timeout: None,
                 holdout: false,
+                junit: None,
             },
             RawCheck::Table(t) => CheckSpec {
                 name,
                 run: t.run,
                 timeout: t.timeout.and_then(|v| parse_duration(&v).ok()),
                 holdout: t.holdout,
+                junit: t.junit.filter(|j| !j.trim().is_empty()),
             },
         })
         .collect();

@@ -94,6 +94,8 @@ pub struct RawCheckTable {
     pub timeout: Option<String>,
     #[serde(default)]
     pub holdout: bool,
+    /// Where the check's runner writes its JUnit report, relative to the tree it runs in.
+    pub junit: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -450,6 +450,7 @@ fn checks(config: &Config, opts: &RaceOptions) -> Result<Vec<CheckSpec>, Error> 
                 run: c.clone(),
                 timeout: None,
                 holdout,
+                junit: None,
             })
             .collect::<Vec<_>>()
     };

@@ -276,14 +276,16 @@ impl Worker {
         if let Some(parent) = log.parent() {
             let _ = std::fs::create_dir_all(parent);
         }
-        let junit = log.with_extension("junit.xml");
-        let _ = std::fs::remove_file(&junit);
-        self.shared.seal.open_log(&junit);
+        let given = log.with_extension("junit.xml");
+        self.shared.seal.open_log(&given);
         let mut cmd = self.shell_command(&grade::with_junit(&check.run), &log);
-        cmd.env.push(("BAKEOFF_JUNIT".into(), junit.clone().into()));
+        cmd.env.push(("BAKEOFF_JUNIT".into(), given.clone().into()));
         if let Some(tree) = tree {
             cmd.cwd = tree.to_path_buf();
         }
+        // A report already there (a lane can commit one) must not stand for this run's.
+        let junit = check.junit.as_ref().map_or(given, |j| cmd.cwd.join(j));
+        let _ = std::fs::remove_file(&junit);
         if let Some(t) = check.timeout {
             cmd.deadline = Some(t);
         }
