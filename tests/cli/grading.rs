@@ -41,12 +41,14 @@ fn holdouts_run_on_a_pristine_tree_whatever_the_lane_did_to_tests_and_their_runn
              write conftest.py def pytest_runtest_makereport(item, call):\\n\\s\\s\\s\\spass\\n\n\
              write pyproject.toml [project]\\nname = \"sample\"\\nversion = \"1.1\"\\n\\n[tool.pytest.ini_options]\\naddopts = \"-p no:x\"\\n\n\
              write run_tests.sh exit 0\\n\n\
-             write planted.log ignored by git, so never captured\\n\n",
+             write planted.log ignored by git, so never captured\\n\n\
+             write ../pytest.ini [pytest]\\naddopts = -p planted\\n\n",
             w.agent_spy("gamer")
         ),
     );
     // The grader sees the base's tests and runner, the lane's source and version bump,
-    // and none of the lane's ignored files.
+    // none of the lane's ignored files, and above the tree bakeoff's own `pytest.ini`
+    // rather than the one the lane planted beside the worktrees.
     let grader = "set -e\n\
         grep -q four src/lib.txt\n\
         grep -q assert_eq tests/test_lib.sh\n\
@@ -54,7 +56,8 @@ fn holdouts_run_on_a_pristine_tree_whatever_the_lane_did_to_tests_and_their_runn
         test ! -e run_tests.sh\n\
         test ! -e planted.log\n\
         grep -q 'version = \"1.1\"' pyproject.toml || grep -q 'version = \"1.0\"' pyproject.toml\n\
-        ! grep -q 'no:x' pyproject.toml\n";
+        ! grep -q 'no:x' pyproject.toml\n\
+        grep -q 'stops here' ../pytest.ini\n";
     let dir = holdout(&env, grader);
     let run = env.bakeoff(&[
         "race",

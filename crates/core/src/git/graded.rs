@@ -7,9 +7,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use git2::{
-    build::TreeUpdateBuilder, Delta, FileMode, ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult,
-};
+use git2::{Delta, FileMode, ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 
 use super::error::{GitContext, GitError};
 use super::repo::{open, resolve};
@@ -33,7 +31,9 @@ pub struct Changed<'a> {
 
 /// The tree of `base` with each path `lane` changed resolved by `policy`; returns the new
 /// tree's id. Renames are seen as a deletion and an addition, so each side is judged
-/// by its own path.
+/// by its own path; a path whose type changed (a file become a link, a folder become a
+/// file) is one change. Built in an index held in memory, never the repository's, with
+/// every removal made before any addition so a folder can give way to a file.
 pub fn graded_tree(
     repo_dir: &Path,
     base: &str,
@@ -43,15 +43,21 @@ pub fn graded_tree(
     let repo = open(repo_dir)?;
     let base_tree = commit_tree(&repo, base)?;
     let lane_tree = commit_tree(&repo, lane)?;
+    let mut opts = git2::DiffOptions::new();
+    opts.include_typechange(true);
     let diff = repo
-        .diff_tree_to_tree(Some(&base_tree), Some(&lane_tree), None)
+        .diff_tree_to_tree(Some(&base_tree), Some(&lane_tree), Some(&mut opts))
         .ctx("diff the lane against its base")?;
-    let mut update = TreeUpdateBuilder::new();
+    let mut removals: Vec<String> = Vec::new();
+    let mut additions: Vec<(String, Oid, u32)> = Vec::new();
     for delta in diff.deltas() {
         let old = delta.old_file();
         let new = delta.new_file();
         let Some(path) = new.path().or(old.path()).and_then(Path::to_str) else {
-            continue;
+            return Err(GitError::git(
+                "build the graded tree",
+                git2::Error::from_str("the lane changed a path that is not UTF-8"),
+            ));
         };
         let base_blob = blob(&repo, delta.status() != Delta::Added, old.id())?;
         let lane_blob = blob(&repo, delta.status() != Delta::Deleted, new.id())?;
@@ -62,21 +68,45 @@ pub fn graded_tree(
         });
         match (take, delta.status()) {
             (Take::Base, _) => {}
-            (Take::Lane, Delta::Deleted) => {
-                update.remove(path);
-            }
+            (Take::Lane, Delta::Deleted) => removals.push(path.to_string()),
             (Take::Lane, _) => {
-                update.upsert(path, new.id(), file_mode(new.mode()));
+                removals.push(path.to_string());
+                additions.push((path.to_string(), new.id(), u32::from(file_mode(new.mode()))));
             }
             (Take::Blend(bytes), _) => {
                 let id = repo.blob(&bytes).ctx("write a graded file")?;
-                update.upsert(path, id, FileMode::Blob);
+                removals.push(path.to_string());
+                additions.push((path.to_string(), id, u32::from(FileMode::Blob)));
             }
         }
     }
-    let tree = update
-        .create_updated(&repo, &base_tree)
-        .ctx("build the graded tree")?;
+    let mut index = git2::Index::new().ctx("make an index in memory")?;
+    index.read_tree(&base_tree).ctx("read the base's tree")?;
+    for path in &removals {
+        // A path the base had as a folder: everything under it goes.
+        let _ = index.remove_dir(Path::new(path), 0);
+        let _ = index.remove_path(Path::new(path));
+    }
+    for (path, id, mode) in additions {
+        let entry = git2::IndexEntry {
+            ctime: git2::IndexTime::new(0, 0),
+            mtime: git2::IndexTime::new(0, 0),
+            dev: 0,
+            ino: 0,
+            mode,
+            uid: 0,
+            gid: 0,
+            file_size: 0,
+            id,
+            flags: 0,
+            flags_extended: 0,
+            path: path.into_bytes(),
+        };
+        index
+            .add(&entry)
+            .ctx("build the graded tree (a lane's file stands where the base keeps a folder)")?;
+    }
+    let tree = index.write_tree_to(&repo).ctx("build the graded tree")?;
     Ok(tree.to_string())
 }
 
@@ -96,9 +126,10 @@ pub fn export_tree(repo_dir: &Path, tree: &str, dir: &Path) -> Result<(), GitErr
             return TreeWalkResult::Skip;
         };
         let path = dir.join(parent).join(name);
+        let rel = format!("{parent}{name}");
         let written = match entry.kind() {
             Some(ObjectType::Tree) => fs::create_dir_all(&path).map_err(|e| GitError::io("create", &path, e)),
-            Some(ObjectType::Blob) => write_entry(&repo, entry.id(), entry.filemode(), &path),
+            Some(ObjectType::Blob) => write_entry(&repo, entry.id(), entry.filemode(), &path, &rel),
             // A submodule's commit: nothing to write.
             _ => Ok(()),
         };
@@ -115,10 +146,18 @@ pub fn export_tree(repo_dir: &Path, tree: &str, dir: &Path) -> Result<(), GitErr
     failed.map_or(Ok(()), Err)
 }
 
-fn write_entry(repo: &Repository, id: Oid, mode: i32, path: &Path) -> Result<(), GitError> {
+fn write_entry(repo: &Repository, id: Oid, mode: i32, path: &Path, rel: &str) -> Result<(), GitError> {
     let blob = repo.find_blob(id).ctx("read a graded file")?;
     if mode == i32::from(FileMode::Link) {
         let target = std::str::from_utf8(blob.content()).unwrap_or_default();
+        // A link out of the tree would grade code the diff never shows, or let the
+        // checks write outside it.
+        if !stays_inside(rel, target) {
+            return Err(GitError::git(
+                "write the graded tree",
+                git2::Error::from_str(&format!("{rel} links to {target}, outside the lane's tree")),
+            ));
+        }
         return std::os::unix::fs::symlink(target, path).map_err(|e| GitError::io("link", path, e));
     }
     fs::write(path, blob.content()).map_err(|e| GitError::io("write", path, e))?;
@@ -127,6 +166,26 @@ fn write_entry(repo: &Repository, id: Oid, mode: i32, path: &Path) -> Result<(),
             .map_err(|e| GitError::io("chmod", path, e))?;
     }
     Ok(())
+}
+
+/// True when the link at `rel` (a path in the tree) pointing at `target` resolves
+/// inside the tree, by its components alone.
+fn stays_inside(rel: &str, target: &str) -> bool {
+    if target.starts_with('/') {
+        return false;
+    }
+    let mut depth: usize = rel.split('/').filter(|p| !p.is_empty()).count().saturating_sub(1);
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return false,
+            },
+            _ => depth += 1,
+        }
+    }
+    true
 }
 
 fn commit_tree<'r>(repo: &'r Repository, rev: &str) -> Result<git2::Tree<'r>, GitError> {
@@ -155,6 +214,50 @@ fn file_mode(mode: FileMode) -> FileMode {
 mod tests {
     use super::*;
     use crate::git::testutil::{fixture, git};
+
+    #[test]
+    fn links_that_leave_the_tree_are_told_apart() {
+        assert!(stays_inside("pkg/a.py", "b.py"));
+        assert!(stays_inside("pkg/a.py", "../src/b.py"));
+        assert!(stays_inside("a", "./b/../c"));
+        assert!(!stays_inside("pkg/a.py", "../../etc/passwd"));
+        assert!(!stays_inside("a", "/tmp/outside.py"));
+        assert!(!stays_inside("a", ".."));
+    }
+
+    #[test]
+    fn a_file_become_a_link_and_a_folder_become_a_file_are_graded() {
+        let fx = fixture();
+        fs::create_dir(fx.dir.join("pkg")).unwrap();
+        fs::write(fx.dir.join("pkg/calc.py"), "x\n").unwrap();
+        git(&fx.dir, &["add", "-A"]);
+        git(&fx.dir, &["commit", "-q", "-m", "pkg"]);
+        let base = git(&fx.dir, &["rev-parse", "HEAD"]);
+        fs::remove_file(fx.dir.join("a.txt")).unwrap();
+        std::os::unix::fs::symlink("b.txt", fx.dir.join("a.txt")).unwrap();
+        fs::remove_dir_all(fx.dir.join("pkg")).unwrap();
+        fs::write(fx.dir.join("pkg"), "now a file\n").unwrap();
+        git(&fx.dir, &["add", "-A"]);
+        git(&fx.dir, &["commit", "-q", "-m", "lane"]);
+        let lane = git(&fx.dir, &["rev-parse", "HEAD"]);
+        let tree = graded_tree(&fx.dir, &base, &lane, &mut |_| Take::Lane).unwrap();
+        let out = fx.sibling("graded");
+        export_tree(&fx.dir, &tree, &out).unwrap();
+        assert_eq!(fs::read_link(out.join("a.txt")).unwrap(), Path::new("b.txt"));
+        assert_eq!(fs::read_to_string(out.join("pkg")).unwrap(), "now a file\n");
+
+        // A link out of the tree is refused when written out.
+        std::os::unix::fs::symlink("/etc/hostname", fx.dir.join("out.txt")).unwrap();
+        git(&fx.dir, &["add", "-A"]);
+        git(&fx.dir, &["commit", "-q", "-m", "escape"]);
+        let lane = git(&fx.dir, &["rev-parse", "HEAD"]);
+        let tree = graded_tree(&fx.dir, &base, &lane, &mut |_| Take::Lane).unwrap();
+        let err = export_tree(&fx.dir, &tree, &fx.sibling("graded2")).unwrap_err();
+        assert!(
+            err.to_string().contains("out.txt links to /etc/hostname"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn the_policy_picks_each_side_and_the_export_writes_exactly_that_tree() {

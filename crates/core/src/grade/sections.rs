@@ -33,7 +33,8 @@ pub fn blend(path: &str, base: Option<&[u8]>, lane: Option<&[u8]>) -> Option<Ble
         "package.json" => Kind::PackageJson,
         _ => return None,
     };
-    let lane = lane?;
+    // A file the lane deleted keeps the base's runner sections, and says so.
+    let lane = lane.unwrap_or_default();
     let base = base.unwrap_or_default();
     let unreadable = || Blended {
         bytes: base.to_vec(),
@@ -69,17 +70,23 @@ fn pyproject(base: &str, lane: &str) -> Option<Blended> {
             continue;
         }
         changed.push(format!("[{}]", table.join(".")));
-        let Some(parent_item) = item_at_mut(doc.as_item_mut(), parent) else {
-            continue;
-        };
         match item_at(base_doc.as_item(), table) {
             Some(item) => {
-                if let Some(t) = parent_item.as_table_like_mut() {
+                // Parents the lane's file lacks are made, as headerless tables.
+                // Every runner table sits under one parent (`tool`), which the lane's
+                // file may lack: it is made as a headerless table.
+                let parent_key = parent[0];
+                if !doc.contains_key(parent_key) {
+                    let mut made = toml_edit::Table::new();
+                    made.set_implicit(true);
+                    doc.insert(parent_key, toml_edit::Item::Table(made));
+                }
+                if let Some(t) = doc.get_mut(parent_key).and_then(|i| i.as_table_like_mut()) {
                     t.insert(key[0], item.clone());
                 }
             }
             None => {
-                if let Some(t) = parent_item.as_table_like_mut() {
+                if let Some(t) = item_at_mut(doc.as_item_mut(), parent).and_then(|p| p.as_table_like_mut()) {
                     t.remove(key[0]);
                 }
             }
@@ -155,9 +162,7 @@ fn setup_cfg(base: &str, lane: &str) -> Blended {
 fn ini_sections(text: &str) -> Vec<(Option<String>, String)> {
     let mut sections: Vec<(Option<String>, String)> = vec![(None, String::new())];
     for line in text.split_inclusive('\n') {
-        let trimmed = line.trim();
-        if trimmed.starts_with('[') && trimmed.ends_with(']') {
-            let name = trimmed[1..trimmed.len() - 1].trim().to_string();
+        if let Some(name) = ini_header(line) {
             sections.push((Some(name), String::new()));
         }
         if let Some((_, body)) = sections.last_mut() {
@@ -165,6 +170,18 @@ fn ini_sections(text: &str) -> Vec<(Option<String>, String)> {
         }
     }
     sections
+}
+
+/// The section a line opens, read as pytest's INI parser (iniconfig) reads it: only an
+/// unindented line opens one (an indented one continues the value above), and a comment
+/// after the header does not hide it.
+fn ini_header(line: &str) -> Option<String> {
+    if line.starts_with([' ', '\t']) {
+        return None;
+    }
+    let code = line.split(['#', ';']).next().unwrap_or_default().trim();
+    let name = code.strip_prefix('[')?.strip_suffix(']')?;
+    Some(name.trim().to_string())
 }
 
 fn package_json(base: &str, lane: &str) -> Option<Blended> {
@@ -248,6 +265,30 @@ mod tests {
         )
         .unwrap();
         assert!(text(&removed).contains("[tool:pytest]"), "{}", text(&removed));
+    }
+
+    #[test]
+    fn setup_cfg_headers_are_read_as_pytest_reads_them() {
+        let base = "[metadata]\nname = p\n\n[tool:pytest]\ntestpaths = tests\n";
+        // A comment after the header, and an indented pseudo-header that pytest reads as
+        // the value above continuing.
+        for lane in [
+            "[metadata]\nname = p\n\n[tool:pytest] # lint\naddopts = -p pkg.helper\n",
+            "[metadata]\nname = p\n\n[tool:pytest]\ntestpaths = tests\n  [options]\naddopts = -p pkg.helper\n",
+        ] {
+            let b = blend("setup.cfg", Some(base.as_bytes()), Some(lane.as_bytes())).unwrap();
+            assert!(!text(&b).contains("pkg.helper"), "{}", text(&b));
+            assert_eq!(b.changed, ["[tool:pytest]"], "{lane}");
+        }
+    }
+
+    #[test]
+    fn a_deleted_file_keeps_the_bases_runner_sections() {
+        let base = "[project]\nname = \"p\"\n\n[tool.pytest.ini_options]\nfilterwarnings = [\"error\"]\n";
+        let b = blend("pyproject.toml", Some(base.as_bytes()), None).unwrap();
+        assert!(text(&b).contains("filterwarnings"), "{}", text(&b));
+        assert!(!text(&b).contains("[project]"), "{}", text(&b));
+        assert_eq!(b.changed, ["[tool.pytest]"]);
     }
 
     #[test]

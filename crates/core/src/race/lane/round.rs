@@ -182,12 +182,12 @@ impl Worker {
         let graded = self.graded_tree().await?;
         let mut holdout_paths = Vec::new();
         if let Some(dir) = self.shared.plan.record.holdout.clone() {
-            let tree = self.graded_dir();
+            let holder = graded_folder()?;
+            let tree = holder.path().join(&self.lane().name);
             holdout_paths = self.lay_out_graded(&graded, &dir, &tree).await?;
             for (i, check) in checks.iter().enumerate().filter(|(_, c)| c.holdout) {
                 self.check(i, check, Some(&tree)).await?;
             }
-            let _ = std::fs::remove_dir_all(&tree);
         }
         let deltas = delta::file_deltas(stats, patch);
         let mut found = rank::detect_tampering(&deltas, &holdout_paths);
@@ -214,17 +214,6 @@ impl Worker {
         blocking(move || grade::pristine(&repo_top, &base, &commit, &paths))
             .await?
             .map_err(|e| Stop::Failed(format!("cannot build the graded tree: {e}")))
-    }
-
-    /// Where the graded tree is written for the holdout checks: beside the lane's
-    /// worktree, removed once they ran.
-    fn graded_dir(&self) -> PathBuf {
-        let lane = self.lane();
-        self.shared
-            .plan
-            .record
-            .worktree_root
-            .join(format!("{}.graded", lane.name))
     }
 
     /// Writes the graded tree to `tree` and lays the holdout files from `dir` into it;
@@ -282,6 +271,8 @@ impl Worker {
         cmd.env.push(("BAKEOFF_JUNIT".into(), given.clone().into()));
         if let Some(tree) = tree {
             cmd.cwd = tree.to_path_buf();
+            // No byte code written through a link the lane left in its tree.
+            cmd.env.push(("PYTHONDONTWRITEBYTECODE".into(), "1".into()));
         }
         // A report already there (a lane can commit one) must not stand for this run's.
         let junit = check.junit.as_ref().map_or(given, |j| cmd.cwd.join(j));
@@ -319,6 +310,23 @@ impl Worker {
         });
         Ok(outcome)
     }
+}
+
+/// A fresh folder of bakeoff's own for one graded tree, removed when dropped: not
+/// beside the worktrees, where a lane could have planted configuration a test runner
+/// looks for above the tree. An empty `pytest.ini` at its top stops pytest's upward
+/// search for configuration and `conftest.py` files there.
+fn graded_folder() -> Result<tempfile::TempDir, Stop> {
+    let holder = tempfile::Builder::new()
+        .prefix("bakeoff-graded-")
+        .tempdir()
+        .map_err(|e| Stop::Failed(format!("cannot make a folder for the graded tree: {e}")))?;
+    std::fs::write(
+        holder.path().join("pytest.ini"),
+        "# bakeoff: pytest's search for configuration above the graded tree stops here\n[pytest]\n",
+    )
+    .map_err(|e| Stop::Failed(format!("cannot write the graded tree's folder: {e}")))?;
+    Ok(holder)
 }
 
 fn file_slug(name: &str) -> String {
