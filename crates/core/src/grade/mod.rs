@@ -94,6 +94,15 @@ fn judge(c: &Changed, paths: &TestPaths, evidence: &mut Vec<Tamper>) -> Take {
         }
         return Take::Blend(blended.bytes);
     }
+    if c.base.is_none() {
+        if let Some(module) = paths::python_shadow(c.path) {
+            evidence.push(runner_config(
+                c.path,
+                format!("added, shadowing the Python module {module}"),
+            ));
+            return Take::Base;
+        }
+    }
     if !paths.is_test_infra(c.path) {
         return Take::Lane;
     }

@@ -113,6 +113,25 @@ pub fn is_runner_path(path: &str) -> bool {
     lower.contains("test") && SCRIPT_ENDINGS.iter().any(|e| lower.ends_with(e))
 }
 
+/// The Python modules a lane must not add at the top of its tree (see the file).
+const PYTHON_SHADOWS: &str = include_str!("python_shadows.txt");
+
+/// The module `path` would shadow when added at the top of the tree: `shlex.py`, or
+/// `pluggy/__init__.py` for a package. `python -m pytest` puts the tree first on
+/// `sys.path`, so such a file runs inside the test runner before any test.
+pub fn python_shadow(path: &str) -> Option<&'static str> {
+    let (first, rest) = path.split_once('/').map_or((path, None), |(f, r)| (f, Some(r)));
+    let module = match rest {
+        None => first.strip_suffix(".py")?,
+        Some(rest) if rest.ends_with(".py") => first,
+        Some(_) => return None,
+    };
+    PYTHON_SHADOWS
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .find(|name| *name == module)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,6 +166,25 @@ mod tests {
         for (path, want) in cases {
             assert_eq!(is_runner_path(path), *want, "{path}");
         }
+    }
+
+    #[test]
+    fn modules_added_at_the_top_that_shadow_pythons_or_pytests_own() {
+        assert_eq!(python_shadow("shlex.py"), Some("shlex"));
+        assert_eq!(python_shadow("iniconfig.py"), Some("iniconfig"));
+        assert_eq!(python_shadow("pluggy/__init__.py"), Some("pluggy"));
+        assert_eq!(
+            python_shadow("pkg/shlex.py"),
+            None,
+            "only the top of the tree is on the path"
+        );
+        assert_eq!(python_shadow("calc.py"), None);
+        assert_eq!(
+            python_shadow("test/test_x.py"),
+            None,
+            "a tests folder named test is the tests"
+        );
+        assert_eq!(python_shadow("json/data.txt"), None);
     }
 
     #[test]
