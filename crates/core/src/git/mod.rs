@@ -20,7 +20,7 @@ mod repo;
 mod worktree;
 
 #[cfg(test)]
-mod testutil;
+pub(crate) mod testutil;
 
 pub use crate::vocab::{ChangeKind, FileChange};
 pub use capture::capture;

@@ -11,7 +11,7 @@ mod sections;
 
 use std::path::Path;
 
-pub use paths::{is_runner_config, is_runner_path, TestPaths};
+pub use paths::{is_runner_config, TestPaths};
 
 use crate::git::{self, Changed, GitError, Take};
 use crate::vocab::{Tamper, TamperKind, TestReport};
@@ -165,26 +165,7 @@ fn steers_the_runner(c: &Changed) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::process::Command;
-
-    fn git(dir: &Path, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .current_dir(dir)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    }
-
-    fn write(dir: &Path, rel: &str, text: &str) {
-        let p = dir.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
+    use crate::git::testutil::{git, write};
 
     #[test]
     fn plain_pytest_commands_get_a_report_flag_and_others_are_left_alone() {
