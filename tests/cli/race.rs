@@ -2,6 +2,7 @@
 //! --json, the lane environment, and Ctrl-C.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -184,6 +185,16 @@ fn each_lane_gets_only_its_own_secrets_and_its_own_port() {
             .to_string()
     };
     assert_ne!(port(&one), port(&two));
+    // Each lane's agent has a temp folder of its own, in its home.
+    let tmp = |t: &str| {
+        t.lines()
+            .find_map(|l| l.strip_prefix("TMPDIR="))
+            .map(str::to_string)
+    };
+    let (tmp_one, tmp_two) = (tmp(&one).unwrap(), tmp(&two).unwrap());
+    assert_ne!(tmp_one, tmp_two);
+    assert!(tmp_one.ends_with("lanes/one/agent-home/tmp"), "{tmp_one}");
+    assert!(Path::new(&tmp_one).is_dir());
     // No record holds a key.
     let race = env.last_race_dir();
     let mut stack = vec![race];

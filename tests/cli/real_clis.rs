@@ -23,6 +23,18 @@ fn cli_bin() -> PathBuf {
     bin
 }
 
+/// What a lane's agent printed in its first round, for a failure message.
+fn agent_logs(env: &TestEnv, lane: &str) -> String {
+    let round = env.last_race_dir().join("lanes").join(lane);
+    ["agent.stdout.log", "agent.stderr.log"]
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(round.join(f)).unwrap_or_default();
+            format!("--- {f}\n{}", &text[text.len().saturating_sub(4000)..])
+        })
+        .collect()
+}
+
 fn approve() -> serde_json::Value {
     json!({"verdict": "approve", "score": 85, "summary": "does what the spec asks", "findings": []})
 }
@@ -103,6 +115,12 @@ fn claude_codex_and_gemini_race_for_real_against_the_fake_provider() {
         let captured = env.lane_events(lane, "captured");
         assert_eq!(captured.len(), 1, "lane {lane}: {}", run.stderr());
         let commit = captured[0]["capture"]["commit"].as_str().unwrap();
+        let listed = env.git(&["ls-tree", "--name-only", commit]);
+        assert!(
+            listed.lines().any(|l| l == file),
+            "lane {lane} wrote no {file}; its agent printed:\n{}",
+            agent_logs(&env, lane)
+        );
         let content = env.git(&["show", &format!("{commit}:{file}")]);
         assert_eq!(
             content, text,

@@ -86,11 +86,17 @@ impl Worker {
         // The same home in every round: a resumed CLI finds its session there.
         let home = plan.dir.agent_home(&lane.name);
         let round_dir = self.round_path("");
-        for dir in [&home, &round_dir] {
+        // The agent's own temp folder, in its home. Besides keeping lanes' temp files
+        // apart, Codex refuses to set up its sandbox helper when its home is under the
+        // temp folder (docs/agent-clis.md), which a repository under /tmp would make it.
+        let tmp = home.join("tmp");
+        for dir in [&home, &round_dir, &tmp] {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Stop::Failed(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let base_env = self.lane_env(&lane.spec);
+        let mut base_env = self.lane_env(&lane.spec);
+        base_env.retain(|(k, _)| !matches!(k.as_str(), "TMPDIR" | "TMP" | "TEMP"));
+        base_env.push(("TMPDIR".into(), tmp.to_string_lossy().into_owned()));
         let spec_file = plan.dir.spec_file();
         let ctx = InvocationContext {
             spec_text: &plan.record.spec,
