@@ -14,6 +14,9 @@ scripts/install-agent-clis.sh >/dev/null
 # real-code fixture races (tests/cli/real_code.rs); a no-op when already installed.
 scripts/install-python-fixtures.sh
 
+# bubblewrap (Debian's package, pinned), which sandboxes lanes; a no-op when it works.
+scripts/install-sandbox.sh
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked --all-targets

@@ -35,6 +35,10 @@ pub async fn doctor(cwd: &Path, config_file: Option<&Path>, ping: bool) -> Resul
 
     let agents = doctor::agent_cli_checks(outcome.config.as_ref(), path_env.as_deref()).await;
     report.push("agent CLIs", agents);
+    report.push(
+        "sandbox",
+        doctor::sandbox_checks(outcome.config.as_ref(), path_env.as_deref()),
+    );
 
     let usable = outcome.config.as_ref().zip(registry.as_ref());
     report.push("keys", key_lines(usable));

@@ -99,6 +99,23 @@ pub struct RaceArgs {
     /// Print the race's events as NDJSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Run each lane in a sandbox: `auto` where this machine can (bubblewrap on Linux),
+    /// `on` to refuse to start without one, `off` to run lanes as you (default auto, or
+    /// [sandbox] mode).
+    #[arg(long, value_name = "MODE", value_parser = parse_sandbox)]
+    pub sandbox: Option<bakeoff_core::sandbox::SandboxMode>,
+    /// Where a sandboxed lane's agent may connect: `provider` (only its provider's hosts,
+    /// through bakeoff's proxy), `none`, or `open` (default provider, or [sandbox] network).
+    #[arg(long, value_name = "MODE", value_parser = parse_network)]
+    pub network: Option<bakeoff_core::sandbox::Network>,
+}
+
+fn parse_sandbox(s: &str) -> Result<bakeoff_core::sandbox::SandboxMode, String> {
+    s.parse()
+}
+
+fn parse_network(s: &str) -> Result<bakeoff_core::sandbox::Network, String> {
+    s.parse()
 }
 
 impl From<RaceArgs> for RaceOptions {
@@ -130,6 +147,8 @@ impl From<RaceArgs> for RaceOptions {
             fix_rounds: a.fix_rounds,
             allow_test_edits: a.allow_test_edits,
             json: a.json,
+            sandbox: a.sandbox,
+            network: a.network,
         }
     }
 }

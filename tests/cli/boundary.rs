@@ -155,6 +155,8 @@ fn a_lane_that_switches_the_users_head_is_caught_put_back_and_never_merged() {
     );
     let run = env.bakeoff(&[
         "race",
+        "--sandbox",
+        "off",
         "add a fourth line",
         "-a",
         "switcher",
@@ -186,6 +188,8 @@ fn a_lane_that_writes_into_the_checkout_is_reported_and_never_merged() {
     );
     let run = env.bakeoff(&[
         "race",
+        "--sandbox",
+        "off",
         "add a fourth line",
         "-a",
         "sprayer",

@@ -349,7 +349,17 @@ fn a_lane_deadline_stops_the_running_command_too() {
     let server = FakeProvider::start_on_thread(script).unwrap();
     let env = env_for(&server);
     let started = std::time::Instant::now();
-    env.bakeoff(&["race", "wait", "-a", ANTHROPIC.agent, "--timeout", "2s", "--json"]);
+    env.bakeoff(&[
+        "race",
+        "--sandbox",
+        "off",
+        "wait",
+        "-a",
+        ANTHROPIC.agent,
+        "--timeout",
+        "2s",
+        "--json",
+    ]);
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
 
     let events = transcript(&env, ANTHROPIC.lane);

@@ -109,8 +109,17 @@ fn an_agent_that_ignores_sigterm_is_killed_after_the_grace_period() {
     env.config("[race]\ngrace = \"1s\"\n");
     env.agent("stubborn", "", "ignore-sigterm\nwrite x.txt x\\n\nsleep 60000\n");
     let started = Instant::now();
-    env.bakeoff(&["race", "hurry", "-a", "stubborn", "--timeout", "1s"])
-        .expect(1);
+    env.bakeoff(&[
+        "race",
+        "--sandbox",
+        "off",
+        "hurry",
+        "-a",
+        "stubborn",
+        "--timeout",
+        "1s",
+    ])
+    .expect(1);
     assert!(started.elapsed() < Duration::from_secs(30));
     let outcome = agent_outcome(&env, "stubborn");
     assert_eq!(outcome["timed_out"], true);
@@ -131,7 +140,8 @@ fn a_lingering_child_is_not_left_behind() {
         &format!("write x.txt x\\n\nlinger {} 300\n", pidfile.display()),
     );
     let started = Instant::now();
-    env.bakeoff(&["race", "fork", "-a", "parent"]).expect(0);
+    env.bakeoff(&["race", "--sandbox", "off", "fork", "-a", "parent"])
+        .expect(0);
     assert!(
         started.elapsed() < Duration::from_secs(60),
         "waited for the lingering child"

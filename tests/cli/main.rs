@@ -29,4 +29,5 @@ mod records_guard;
 mod replay;
 mod resume;
 mod review;
+mod sandbox;
 mod unreviewed;

@@ -42,7 +42,7 @@ fn an_agents_setsid_child_ends_with_the_race() {
             pidfile.display()
         ),
     );
-    let run = env.bakeoff(&["race", "leave a daemon", "-a", "daemon"]);
+    let run = env.bakeoff(&["race", "--sandbox", "off", "leave a daemon", "-a", "daemon"]);
     run.expect(0);
     let pid = wait_for_pid(&pidfile);
     wait_dead(pid);
@@ -65,6 +65,8 @@ fn a_checks_setsid_child_ends_with_the_race() {
     let check = w.check_spy(&setsid_check(&pidfile));
     let run = env.bakeoff(&[
         "race",
+        "--sandbox",
+        "off",
         "a check leaves a daemon",
         "-a",
         "plain",
@@ -108,7 +110,19 @@ fn resume_kills_what_a_crashed_runs_agent_and_check_left_in_other_sessions() {
     // searches for canaries; its errors are read for progress.
     let out = std::fs::File::create(env.root().join("crashed.stdout")).unwrap();
     let mut child = env
-        .command(&env.repo, &["race", "crash", "-a", "done", "--check", &check])
+        .command(
+            &env.repo,
+            &[
+                "race",
+                "--sandbox",
+                "off",
+                "crash",
+                "-a",
+                "done",
+                "--check",
+                &check,
+            ],
+        )
         .stderr(Stdio::piped())
         .stdout(out)
         .spawn()

@@ -48,8 +48,12 @@ fn race_and_check(mut env: TestEnv, w: &Witness, phrase: &str) -> Vec<String> {
             w.agent_spy("honest")
         ),
     );
+    // The seal is the defence of an unsandboxed lane (a sandboxed one cannot see the
+    // records at all: tests/cli/sandbox.rs).
     let run = env.bakeoff(&[
         "race",
+        "--sandbox",
+        "off",
         "add a fourth line",
         "-a",
         "honest",

@@ -33,8 +33,12 @@ fn crash_mid_race(env: &mut TestEnv, extra: &[&str]) -> Crash {
             pidfile.display()
         ),
     );
+    // The agents' pids are read from /proc: lanes unsandboxed, in bakeoff's own PID
+    // namespace.
     let mut args = vec![
         "race",
+        "--sandbox",
+        "off",
         "crash",
         "-a",
         "quick",
@@ -269,7 +273,7 @@ fn a_race_whose_bakeoff_is_alive_is_not_resumed() {
         &format!("linger {} 300\nsleep 20000\n", pidfile.display()),
     );
     let mut child = env
-        .command(&env.repo, &["race", "sleep", "-a", "sleepy"])
+        .command(&env.repo, &["race", "--sandbox", "off", "sleep", "-a", "sleepy"])
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()

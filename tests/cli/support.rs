@@ -30,6 +30,8 @@ pub struct TestEnv {
     /// Races get `--no-review` unless a test configures reviewers: most tests are about
     /// the race core and have no provider to review with.
     pub reviews: bool,
+    /// The sandbox as a user gets it: see [`TestEnv::strict_sandbox`].
+    strict: bool,
 }
 
 /// The variables every child gets: nothing of the developer's machine leaks in.
@@ -66,6 +68,7 @@ impl TestEnv {
             config: String::new(),
             extra_env: Vec::new(),
             reviews: false,
+            strict: false,
         };
         env.git(&["init", "-q", "-b", "main"]);
         env.write("README.md", "# sample\n");
@@ -76,7 +79,15 @@ impl TestEnv {
         );
         env.write(".gitignore", "*.log\n.env\n");
         env.commit("initial");
+        env.write_config();
         env
+    }
+
+    /// Drops the test root from what sandboxed lanes may write: the sandbox as a user
+    /// gets it, for tests of what it hides (and for tests that write `[sandbox]`).
+    pub fn strict_sandbox(&mut self) {
+        self.strict = true;
+        self.write_config();
     }
 
     pub fn root(&self) -> PathBuf {
@@ -137,9 +148,21 @@ impl TestEnv {
     pub fn config(&mut self, toml: &str) {
         self.config.push_str(toml);
         self.config.push('\n');
+        self.write_config();
+    }
+
+    fn write_config(&self) {
         let dir = self.home.join(".config/bakeoff");
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("config.toml"), &self.config).unwrap();
+        // Sandboxed lanes (where this machine has bubblewrap) may write under the
+        // test's root, where tests' agents and checks leave what they saw; the checkout,
+        // the records and the worktrees stay hidden whatever the configuration says.
+        // Last in the file, so the tests' own lines keep their numbers.
+        let mut text = self.config.clone();
+        if !self.strict {
+            text.push_str(&format!("\n[sandbox]\nwrite = [\"{}\"]\n", self.root().display()));
+        }
+        std::fs::write(dir.join("config.toml"), text).unwrap();
     }
 
     /// Writes a scripted-agent script outside the repository and returns its path.

@@ -23,6 +23,7 @@ pub mod provider;
 pub mod race;
 pub mod rank;
 pub mod review;
+pub mod sandbox;
 pub mod secret;
 pub mod units;
 pub mod vocab;

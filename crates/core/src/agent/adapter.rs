@@ -89,6 +89,21 @@ pub trait Adapter: Sync {
 
     /// Where a lane's tokens and cost come from, for `bakeoff agents`.
     fn cost_source(&self) -> &'static str;
+
+    /// The files under the user's HOME that hold the CLI's own sign-in (a subscription
+    /// login), for a sandboxed lane with no key: shown to it read-only at the same place
+    /// under its private HOME, and nothing else of the user's HOME. Listed per CLI in
+    /// docs/sandbox.md.
+    fn sign_in_files(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The `host:port`s the CLI talks to by default (its provider's API and sign-in),
+    /// the only ones a sandboxed lane reaches under `--network provider` when it has no
+    /// `base-url`. Listed per CLI in docs/agent-clis.md.
+    fn provider_hosts(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// A model id starting with `-` would be read as a flag by the CLI.

@@ -76,6 +76,8 @@ pub struct Config {
     pub labs: BTreeMap<String, String>,
     /// `[prices.MODEL]`: dollars per million tokens, over the embedded table.
     pub prices: BTreeMap<String, PriceOverride>,
+    /// `[sandbox]`: how lanes are confined.
+    pub sandbox: crate::sandbox::SandboxSettings,
     /// Files that contributed, lowest layer first.
     pub sources: Vec<String>,
     /// Unknown keys and other things worth telling the user; never fatal.
@@ -221,6 +223,18 @@ impl Layer {
                     .map_err(|e| self.value_error(m, "race.merge", e))?;
             }
         }
+        if let Some(sandbox) = &self.raw.sandbox {
+            if let Some(m) = &sandbox.mode {
+                m.get_ref()
+                    .parse::<crate::sandbox::SandboxMode>()
+                    .map_err(|e| self.value_error(m, "sandbox.mode", e))?;
+            }
+            if let Some(n) = &sandbox.network {
+                n.get_ref()
+                    .parse::<crate::sandbox::Network>()
+                    .map_err(|e| self.value_error(n, "sandbox.network", e))?;
+            }
+        }
         if let Some(v) = self.raw.review.as_ref().and_then(|r| r.timeout.as_ref()) {
             parse_duration(v.get_ref()).map_err(|m| self.value_error(v, "review.timeout", m))?;
         }
@@ -306,6 +320,7 @@ fn resolve(layers: Vec<Layer>) -> Result<Config, ConfigError> {
     let review = merged.review.unwrap_or_default();
     let worktree = merged.worktree.unwrap_or_default();
     let tests = merged.tests.clone().unwrap_or_default();
+    let sandbox = merged.sandbox.clone().unwrap_or_default();
     let duration_or = |v: Option<toml::Spanned<String>>, default: Duration| {
         v.and_then(|v| parse_duration(v.get_ref()).ok())
             .unwrap_or(default)
@@ -362,6 +377,26 @@ fn resolve(layers: Vec<Layer>) -> Result<Config, ConfigError> {
             judge: review.judge,
             timeout: duration_or(review.timeout, Duration::from_secs(300)),
             fix_rounds: review.fix_rounds.unwrap_or(0),
+        },
+        sandbox: crate::sandbox::SandboxSettings {
+            mode: sandbox
+                .mode
+                .and_then(|m| m.get_ref().parse().ok())
+                .unwrap_or_default(),
+            network: sandbox.network.and_then(|n| n.get_ref().parse().ok()),
+            bwrap: sandbox.bwrap.map(|b| expand_home(&b)),
+            read: sandbox
+                .read
+                .unwrap_or_default()
+                .iter()
+                .map(|p| expand_home(p))
+                .collect(),
+            write: sandbox
+                .write
+                .unwrap_or_default()
+                .iter()
+                .map(|p| expand_home(p))
+                .collect(),
         },
         providers: merged.providers.unwrap_or_default(),
         labs: merged.labs.unwrap_or_default(),

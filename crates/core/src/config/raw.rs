@@ -19,6 +19,18 @@ pub struct RawConfig {
     pub labs: Option<BTreeMap<String, String>>,
     pub prices: Option<BTreeMap<String, RawPrice>>,
     pub tests: Option<RawTests>,
+    pub sandbox: Option<RawSandbox>,
+}
+
+/// `[sandbox]`: how lanes are confined.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RawSandbox {
+    pub mode: Option<Spanned<String>>,
+    pub network: Option<Spanned<String>>,
+    pub bwrap: Option<String>,
+    pub read: Option<Vec<String>>,
+    pub write: Option<Vec<String>>,
 }
 
 /// `[tests]`: what counts as the tests, and the holdout's named tests.
@@ -167,7 +179,25 @@ impl RawConfig {
             lo.extend(hi);
             lo
         });
+        // Folders add up over the layers; the rest is the upper layer's when set.
+        self.sandbox = merge_opt(self.sandbox, upper.sandbox, |lo, hi| RawSandbox {
+            mode: hi.mode.or(lo.mode),
+            network: hi.network.or(lo.network),
+            bwrap: hi.bwrap.or(lo.bwrap),
+            read: concat(lo.read, hi.read),
+            write: concat(lo.write, hi.write),
+        });
         self
+    }
+}
+
+fn concat(lo: Option<Vec<String>>, hi: Option<Vec<String>>) -> Option<Vec<String>> {
+    match (lo, hi) {
+        (Some(mut lo), Some(hi)) => {
+            lo.extend(hi);
+            Some(lo)
+        }
+        (lo, hi) => lo.or(hi),
     }
 }
 

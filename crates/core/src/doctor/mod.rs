@@ -144,6 +144,40 @@ pub fn secret_values(env: &[(String, String)], key_vars: &[String]) -> Vec<Strin
         .collect()
 }
 
+/// What the sandbox can do here: bubblewrap found and starting a lane's namespaces, or
+/// why not and what that means for `--sandbox auto` and `on`.
+pub fn sandbox_checks(config: Option<&crate::config::Config>, path_env: Option<&str>) -> Vec<Check> {
+    use crate::sandbox::{probe, SandboxMode};
+    let settings = config.map(|c| c.sandbox.clone()).unwrap_or_default();
+    let network = settings.network.unwrap_or_default();
+    match (settings.mode, probe(settings.bwrap.as_deref(), path_env)) {
+        (SandboxMode::Off, _) => vec![Check::new(
+            Status::Warn,
+            "sandbox",
+            "off ([sandbox] mode): lanes run as you, with your files, keys and network in reach",
+        )],
+        (_, Ok(bwrap)) => vec![
+            Check::ok("bubblewrap", bwrap.to_string()),
+            Check::ok(
+                "sandbox",
+                format!("each lane sees the system read-only, its worktree and home writable, nothing of your checkout, HOME or records; network {network}"),
+            ),
+        ],
+        (mode, Err(why)) => {
+            let check = Check::new(
+                if mode == SandboxMode::On { Status::Fail } else { Status::Warn },
+                "sandbox",
+                format!("unavailable: {}; lanes would run unsandboxed", why.reason),
+            )
+            .hint(why.fix);
+            vec![match mode {
+                SandboxMode::On => check.blocking(Blocker::Usage),
+                _ => check,
+            }]
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,6 +38,9 @@ pub struct RaceRecord {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub test_paths: Vec<String>,
     pub merge: Option<MergeMode>,
+    /// Whether lanes ran in a sandbox, and why not when they did not.
+    #[serde(default = "crate::sandbox::SandboxRecord::legacy")]
+    pub sandbox: crate::sandbox::SandboxRecord,
     pub timeout_ms: u64,
     pub tests_may_change: bool,
     /// The model that judges close calls, if any.

@@ -69,4 +69,8 @@ pub struct RaceOptions {
     pub allow_test_edits: bool,
     /// Print the race's events as NDJSON on stdout.
     pub json: bool,
+    /// `--sandbox`: over `[sandbox] mode`.
+    pub sandbox: Option<crate::sandbox::SandboxMode>,
+    /// `--network`: over `[sandbox] network`.
+    pub network: Option<crate::sandbox::Network>,
 }

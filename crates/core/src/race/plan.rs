@@ -49,6 +49,8 @@ pub struct RacePlan {
     /// `bakeoff resume` finished a merge a crash had interrupted: its mode and commit,
     /// for the race's journal.
     pub finished_merge: Option<(MergeMode, String)>,
+    /// The sandbox every lane's children run in; `None` when they run unconfined.
+    pub sandbox: Option<std::sync::Arc<super::lane::Confinement>>,
 }
 
 /// Where a resumed lane starts again: the commit its work was captured in, and what its
@@ -93,6 +95,7 @@ impl RacePlan {
             warnings: config.warnings.clone(),
             review,
             resume_from: Default::default(),
+            sandbox: None,
         }
     }
 }
@@ -144,6 +147,7 @@ pub fn preflight(
     let review = review_plan(&config, opts, &lanes)?;
     let worktree_root = worktree_root(&config, &repo_top)?;
 
+    let sandbox = sandbox_for(&config, opts.sandbox, opts.network, &repo, &worktree_root)?;
     let store = Store::new(repo.common_dir());
     let id = store.new_id(chrono::Local::now(), &spec);
     let dir = store.dir(&id);
@@ -166,6 +170,7 @@ pub fn preflight(
         keep_passing: named_tests(&opts.keep_passing, &config.keep_passing),
         test_paths: config.test_paths.clone(),
         merge: opts.merge,
+        sandbox: sandbox.record.clone(),
         timeout_ms: limits.timeout.as_millis() as u64,
         tests_may_change: opts.allow_test_edits || config.tests_may_change,
         judge: opts
@@ -191,7 +196,101 @@ pub fn preflight(
         review.map(|(plan, _)| std::sync::Arc::new(plan)),
         UserState::read(repo.workdir())?,
     );
+    let mut plan = plan;
+    plan.warnings.extend(sandbox.notice.clone());
+    plan.sandbox = sandbox.confine(&config, &plan.record.lanes);
     Ok((plan, repo))
+}
+
+/// The race's sandbox, decided once from the flags over `[sandbox]` and the machine.
+pub(super) struct SandboxPlan {
+    pub record: crate::sandbox::SandboxRecord,
+    pub confinement: Option<super::lane::Confinement>,
+    pub notice: Option<String>,
+}
+
+/// What the race's lanes run in: `--sandbox on` on a machine that cannot is the error.
+pub(super) fn sandbox_for(
+    config: &Config,
+    mode: Option<crate::sandbox::SandboxMode>,
+    network: Option<crate::sandbox::Network>,
+    repo: &Repo,
+    worktree_root: &Path,
+) -> Result<SandboxPlan, Error> {
+    let mut settings = config.sandbox.clone();
+    settings.mode = mode.unwrap_or(settings.mode);
+    settings.network = network.or(settings.network);
+    let path_var = std::env::var("PATH").ok();
+    let decision = crate::sandbox::decide(&settings, path_var.as_deref()).map_err(|why| {
+        Error::input_with_hint(
+            format!("--sandbox on, but lanes cannot be sandboxed here: {}", why.reason),
+            why.fix,
+        )
+    })?;
+    let confinement = decision.bwrap.map(|bwrap| super::lane::Confinement {
+        bwrap,
+        network: decision.record.network,
+        user_home: dirs::home_dir().and_then(|h| std::fs::canonicalize(h).ok()),
+        common_dir: canonical(repo.common_dir()),
+        // Every race's worktrees of this repository, not just this race's.
+        worktrees: canonical(worktree_root),
+        read: settings.read.clone(),
+        write: settings.write.clone(),
+        endpoints: Default::default(),
+    });
+    Ok(SandboxPlan {
+        record: decision.record,
+        confinement,
+        notice: decision.notice,
+    })
+}
+
+impl SandboxPlan {
+    /// The lanes' confinement, with each lane's provider hosts.
+    pub(super) fn confine(
+        self,
+        config: &Config,
+        lanes: &[crate::journal::LaneRecord],
+    ) -> Option<std::sync::Arc<super::lane::Confinement>> {
+        let mut c = self.confinement?;
+        c.endpoints = lanes
+            .iter()
+            .map(|l| (l.name.clone(), provider_hosts(config, &l.spec)))
+            .collect();
+        Some(std::sync::Arc::new(c))
+    }
+}
+
+/// The `host:port`s a lane's agent may reach under `--network provider`: its
+/// `base-url`'s, a built-in agent's provider's, or its CLI's own defaults.
+fn provider_hosts(config: &Config, spec: &AgentSpec) -> Vec<String> {
+    let builtin_url = || {
+        let registry = reviewers::registry(config).ok()?;
+        let model = registry.model_ref(&spec.model).ok()?;
+        registry.get(&model.provider).map(|p| p.base_url.clone())
+    };
+    let url = match spec.adapter {
+        AdapterKind::Builtin => builtin_url(),
+        _ => spec.base_url.clone(),
+    };
+    match url.as_deref().and_then(|u| reqwest::Url::parse(u).ok()) {
+        Some(u) => {
+            let host = u.host_str().unwrap_or_default().trim_matches(['[', ']']);
+            let host = if host == "localhost" { "127.0.0.1" } else { host };
+            vec![format!("{host}:{}", u.port_or_known_default().unwrap_or(443))]
+        }
+        None => spec
+            .adapter
+            .adapter()
+            .provider_hosts()
+            .iter()
+            .map(|h| h.to_string())
+            .collect(),
+    }
+}
+
+fn canonical(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
 /// The race's deadlines and concurrency, from the flags over the config, and its

@@ -7,6 +7,7 @@
 //! results, read back from the journal; the others run again from the start; then the
 //! race is ranked, judged and merged as it asked, all appended to the same journal.
 
+use crate::sandbox::SandboxMode;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -225,8 +226,19 @@ fn replan(dir: RaceDir, mut record: RaceRecord, config_file: Option<&Path>) -> R
     let check_jobs = config
         .check_jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+    // A race resumes as confined as it started: sandboxed lanes need the sandbox again.
+    let (mode, network) = match record.sandbox.active {
+        true => (SandboxMode::On, Some(record.sandbox.network)),
+        false => (SandboxMode::Off, None),
+    };
+    let worktrees = record
+        .worktree_root
+        .parent()
+        .unwrap_or(&record.worktree_root)
+        .to_path_buf();
+    let sandbox = plan::sandbox_for(&config, Some(mode), network, &repo, &worktrees)?;
     // `--jobs` and `--check-jobs` are not recorded: the config's apply.
-    Ok(RacePlan::new(
+    let mut plan = RacePlan::new(
         record,
         dir,
         repo_top,
@@ -235,7 +247,9 @@ fn replan(dir: RaceDir, mut record: RaceRecord, config_file: Option<&Path>) -> R
         (config.jobs.unwrap_or(usize::MAX), check_jobs),
         review,
         user_state,
-    ))
+    );
+    plan.sandbox = sandbox.confine(&config, &plan.record.lanes);
+    Ok(plan)
 }
 
 /// `race.json` keeps an agent's extra environment by name only; the values come back from

@@ -101,6 +101,14 @@ impl Adapter for Claude {
     fn cost_source(&self) -> &'static str {
         "cost and tokens from its final `result` event (total_cost_usd)"
     }
+
+    fn provider_hosts(&self) -> &'static [&'static str] {
+        &["api.anthropic.com:443", "console.anthropic.com:443"]
+    }
+
+    fn sign_in_files(&self) -> &'static [&'static str] {
+        &[".claude/.credentials.json"]
+    }
 }
 
 #[cfg(test)]

@@ -89,6 +89,14 @@ impl Adapter for Codex {
     fn cost_source(&self) -> &'static str {
         "tokens from `turn.completed`; Codex reports no cost"
     }
+
+    fn provider_hosts(&self) -> &'static [&'static str] {
+        &["api.openai.com:443", "chatgpt.com:443", "auth.openai.com:443"]
+    }
+
+    fn sign_in_files(&self) -> &'static [&'static str] {
+        &[".codex/auth.json"]
+    }
 }
 
 /// Name of the provider bakeoff declares in a lane's Codex config.

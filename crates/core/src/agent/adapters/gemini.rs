@@ -73,6 +73,22 @@ impl Adapter for Gemini {
     fn cost_source(&self) -> &'static str {
         "tokens per model from `stats`; Gemini CLI reports no cost"
     }
+
+    fn provider_hosts(&self) -> &'static [&'static str] {
+        &[
+            "generativelanguage.googleapis.com:443",
+            "cloudcode-pa.googleapis.com:443",
+            "oauth2.googleapis.com:443",
+        ]
+    }
+
+    fn sign_in_files(&self) -> &'static [&'static str] {
+        &[
+            ".gemini/oauth_creds.json",
+            ".gemini/google_accounts.json",
+            ".gemini/settings.json",
+        ]
+    }
 }
 
 /// A lane's private HOME for Gemini CLI when it talks to a custom endpoint. Measured

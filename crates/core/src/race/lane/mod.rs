@@ -25,8 +25,12 @@ use crate::review::{self, CheckSummary};
 use crate::review::{reviewer, ReviewPlan};
 use crate::vocab::{AgentOutcome, CaptureSummary, CheckOutcome, LaneState, RaceEvent};
 
+mod confine;
 mod round;
 mod run_agent;
+
+use confine::Child;
+pub(super) use confine::Confinement;
 
 pub(super) use run_agent::live_cost;
 
@@ -87,6 +91,9 @@ struct Worker {
     seen: LaneSummary,
     /// 1 for the lane's first run, 2 for its first fix round, …
     round: u32,
+    /// The lane's network proxy under `--network provider`, started with its first
+    /// sandboxed agent and stopped with the lane.
+    proxy: Option<confine::LaneProxy>,
 }
 
 /// A fix round's follow-up, ready to send.
@@ -112,6 +119,7 @@ pub(super) async fn run(
         lane_dir,
         seen: LaneSummary::default(),
         round: 1,
+        proxy: None,
     };
     let final_state = match worker.stages().await {
         Ok(()) => LaneState::Done,
@@ -232,7 +240,7 @@ impl Worker {
 
         if let Some(setup) = plan.setup.clone() {
             let log = self.lane_dir.join("setup.log");
-            let cmd = self.shell_command(&setup, &log);
+            let cmd = self.confine(self.shell_command(&setup, &log), Child::Setup, &[])?;
             let finished = process::run(cmd, |_, _| {}, self.cancel.clone())
                 .await
                 .map_err(|e| Stop::Failed(format!("setup command: {e}")))?;

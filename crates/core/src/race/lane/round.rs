@@ -267,22 +267,45 @@ impl Worker {
         }
         let given = log.with_extension("junit.xml");
         self.shared.seal.open_log(&given);
+        // A sandboxed check cannot see the race's records: its runner writes the report
+        // into a folder of its own, copied into the records after.
+        let report_dir = match self.shared.plan.sandbox {
+            Some(_) => Some(
+                tempfile::Builder::new()
+                    .prefix("bakeoff-report-")
+                    .tempdir()
+                    .map_err(|e| Stop::Failed(format!("cannot make a folder for a check's report: {e}")))?,
+            ),
+            None => None,
+        };
+        let written = report_dir
+            .as_ref()
+            .map_or(given.clone(), |d| d.path().join("junit.xml"));
         let mut cmd = self.shell_command(&grade::with_junit(&check.run), &log);
-        cmd.env.push(("BAKEOFF_JUNIT".into(), given.clone().into()));
+        cmd.env.push(("BAKEOFF_JUNIT".into(), written.clone().into()));
         if let Some(tree) = tree {
             cmd.cwd = tree.to_path_buf();
             // No byte code written through a link the lane left in its tree.
             cmd.env.push(("PYTHONDONTWRITEBYTECODE".into(), "1".into()));
         }
         // A report already there (a lane can commit one) must not stand for this run's.
-        let junit = check.junit.as_ref().map_or(given, |j| cmd.cwd.join(j));
+        let junit = check.junit.as_ref().map_or(written.clone(), |j| cmd.cwd.join(j));
         let _ = std::fs::remove_file(&junit);
         if let Some(t) = check.timeout {
             cmd.deadline = Some(t);
         }
+        let child = match tree {
+            Some(tree) => Child::Holdout { tree },
+            None => Child::Check,
+        };
+        let extra: Vec<PathBuf> = report_dir.iter().map(|d| d.path().to_path_buf()).collect();
+        let cmd = self.confine(cmd, child, &extra)?;
         let finished = process::run(cmd, |_, _| {}, self.cancel.clone())
             .await
             .map_err(|e| Stop::Failed(format!("check '{}': {e}", check.name)))?;
+        if written != given && written.is_file() {
+            let _ = std::fs::copy(&written, &given);
+        }
         if finished.cancelled {
             return Err(Stop::Cancelled);
         }

@@ -4,6 +4,10 @@
 
 use super::*;
 
+fn env_value<'a>(env: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    env.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
 impl Worker {
     /// Runs the lane's agent: the spec in round 1, `followup` in a fix round.
     pub(super) async fn agent(&mut self, followup: Option<&FixRound>) -> Result<(), Stop> {
@@ -35,7 +39,10 @@ impl Worker {
                 .write(path, text.as_bytes())
                 .map_err(|e| Stop::Failed(format!("cannot write {}: {e}", path.display())))?;
         }
-        let run = self.run_agent(self.agent_command(&invocation)).await?;
+        let sign_in = self.sign_in(&invocation);
+        self.start_proxy()?;
+        let cmd = self.confine(self.agent_command(&invocation), Child::Agent { sign_in }, &[])?;
+        let run = self.run_agent(cmd).await?;
         let cancelled = run.cancelled();
         let outcome = run.outcome();
         self.emit(RaceEvent::AgentFinished {
@@ -121,7 +128,39 @@ impl Worker {
             )
             .map(|f| (f.invocation, f.resumed)),
         };
-        made.map_err(|e| Stop::Failed(e.to_string()))
+        let (mut inv, resumed) = made.map_err(|e| Stop::Failed(e.to_string()))?;
+        // Sandboxed, the agent's HOME is its own: the user's is hidden.
+        if plan.sandbox.is_some() && env_value(&inv.env, "HOME") == env_value(&base_env, "HOME") {
+            inv.env.retain(|(k, _)| k != "HOME");
+            inv.env.push(("HOME".into(), home.to_string_lossy().into_owned()));
+        }
+        Ok((inv, resumed))
+    }
+
+    /// A sandboxed agent with no key of its own signs in as the user's CLI does: the
+    /// adapter's sign-in files, read-only, at the same place under the agent's HOME.
+    fn sign_in(&self, inv: &Invocation) -> Vec<(PathBuf, PathBuf)> {
+        let Some(c) = self.shared.plan.sandbox.as_deref() else {
+            return Vec::new();
+        };
+        let spec = &self.lane().spec;
+        let adapter = spec.adapter.adapter();
+        let has_key = adapter
+            .secrets(spec)
+            .iter()
+            .any(|k| env_value(&inv.env, k).is_some());
+        let (Some(user_home), Some(lane_home)) = (&c.user_home, env_value(&inv.env, "HOME")) else {
+            return Vec::new();
+        };
+        if has_key {
+            return Vec::new();
+        }
+        adapter
+            .sign_in_files()
+            .iter()
+            .map(|rel| (user_home.join(rel), Path::new(lane_home).join(rel)))
+            .filter(|(host, _)| host.is_file())
+            .collect()
     }
 
     fn agent_command(&self, invocation: &Invocation) -> Command {
