@@ -159,8 +159,14 @@ impl TestEnv {
         // the records and the worktrees stay hidden whatever the configuration says.
         // Last in the file, so the tests' own lines keep their numbers.
         let mut text = self.config.clone();
+        // They read the project's own test machinery (the scripted agent, the installed
+        // CLIs, the Python fixtures) wherever the checkout is, /tmp included.
         if !self.strict {
-            text.push_str(&format!("\n[sandbox]\nwrite = [\"{}\"]\n", self.root().display()));
+            text.push_str(&format!(
+                "\n[sandbox]\nwrite = [\"{}\"]\nread = [\"{}\"]\n",
+                self.root().display(),
+                env!("CARGO_MANIFEST_DIR")
+            ));
         }
         std::fs::write(dir.join("config.toml"), text).unwrap();
     }
