@@ -21,7 +21,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use super::net::BridgeSpec;
-use super::probe::{find_on_path, Bwrap};
+use super::probe::{find_on_path, Bwrap, SYSTEM_VIEW};
 use crate::process::Command;
 
 /// Toolchain homes under the user's HOME that commands need to run at all, shown
@@ -105,17 +105,7 @@ impl Bwrap {
             .map(|(_, v)| v.to_string_lossy().into_owned());
         let program = resolve_program(&cmd.program, path_var.as_deref(), &cmd.cwd);
         let mut a = Args::default();
-        a.push([
-            "--ro-bind",
-            "/",
-            "/",
-            "--dev",
-            "/dev",
-            "--proc",
-            "/proc",
-            "--tmpfs",
-            "/tmp",
-        ]);
+        a.push(SYSTEM_VIEW);
         // The user's HOME is an empty one the child may write, gone when it ends.
         if let Some(home) = view
             .user_home

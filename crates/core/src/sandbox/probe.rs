@@ -5,6 +5,20 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+/// The view of the system every sandboxed child starts from: all of it read-only, a
+/// fresh `/dev` and `/proc`, a `/tmp` of its own.
+pub(crate) const SYSTEM_VIEW: [&str; 9] = [
+    "--ro-bind",
+    "/",
+    "/",
+    "--dev",
+    "/dev",
+    "--proc",
+    "/proc",
+    "--tmpfs",
+    "/tmp",
+];
+
 /// A bubblewrap that starts lanes on this machine.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bwrap {
@@ -68,17 +82,7 @@ pub fn probe(configured: Option<&Path>, path_var: Option<&str>) -> Result<Bwrap,
     // The namespaces and mounts every lane gets; `true` is looked up on the sandbox's
     // read-only view of the system.
     let tried = Command::new(&path)
-        .args([
-            "--ro-bind",
-            "/",
-            "/",
-            "--dev",
-            "/dev",
-            "--proc",
-            "/proc",
-            "--tmpfs",
-            "/tmp",
-        ])
+        .args(SYSTEM_VIEW)
         .args([
             "--unshare-pid",
             "--unshare-net",
