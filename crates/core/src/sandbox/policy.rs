@@ -74,10 +74,8 @@ pub const BRIDGE_COMMAND: &str = "__sandbox-bridge";
 /// What one child may see and write.
 #[derive(Clone, Debug, Default)]
 pub struct View {
-    /// Replaced by empty folders: everything protected, and more.
-    pub hidden: Vec<PathBuf>,
-    /// Hidden again after the configuration and tools are shown: the user's checkout,
-    /// git dir, every lane's worktree.
+    /// Replaced by empty folders, before and again after the configuration and tools
+    /// are shown: the user's checkout, git dir, every lane's worktree.
     pub protected: Vec<PathBuf>,
     /// The user's HOME: replaced by an empty one the child may write; its toolchain
     /// homes shown read-only.
@@ -115,7 +113,7 @@ impl Bwrap {
             a.push(["--tmpfs"]);
             a.0.push(home.as_os_str().to_owned());
         }
-        for dir in &view.hidden {
+        for dir in &view.protected {
             a.hide(dir);
         }
         for dir in &view.read {
@@ -128,7 +126,7 @@ impl Bwrap {
         if let Some(NetView::Proxied { bakeoff, .. }) = &view.net {
             tools.insert(bakeoff.clone());
         }
-        let mut shadowed: Vec<&Path> = view.hidden.iter().map(PathBuf::as_path).collect();
+        let mut shadowed: Vec<&Path> = view.protected.iter().map(PathBuf::as_path).collect();
         shadowed.push(Path::new("/tmp"));
         shadowed.extend(view.user_home.as_deref());
         let protected: Vec<&Path> = view.protected.iter().map(PathBuf::as_path).collect();
@@ -374,7 +372,7 @@ mod tests {
             std::fs::create_dir_all(d).unwrap();
         }
         let view = View {
-            hidden: vec![home.clone(), checkout.clone()],
+            user_home: Some(home.clone()),
             protected: vec![checkout.clone()],
             write: vec![root.path().to_path_buf()],
             writable: vec![work.clone()],
@@ -422,7 +420,7 @@ mod tests {
             checkout.join("tools").display()
         );
         let view = View {
-            hidden: vec![home.clone(), checkout.clone()],
+            user_home: Some(home.clone()),
             protected: vec![checkout.clone()],
             ..View::default()
         };

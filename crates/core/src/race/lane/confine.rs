@@ -64,7 +64,6 @@ impl Worker {
         let mut protected = vec![plan.repo_top.clone(), c.common_dir.clone(), c.worktrees.clone()];
         protected.extend(plan.record.holdout.clone());
         let mut view = View {
-            hidden: protected.clone(),
             protected,
             user_home: c.user_home.clone(),
             read: c.read.clone(),
