@@ -54,8 +54,15 @@ pub(super) enum Child<'a> {
 
 impl Worker {
     /// `cmd` as the race's sandbox runs it, or unchanged when lanes are not confined.
-    /// `extra` are more writable folders (a check's report folder).
-    pub(super) fn confine(&self, mut cmd: Command, child: Child, extra: &[PathBuf]) -> Result<Command, Stop> {
+    /// `extra` are more writable folders (a check's report folder). The file work (the
+    /// lane's git directory, the scan of the child's tools) runs off the race's thread,
+    /// which the coordinator and every other lane share.
+    pub(super) async fn confine(
+        &self,
+        mut cmd: Command,
+        child: Child<'_>,
+        extra: &[PathBuf],
+    ) -> Result<Command, Stop> {
         let Some(c) = self.shared.plan.sandbox.as_deref() else {
             return Ok(cmd);
         };
@@ -71,16 +78,16 @@ impl Worker {
             ..View::default()
         };
         view.writable.extend(extra.iter().cloned());
+        let mut lane_git = None;
         match child {
             Child::Holdout { tree } => {
                 view.writable.push(tree.to_path_buf());
                 view.net = Some(net_for_checks(c.network));
             }
             child => {
-                let git = self.lane_git()?;
+                lane_git = Some(self.lane_git_source()?);
                 view.writable.push(lane.worktree.clone());
                 view.readable.push(c.common_dir.join("objects"));
-                view.files.push((git.dot_git, lane.worktree.join(".git")));
                 match child {
                     Child::Setup => view.net = Some(NetView::Open),
                     Child::Agent { sign_in } => {
@@ -129,37 +136,64 @@ impl Worker {
                 }
             }
         }
-        Ok(c.bwrap.wrap(cmd, &view))
+        let bwrap = c.bwrap.clone();
+        let dot_git = lane.worktree.join(".git");
+        blocking(move || {
+            if let Some(source) = lane_git {
+                view.files.push((source.write()?.dot_git, dot_git));
+            }
+            Ok(bwrap.wrap(cmd, &view))
+        })
+        .await?
     }
 
-    /// The lane's own git directory, refreshed to the lane's commit and bakeoff's index
-    /// before each child (see `sandbox::LaneGit`).
-    fn lane_git(&self) -> Result<LaneGit, Stop> {
+    /// Where the lane's own git directory comes from: refreshed to the lane's branch and
+    /// bakeoff's index before each child (see `sandbox::LaneGit`).
+    fn lane_git_source(&self) -> Result<OwnedLaneGit, Stop> {
         let plan = &self.shared.plan;
         let c = plan
             .sandbox
             .as_deref()
             .expect("only a sandboxed lane has its own git");
         let lane = self.lane();
-        let repo = git::Repo::discover(&plan.repo_top).map_err(|e| Stop::Failed(e.to_string()))?;
+        Ok(OwnedLaneGit {
+            repo_top: plan.repo_top.clone(),
+            common_dir: c.common_dir.clone(),
+            branch: lane.branch.clone(),
+            index: c
+                .common_dir
+                .join("worktrees")
+                .join(&lane.worktree_name)
+                .join("index"),
+            home: plan.dir.agent_home(&lane.name),
+        })
+    }
+}
+
+/// What a lane's git directory is written from, owned, for a blocking thread.
+struct OwnedLaneGit {
+    repo_top: PathBuf,
+    common_dir: PathBuf,
+    branch: String,
+    index: PathBuf,
+    home: PathBuf,
+}
+
+impl OwnedLaneGit {
+    fn write(self) -> Result<LaneGit, Stop> {
+        let repo = git::Repo::discover(&self.repo_top).map_err(|e| Stop::Failed(e.to_string()))?;
         let commit = repo
-            .resolve_commit(&format!("refs/heads/{}", lane.branch))
+            .resolve_commit(&format!("refs/heads/{}", self.branch))
             .map_err(|e| Stop::Failed(format!("the lane's branch: {e}")))?;
-        let index = c
-            .common_dir
-            .join("worktrees")
-            .join(&lane.worktree_name)
-            .join("index");
         let source = LaneGitSource {
-            objects: &c.common_dir.join("objects"),
+            objects: &self.common_dir.join("objects"),
             commit: &commit,
-            branch: &lane.branch,
-            index: Some(&index),
-            shallow: Some(&c.common_dir.join("shallow")),
+            branch: &self.branch,
+            index: Some(&self.index),
+            shallow: Some(&self.common_dir.join("shallow")),
         };
-        let home = plan.dir.agent_home(&lane.name);
-        std::fs::create_dir_all(&home)
-            .and_then(|_| LaneGit::write(&home, &source))
+        std::fs::create_dir_all(&self.home)
+            .and_then(|_| LaneGit::write(&self.home, &source))
             .map_err(|e| Stop::Failed(format!("cannot lay out the lane's git directory: {e}")))
     }
 }

@@ -240,7 +240,9 @@ impl Worker {
 
         if let Some(setup) = plan.setup.clone() {
             let log = self.lane_dir.join("setup.log");
-            let cmd = self.confine(self.shell_command(&setup, &log), Child::Setup, &[])?;
+            let cmd = self
+                .confine(self.shell_command(&setup, &log), Child::Setup, &[])
+                .await?;
             let finished = process::run(cmd, |_, _| {}, self.cancel.clone())
                 .await
                 .map_err(|e| Stop::Failed(format!("setup command: {e}")))?;

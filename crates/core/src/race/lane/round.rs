@@ -299,7 +299,7 @@ impl Worker {
             None => Child::Check,
         };
         let extra: Vec<PathBuf> = report_dir.iter().map(|d| d.path().to_path_buf()).collect();
-        let cmd = self.confine(cmd, child, &extra)?;
+        let cmd = self.confine(cmd, child, &extra).await?;
         let finished = process::run(cmd, |_, _| {}, self.cancel.clone())
             .await
             .map_err(|e| Stop::Failed(format!("check '{}': {e}", check.name)))?;

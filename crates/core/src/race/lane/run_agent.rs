@@ -41,7 +41,9 @@ impl Worker {
         }
         let sign_in = self.sign_in(&invocation);
         self.start_proxy()?;
-        let cmd = self.confine(self.agent_command(&invocation), Child::Agent { sign_in }, &[])?;
+        let cmd = self
+            .confine(self.agent_command(&invocation), Child::Agent { sign_in }, &[])
+            .await?;
         let run = self.run_agent(cmd).await?;
         let cancelled = run.cancelled();
         let outcome = run.outcome();
