@@ -12,7 +12,13 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/bakeoff-bench.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 export HOME="$WORK/home" XDG_CONFIG_HOME="$WORK/home/.config" XDG_DATA_HOME="$WORK/home/.local/share"
 export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 NO_COLOR=1
-mkdir -p "$HOME/.config/bakeoff"
+mkdir -p "$HOME/.config/bakeoff" "$WORK/scripts"
+# A sandboxed lane sees nothing of the temp folder: the scripted agents' scripts are
+# shown to it read-only.
+cat > "$XDG_CONFIG_HOME/bakeoff/config.toml" <<TOML
+[sandbox]
+read = ["$WORK/scripts"]
+TOML
 unset ANTHROPIC_API_KEY OPENAI_API_KEY GEMINI_API_KEY GOOGLE_API_KEY OPENROUTER_API_KEY
 
 # new_repo DIR: a repository with one commit.
@@ -26,7 +32,7 @@ new_repo() {
 
 # scripted_agent NAME SCRIPT_TEXT: an [agents.NAME] table running a scripted agent.
 scripted_agent() {
-  local script="$WORK/$1.script"
+  local script="$WORK/scripts/$1.script"
   printf '%b' "$2" > "$script"
   cat >> "$XDG_CONFIG_HOME/bakeoff/config.toml" <<TOML
 [agents.$1]

@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
 # Lanes never wait for each other: race wall time ÷ the longest lane's own agent+checks
 # time. Lanes of unequal scripted durations (1 s, 2 s, 4 s agents, each with a 1 s
-# check). Target ≤ 1.05.
+# check). Target ≤ 1.05. Each round races with `--sandbox off` and, where bubblewrap
+# works, `--sandbox on`.
 source "$(dirname "$0")/bench-common.sh"
 ROUNDS="${ROUNDS:-3}"
 new_repo "$WORK/repo"
 for secs in 1 2 4; do
   scripted_agent "lane$secs" "write lane$secs.txt x\\\\n\nsleep ${secs}000\nusage claude 1 10 10 0.01 s\n"
 done
-echo "round  wall_s  longest_lane_s  ratio"
+modes="off"
+if "$BAKEOFF" doctor 2>/dev/null | grep -q "ok   bubblewrap"; then modes="off on"; fi
+echo "round  sandbox  wall_s  longest_lane_s  ratio"
 for round in $(seq "$ROUNDS"); do
-  start=$(date +%s%N)
-  "$BAKEOFF" -C "$WORK/repo" race "pipeline round $round" -a lane1 -a lane2 -a lane4 \
-    --check "sleep 1" --no-review >/dev/null 2>&1 || true
-  end=$(date +%s%N)
-  python3 - "$(journal "$WORK/repo")" "$start" "$end" "$round" <<'PY'
+  for mode in $modes; do
+    start=$(date +%s%N)
+    "$BAKEOFF" -C "$WORK/repo" race "pipeline round $round" -a lane1 -a lane2 -a lane4 \
+      --check "sleep 1" --no-review --sandbox "$mode" >/dev/null 2>&1 || true
+    end=$(date +%s%N)
+    python3 - "$(journal "$WORK/repo")" "$start" "$end" "$round" "$mode" <<'PY'
 import json, sys
 events = [json.loads(l) for l in open(sys.argv[1])]
 lane = {}
@@ -25,6 +29,7 @@ for e in events:
         lane[e["lane"]] = lane.get(e["lane"], 0) + e["check"]["elapsed_ms"]
 wall = (int(sys.argv[3]) - int(sys.argv[2])) / 1e9
 longest = max(lane.values()) / 1000
-print(f"{sys.argv[4]:>5}  {wall:6.3f}  {longest:14.3f}  {wall / longest:5.3f}")
+print(f"{sys.argv[4]:>5}  {sys.argv[5]:>7}  {wall:6.3f}  {longest:14.3f}  {wall / longest:5.3f}")
 PY
+  done
 done

@@ -6,6 +6,8 @@
 # than the disk's writeback, which on a shared VM swings by 5x from minute to minute;
 # BENCH_TMP=/some/dir measures on a disk instead. The lanes' agent sleeps 20 s so that
 # no lane's capture overlaps another lane's set-up.
+# Each round races with `--sandbox off` and, where bubblewrap works, `--sandbox on`, in
+# turns first.
 if [ -z "${BENCH_TMP:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then BENCH_TMP=/dev/shm; fi
 export TMPDIR="${BENCH_TMP:-${TMPDIR:-/tmp}}"
 source "$(dirname "$0")/bench-common.sh"
@@ -33,9 +35,11 @@ adapter = "command"
 model = "none"
 command = ["sleep", "20"]
 TOML
+modes="off"
+if "$BAKEOFF" doctor 2>/dev/null | grep -q "ok   bubblewrap"; then modes="off on"; fi
 
 echo "files=$FILES lanes=8 on $TMPDIR"
-echo "round  git_seq_s  bakeoff_s  ratio"
+echo "round  git_seq_s  sandbox  bakeoff_s  ratio"
 for round in $(seq "$ROUNDS"); do
   sync
   start=$(date +%s%N)
@@ -48,9 +52,13 @@ for round in $(seq "$ROUNDS"); do
     git -C "$REPO" worktree remove --force "$WORK/seq/$round-$i"
     git -C "$REPO" branch -q -D "seq-$round-$i"
   done
-  sync
-  "$BAKEOFF" -C "$REPO" race "setup round $round" -a "noop*8" --no-review >/dev/null 2>&1 || true
-  python3 - "$(journal "$REPO")" "$git_s" "$round" <<'PY'
+  # The order alternates: the second race of a round follows the first one's clean-up.
+  order="$modes"
+  if [ $((round % 2)) = 0 ]; then order=$(echo "$modes" | tr ' ' '\n' | tac | tr '\n' ' '); fi
+  for mode in $order; do
+    sync
+    "$BAKEOFF" -C "$REPO" race "setup round $round" -a "noop*8" --no-review --sandbox "$mode" >/dev/null 2>&1 || true
+    python3 - "$(journal "$REPO")" "$git_s" "$round" "$mode" <<'PY'
 import json, sys
 events = [json.loads(l) for l in open(sys.argv[1])]
 start = next(e["at_ms"] for e in events if e["type"] == "race-started")
@@ -58,7 +66,8 @@ running = [e["at_ms"] for e in events if e["type"] == "lane-state" and e["state"
 assert len(running) == 8, running
 bakeoff_s = (max(running) - start) / 1000
 git_s = float(sys.argv[2])
-print(f"{sys.argv[3]:>5}  {git_s:9.3f}  {bakeoff_s:9.3f}  {bakeoff_s / git_s:5.3f}")
+print(f"{sys.argv[3]:>5}  {git_s:9.3f}  {sys.argv[4]:>7}  {bakeoff_s:9.3f}  {bakeoff_s / git_s:5.3f}")
 PY
-  "$BAKEOFF" -C "$REPO" clean last --purge >/dev/null
+    "$BAKEOFF" -C "$REPO" clean last --purge >/dev/null
+  done
 done
