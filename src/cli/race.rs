@@ -105,6 +105,17 @@ pub(super) fn print_ending(outcome: &RaceOutcome, json: bool) -> Result<u8, Erro
         });
         return Ok(exit::PROVIDER);
     }
+    if let Some((lane, why)) = outcome.resource_failures.first() {
+        let more = match outcome.resource_failures.len() {
+            1 => String::new(),
+            n => format!(" (and {} more lanes)", n - 1),
+        };
+        super::report_error(&Error::input_with_hint(
+            format!("lane {lane} failed for lack of a resource{more}: {why}; the ranking is incomplete"),
+            "free the resource (open files: `ulimit -n`; disk space; memory) and race again, or with fewer lanes",
+        ));
+        return Ok(exit::NO_WINNER);
+    }
     Ok(match outcome.leaderboard.winner {
         Some(_) => exit::OK,
         None => exit::NO_WINNER,

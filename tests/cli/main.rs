@@ -27,6 +27,7 @@ mod real_code;
 mod records;
 mod records_guard;
 mod replay;
+mod resources;
 mod resume;
 mod review;
 mod sandbox;

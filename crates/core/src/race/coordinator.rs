@@ -30,6 +30,9 @@ pub struct RaceOutcome {
     pub merge: Option<Result<Merged, Error>>,
     /// A reviewer's provider refused bakeoff's credentials: the run ends with exit 3.
     pub credentials_error: Option<String>,
+    /// Lanes that failed for lack of a resource (open files, memory, disk), with why:
+    /// the ranking is incomplete, so nothing is merged and the run ends with exit 1.
+    pub resource_failures: Vec<(String, String)>,
 }
 
 /// Runs a planned race to its end. `interrupts` delivers one message per Ctrl-C: the
@@ -467,6 +470,19 @@ impl Coordinator {
         ) else {
             return None;
         };
+        if let Some((failed, why)) = self.resource_failures().into_iter().next() {
+            let reason = format!(
+                "lane {failed} failed for lack of a resource ({why}), so the ranking is incomplete: free it and race again"
+            );
+            self.emit(RaceEvent::MergeRefused {
+                lane: winner.clone(),
+                reason: reason.clone(),
+            });
+            return Some(Err(Error::MergeRefused {
+                message: reason,
+                provider: false,
+            }));
+        }
         let lane = record.lane(&winner).cloned()?;
         let row = standings
             .leaderboard
@@ -522,11 +538,24 @@ impl Coordinator {
             .and_then(|r| r.output.as_ref().err().cloned());
         RaceOutcome {
             id: self.record().id.clone(),
+            resource_failures: self.resource_failures(),
             leaderboard: standings.leaderboard,
             interrupted: self.interrupted,
             merge,
             credentials_error,
         }
+    }
+
+    /// The lanes that failed for lack of a resource, in lane order, with their error.
+    fn resource_failures(&self) -> Vec<(String, String)> {
+        self.record()
+            .lanes
+            .iter()
+            .filter_map(|l| {
+                let error = self.summary.lanes.get(&l.name)?.error.as_ref()?;
+                super::resources::is_resource_failure(error).then(|| (l.name.clone(), error.clone()))
+            })
+            .collect()
     }
 }
 

@@ -9,11 +9,13 @@ mod holdout;
 mod lane;
 mod options;
 mod plan;
+mod resources;
 mod resume;
 mod standings;
 
 pub use coordinator::{merged_event, run, RaceOutcome};
 pub use options::RaceOptions;
 pub use plan::{default_worktree_root, preflight, RacePlan};
+pub use resources::is_resource_failure;
 pub use resume::{prepare as prepare_resume, resume, Prepared, Resumable};
 pub use standings::{judge_outcomes, lane_results, standings, Standings};

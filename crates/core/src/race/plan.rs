@@ -143,6 +143,8 @@ pub fn preflight(
         check_merge_target(&repo, mode, target_branch.as_deref())?;
     }
     let mut lanes = lanes(&config, &opts.agents)?;
+    super::resources::check_ports(lanes.len(), config.port_base, config.ports_per_lane)?;
+    super::resources::ensure_open_files(lanes.len())?;
     locate_agents(&config, &mut lanes)?;
     let review = review_plan(&config, opts, &lanes)?;
     let worktree_root = worktree_root(&config, &repo_top)?;

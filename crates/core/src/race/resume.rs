@@ -83,6 +83,7 @@ pub fn prepare(dir: RaceDir, config_file: Option<&Path>) -> Result<Prepared, Err
             record.merge = None;
         }
     }
+    super::resources::ensure_open_files(record.lanes.len())?;
     let mut plan = replan(dir, record, config_file)?;
     plan.finished_merge = finished_merge;
     let mut kept = Vec::new();

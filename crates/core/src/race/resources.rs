@@ -1,0 +1,185 @@
+//! What a race needs of the machine, checked before anything is created: open files for
+//! the lanes asked, and every lane's block of ports inside the port range. A lane that
+//! runs out of a resource anyway is told apart from one whose agent failed
+//! ([`is_resource_failure`]), so the race never ranks around it silently.
+
+use crate::error::Error;
+
+/// Open files a race keeps besides its lanes' (journal, lock, runtime, the user's
+/// checkout and its git), with room for reviewers' connections.
+const FILES_BASE: u64 = 64;
+
+/// Open files per lane: each lane's logs (followed while its child runs), its git, the
+/// proxy and its socket, a check's report. Measured peaks were about 3.3 a lane
+/// unsandboxed and 4.5 sandboxed (8 and 32 lanes); this leaves room for capture and
+/// reviews, which open more at once.
+const FILES_PER_LANE: u64 = 16;
+
+/// The open files `lanes` lanes need.
+pub(super) fn files_needed(lanes: usize) -> u64 {
+    FILES_BASE + FILES_PER_LANE * lanes as u64
+}
+
+/// What to do about the open-files limit, given its soft and hard values.
+#[derive(Debug, PartialEq, Eq)]
+enum FilesLimit {
+    Enough,
+    /// Raise the soft limit to this (no more than the hard limit).
+    Raise(u64),
+    /// The hard limit is below what the lanes need.
+    TooLow {
+        hard: u64,
+    },
+}
+
+fn files_limit(need: u64, soft: u64, hard: u64) -> FilesLimit {
+    if soft >= need {
+        FilesLimit::Enough
+    } else if hard >= need {
+        // Some headroom, as the estimate is one.
+        FilesLimit::Raise(hard.min(need * 2))
+    } else {
+        FilesLimit::TooLow { hard }
+    }
+}
+
+/// Makes sure the process may open the files `lanes` lanes need besides those it has
+/// open already (some may be inherited), raising its soft limit when the hard one
+/// allows; else the error names the limit and how to raise it.
+pub(super) fn ensure_open_files(lanes: usize) -> Result<(), Error> {
+    let open_now = std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count() as u64);
+    let need = files_needed(lanes) + open_now;
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes the struct it is given and nothing else.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        // Nothing known about the limit: the lanes find out, and say so if it bites.
+        return Ok(());
+    }
+    // `rlim_t` is 32 bits on some targets.
+    #[allow(clippy::unnecessary_cast)]
+    let (soft, hard) = (limit.rlim_cur as u64, limit.rlim_max as u64);
+    match files_limit(need, soft, hard) {
+        FilesLimit::Enough => Ok(()),
+        FilesLimit::Raise(to) => {
+            let raised = libc::rlimit {
+                rlim_cur: to as libc::rlim_t,
+                rlim_max: limit.rlim_max,
+            };
+            // SAFETY: setrlimit reads the struct it is given.
+            if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+                Ok(())
+            } else {
+                Err(too_few_files(lanes, need, soft))
+            }
+        }
+        FilesLimit::TooLow { hard } => Err(too_few_files(lanes, need, hard)),
+    }
+}
+
+fn too_few_files(lanes: usize, need: u64, allowed: u64) -> Error {
+    Error::input_with_hint(
+        format!(
+            "{lanes} lanes need about {need} open files, and this process may open {allowed} (the open-files limit)"
+        ),
+        format!(
+            "raise the limit (`ulimit -n {need}`; a hard limit is set in /etc/security/limits.conf or by the service that started you) or race fewer lanes"
+        ),
+    )
+}
+
+/// Every lane gets `ports_per_lane` ports from `port_base` on (`BAKEOFF_PORT`): all of
+/// them must be real ports, so no two lanes share one.
+pub(super) fn check_ports(lanes: usize, port_base: u16, ports_per_lane: u16) -> Result<(), Error> {
+    let span = lanes as u64 * ports_per_lane as u64;
+    let last = port_base as u64 + span.saturating_sub(1);
+    if last <= u16::MAX as u64 {
+        return Ok(());
+    }
+    let highest_base = (u16::MAX as u64 + 1).checked_sub(span);
+    let hint = match highest_base {
+        Some(b) => format!(
+            "lower [worktree] port-base to {b} or less, or ports-per-lane, or race fewer lanes"
+        ),
+        None => format!(
+            "lower [worktree] ports-per-lane ({ports_per_lane} × {lanes} lanes is more ports than there are) or race fewer lanes"
+        ),
+    };
+    Err(Error::input_with_hint(
+        format!(
+            "{lanes} lanes of {ports_per_lane} ports from port-base {port_base} need ports up to {last}, past the last port (65535)"
+        ),
+        hint,
+    ))
+}
+
+/// Whether a lane's failure is the machine's, not its agent's: out of open files,
+/// memory, processes or disk space. Lane failures are messages by the time they are
+/// recorded; an OS error keeps its number in Rust's rendering (`(os error 24)`), and
+/// libgit2 and child processes say it in words, so both are matched.
+pub fn is_resource_failure(message: &str) -> bool {
+    const OS_ERRORS: [i32; 5] = [
+        libc::EMFILE,
+        libc::ENFILE,
+        libc::ENOMEM,
+        libc::ENOSPC,
+        libc::EAGAIN,
+    ];
+    const WORDS: [&str; 5] = [
+        "Too many open files",
+        "No space left on device",
+        "Cannot allocate memory",
+        "Resource temporarily unavailable",
+        "Disk quota exceeded",
+    ];
+    OS_ERRORS
+        .iter()
+        .any(|n| message.contains(&format!("(os error {n})")))
+        || WORDS.iter().any(|w| message.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_open_files_limit_is_raised_when_it_can_be_and_refused_when_not() {
+        let need = files_needed(32);
+        assert_eq!(need, 64 + 16 * 32);
+        assert_eq!(files_limit(need, 1024, 1024), FilesLimit::Enough);
+        assert_eq!(files_limit(need, 256, 4096), FilesLimit::Raise(need * 2));
+        assert_eq!(files_limit(need, 256, need), FilesLimit::Raise(need));
+        assert_eq!(files_limit(need, 64, 256), FilesLimit::TooLow { hard: 256 });
+    }
+
+    #[test]
+    fn every_lanes_ports_must_be_real_ports() {
+        check_ports(8, 20000, 100).unwrap();
+        check_ports(1, 65535, 1).unwrap();
+        check_ports(2, 65534, 1).unwrap();
+        let err = check_ports(8, 65000, 100).unwrap_err().to_string();
+        assert!(err.contains("up to 65799"), "{err}");
+        let err = check_ports(2, 65535, 1).unwrap_err();
+        assert!(format!("{err:?}").contains("65534"), "{err:?}");
+        let err = check_ports(1000, 1, 100).unwrap_err();
+        assert!(
+            format!("{err:?}").contains("more ports than there are"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_lane_out_of_files_or_disk_is_told_from_an_agent_that_failed() {
+        let emfile = std::io::Error::from_raw_os_error(libc::EMFILE);
+        assert!(is_resource_failure(&format!("cannot open the log: {emfile}")));
+        let enospc = std::io::Error::from_raw_os_error(libc::ENOSPC);
+        assert!(is_resource_failure(&format!("capture: {enospc}")));
+        assert!(is_resource_failure(
+            "git: failed to open 'x': Too many open files"
+        ));
+        assert!(!is_resource_failure("the agent ended with exit 2"));
+        assert!(!is_resource_failure("check 'test': no such file (os error 2)"));
+    }
+}
