@@ -308,3 +308,40 @@ fn ctrl_c_cancels_lanes_and_keeps_their_worktrees() {
         "worktree kept for inspection"
     );
 }
+
+/// The most checks the journal shows running at once.
+fn checks_at_once(env: &TestEnv) -> usize {
+    let (mut now, mut most) = (0usize, 0usize);
+    for e in env.events() {
+        match e["type"].as_str() {
+            Some("check-started") => now += 1,
+            Some("check-finished") => now -= 1,
+            _ => continue,
+        }
+        most = most.max(now);
+    }
+    most
+}
+
+#[test]
+fn checks_that_take_no_core_do_not_queue_for_a_check_slot() {
+    let mut env = TestEnv::new();
+    env.agent("w", "", "write x.txt x\\n\n");
+    let lanes = ["-a", "l1=w", "-a", "l2=w", "-a", "l3=w", "-a", "l4=w"];
+    // One slot, and a check that sleeps: after its first run it is known to take no
+    // core, and the lanes still waiting run theirs together.
+    let mut args = vec!["race", "x", "--check-jobs", "1", "--check", "sleep 1"];
+    args.extend(lanes);
+    env.bakeoff(&args).expect(0);
+    assert!(
+        checks_at_once(&env) >= 2,
+        "the sleeping check queued for the one slot"
+    );
+
+    // Declared light, they all run at once from the start.
+    env.config("[checks]\nwait = { run = \"sleep 1\", light = true }\n");
+    let mut args = vec!["race", "x", "--check-jobs", "1"];
+    args.extend(lanes);
+    env.bakeoff(&args).expect(0);
+    assert_eq!(checks_at_once(&env), 4);
+}

@@ -41,6 +41,10 @@ pub struct CheckSpec {
     /// `$BAKEOFF_JUNIT`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub junit: Option<String>,
+    /// Declared light (`light = true`): it waits for no check slot, as a check that
+    /// sleeps or waits on a server takes no core.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub light: bool,
 }
 
 /// Each lane log keeps at most this much on disk unless `[race] log-bytes` says otherwise.
@@ -336,6 +340,7 @@ fn resolve(layers: Vec<Layer>) -> Result<Config, ConfigError> {
                 timeout: None,
                 holdout: false,
                 junit: None,
+                light: false,
             },
             RawCheck::Table(t) => CheckSpec {
                 name,
@@ -343,6 +348,7 @@ fn resolve(layers: Vec<Layer>) -> Result<Config, ConfigError> {
                 timeout: t.timeout.and_then(|v| parse_duration(&v).ok()),
                 holdout: t.holdout,
                 junit: t.junit.filter(|j| !j.trim().is_empty()),
+                light: t.light,
             },
         })
         .collect();

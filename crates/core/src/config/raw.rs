@@ -108,6 +108,9 @@ pub struct RawCheckTable {
     pub holdout: bool,
     /// Where the check's runner writes its JUnit report, relative to the tree it runs in.
     pub junit: Option<String>,
+    /// Takes no check slot.
+    #[serde(default)]
+    pub light: bool,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -63,6 +63,9 @@ pub struct Finished {
     pub cancelled: bool,
     /// From spawn until the leader exited.
     pub elapsed: Duration,
+    /// The CPU time (user and system) of the leader and of every descendant that was
+    /// waited for, when the system tells it.
+    pub cpu: Option<Duration>,
     /// Bytes written to the stdout file.
     pub stdout_bytes: u64,
     /// Bytes written to the stderr file.
@@ -140,13 +143,14 @@ where
         stop: StopState::new(cmd.deadline.and_then(|d| start.checked_add(d))),
         leftovers: Leftovers::new(&child_mark),
     };
-    let (status, elapsed) = running.wait(&mut on_line, &mut cancel).await?;
+    let (status, elapsed, cpu) = running.wait(&mut on_line, &mut cancel).await?;
     running.drain(&mut on_line)?;
     Ok(Finished {
         exit: exit_kind(status),
         timed_out: running.stop.timed_out,
         cancelled: running.stop.cancelled,
         elapsed,
+        cpu,
         stdout_bytes: running.out.bytes,
         stderr_bytes: running.err.bytes,
     })
@@ -230,17 +234,22 @@ impl Drop for Leftovers {
 impl Running {
     /// Follows the logs until the leader exits, acting on the deadline, cancellation and
     /// the SIGKILL due after the grace period; then kills what the leader left in its
-    /// group. Returns the exit status and the time from spawn to the exit.
+    /// group. Returns the exit status, the time from spawn to the exit and the CPU time
+    /// the child used.
     async fn wait<F>(
         &mut self,
         on_line: &mut F,
         cancel: &mut CancelToken,
-    ) -> Result<(ExitStatus, Duration), ProcessError>
+    ) -> Result<(ExitStatus, Duration, Option<Duration>), ProcessError>
     where
         F: FnMut(Stream, &str),
     {
         let mut follow = tokio::time::interval(FOLLOW_EVERY);
         follow.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The leader's exit is seen without reaping it first, so its CPU time can still
+        // be read; tokio reaps it right after (it only does when `wait` is polled).
+        let mut exited_zombie = std::pin::pin!(zombie_cpu(self.child.id()));
+        let mut zombie_unknown = false;
         // One loop owns every event so `on_line` needs no synchronisation and no spawned task.
         loop {
             let next_level = self.stop.next_level();
@@ -248,19 +257,25 @@ impl Running {
                 _ = follow.tick() => {
                     self.follow(FOLLOW_BUDGET, on_line)?;
                 }
-                exited = self.child.wait() => {
+                cpu = &mut exited_zombie, if !zombie_unknown => {
+                    let Some(cpu) = cpu else {
+                        // Not known this way: tokio's own wait, below, sees the exit.
+                        zombie_unknown = true;
+                        continue;
+                    };
+                    // The leader has exited: reaping it does not wait.
+                    let exited = self.child.wait().await.map_err(|source| ProcessError::Wait {
+                        program: self.program.clone(),
+                        source: Arc::new(source),
+                    })?;
+                    return Ok(self.ended(exited, Some(cpu)));
+                }
+                exited = self.child.wait(), if zombie_unknown => {
                     let exited = exited.map_err(|source| ProcessError::Wait {
                         program: self.program.clone(),
                         source: Arc::new(source),
                     })?;
-                    let elapsed = self.start.elapsed();
-                    // Whatever the leader left behind in its group goes with it.
-                    if let Some(group) = self.group.as_mut() {
-                        group.kill_leftovers();
-                    }
-                    // And what left the group.
-                    self.leftovers.kill();
-                    return Ok((exited, elapsed));
+                    return Ok(self.ended(exited, None));
                 }
                 _ = sleep_until(self.stop.deadline_at), if self.stop.deadline_at.is_some() => {
                     self.stop.deadline_passed(self.group.as_ref(), self.grace);
@@ -273,6 +288,23 @@ impl Running {
                 }
             }
         }
+    }
+
+    /// After the leader exited: kills what it left and returns its status, the time
+    /// from spawn and its CPU time.
+    fn ended(
+        &mut self,
+        exited: ExitStatus,
+        cpu: Option<Duration>,
+    ) -> (ExitStatus, Duration, Option<Duration>) {
+        let elapsed = self.start.elapsed();
+        // Whatever the leader left behind in its group goes with it.
+        if let Some(group) = self.group.as_mut() {
+            group.kill_leftovers();
+        }
+        // And what left the group.
+        self.leftovers.kill();
+        (exited, elapsed, cpu)
     }
 
     /// Hands on the complete lines appended to stdout, then to stderr, up to `budget`
@@ -416,4 +448,51 @@ fn io_error(path: &Path, source: std::io::Error) -> ProcessError {
         path: path.to_path_buf(),
         source: Arc::new(source),
     }
+}
+
+/// Waits, on a blocking thread, until the child `pid` has exited, without reaping it,
+/// and returns the CPU time of it and the descendants it waited for. `None` when that
+/// cannot be known; the child has exited either way (or cannot be waited for here, and
+/// tokio's own wait says so).
+async fn zombie_cpu(pid: Option<u32>) -> Option<Duration> {
+    let pid = pid?;
+    tokio::task::spawn_blocking(move || exited_cpu(pid))
+        .await
+        .ok()
+        .flatten()
+}
+
+/// `waitid(P_PID, pid, WEXITED | WNOWAIT)` with the rusage Linux's system call fills
+/// in (libc's `waitid` wrapper has no rusage argument, and `wait4` would reap).
+#[cfg(target_os = "linux")]
+fn exited_cpu(pid: u32) -> Option<Duration> {
+    loop {
+        // SAFETY: zeroed plain C structs, written by the kernel; the call reaps nothing.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_waitid,
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info as *mut libc::siginfo_t,
+                libc::WEXITED | libc::WNOWAIT,
+                &mut usage as *mut libc::rusage,
+            )
+        };
+        if r == 0 {
+            let time = |t: libc::timeval| {
+                Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+            };
+            return Some(time(usage.ru_utime) + time(usage.ru_stime));
+        }
+        if std::io::Error::last_os_error().kind() != ErrorKind::Interrupted {
+            return None;
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exited_cpu(_pid: u32) -> Option<Duration> {
+    None
 }

@@ -303,3 +303,19 @@ async fn spawn_and_file_failures_name_the_culprit() {
         other => panic!("expected an io error, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_childs_cpu_time_counts_its_descendants_and_a_sleeping_one_has_next_to_none() {
+    let fx = Fixture::new();
+    // The busy loop runs in a grandchild the shell waits for.
+    let busy = run_quiet(
+        fx.shell("sh -c 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done'"),
+        CancelToken::never(),
+    )
+    .await;
+    let idle = run_quiet(fx.shell("sleep 0.3"), CancelToken::never()).await;
+    let (busy_cpu, idle_cpu) = (busy.cpu.expect("cpu known"), idle.cpu.expect("cpu known"));
+    assert!(busy_cpu >= Duration::from_millis(50), "{busy:?}");
+    assert!(idle_cpu * 10 < idle.elapsed, "{idle:?}");
+    assert!(busy.exit.success(), "{busy:?}");
+}

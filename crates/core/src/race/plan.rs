@@ -552,6 +552,7 @@ fn checks(config: &Config, opts: &RaceOptions) -> Result<Vec<CheckSpec>, Error> 
                 timeout: None,
                 holdout,
                 junit: None,
+                light: false,
             })
             .collect::<Vec<_>>()
     };

@@ -26,6 +26,7 @@ use crate::review::{reviewer, ReviewPlan};
 use crate::vocab::{AgentOutcome, CaptureSummary, CheckOutcome, LaneState, RaceEvent};
 
 mod confine;
+mod light;
 mod round;
 mod run_agent;
 
@@ -66,6 +67,8 @@ pub(super) struct Shared {
     pub plan: RacePlan,
     pub agent_slots: Semaphore,
     pub check_slots: Semaphore,
+    /// The checks that take no check slot.
+    pub light_checks: light::LightChecks,
     /// One lane at a time compares the user's checkout with the race's snapshot and puts
     /// it back, so two lanes never restore over each other.
     pub guard: std::sync::Mutex<()>,

@@ -249,9 +249,17 @@ impl Worker {
         tree: Option<&Path>,
     ) -> Result<CheckOutcome, Stop> {
         let shared = self.shared.clone();
-        let _slot = tokio::select! {
-            slot = shared.check_slots.acquire() => slot.map_err(|_| Stop::Cancelled)?,
-            _ = self.cancel.raised(CancelLevel::Graceful) => return Err(Stop::Cancelled),
+        // A light check takes no slot; one waiting for a slot goes when it is learned light.
+        let _slot = loop {
+            let learned = shared.light_checks.changed();
+            if check.light || shared.light_checks.is_light(&check.name) {
+                break None;
+            }
+            tokio::select! {
+                slot = shared.check_slots.acquire() => break Some(slot.map_err(|_| Stop::Cancelled)?),
+                _ = learned => {}
+                _ = self.cancel.raised(CancelLevel::Graceful) => return Err(Stop::Cancelled),
+            }
         };
         let lane = self.lane().name.clone();
         self.emit(RaceEvent::CheckStarted {
@@ -303,6 +311,9 @@ impl Worker {
         let finished = process::run(cmd, |_, _| {}, self.cancel.clone())
             .await
             .map_err(|e| Stop::Failed(format!("check '{}': {e}", check.name)))?;
+        if let Some(cpu) = finished.cpu {
+            shared.light_checks.learn(&check.name, cpu, finished.elapsed);
+        }
         if written != given && written.is_file() {
             let _ = std::fs::copy(&written, &given);
         }
