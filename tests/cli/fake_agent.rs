@@ -229,3 +229,32 @@ fn alive(pid: i32) -> bool {
         Err(_) => false,
     }
 }
+
+#[test]
+fn two_hundred_thousand_stream_json_lines_journal_a_handful_of_events_and_the_same_usage() {
+    let mut env = TestEnv::new();
+    // About 3,600 bytes a turn in three lines: 240 MB is some 200,000 lines.
+    env.agent(
+        "busy",
+        "claude",
+        "flood-format claude 240000000\nwrite x.txt x\\n\nusage claude 66000 12345 678 0.4215 sess-busy\n",
+    );
+    env.bakeoff(&["race", "work", "-a", "busy"]).expect(0);
+    let journal = std::fs::read_to_string(env.last_race_dir().join("events.jsonl")).unwrap();
+    let lines = journal.lines().count();
+    assert!(lines < 2_000, "events.jsonl has {lines} lines");
+    let progress = env.lane_events("busy", "lane-progress");
+    assert!(!progress.is_empty());
+    let outcome = agent_outcome(&env, "busy");
+    assert_eq!(outcome["usage"]["cost_usd"], 0.4215);
+    assert_eq!(outcome["usage"]["turns"], 66000);
+    assert_eq!(outcome["usage"]["input_tokens"], 12345);
+    assert_eq!(outcome["usage"]["output_tokens"], 678);
+    assert_eq!(outcome["session_id"], "sess-busy");
+    // The last progress is the final usage, as the live display ends on it.
+    assert_eq!(progress.last().unwrap()["usage"], outcome["usage"]);
+    // And the live ones counted the flood's turns as they went.
+    let turns = |p: &serde_json::Value| p["usage"]["turns"].as_u64().unwrap_or(0);
+    let live = &progress[..progress.len() - 1];
+    assert!(live.iter().any(|p| turns(p) > 1_000), "{progress:?}");
+}
