@@ -35,7 +35,11 @@ impl std::str::FromStr for FloodFormat {
             "codex" => FloodFormat::Codex,
             "gemini" => FloodFormat::Gemini,
             "text" => FloodFormat::Text,
-            other => return Err(format!("unknown flood format `{other}` (claude, codex, gemini, text)")),
+            other => {
+                return Err(format!(
+                    "unknown flood format `{other}` (claude, codex, gemini, text)"
+                ))
+            }
         })
     }
 }
@@ -129,7 +133,10 @@ impl Emitter {
         };
         let text = obj([
             ("type", "text".into()),
-            ("text", format!("Next I'll read handler {turn} to see how it maps errors.").into()),
+            (
+                "text",
+                format!("Next I'll read handler {turn} to see how it maps errors.").into(),
+            ),
         ]);
         writeln!(out, "{}", assistant(text, 12))?;
         let tool = obj([
