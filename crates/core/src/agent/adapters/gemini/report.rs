@@ -62,6 +62,11 @@ struct Scan {
     report: Report,
 }
 
+/// The bytes that change the scanner's state outside strings.
+fn structural(b: u8) -> bool {
+    matches!(b, b'"' | b'{' | b'}' | b'[' | b']' | b',' | b':')
+}
+
 /// Follows one stream; [`Reports::last`] is the last complete report in it.
 #[derive(Debug, Default)]
 pub struct Reports {
@@ -152,12 +157,26 @@ impl Scan {
                 }
                 continue;
             }
-            let b = bytes[i];
-            i += 1;
-            if b.is_ascii_whitespace() {
-                self.keep(&[b]);
+            // Whitespace, numbers and literals, up to the next structural byte, in one
+            // step: most of a pretty report is indentation.
+            let run = bytes[i..]
+                .iter()
+                .position(|&b| structural(b))
+                .unwrap_or(bytes.len() - i);
+            if run > 0 {
+                let chunk = &bytes[i..i + run];
+                if self.value_of.is_some() {
+                    if let Some(&first) = chunk.iter().find(|b| !b.is_ascii_whitespace()) {
+                        let key = self.value_of.take().unwrap_or_default();
+                        self.value_starts(&key, first);
+                    }
+                }
+                self.keep(chunk);
+                i += run;
                 continue;
             }
+            let b = bytes[i];
+            i += 1;
             if let Some(key) = self.value_of.take() {
                 self.value_starts(&key, b);
             }
