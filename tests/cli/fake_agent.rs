@@ -62,8 +62,10 @@ fn live_progress_is_reported_while_the_agent_runs() {
     env.agent(
         "talky",
         "claude",
-        "progress claude 1 100 10 0.01 Read: src/lib.txt\nwrite x.txt x\\n\nprogress claude 2 300 40 0.03 Edit: x.txt\nusage claude 2 300 40 0.03 s1\n",
+        "progress claude 1 100 10 0.01 Read: src/lib.txt\nsleep 1500\nwrite x.txt x\\n\nprogress claude 2 300 40 0.03 Edit: x.txt\nusage claude 2 300 40 0.03 s1\n",
     );
+    // Progress is coalesced to one event per read of the agent's logs (every 200 ms):
+    // the pause puts the two turns in different reads.
     env.bakeoff(&["race", "talk", "-a", "talky"]).expect(0);
     let progress = env.lane_events("talky", "lane-progress");
     assert!(progress.len() >= 2, "{progress:?}");
