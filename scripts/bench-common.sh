@@ -3,11 +3,15 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Built one package at a time: together, cargo would unify the testkit's features into
-# the bakeoff binary. The scripted fake agent is the testkit's own binary.
-cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" -p bakeoff
-cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" -p bakeoff-testkit
-SCRIPTED_AGENT="$ROOT/target/release/scripted-agent"
-BAKEOFF="$ROOT/target/release/bakeoff"
+# the bakeoff binary. The scripted fake agent is the testkit's own binary. Both may be
+# given instead (BAKEOFF, SCRIPTED_AGENT: an older build, to compare against), and then
+# nothing is built.
+if [ -z "${BAKEOFF:-}" ] || [ -z "${SCRIPTED_AGENT:-}" ]; then
+  cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" -p bakeoff
+  cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" -p bakeoff-testkit
+fi
+SCRIPTED_AGENT="${SCRIPTED_AGENT:-$ROOT/target/release/scripted-agent}"
+BAKEOFF="${BAKEOFF:-$ROOT/target/release/bakeoff}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bakeoff-bench.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 export HOME="$WORK/home" XDG_CONFIG_HOME="$WORK/home/.config" XDG_DATA_HOME="$WORK/home/.local/share"
@@ -30,7 +34,8 @@ new_repo() {
   git -C "$1" -c user.name=b -c user.email=b@b commit -q -m init
 }
 
-# scripted_agent NAME SCRIPT_TEXT: an [agents.NAME] table running a scripted agent.
+# scripted_agent NAME SCRIPT_TEXT [PARSER]: an [agents.NAME] table running a scripted
+# agent whose output is read with PARSER's format (claude by default).
 scripted_agent() {
   local script="$WORK/scripts/$1.script"
   printf '%b' "$2" > "$script"
@@ -38,7 +43,7 @@ scripted_agent() {
 [agents.$1]
 adapter = "command"
 model = "scripted"
-parser = "claude"
+parser = "${3:-claude}"
 command = ["$SCRIPTED_AGENT", "--script", "$script", "{spec_file}"]
 TOML
 }

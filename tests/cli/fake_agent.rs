@@ -62,8 +62,10 @@ fn live_progress_is_reported_while_the_agent_runs() {
     env.agent(
         "talky",
         "claude",
-        "progress claude 1 100 10 0.01 Read: src/lib.txt\nwrite x.txt x\\n\nprogress claude 2 300 40 0.03 Edit: x.txt\nusage claude 2 300 40 0.03 s1\n",
+        "progress claude 1 100 10 0.01 Read: src/lib.txt\nsleep 1500\nwrite x.txt x\\n\nprogress claude 2 300 40 0.03 Edit: x.txt\nusage claude 2 300 40 0.03 s1\n",
     );
+    // Progress is coalesced to one event per read of the agent's logs (every 200 ms):
+    // the pause puts the two turns in different reads.
     env.bakeoff(&["race", "talk", "-a", "talky"]).expect(0);
     let progress = env.lane_events("talky", "lane-progress");
     assert!(progress.len() >= 2, "{progress:?}");
@@ -228,4 +230,33 @@ fn alive(pid: i32) -> bool {
         Ok(stat) => !stat.split(") ").nth(1).unwrap_or("").starts_with('Z'),
         Err(_) => false,
     }
+}
+
+#[test]
+fn two_hundred_thousand_stream_json_lines_journal_a_handful_of_events_and_the_same_usage() {
+    let mut env = TestEnv::new();
+    // About 3,600 bytes a turn in three lines: 240 MB is some 200,000 lines.
+    env.agent(
+        "busy",
+        "claude",
+        "flood-format claude 240000000\nwrite x.txt x\\n\nusage claude 66000 12345 678 0.4215 sess-busy\n",
+    );
+    env.bakeoff(&["race", "work", "-a", "busy"]).expect(0);
+    let journal = std::fs::read_to_string(env.last_race_dir().join("events.jsonl")).unwrap();
+    let lines = journal.lines().count();
+    assert!(lines < 2_000, "events.jsonl has {lines} lines");
+    let progress = env.lane_events("busy", "lane-progress");
+    assert!(!progress.is_empty());
+    let outcome = agent_outcome(&env, "busy");
+    assert_eq!(outcome["usage"]["cost_usd"], 0.4215);
+    assert_eq!(outcome["usage"]["turns"], 66000);
+    assert_eq!(outcome["usage"]["input_tokens"], 12345);
+    assert_eq!(outcome["usage"]["output_tokens"], 678);
+    assert_eq!(outcome["session_id"], "sess-busy");
+    // The last progress is the final usage, as the live display ends on it.
+    assert_eq!(progress.last().unwrap()["usage"], outcome["usage"]);
+    // And the live ones counted the flood's turns as they went.
+    let turns = |p: &serde_json::Value| p["usage"]["turns"].as_u64().unwrap_or(0);
+    let live = &progress[..progress.len() - 1];
+    assert!(live.iter().any(|p| turns(p) > 1_000), "{progress:?}");
 }

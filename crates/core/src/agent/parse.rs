@@ -50,17 +50,43 @@ pub fn add(counter: &mut Option<u64>, n: u64) {
 }
 
 /// The first non-empty line of `text`, whitespace collapsed, cut to
-/// [`MAX_ACTION_CHARS`] with an ellipsis.
+/// [`MAX_ACTION_CHARS`] with an ellipsis. One pass and one allocation, and it stops at the
+/// cut: a parser calls it for nearly every line of a busy agent, some of them long.
 pub fn summarize(text: &str) -> Option<String> {
     let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
-    let words: Vec<&str> = line.split_whitespace().collect();
-    let line = words.join(" ");
-    if line.chars().count() <= MAX_ACTION_CHARS {
-        return Some(line);
+    // The common case, a short ASCII line with single spaces, is already its summary.
+    let bytes = line.as_bytes();
+    if bytes.len() <= MAX_ACTION_CHARS
+        && bytes.iter().all(|b| b.is_ascii_graphic() || *b == b' ')
+        && !bytes.windows(2).any(|w| w == b"  ")
+    {
+        return Some(line.to_owned());
     }
-    let mut cut: String = line.chars().take(MAX_ACTION_CHARS - 1).collect();
-    cut.push('…');
-    Some(cut)
+    let mut out = String::with_capacity(line.len().min(4 * MAX_ACTION_CHARS));
+    let mut count = 0;
+    // The length in bytes of the first MAX_ACTION_CHARS - 1 characters, once known.
+    let mut cut_at = 0;
+    let mut gap = false;
+    for c in line.chars() {
+        if c.is_whitespace() {
+            gap = true;
+            continue;
+        }
+        for c in gap.then_some(' ').into_iter().chain(Some(c)) {
+            if count == MAX_ACTION_CHARS - 1 {
+                cut_at = out.len();
+            }
+            if count == MAX_ACTION_CHARS {
+                out.truncate(cut_at);
+                out.push('…');
+                return Some(out);
+            }
+            out.push(c);
+            count += 1;
+        }
+        gap = false;
+    }
+    Some(out)
 }
 
 /// `Tool: detail`, e.g. `Bash: cargo test`; the tool name alone when there is no
@@ -104,13 +130,17 @@ pub struct Tracker {
 impl Tracker {
     /// The current progress if it differs from what was last reported.
     pub fn changed(&mut self) -> Option<Progress> {
+        let same = match &self.reported {
+            Some(r) => r.usage == self.usage && r.last_action == self.last_action,
+            None => self.usage == Usage::default() && self.last_action.is_none(),
+        };
+        if same {
+            return None;
+        }
         let now = Progress {
             usage: self.usage.clone(),
             last_action: self.last_action.clone(),
         };
-        if now == Progress::default() || self.reported.as_ref() == Some(&now) {
-            return None;
-        }
         self.reported = Some(now.clone());
         Some(now)
     }
@@ -154,6 +184,15 @@ mod tests {
             }
         }
         assert_eq!(summarize("ééé"), Some("ééé".into()));
+        assert_eq!(summarize("  \n \t\n  a \t b\u{a0}c  \nd"), Some("a b c".into()));
+        assert_eq!(summarize(" \n "), None);
+        let exact = "y".repeat(MAX_ACTION_CHARS);
+        assert_eq!(summarize(&exact), Some(exact.clone()));
+        let over = format!("{exact} z");
+        assert_eq!(
+            summarize(&over),
+            Some(format!("{}…", "y".repeat(MAX_ACTION_CHARS - 1)))
+        );
         assert_eq!(
             summarize(&"é".repeat(100)).unwrap().chars().count(),
             MAX_ACTION_CHARS

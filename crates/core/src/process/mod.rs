@@ -24,4 +24,4 @@ pub use cancel::{cancel_pair, CancelLevel, CancelToken, Canceller};
 pub use command::Command;
 pub use error::ProcessError;
 pub use marked::{run_token, Marker, RUN_VAR};
-pub use run::{run, run_agent, Finished, Stream};
+pub use run::{run, run_agent, Finished, LineSink, Stream};

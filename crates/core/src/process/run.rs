@@ -53,6 +53,22 @@ impl std::fmt::Display for Stream {
     }
 }
 
+/// Where a child's output lines go. A closure `FnMut(Stream, &str)` is one; a sink that
+/// batches what it learns from the lines implements [`LineSink::batch_end`] too.
+pub trait LineSink {
+    /// One output line, without its line ending, lossily decoded, cut to 64 KiB.
+    fn line(&mut self, stream: Stream, line: &str);
+    /// One read of the logs is over (a follow tick, or the last read once the child
+    /// exited): a batching sink hands on what it gathered.
+    fn batch_end(&mut self) {}
+}
+
+impl<F: FnMut(Stream, &str)> LineSink for F {
+    fn line(&mut self, stream: Stream, line: &str) {
+        self(stream, line)
+    }
+}
+
 /// How a child ended.
 #[derive(Clone, Debug)]
 pub struct Finished {
@@ -82,7 +98,8 @@ pub async fn run<F>(cmd: Command, on_line: F, cancel: CancelToken) -> Result<Fin
 where
     F: FnMut(Stream, &str) + Send,
 {
-    run_child(cmd, None::<fn(u32)>, on_line, cancel).await
+    let mut on_line = on_line;
+    run_child(cmd, None::<fn(u32)>, &mut on_line, cancel).await
 }
 
 /// [`run`] for an agent: `on_start` learns the child's pid (which is also its process
@@ -97,12 +114,12 @@ where
 pub async fn run_agent<S, F>(
     cmd: Command,
     on_start: S,
-    on_line: F,
+    on_line: &mut F,
     cancel: CancelToken,
 ) -> Result<Finished, ProcessError>
 where
     S: FnOnce(u32) + Send,
-    F: FnMut(Stream, &str) + Send,
+    F: LineSink + Send,
 {
     run_child(cmd, Some(on_start), on_line, cancel).await
 }
@@ -113,12 +130,12 @@ where
 async fn run_child<S, F>(
     cmd: Command,
     on_start: Option<S>,
-    mut on_line: F,
+    on_line: &mut F,
     mut cancel: CancelToken,
 ) -> Result<Finished, ProcessError>
 where
     S: FnOnce(u32) + Send,
-    F: FnMut(Stream, &str) + Send,
+    F: LineSink + Send,
 {
     let program = cmd.program_path().to_path_buf();
     let (out, out_sink) = Log::create(&cmd.stdout, cmd.log_cap)?;
@@ -143,8 +160,8 @@ where
         stop: StopState::new(cmd.deadline.and_then(|d| start.checked_add(d))),
         leftovers: Leftovers::new(&child_mark),
     };
-    let (status, elapsed, cpu) = running.wait(&mut on_line, &mut cancel).await?;
-    running.drain(&mut on_line)?;
+    let (status, elapsed, cpu) = running.wait(on_line, &mut cancel).await?;
+    running.drain(on_line)?;
     Ok(Finished {
         exit: exit_kind(status),
         timed_out: running.stop.timed_out,
@@ -242,7 +259,7 @@ impl Running {
         cancel: &mut CancelToken,
     ) -> Result<(ExitStatus, Duration, Option<Duration>), ProcessError>
     where
-        F: FnMut(Stream, &str),
+        F: LineSink,
     {
         let mut follow = tokio::time::interval(FOLLOW_EVERY);
         follow.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -308,24 +325,30 @@ impl Running {
     }
 
     /// Hands on the complete lines appended to stdout, then to stderr, up to `budget`
-    /// bytes of each.
+    /// bytes of each, then ends the batch.
     fn follow<F>(&mut self, budget: usize, on_line: &mut F) -> Result<(), ProcessError>
     where
-        F: FnMut(Stream, &str),
+        F: LineSink,
     {
-        self.out.follow(budget, &mut |l| on_line(Stream::Stdout, l))?;
-        self.err.follow(budget, &mut |l| on_line(Stream::Stderr, l))
+        self.out
+            .follow(budget, &mut |l| on_line.line(Stream::Stdout, l))?;
+        self.err
+            .follow(budget, &mut |l| on_line.line(Stream::Stderr, l))?;
+        on_line.batch_end();
+        Ok(())
     }
 
     /// Reads both logs to their end once the group is gone, the unterminated last lines
     /// included.
     fn drain<F>(&mut self, on_line: &mut F) -> Result<(), ProcessError>
     where
-        F: FnMut(Stream, &str),
+        F: LineSink,
     {
         self.follow(usize::MAX, on_line)?;
-        self.out.finish(&mut |l| on_line(Stream::Stdout, l))?;
-        self.err.finish(&mut |l| on_line(Stream::Stderr, l))
+        self.out.finish(&mut |l| on_line.line(Stream::Stdout, l))?;
+        self.err.finish(&mut |l| on_line.line(Stream::Stderr, l))?;
+        on_line.batch_end();
+        Ok(())
     }
 }
 

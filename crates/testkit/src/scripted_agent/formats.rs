@@ -8,6 +8,10 @@
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+mod flood;
+
+pub use flood::FloodFormat;
+
 use super::json::{obj, Json};
 
 /// Model names for formats that print one; the script does not choose the model.

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use super::formats::{Format, Progress, Usage};
+use super::formats::{FloodFormat, Format, Progress, Usage};
 
 /// One step of a script, with the line it came from.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,6 +73,11 @@ pub enum Step {
         bytes: u64,
         lines: bool,
     },
+    /// `flood-format FORMAT BYTES`: a busy run's output in one CLI's format.
+    FloodFormat {
+        format: FloodFormat,
+        bytes: u64,
+    },
     /// `linger [setsid] PIDFILE SECONDS`: with `setsid`, the child leaves our process
     /// group and session, like a daemonising server.
     Linger {
@@ -115,6 +120,7 @@ impl Step {
             Step::Exit { .. } => "exit",
             Step::Fail { .. } => "fail",
             Step::Flood { .. } => "flood",
+            Step::FloodFormat { .. } => "flood-format",
             Step::Linger { .. } => "linger",
             Step::IgnoreSigterm => "ignore-sigterm",
             Step::Git { .. } => "git",
@@ -214,6 +220,13 @@ fn parse_step(content: &str) -> Result<Step, String> {
                 Some(other) => return Err(format!("bad flood mode `{other}`: expected `nolines`")),
             };
             Step::Flood { bytes, lines }
+        }
+        "flood-format" => {
+            let format = words.word("FORMAT")?.parse()?;
+            Step::FloodFormat {
+                format,
+                bytes: words.number("BYTES")?,
+            }
         }
         "linger" => {
             let setsid = words.peek() == Some("setsid");

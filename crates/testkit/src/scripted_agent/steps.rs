@@ -174,6 +174,10 @@ impl<'a, O: Write, E: Write> Runner<'a, O, E> {
             Step::Flood { bytes, lines } => {
                 flood(&mut self.out, *bytes, *lines).map_err(|e| format!("cannot write to stdout: {e}"))?
             }
+            Step::FloodFormat { format, bytes } => self
+                .emitter
+                .flood(&mut self.out, *format, *bytes)
+                .map_err(|e| format!("cannot write to stdout: {e}"))?,
             Step::Linger {
                 pidfile,
                 seconds,

@@ -4,6 +4,7 @@
 //! stream-json parser in [`parse`].
 
 mod parse;
+mod wire;
 
 pub use parse::ClaudeParser;
 

@@ -3,6 +3,7 @@
 //! holding its settings, and its end-of-run JSON parser in [`parse`].
 
 mod parse;
+mod report;
 
 use std::path::{Path, PathBuf};
 

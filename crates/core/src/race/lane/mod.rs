@@ -10,16 +10,14 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, Semaphore};
 
-use crate::agent::{
-    self, AdapterKind, AgentSpec, Invocation, InvocationContext, OutputStream, ParsedOutcome,
-};
+use crate::agent::{self, AdapterKind, AgentSpec, Invocation, InvocationContext, ParsedOutcome};
 use crate::config::CheckSpec;
 use crate::git::{self, DiffStats, WorktreeSpec};
 use crate::grade;
 use crate::journal::LaneRecord;
 use crate::journal::LaneSummary;
 use crate::journal::SharedSeal;
-use crate::process::{self, cancel_pair, CancelLevel, CancelToken, Canceller, Command, Stream};
+use crate::process::{self, cancel_pair, CancelLevel, CancelToken, Canceller, Command};
 use crate::rank;
 use crate::review::{self, CheckSummary};
 use crate::review::{reviewer, ReviewPlan};
@@ -27,6 +25,7 @@ use crate::vocab::{AgentOutcome, CaptureSummary, CheckOutcome, LaneState, RaceEv
 
 mod confine;
 mod light;
+mod progress;
 mod round;
 mod run_agent;
 

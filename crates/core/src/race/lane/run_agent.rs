@@ -2,7 +2,9 @@
 //! follow-up that resumes the CLI's session where it can), the process with its output
 //! parsed live into progress, the lane's cost cap, and the outcome it reports.
 
+use super::progress::{LiveProgress, ProgressOut};
 use super::*;
+use crate::agent::Progress;
 
 fn env_value<'a>(env: &'a [(String, String)], name: &str) -> Option<&'a str> {
     env.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
@@ -190,35 +192,19 @@ impl Worker {
     /// stopping it at the lane's cost cap.
     async fn run_agent(&self, cmd: Command) -> Result<AgentRun, Stop> {
         let lane = self.lane();
-        let mut parser = agent::parser_for(&lane.spec);
-        let tx = self.tx.clone();
         // The agent answers to the race's cancellation and to its own cost cap.
         let (lane_cancel, lane_token) = cancel_pair();
         let lane_cancel = Arc::new(lane_cancel);
         let forward = tokio::spawn(forward_cancel(self.cancel.clone(), lane_cancel.clone()));
         let max_cost = self.shared.plan.record.max_cost_usd;
-        let mut over_budget: Option<f64> = None;
-        let on_line = |stream: Stream, line: &str| {
-            let stream = match stream {
-                Stream::Stdout => OutputStream::Stdout,
-                Stream::Stderr => OutputStream::Stderr,
-            };
-            let Some(progress) = parser.line(stream, line) else {
-                return;
-            };
-            let spent = live_cost(&lane.spec.model, &progress.usage);
-            if let (Some(max), Some(spent), None) = (max_cost, spent, over_budget) {
-                if spent > max {
-                    over_budget = Some(spent);
-                    lane_cancel.cancel(CancelLevel::Graceful);
-                }
-            }
-            let _ = tx.send(LaneMsg::Event(RaceEvent::LaneProgress {
-                lane: lane.name.clone(),
-                usage: progress.usage,
-                last_action: progress.last_action,
-            }));
+        let model = lane.spec.model.clone();
+        let cost = move |p: &Progress| live_cost(&model, &p.usage);
+        let out = LaneProgressOut {
+            tx: self.tx.clone(),
+            lane: lane.name.clone(),
+            cancel: lane_cancel.clone(),
         };
+        let mut live = LiveProgress::new(agent::parser_for(&lane.spec), &cost, max_cost, out);
         // The agent's pid is its process group id: journaled so `resume` can kill what a
         // crash left of it.
         let (started_tx, started_lane) = (self.tx.clone(), lane.name.clone());
@@ -228,8 +214,9 @@ impl Worker {
                 pid,
             }));
         };
-        let finished = process::run_agent(cmd, on_start, on_line, lane_token).await;
+        let finished = process::run_agent(cmd, on_start, &mut live, lane_token).await;
         forward.abort();
+        let (parsed, over_budget) = live.finish();
         let finished = finished.map_err(|e| Stop::Failed(format!("agent {}: {e}", lane.agent)))?;
         // Stopped at its cost cap rather than by the race: its work is still captured and
         // checked, and the stop is said.
@@ -238,9 +225,31 @@ impl Worker {
             .zip(max_cost);
         Ok(AgentRun {
             finished,
-            parsed: parser.finish(),
+            parsed,
             budget_stop,
         })
+    }
+}
+
+/// A lane's coalesced progress goes to the coordinator as `lane-progress`; going over the
+/// cost cap stops the agent gracefully.
+struct LaneProgressOut {
+    tx: mpsc::UnboundedSender<LaneMsg>,
+    lane: String,
+    cancel: Arc<Canceller>,
+}
+
+impl ProgressOut for LaneProgressOut {
+    fn progress(&mut self, progress: Progress) {
+        let _ = self.tx.send(LaneMsg::Event(RaceEvent::LaneProgress {
+            lane: self.lane.clone(),
+            usage: progress.usage,
+            last_action: progress.last_action,
+        }));
+    }
+
+    fn over_budget(&mut self, _spent: f64) {
+        self.cancel.cancel(CancelLevel::Graceful);
     }
 }
 

@@ -1,25 +1,47 @@
 //! Claude Code's `--output-format stream-json --verbose` (and Qwen Code's Claude-like
 //! JSON, a single array of the same messages): assistant messages live, then one
 //! `result` with the authoritative totals.
+//!
+//! Most of a busy run's output is lines the parser has nothing to learn from (the `user`
+//! lines quoting each tool's result, partial `stream_event`s): their `"type"`, which
+//! Claude Code prints first, is read from the line's start and they are skipped without
+//! being parsed. `assistant` lines are read into borrowed typed structs (`wire`); only
+//! lines of another shape get a `serde_json::Value`.
 
-use std::collections::HashMap;
+use std::collections::VecDeque;
 
 use serde_json::Value;
 
+use super::wire;
 use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress};
 use crate::agent::parse::{action, f64_at, json_line, str_at, summarize, tool_detail, u64_at, Tracker};
+
+/// How many recent API messages' tokens are remembered. Claude Code prints the content
+/// blocks of one message on consecutive lines (a subagent's may interleave), so a few
+/// are enough, and memory stays flat however many messages a long run has: a message id
+/// seen again after this many others counts as a new turn.
+const RECENT_MESSAGES: usize = 16;
 
 /// Parses Claude Code stream-json and Qwen Code JSON output.
 #[derive(Debug, Default)]
 pub struct ClaudeParser {
     tracker: Tracker,
-    /// Tokens per API message id. Claude Code prints one `assistant` line per content
-    /// block, each repeating its message's usage; the last copy is the complete one.
-    per_message: HashMap<String, (u64, u64)>,
+    /// Tokens of the most recent API message ids, newest last. Claude Code prints one
+    /// `assistant` line per content block, each repeating its message's usage; the last
+    /// copy is the complete one.
+    recent: VecDeque<(String, (u64, u64))>,
     turns: u64,
     session_id: Option<String>,
     final_message: Option<String>,
     error: Option<String>,
+}
+
+/// One assistant line, whichever way it was read.
+struct AssistantLine<'a, A> {
+    session_id: Option<&'a str>,
+    id: Option<&'a str>,
+    tokens: Option<(u64, u64)>,
+    actions: A,
 }
 
 impl ClaudeParser {
@@ -41,58 +63,109 @@ impl ClaudeParser {
         }
     }
 
+    /// An assistant line read as a `Value`: the tolerant reading, for lines the typed
+    /// one refused.
     fn assistant(&mut self, msg: &Value) {
         let Some(message) = msg.get("message") else {
             return;
         };
-        if self.session_id.is_none() {
-            self.session_id = str_at(msg, &["session_id"]).map(str::to_string);
-        }
-
-        let tokens = message
-            .get("usage")
-            .map(|u| (input_tokens(u), u64_at(u, &["output_tokens"]).unwrap_or(0)));
-        let id = str_at(message, &["id"]);
-        let is_new = id.map_or(true, |id| !self.per_message.contains_key(id));
-        if is_new {
-            self.turns += 1;
-            self.tracker.usage.turns = Some(self.turns);
-        }
-        if let Some((input, output)) = tokens {
-            let (old_in, old_out) = match id {
-                Some(id) => self
-                    .per_message
-                    .insert(id.to_string(), (input, output))
-                    .unwrap_or((0, 0)),
-                None => (0, 0),
-            };
-            let usage = &mut self.tracker.usage;
-            usage.input_tokens = Some(
-                usage
-                    .input_tokens
-                    .unwrap_or(0)
-                    .saturating_sub(old_in)
-                    .saturating_add(input),
-            );
-            usage.output_tokens = Some(
-                usage
-                    .output_tokens
-                    .unwrap_or(0)
-                    .saturating_sub(old_out)
-                    .saturating_add(output),
-            );
-        } else if let Some(id) = id {
-            self.per_message.entry(id.to_string()).or_insert((0, 0));
-        }
-
         let blocks = message.get("content").and_then(Value::as_array);
-        for block in blocks.into_iter().flatten() {
-            let latest = match str_at(block, &["type"]) {
+        let actions = blocks
+            .into_iter()
+            .flatten()
+            .map(|block| match str_at(block, &["type"]) {
                 Some("tool_use") => str_at(block, &["name"])
                     .and_then(|name| action(name, block.get("input").and_then(tool_detail))),
                 Some("text") => str_at(block, &["text"]).and_then(summarize),
                 _ => None,
-            };
+            });
+        let line = AssistantLine {
+            session_id: str_at(msg, &["session_id"]),
+            id: str_at(message, &["id"]),
+            tokens: message
+                .get("usage")
+                .map(|u| (input_tokens(u), u64_at(u, &["output_tokens"]).unwrap_or(0))),
+            actions,
+        };
+        self.apply_assistant(line);
+    }
+
+    /// An assistant line read into typed structs; `false` when it has another shape.
+    fn assistant_typed(&mut self, line: &str) -> bool {
+        let Ok(parsed) = serde_json::from_str::<wire::Assistant<'_>>(line) else {
+            return false;
+        };
+        // No `message` (or `null`): rare, and the tolerant reading tells them apart.
+        let Some(message) = &parsed.message else {
+            return false;
+        };
+        let actions = message
+            .content
+            .iter()
+            .flatten()
+            .map(|block| match block.kind.as_deref() {
+                Some("tool_use") => block
+                    .name
+                    .as_deref()
+                    .and_then(|name| action(name, block.input.as_ref().and_then(wire::Input::detail))),
+                Some("text") => block.text.as_deref().and_then(summarize),
+                _ => None,
+            });
+        let line = AssistantLine {
+            session_id: parsed.session_id.as_deref(),
+            id: message.id.as_deref(),
+            tokens: message.usage.as_ref().map(wire::Tokens::counts),
+            actions,
+        };
+        self.apply_assistant(line);
+        true
+    }
+
+    fn apply_assistant<A: Iterator<Item = Option<String>>>(&mut self, line: AssistantLine<'_, A>) {
+        if self.session_id.is_none() {
+            self.session_id = line.session_id.map(str::to_string);
+        }
+        let id = line.id;
+        let known = id.and_then(|id| self.recent.iter().position(|(seen, _)| seen == id));
+        let old = match known {
+            // Moved to the newest end, so a message still being printed is never forgotten.
+            Some(at) => self.recent.remove(at),
+            None => {
+                self.turns += 1;
+                self.tracker.usage.turns = Some(self.turns);
+                None
+            }
+        };
+        let (old_in, old_out) = old.as_ref().map_or((0, 0), |(_, tokens)| *tokens);
+        let now = match line.tokens {
+            Some((input, output)) => {
+                let usage = &mut self.tracker.usage;
+                usage.input_tokens = Some(
+                    usage
+                        .input_tokens
+                        .unwrap_or(0)
+                        .saturating_sub(old_in)
+                        .saturating_add(input),
+                );
+                usage.output_tokens = Some(
+                    usage
+                        .output_tokens
+                        .unwrap_or(0)
+                        .saturating_sub(old_out)
+                        .saturating_add(output),
+                );
+                (input, output)
+            }
+            None => (old_in, old_out),
+        };
+        if let Some(id) = id {
+            let key = old.map_or_else(|| id.to_string(), |(key, _)| key);
+            if self.recent.len() == RECENT_MESSAGES {
+                self.recent.pop_front();
+            }
+            self.recent.push_back((key, now));
+        }
+        for latest in line.actions {
             self.tracker.act(latest);
         }
     }
@@ -143,10 +216,27 @@ fn input_tokens(usage: &Value) -> u64 {
     .fold(0u64, u64::saturating_add)
 }
 
+/// The `"type"` of a line that starts `{"type":"…"`, as Claude Code prints every line,
+/// read without parsing it; `None` for any other start (the line is then parsed).
+fn leading_type(line: &str) -> Option<&str> {
+    let rest = line.trim_start().strip_prefix("{\"type\":\"")?;
+    let end = rest.find(['"', '\\'])?;
+    // An escape inside the value: not worth decoding here.
+    (rest.as_bytes()[end] == b'"').then(|| &rest[..end])
+}
+
 impl OutputParser for ClaudeParser {
     fn line(&mut self, stream: OutputStream, line: &str) -> Option<Progress> {
         if stream == OutputStream::Stderr {
             return None;
+        }
+        match leading_type(line) {
+            Some("system" | "assistant" | "result") | None => {}
+            // Nothing this parser reads: the tool results quoted back, partial messages.
+            Some(_) => return None,
+        }
+        if leading_type(line) == Some("assistant") && self.assistant_typed(line.trim()) {
+            return self.tracker.changed();
         }
         match json_line(line)? {
             Value::Array(messages) => messages.iter().for_each(|m| self.message(m)),
@@ -287,5 +377,57 @@ not json at all
             None
         );
         assert_eq!(p.finish(), ParsedOutcome::default());
+    }
+
+    #[test]
+    fn a_long_run_is_read_with_flat_memory() {
+        let mut p = ClaudeParser::new();
+        let result = r#"{"type":"user","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"lots of output"}]}}"#;
+        for turn in 0..100_000 {
+            for block in ["text", "tool_use"] {
+                let content = match block {
+                    "text" => r#"{"type":"text","text":"Reading."}"#.to_string(),
+                    _ => format!(
+                        r#"{{"type":"tool_use","id":"t{turn}","name":"Read","input":{{"file_path":"src/f{turn}.rs"}}}}"#
+                    ),
+                };
+                let line = format!(
+                    r#"{{"type":"assistant","message":{{"id":"msg_{turn}","content":[{content}],"usage":{{"input_tokens":10,"cache_read_input_tokens":5,"output_tokens":2}}}},"session_id":"s"}}"#
+                );
+                p.line(OutputStream::Stdout, &line);
+            }
+            assert_eq!(p.line(OutputStream::Stdout, result), None);
+            assert!(p.recent.len() <= RECENT_MESSAGES);
+        }
+        let outcome = p.finish();
+        assert_eq!(
+            outcome.usage,
+            Usage {
+                turns: Some(100_000),
+                input_tokens: Some(1_500_000),
+                output_tokens: Some(200_000),
+                cost_usd: None
+            }
+        );
+        assert_eq!(p.tracker.last_action.as_deref(), Some("Read: src/f99999.rs"));
+    }
+
+    #[test]
+    fn lines_read_typed_and_tolerant_agree() {
+        // The same assistant line, once as Claude Code prints it (read typed) and once
+        // with its keys in another order (read as a `Value`).
+        let typed = r#"{"type":"assistant","message":{"id":"m1","content":[{"type":"tool_use","name":"Grep","input":{"pattern":"fn main","path":"src"}}],"usage":{"input_tokens":7,"cache_creation_input_tokens":3,"output_tokens":4}},"session_id":"s-2"}"#;
+        let tolerant = r#"{"session_id":"s-2","message":{"usage":{"output_tokens":4,"input_tokens":7,"cache_creation_input_tokens":3},"id":"m1","content":[{"input":{"path":"src","pattern":"fn main"},"name":"Grep","type":"tool_use"}]},"type":"assistant"}"#;
+        assert_eq!(leading_type(typed), Some("assistant"));
+        assert_eq!(leading_type(tolerant), None);
+        let (a, oa) = feed(typed);
+        let (b, ob) = feed(tolerant);
+        assert_eq!(a, b);
+        assert_eq!(oa, ob);
+        assert_eq!(a[0].last_action.as_deref(), Some("Grep: src"));
+        // A line the typed reading refuses (a float token count) is still read.
+        let (c, _) = feed(&typed.replace("\"output_tokens\":4", "\"output_tokens\":4.0"));
+        assert_eq!(c, a);
+        assert_eq!(leading_type(r#"{"type":"us\"er"}"#), None);
     }
 }

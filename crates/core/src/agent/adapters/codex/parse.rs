@@ -1,6 +1,13 @@
 //! Codex CLI's `exec --json` JSON lines: `thread.started`, `item.*` with typed items,
 //! `turn.completed{usage}`, `turn.failed` and `error`. Codex reports no cost.
+//!
+//! Most of a busy run's lines are `item.*` events of commands, messages and reasoning;
+//! those are read into borrowed typed structs (a command's `aggregated_output`, the bulk
+//! of the bytes, is skipped without being copied). Any other line gets a `Value`.
 
+use std::borrow::Cow;
+
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress};
@@ -60,19 +67,47 @@ impl CodexParser {
         }
     }
 
+    /// An `item.*` line of a common kind read without a `Value`; `false` when the line
+    /// has another shape or kind, and is read the tolerant way.
+    fn item_typed(&mut self, line: &str) -> bool {
+        let Ok(event) = serde_json::from_str::<ItemEvent<'_>>(line) else {
+            return false;
+        };
+        let known = matches!(
+            event.kind.as_ref(),
+            "item.started" | "item.updated" | "item.completed"
+        );
+        let Some(item) = event.item.filter(|_| known) else {
+            return false;
+        };
+        let completed = event.kind == "item.completed";
+        let latest = match item.kind.as_deref() {
+            Some("command_execution") => action("Shell", item.command.as_deref().map(strip_shell_wrapper)),
+            Some("agent_message") => self.agent_message(item.text.as_deref(), completed),
+            Some("reasoning") => action(
+                "Thinking",
+                item.text.as_deref().map(|t| t.trim_matches(['*', ' '])),
+            ),
+            _ => return false,
+        };
+        self.tracker.act(latest);
+        true
+    }
+
+    fn agent_message(&mut self, text: Option<&str>, completed: bool) -> Option<String> {
+        if completed {
+            if let Some(text) = text.filter(|t| !t.trim().is_empty()) {
+                self.final_message = Some(text.to_string());
+            }
+        }
+        text.and_then(summarize)
+    }
+
     fn item(&mut self, item: &Value, completed: bool) {
         let latest = match str_at(item, &["type"]) {
             Some("command_execution") => action("Shell", str_at(item, &["command"]).map(strip_shell_wrapper)),
             Some("file_change") => file_change(item),
-            Some("agent_message") => {
-                let text = str_at(item, &["text"]);
-                if completed {
-                    if let Some(text) = text.filter(|t| !t.trim().is_empty()) {
-                        self.final_message = Some(text.to_string());
-                    }
-                }
-                text.and_then(summarize)
-            }
+            Some("agent_message") => self.agent_message(str_at(item, &["text"]), completed),
             Some("reasoning") => action(
                 "Thinking",
                 str_at(item, &["text"]).map(|t| t.trim_matches(['*', ' '])),
@@ -133,10 +168,33 @@ fn file_change(item: &Value) -> Option<String> {
     action(verb, Some(&detail))
 }
 
+/// `{"type":"item.…","item":{…}}`, the fields read of it.
+#[derive(Deserialize)]
+struct ItemEvent<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    item: Option<Item<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Item<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    command: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    text: Option<Cow<'a, str>>,
+}
+
 impl OutputParser for CodexParser {
     fn line(&mut self, stream: OutputStream, line: &str) -> Option<Progress> {
         if stream == OutputStream::Stderr {
             return None;
+        }
+        let trimmed = line.trim();
+        if trimmed.starts_with("{\"type\":\"item.") && self.item_typed(trimmed) {
+            return self.tracker.changed();
         }
         self.event(&json_line(line)?);
         self.tracker.changed()

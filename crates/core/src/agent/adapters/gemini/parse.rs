@@ -2,23 +2,19 @@
 //! pretty-printed over many lines and preceded by log lines, with `response`,
 //! `stats.models.<model>` and `error`. Errors may come as JSON on stderr instead.
 
-use std::collections::VecDeque;
-
 use serde_json::Value;
 
+use super::report::{Report, Reports};
 use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress};
 use crate::agent::parse::{add, str_at, u64_at, Tracker};
 
-/// How much of each stream is kept for parsing at the end; older lines are dropped
-/// first, since the object comes last.
-pub const MAX_BUFFER_BYTES: usize = 16 * 1024 * 1024;
-
 /// Parses Gemini CLI JSON output. Nothing is known until the end, so `line` never
-/// reports progress.
+/// reports progress. The output is not kept: each stream's report is found as its lines
+/// go by, keeping only the fields read here (`report.rs`).
 #[derive(Debug, Default)]
 pub struct GeminiParser {
-    stdout: Tail,
-    stderr: Tail,
+    stdout: Reports,
+    stderr: Reports,
 }
 
 impl GeminiParser {
@@ -26,70 +22,16 @@ impl GeminiParser {
     pub fn new() -> GeminiParser {
         GeminiParser::default()
     }
-}
 
-/// The last lines of a stream, up to [`MAX_BUFFER_BYTES`].
-#[derive(Debug, Default)]
-struct Tail {
-    lines: VecDeque<String>,
-    bytes: usize,
-}
-
-impl Tail {
-    fn push(&mut self, line: &str) {
-        self.bytes += line.len() + 1;
-        self.lines.push_back(line.to_string());
-        while self.bytes > MAX_BUFFER_BYTES {
-            match self.lines.pop_front() {
-                Some(old) => self.bytes -= old.len() + 1,
-                None => break,
-            }
-        }
-    }
-
-    fn text(&self) -> String {
-        let mut text = String::with_capacity(self.bytes);
-        for line in &self.lines {
-            text.push_str(line);
-            text.push('\n');
-        }
-        text
+    /// Bytes held for the reports being read, for tests of the bound.
+    #[cfg(test)]
+    pub fn retained(&self) -> usize {
+        self.stdout.retained() + self.stderr.retained()
     }
 }
 
-/// The last top-level JSON object in `text` with one of the report's keys. Objects are
-/// looked for where a line starts with `{`; a parsed object is skipped as a whole, so
-/// its own nested lines are not mistaken for candidates.
-fn last_report(text: &str) -> Option<Value> {
-    let mut found = None;
-    let mut pos = 0;
-    while pos < text.len() {
-        let line_end = text[pos..].find('\n').map_or(text.len(), |i| pos + i + 1);
-        let line = &text[pos..line_end];
-        let indent = line.len() - line.trim_start().len();
-        if line.trim_start().starts_with('{') {
-            let start = pos + indent;
-            let mut values = serde_json::Deserializer::from_str(&text[start..]).into_iter::<Value>();
-            if let Some(Ok(value)) = values.next() {
-                let consumed = values.byte_offset();
-                if ["response", "stats", "error"]
-                    .iter()
-                    .any(|k| value.get(k).is_some())
-                {
-                    found = Some(value);
-                }
-                // A parsed object is at least `{}`, so this always moves forward.
-                pos = start + consumed.max(1);
-                continue;
-            }
-        }
-        pos = line_end;
-    }
-    found
-}
-
-fn error_message(report: &Value) -> Option<String> {
-    let error = report.get("error").filter(|e| !e.is_null())?;
+fn error_message(report: &Report) -> Option<String> {
+    let error = report.error.as_ref().filter(|e| !e.is_null())?;
     let message = str_at(error, &["message"])
         .or_else(|| error.as_str())
         .unwrap_or("gemini reported an error");
@@ -99,8 +41,8 @@ fn error_message(report: &Value) -> Option<String> {
 impl OutputParser for GeminiParser {
     fn line(&mut self, stream: OutputStream, line: &str) -> Option<Progress> {
         match stream {
-            OutputStream::Stdout => self.stdout.push(line),
-            OutputStream::Stderr => self.stderr.push(line),
+            OutputStream::Stdout => self.stdout.line(line),
+            OutputStream::Stderr => self.stderr.line(line),
         }
         None
     }
@@ -108,16 +50,20 @@ impl OutputParser for GeminiParser {
     fn finish(&mut self) -> ParsedOutcome {
         let mut outcome = ParsedOutcome::default();
         let mut tracker = Tracker::default();
-        if let Some(report) = last_report(&self.stdout.text()) {
-            outcome.final_message = str_at(&report, &["response"])
+        if let Some(report) = self.stdout.last() {
+            outcome.final_message = report
+                .response
+                .as_ref()
+                .and_then(Value::as_str)
                 .filter(|r| !r.trim().is_empty())
                 .map(str::to_string);
-            outcome.session_id = str_at(&report, &["session_id"]).map(str::to_string);
-            outcome.error = error_message(&report);
-            let models = report
-                .get("stats")
-                .and_then(|s| s.get("models"))
-                .and_then(Value::as_object);
+            outcome.session_id = report
+                .session_id
+                .as_ref()
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            outcome.error = error_message(report);
+            let models = report.models.as_ref().and_then(Value::as_object);
             for model in models.into_iter().flat_map(|m| m.values()) {
                 let usage = &mut tracker.usage;
                 if let Some(n) = u64_at(model, &["tokens", "prompt"]) {
@@ -135,7 +81,7 @@ impl OutputParser for GeminiParser {
             }
         }
         if outcome.error.is_none() {
-            outcome.error = last_report(&self.stderr.text()).as_ref().and_then(error_message);
+            outcome.error = self.stderr.last().and_then(error_message);
         }
         outcome.usage = tracker.usage;
         outcome
@@ -241,16 +187,60 @@ mod tests {
     }
 
     #[test]
-    fn buffer_keeps_the_tail() {
-        let mut tail = Tail::default();
-        let big = "x".repeat(MAX_BUFFER_BYTES / 2);
-        tail.push(&big);
-        tail.push(&big);
-        tail.push("{\"response\":\"end\"}");
-        assert!(tail.bytes <= MAX_BUFFER_BYTES);
+    fn a_huge_report_is_read_with_bounded_memory() {
+        // 50 MB of `stats.tools.byName`, pretty-printed as Gemini CLI does, between the
+        // fields read; then a second report, which is the one that counts.
+        let mut p = GeminiParser::new();
+        let head = "{\n  \"session_id\": \"g-big\",\n  \"response\": \"first\",\n  \"stats\": {\n    \"tools\": {\n      \"byName\": {";
+        for l in head.lines() {
+            p.line(OutputStream::Stdout, l);
+        }
+        let entry = "        \"read_file_00000001\": {\n          \"count\": 1,\n          \"decisions\": { \"accept\": 1, \"note\": \"a \\\"quoted\\\" } brace\" }\n        },";
+        let mut fed = 0;
+        let mut most = 0;
+        while fed < 50_000_000 {
+            for l in entry.lines() {
+                p.line(OutputStream::Stdout, l);
+                fed += l.len() + 1;
+            }
+            most = most.max(p.retained());
+        }
+        let tail = "        \"last\": {}\n      }\n    },\n    \"models\": {\n      \"gemini-3-pro\": {\n        \"api\": { \"totalRequests\": 2 },\n        \"tokens\": { \"prompt\": 700, \"candidates\": 30, \"thoughts\": 5 }\n      }\n    }\n  }\n}";
+        for l in tail.lines() {
+            p.line(OutputStream::Stdout, l);
+            most = most.max(p.retained());
+        }
+        assert!(most < 4096, "held {most} bytes");
+        assert_eq!(p.stdout.last().unwrap().session_id, Some("g-big".into()));
+        let outcome = p.finish();
+        assert_eq!(outcome.final_message.as_deref(), Some("first"));
         assert_eq!(
-            tail.lines.back().map(String::as_str),
-            Some("{\"response\":\"end\"}")
+            outcome.usage,
+            Usage {
+                turns: Some(2),
+                input_tokens: Some(700),
+                output_tokens: Some(35),
+                cost_usd: None
+            }
         );
+    }
+
+    #[test]
+    fn an_oversized_value_is_skipped_and_the_rest_kept() {
+        let mut p = GeminiParser::new();
+        p.line(OutputStream::Stdout, "{");
+        p.line(OutputStream::Stdout, "  \"error\": [");
+        let item = format!("    \"{}\",", "e".repeat(1000));
+        for _ in 0..(2 * super::super::report::MAX_VALUE_BYTES / 1000) {
+            p.line(OutputStream::Stdout, &item);
+            // A Vec may grow to twice what it holds.
+            assert!(p.retained() <= 2 * super::super::report::MAX_VALUE_BYTES + 4096);
+        }
+        for l in ["    \"x\"", "  ],", "  \"response\": \"kept\"", "}"] {
+            p.line(OutputStream::Stdout, l);
+        }
+        let outcome = p.finish();
+        assert_eq!(outcome.error, None);
+        assert_eq!(outcome.final_message.as_deref(), Some("kept"));
     }
 }
