@@ -66,6 +66,8 @@ pub struct Config {
     pub setup: Option<String>,
     pub port_base: u16,
     pub ports_per_lane: u16,
+    /// `[worktree] setup-jobs`: worktrees checked out at once; `None`: by the storage.
+    pub setup_jobs: Option<usize>,
     pub checks: Vec<CheckSpec>,
     /// `[tests] paths`: globs of paths that count as tests beside the defaults.
     pub test_paths: Vec<String>,
@@ -368,6 +370,7 @@ fn resolve(layers: Vec<Layer>) -> Result<Config, ConfigError> {
         setup: worktree.setup.filter(|s| !s.trim().is_empty()),
         port_base: worktree.port_base.unwrap_or(20000),
         ports_per_lane: worktree.ports_per_lane.unwrap_or(100).max(1),
+        setup_jobs: worktree.setup_jobs.filter(|&n| n > 0),
         checks,
         test_paths: tests.paths.unwrap_or_default(),
         must_pass: tests.must_pass.unwrap_or_default(),
@@ -459,6 +462,24 @@ mod tests {
         assert_eq!(c.review.fix_rounds, 0);
         assert!(c.checks.is_empty());
         assert!(c.warnings.is_empty());
+        assert_eq!(c.setup_jobs, None, "by the storage unless set");
+    }
+
+    #[test]
+    fn setup_jobs_and_light_checks_are_read() {
+        let c = from_texts(&[
+            ("user", "[worktree]
+setup-jobs = 3
+"),
+            ("repo", "[checks]
+wait = { run = \"sleep 1\", light = true }
+build = \"make\"
+"),
+        ])
+        .unwrap();
+        assert_eq!(c.setup_jobs, Some(3));
+        assert!(c.checks[0].light && !c.checks[1].light);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     }
 
     #[test]

@@ -88,6 +88,7 @@ pub struct RawWorktree {
     pub setup: Option<String>,
     pub port_base: Option<u16>,
     pub ports_per_lane: Option<u16>,
+    pub setup_jobs: Option<usize>,
 }
 
 /// `name = "cmd"` or `name = { run = "cmd", timeout = "5m", holdout = true }`.
@@ -145,6 +146,7 @@ impl RawConfig {
             setup: hi.setup.or(lo.setup),
             port_base: hi.port_base.or(lo.port_base),
             ports_per_lane: hi.ports_per_lane.or(lo.ports_per_lane),
+            setup_jobs: hi.setup_jobs.or(lo.setup_jobs),
         });
         self.tests = merge_opt(self.tests, upper.tests, |lo, hi| RawTests {
             paths: hi.paths.or(lo.paths),

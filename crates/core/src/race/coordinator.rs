@@ -129,6 +129,7 @@ impl Coordinator {
         let shared = Arc::new(Shared {
             agent_slots: Semaphore::new(plan.jobs.min(Semaphore::MAX_PERMITS)),
             check_slots: Semaphore::new(plan.check_jobs.min(Semaphore::MAX_PERMITS)),
+            setup_slots: Semaphore::new(plan.setup_jobs.min(Semaphore::MAX_PERMITS)),
             light_checks: Default::default(),
             guard: std::sync::Mutex::new(()),
             seal,

@@ -29,6 +29,8 @@ pub struct RacePlan {
     pub log_bytes: u64,
     pub jobs: usize,
     pub check_jobs: usize,
+    /// Lane worktrees checked out at once (`[worktree] setup-jobs`, else by the storage).
+    pub setup_jobs: usize,
     pub copy: Vec<String>,
     pub setup: Option<String>,
     /// bakeoff's own environment; each lane gets a filtered copy.
@@ -76,6 +78,9 @@ impl RacePlan {
         review: Option<std::sync::Arc<ReviewPlan>>,
         user_state: UserState,
     ) -> RacePlan {
+        let setup_jobs = config
+            .setup_jobs
+            .unwrap_or_else(|| super::resources::setup_jobs_for(&record.worktree_root));
         RacePlan {
             user_state,
             finished_merge: None,
@@ -86,6 +91,7 @@ impl RacePlan {
             log_bytes: config.log_bytes,
             jobs: jobs.max(1),
             check_jobs: check_jobs.max(1),
+            setup_jobs,
             copy: config.copy.clone(),
             setup: config.setup.clone(),
             base_env: std::env::vars().collect(),

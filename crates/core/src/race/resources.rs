@@ -115,6 +115,47 @@ pub(super) fn check_ports(lanes: usize, port_base: u16, ports_per_lane: u16) -> 
     ))
 }
 
+/// Worktrees checked out at once when `[worktree] setup-jobs` does not say: every lane at
+/// once where the files live in memory (tmpfs, ramfs: the cores set the pace), and two
+/// on a disk, where parallel checkouts fight over the file system's allocator and the
+/// writeback (docs/benchmarks.md, "Lane set-up", measures 1, 2, 4 and 8 side by side).
+pub(super) fn setup_jobs_for(worktree_root: &std::path::Path) -> usize {
+    const ON_DISK: usize = 2;
+    // The nearest folder that exists: the race's own is made later.
+    let Some(existing) = worktree_root.ancestors().find(|p| p.exists()) else {
+        return ON_DISK;
+    };
+    match in_memory(existing) {
+        true => usize::MAX,
+        false => ON_DISK,
+    }
+}
+
+/// Whether `path` is on a file system kept in memory.
+#[cfg(target_os = "linux")]
+fn in_memory(path: &std::path::Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    const TMPFS_MAGIC: i64 = 0x0102_1994;
+    const RAMFS_MAGIC: i64 = 0x8584_58f6;
+    let Ok(c_path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: statfs writes the zeroed struct it is given; the path is NUL-terminated.
+    let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statfs(c_path.as_ptr(), &mut fs) } != 0 {
+        return false;
+    }
+    // `f_type`'s integer type differs between targets.
+    #[allow(clippy::unnecessary_cast)]
+    let kind = fs.f_type as i64;
+    kind == TMPFS_MAGIC || kind == RAMFS_MAGIC
+}
+
+#[cfg(not(target_os = "linux"))]
+fn in_memory(_path: &std::path::Path) -> bool {
+    false
+}
+
 /// Whether a lane's failure is the machine's, not its agent's: out of open files,
 /// memory, processes or disk space. Lane failures are messages by the time they are
 /// recorded; an OS error keeps its number in Rust's rendering (`(os error 24)`), and
@@ -152,6 +193,15 @@ mod tests {
         assert_eq!(files_limit(need, 256, 4096), FilesLimit::Raise(need * 2));
         assert_eq!(files_limit(need, 256, need), FilesLimit::Raise(need));
         assert_eq!(files_limit(need, 64, 256), FilesLimit::TooLow { hard: 256 });
+    }
+
+    #[test]
+    fn worktrees_in_memory_are_all_checked_out_at_once_and_on_a_disk_two_at_a_time() {
+        if std::path::Path::new("/dev/shm").is_dir() && in_memory(std::path::Path::new("/dev/shm")) {
+            assert_eq!(setup_jobs_for(std::path::Path::new("/dev/shm/not/yet/made")), usize::MAX);
+        }
+        // The proc file system is neither, so it counts as a disk.
+        assert_eq!(setup_jobs_for(std::path::Path::new("/proc")), 2);
     }
 
     #[test]

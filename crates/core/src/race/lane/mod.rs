@@ -66,6 +66,8 @@ pub(super) struct Shared {
     pub plan: RacePlan,
     pub agent_slots: Semaphore,
     pub check_slots: Semaphore,
+    /// Worktrees being checked out at once (`RacePlan::setup_jobs`).
+    pub setup_slots: Semaphore,
     /// The checks that take no check slot.
     pub light_checks: light::LightChecks,
     /// One lane at a time compares the user's checkout with the race's snapshot and puts
@@ -230,15 +232,22 @@ impl Worker {
         let repo_top = plan.repo_top.clone();
         let copy = plan.copy.clone();
         let worktree = lane.worktree.clone();
-        blocking(move || {
+        let shared = self.shared.clone();
+        let slot = tokio::select! {
+            slot = shared.setup_slots.acquire() => slot.map_err(|_| Stop::Cancelled)?,
+            _ = self.cancel.raised(CancelLevel::Graceful) => return Err(Stop::Cancelled),
+        };
+        let made = blocking(move || {
             git::create_worktree(&repo_top, &spec)?;
             if !copy.is_empty() {
                 git::copy_into_worktree(&repo_top, &worktree, &copy)?;
             }
             Ok::<_, git::GitError>(())
         })
-        .await?
-        .map_err(|e| Stop::Failed(format!("worktree: {e}")))?;
+        .await;
+        // The setup command below is the user's to pace: only the checkout is bounded.
+        drop(slot);
+        made?.map_err(|e| Stop::Failed(format!("worktree: {e}")))?;
 
         if let Some(setup) = plan.setup.clone() {
             let log = self.lane_dir.join("setup.log");
