@@ -317,7 +317,7 @@ mod tests {
     #[test]
     fn the_last_line_of_a_race_wins_and_torn_lines_are_stale() {
         let tmp = tempfile::tempdir().unwrap();
-        let index = RaceIndex::beside(&Store::new(tmp.path()).root().to_path_buf());
+        let index = Store::new(tmp.path()).index();
         index.append(&[line("a", 10, RaceStatus::NoWinner)]).unwrap();
         index
             .append(&[line("a", 20, RaceStatus::Merged("x".into()))])
