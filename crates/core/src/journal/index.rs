@@ -106,15 +106,58 @@ impl RaceListing {
     }
 }
 
-/// One line of the index.
+/// One line of the index. Written flat (see [`Wire`]): serde's `flatten` would parse each
+/// line twice over.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "Wire", into = "Wire")]
 pub(super) struct IndexLine {
     pub v: u32,
-    #[serde(flatten)]
     pub race: RaceListing,
     /// The length of the race's journal when the line was written: the line holds while
     /// the journal has that length.
     pub events_len: u64,
+}
+
+/// An index line as it is on disk.
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    v: u32,
+    id: String,
+    created_at: String,
+    title: String,
+    lanes: usize,
+    status: RaceStatus,
+    events_len: u64,
+}
+
+impl From<Wire> for IndexLine {
+    fn from(w: Wire) -> IndexLine {
+        IndexLine {
+            v: w.v,
+            race: RaceListing {
+                id: w.id,
+                created_at: w.created_at,
+                title: w.title,
+                lanes: w.lanes,
+                status: w.status,
+            },
+            events_len: w.events_len,
+        }
+    }
+}
+
+impl From<IndexLine> for Wire {
+    fn from(l: IndexLine) -> Wire {
+        Wire {
+            v: l.v,
+            id: l.race.id,
+            created_at: l.race.created_at,
+            title: l.race.title,
+            lanes: l.race.lanes,
+            status: l.race.status,
+            events_len: l.events_len,
+        }
+    }
 }
 
 impl IndexLine {
@@ -126,10 +169,10 @@ impl IndexLine {
         }
     }
 
-    /// Whether the line still tells the truth about `dir`: its journal has the length it
-    /// had (one `stat`, the journal is not opened).
-    pub fn holds_for(&self, dir: &RaceDir) -> bool {
-        std::fs::metadata(dir.events()).map(|m| m.len()).ok() == Some(self.events_len)
+    /// Whether the line still tells the truth about its race, whose journal is now
+    /// `journal_len` bytes long (`None`: gone).
+    pub fn holds(&self, journal_len: Option<u64>) -> bool {
+        journal_len == Some(self.events_len)
     }
 }
 

@@ -55,13 +55,26 @@ impl Store {
         self.root.join(id).join("race.json").is_file()
     }
 
+    /// The records folder, opened for looking up many races' files in it.
+    fn opened(&self) -> Opened {
+        Opened {
+            root: self.root.clone(),
+            dir: std::fs::File::open(&self.root).ok(),
+        }
+    }
+
     /// Race ids, oldest first: by the start time `race.json` records, then by the
     /// sequence suffix a race got when its name was taken (ids of the same minute and
     /// spec), then by name. Names alone do not order races: two specs started in turn
     /// can sort either way. The start times of indexed races come from the index, so
     /// only the `race.json` of races without a line is read.
     pub fn ids(&self) -> Result<Vec<String>, JournalError> {
-        let ids = self.names()?.into_iter().filter(|id| self.is_race(id)).collect();
+        let opened = self.opened();
+        let ids = self
+            .names()?
+            .into_iter()
+            .filter(|id| opened.is_file(&format!("{id}/race.json")))
+            .collect();
         Ok(self.in_order(ids, &self.index().read()))
     }
 
@@ -120,11 +133,13 @@ impl Store {
         let index = self.index();
         let read = index.read();
         let names = self.names()?;
+        let opened = self.opened();
         let mut fresh = Vec::new();
         let mut listed = Vec::with_capacity(names.len());
         for id in &names {
             let dir = self.dir(id);
-            if let Some(line) = read.lines.get(id).filter(|l| l.holds_for(&dir)) {
+            let line = read.lines.get(id);
+            if let Some(line) = line.filter(|l| l.holds(opened.len(&format!("{id}/events.jsonl")))) {
                 listed.push(Listed::Race(line.race.clone()));
                 continue;
             }
@@ -193,6 +208,43 @@ impl Store {
             }
         }
         unreachable!("u32 names run out before a repository's races do")
+    }
+}
+
+/// The records folder held open, so that the files of thousands of races are looked up
+/// from it (`fstatat`) rather than each walked to from `/`: at 10,000 races those path
+/// walks were most of what a `list` from the index did.
+struct Opened {
+    root: PathBuf,
+    dir: Option<std::fs::File>,
+}
+
+impl Opened {
+    /// The size and type of `rel`, a path under the records folder; `None` when it
+    /// cannot be looked up.
+    fn stat(&self, rel: &str) -> Option<(u64, bool)> {
+        use std::os::fd::AsRawFd;
+        let Some(dir) = &self.dir else {
+            let meta = std::fs::metadata(self.root.join(rel)).ok()?;
+            return Some((meta.len(), meta.is_file()));
+        };
+        let name = std::ffi::CString::new(rel).ok()?;
+        // SAFETY: a zeroed `stat` is a valid value of a plain C struct.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: `dir` is an open descriptor we own, `name` a NUL-terminated string, and
+        // `st` a live struct fstatat(2) writes into.
+        if unsafe { libc::fstatat(dir.as_raw_fd(), name.as_ptr(), &mut st, 0) } != 0 {
+            return None;
+        }
+        Some((st.st_size as u64, st.st_mode & libc::S_IFMT == libc::S_IFREG))
+    }
+
+    fn len(&self, rel: &str) -> Option<u64> {
+        self.stat(rel).map(|(len, _)| len)
+    }
+
+    fn is_file(&self, rel: &str) -> bool {
+        matches!(self.stat(rel), Some((_, true)))
     }
 }
 
