@@ -93,6 +93,8 @@ pub fn merge(cwd: &Path, race: &str, args: MergeArgs<'_>, config: Option<&Path>)
     log.append(&stamp(bakeoff_core::race::merged_event(
         &lane_name, mode, &merged,
     )))?;
+    // `list` says the race was merged. A cache: if this fails, `list` reads the race.
+    let _ = dir.store().index().note(&dir);
     match merged {
         Merged::Committed {
             commit,

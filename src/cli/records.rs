@@ -5,43 +5,38 @@ use std::path::Path;
 use crate::ui;
 use bakeoff_core::error::{exit, Error};
 use bakeoff_core::git::{self, Repo};
-use bakeoff_core::journal::{JournalError, LaneRecord, LaneSummary, RaceDir, RaceRecord, RaceSummary, Store};
+use bakeoff_core::journal::{
+    JournalError, LaneRecord, LaneSummary, Listed, RaceDir, RaceRecord, RaceStatus, RaceSummary, Store,
+};
 use bakeoff_core::rank::Leaderboard;
 use bakeoff_core::vocab::{AgentOutcome, CheckOutcome, ReviewRecord};
 
 pub fn list(cwd: &Path) -> Result<u8, Error> {
+    use std::io::Write;
     let repo = Repo::discover(cwd)?;
-    let store = Store::new(repo.common_dir());
-    let ids = store.ids()?;
-    if ids.is_empty() {
+    let races = Store::new(repo.common_dir()).listings()?;
+    if races.is_empty() {
         println!("no races yet (start one with `bakeoff race SPEC -a adapter:model …`)");
         return Ok(exit::OK);
     }
-    for id in ids {
-        let dir = store.dir(&id);
-        let Ok(record) = dir.record() else {
-            println!("{id}  (unreadable record)");
-            continue;
+    // One write per screenful rather than per line: thousands of races are listed.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for race in races {
+        let line = match race {
+            Listed::Race(r) => format!(
+                "{}  {} lanes  {:<24}  {}",
+                r.id,
+                r.lanes,
+                r.status.to_string(),
+                r.title
+            ),
+            Listed::Unreadable(id) => format!("{id}  (unreadable record)"),
         };
-        let summary = RaceSummary::from_events(&dir.events_list()?);
-        println!(
-            "{id}  {} lanes  {:<24}  {}",
-            record.lanes.len(),
-            status(&summary),
-            record.title()
-        );
+        writeln!(out, "{line}").map_err(|e| Error::io("cannot write", Path::new("stdout"), e))?;
     }
+    out.flush()
+        .map_err(|e| Error::io("cannot write", Path::new("stdout"), e))?;
     Ok(exit::OK)
-}
-
-fn status(s: &RaceSummary) -> String {
-    match (&s.winner, s.finished, s.interrupted) {
-        (_, _, true) => "interrupted".into(),
-        (Some(w), true, _) if !s.merges.is_empty() => format!("merged {w}"),
-        (Some(w), true, _) => format!("winner {w}"),
-        (None, true, _) => "no winner".into(),
-        (_, false, _) => "unfinished".into(),
-    }
 }
 
 /// `bakeoff show RACE`: the race, each lane's rounds and results, the leaderboard and
@@ -71,7 +66,7 @@ fn print_race_head(record: &RaceRecord, summary: &RaceSummary) {
         record.target_branch.as_deref().unwrap_or("(detached)"),
         record.created_at
     );
-    println!("status: {}", status(summary));
+    println!("status: {}", RaceStatus::of(summary));
     println!();
 }
 
@@ -214,6 +209,7 @@ pub fn clean(cwd: &Path, race: Option<&str>, all: bool, purge: bool) -> Result<u
         (None, false) => return Err(Error::input("name a race to clean, or pass --all")),
     };
     let mut skipped = Vec::new();
+    let mut purged = Vec::new();
     for dir in dirs {
         // Held while cleaning, so no `resume` takes the race up halfway.
         let _lock = match dir.lock() {
@@ -229,6 +225,7 @@ pub fn clean(cwd: &Path, race: Option<&str>, all: bool, purge: bool) -> Result<u
         clean_race(repo.workdir(), &record)?;
         if purge {
             std::fs::remove_dir_all(&dir.path).map_err(|e| Error::io("cannot remove", &dir.path, e))?;
+            purged.push(dir.id.clone());
             println!(
                 "cleaned race {} (worktrees, lane branches and records)",
                 record.id
@@ -240,6 +237,10 @@ pub fn clean(cwd: &Path, race: Option<&str>, all: bool, purge: bool) -> Result<u
             );
         }
     }
+    // Once for every race removed, not once per race: the index is rewritten each time.
+    // A cache: the line of a race removed before an error is dropped by the next `list`,
+    // which finds no folder for it.
+    let _ = store.index().forget(&purged);
     if skipped.is_empty() {
         return Ok(exit::OK);
     }

@@ -48,8 +48,19 @@ fn twenty_races_at_once_each_get_their_own_id_and_records() {
     for run in &runs {
         run.expect(0);
     }
+    // Twenty races ended at once, each appending its index line: none torn or glued.
+    let index = std::fs::read_to_string(env.repo.join(".git/bakeoff/race-index.jsonl")).unwrap();
+    let indexed: BTreeSet<String> = index
+        .lines()
+        .map(|l| {
+            let line: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}"));
+            line["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!((index.lines().count(), indexed.len()), (20, 20), "{index}");
     let ids = listed(&env);
     assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), 20, "{ids:?}");
+    assert_eq!(ids.iter().cloned().collect::<BTreeSet<_>>(), indexed);
     assert_eq!(env.races(), 20);
     for id in &ids {
         let dir = env.repo.join(".git/bakeoff/races").join(id);

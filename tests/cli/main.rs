@@ -26,6 +26,7 @@ mod real_clis;
 mod real_code;
 mod records;
 mod records_guard;
+mod records_index;
 mod replay;
 mod resources;
 mod resume;

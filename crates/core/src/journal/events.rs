@@ -1,7 +1,7 @@
 //! `events.jsonl`: one stamped event per line, appended and flushed as it happens.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{JournalError, SharedSeal};
@@ -72,7 +72,7 @@ impl EventLog {
 }
 
 /// True when the file is not empty and does not end with a newline.
-fn ends_torn(file: &mut File) -> std::io::Result<bool> {
+pub(super) fn ends_torn(file: &mut File) -> std::io::Result<bool> {
     use std::io::{Read, Seek, SeekFrom};
     if file.metadata()?.len() == 0 {
         return Ok(false);
@@ -85,19 +85,19 @@ fn ends_torn(file: &mut File) -> std::io::Result<bool> {
 
 /// Reads a journal; a torn or unreadable line (from a crash mid-write) is skipped.
 pub fn read_events(path: &Path) -> Result<Vec<Stamped>, JournalError> {
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(JournalError::read(path, e)),
-    };
-    let mut events = Vec::new();
-    for line in BufReader::new(file).split(b'\n') {
-        let line = line.map_err(|e| JournalError::read(path, e))?;
-        if let Ok(event) = serde_json::from_slice::<Stamped>(&line) {
-            events.push(event);
-        }
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(parse_events(&bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(JournalError::read(path, e)),
     }
-    Ok(events)
+}
+
+/// The events of a journal's bytes; a torn or unreadable line is skipped.
+pub fn parse_events(bytes: &[u8]) -> Vec<Stamped> {
+    bytes
+        .split(|b| *b == b'\n')
+        .filter_map(|line| serde_json::from_slice::<Stamped>(line).ok())
+        .collect()
 }
 
 /// The journal as a reporter: every event the coordinator emits lands in the file.

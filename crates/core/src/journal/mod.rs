@@ -1,10 +1,12 @@
 //! Records of races under `<git common dir>/bakeoff/races/<race-id>/`: the race
 //! description (`race.json`), the append-only event journal (`events.jsonl`), per-lane
-//! logs and patches, and the leaderboard; and the seal over them (what bakeoff wrote
-//! there, checked after each agent). They outlive worktrees and the process, so
-//! `show`, `diff`, `merge` and `clean` work later, after a crash too.
+//! logs and patches, and the leaderboard; the seal over them (what bakeoff wrote
+//! there, checked after each agent); and the index of ended races beside them, which
+//! `list` reads instead of every journal. They outlive worktrees and the process, so
+//! `list`, `show`, `diff`, `merge` and `clean` work later, after a crash too.
 
 mod events;
+mod index;
 mod record;
 mod seal;
 mod store;
@@ -12,11 +14,12 @@ mod summary;
 
 use std::path::PathBuf;
 
-pub use events::{read_events, EventLog, JournalReporter};
+pub use events::{parse_events, read_events, EventLog, JournalReporter};
+pub use index::{RaceIndex, RaceListing, RaceStatus, INDEX_FORMAT};
 pub use record::redact;
 pub use record::{LaneRecord, RaceRecord, RACE_FORMAT};
 pub use seal::{Seal, SharedSeal};
-pub use store::{RaceDir, RaceLock, Store};
+pub use store::{Listed, RaceDir, RaceLock, Store};
 pub use summary::{Comparison, EarlierRound, LaneSummary, RaceSummary};
 
 /// A record that cannot be written or read.

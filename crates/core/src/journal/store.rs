@@ -1,8 +1,10 @@
 //! Where races are recorded, how they are named, and how a name like `last` resolves.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use super::{read_events, JournalError, RaceRecord, RACE_FORMAT};
+use super::index::{IndexLine, IndexRead};
+use super::{read_events, JournalError, RaceIndex, RaceListing, RaceRecord, RACE_FORMAT};
 use crate::vocab::Stamped;
 
 /// The records folder of one repository: `<git common dir>/bakeoff/races/`.
@@ -28,55 +30,150 @@ impl Store {
         &self.root
     }
 
-    /// Race ids, oldest first: by the start time `race.json` records, then by the
-    /// sequence suffix a race got when its name was taken (ids of the same minute and
-    /// spec), then by name. Names alone do not order races: two specs started in turn
-    /// can sort either way.
-    pub fn ids(&self) -> Result<Vec<String>, JournalError> {
+    /// The index of the store's ended races (see [`RaceIndex`]).
+    pub fn index(&self) -> RaceIndex {
+        RaceIndex::beside(&self.root)
+    }
+
+    /// The names in the records folder: race ids, folders still being created, and
+    /// whatever else was put there. One read of the folder, no file opened.
+    fn names(&self) -> Result<Vec<String>, JournalError> {
         let entries = match std::fs::read_dir(&self.root) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(JournalError::read(&self.root, e)),
         };
-        // A folder without `race.json` is a race still being created, or not a race.
-        let mut races: Vec<(Option<chrono::DateTime<chrono::FixedOffset>>, u32, String)> = entries
+        Ok(entries
             .filter_map(|e| e.ok())
-            .filter(|e| e.path().join("race.json").is_file())
             .filter_map(|e| e.file_name().into_string().ok())
-            .map(|id| (started_at(&self.root.join(&id)), sequence(&id), id))
+            .collect())
+    }
+
+    /// Whether `id` names a race: a folder with its `race.json` (a folder without one is
+    /// a race still being created, or not a race).
+    fn is_race(&self, id: &str) -> bool {
+        self.root.join(id).join("race.json").is_file()
+    }
+
+    /// The records folder, opened for looking up many races' files in it.
+    fn opened(&self) -> Opened {
+        Opened {
+            root: self.root.clone(),
+            dir: std::fs::File::open(&self.root).ok(),
+        }
+    }
+
+    /// Race ids, oldest first: by the start time `race.json` records, then by the
+    /// sequence suffix a race got when its name was taken (ids of the same minute and
+    /// spec), then by name. Names alone do not order races: two specs started in turn
+    /// can sort either way. The start times of indexed races come from the index, so
+    /// only the `race.json` of races without a line is read.
+    pub fn ids(&self) -> Result<Vec<String>, JournalError> {
+        let opened = self.opened();
+        let ids = self
+            .names()?
+            .into_iter()
+            .filter(|id| opened.is_file(&format!("{id}/race.json")))
+            .collect();
+        Ok(self.in_order(ids, &self.index().read()))
+    }
+
+    fn in_order(&self, ids: Vec<String>, index: &IndexRead) -> Vec<String> {
+        let mut races: Vec<(Option<Started>, u32, String)> = ids
+            .into_iter()
+            .map(|id| {
+                let at = match index.lines.get(&id) {
+                    Some(line) => parse_started(&line.race.created_at),
+                    None => started_at(&self.root.join(&id)),
+                };
+                (at, sequence(&id), id)
+            })
             .collect();
         races.sort();
-        Ok(races.into_iter().map(|(_, _, id)| id).collect())
+        races.into_iter().map(|(_, _, id)| id).collect()
     }
 
     /// Resolves `last` (the newest race), a full id, or an unambiguous prefix of one.
+    /// Only `last` needs every race's start time (from the index, mostly); an id or a
+    /// prefix is found by name.
     pub fn resolve(&self, name: &str) -> Result<RaceDir, JournalError> {
-        let ids = self.ids()?;
-        let found = if name == "last" {
-            ids.last().cloned().ok_or_else(|| JournalError::NoRaces {
+        if name == "last" {
+            let id = self.ids()?.pop().ok_or_else(|| JournalError::NoRaces {
                 root: self.root.clone(),
-            })?
-        } else if ids.iter().any(|id| id == name) {
-            name.to_string()
-        } else {
-            let mut matches: Vec<String> = ids.into_iter().filter(|id| id.starts_with(name)).collect();
-            match matches.len() {
-                1 => matches.remove(0),
-                0 => {
-                    return Err(JournalError::NoSuchRace {
-                        name: name.to_string(),
-                        root: self.root.clone(),
-                    })
-                }
-                _ => {
-                    return Err(JournalError::Ambiguous {
-                        name: name.to_string(),
-                        candidates: matches,
-                    })
-                }
+            })?;
+            return Ok(self.dir(&id));
+        }
+        let plain = !name.is_empty() && !name.contains('/') && name != "." && name != "..";
+        if plain && self.is_race(name) {
+            return Ok(self.dir(name));
+        }
+        let matches: Vec<String> = self
+            .names()?
+            .into_iter()
+            .filter(|id| id.starts_with(name) && self.is_race(id))
+            .collect();
+        match matches.len() {
+            1 => Ok(self.dir(&matches[0])),
+            0 => Err(JournalError::NoSuchRace {
+                name: name.to_string(),
+                root: self.root.clone(),
+            }),
+            _ => Err(JournalError::Ambiguous {
+                name: name.to_string(),
+                candidates: self.in_order(matches, &self.index().read()),
+            }),
+        }
+    }
+
+    /// Every race as `bakeoff list` shows it, oldest first (as [`Store::ids`]). A race
+    /// with an index line that still holds is taken from the index without opening its
+    /// folder's files; any other is read from its folder. When the index lacked ended
+    /// races, held lines of removed folders, or torn or stale lines, it is rewritten.
+    pub fn listings(&self) -> Result<Vec<Listed>, JournalError> {
+        let index = self.index();
+        let read = index.read();
+        let names = self.names()?;
+        let opened = self.opened();
+        let mut fresh = Vec::new();
+        let mut listed = Vec::with_capacity(names.len());
+        for id in &names {
+            let dir = self.dir(id);
+            let line = read.lines.get(id);
+            if let Some(line) = line.filter(|l| l.holds(opened.len(&format!("{id}/events.jsonl")))) {
+                listed.push(Listed::Race(line.race.clone()));
+                continue;
             }
-        };
-        Ok(self.dir(&found))
+            if !self.is_race(id) {
+                continue;
+            }
+            match RaceListing::read(&dir)? {
+                Some((race, len)) => {
+                    if race.status.ended() {
+                        fresh.push(IndexLine::new(race.clone(), len));
+                    }
+                    listed.push(Listed::Race(race));
+                }
+                None => listed.push(Listed::Unreadable(id.clone())),
+            }
+        }
+        let present: HashSet<&str> = names.iter().map(String::as_str).collect();
+        let gone = read.lines.keys().any(|id| !present.contains(id.as_str()));
+        if !fresh.is_empty() || gone || read.stale > 0 {
+            // A cache: if the rewrite fails, the next `list` reads those races again.
+            let _ = index.rebuild(fresh, &|id| present.contains(id) || self.root.join(id).is_dir());
+        }
+        let mut keyed: Vec<(Option<Started>, u32, Listed)> = listed
+            .into_iter()
+            .map(|l| {
+                let (at, id) = match &l {
+                    Listed::Race(r) => (parse_started(&r.created_at), &r.id),
+                    Listed::Unreadable(id) => (None, id),
+                };
+                (at, sequence(id), l)
+            })
+            .collect();
+        keyed.sort_by(|a, b| (&a.0, a.1, a.2.id()).cmp(&(&b.0, b.1, b.2.id())));
+        Ok(keyed.into_iter().map(|(_, _, l)| l).collect())
     }
 
     pub fn dir(&self, id: &str) -> RaceDir {
@@ -114,16 +211,77 @@ impl Store {
     }
 }
 
+/// The records folder held open, so that the files of thousands of races are looked up
+/// from it (`fstatat`) rather than each walked to from `/`: at 10,000 races those path
+/// walks were most of what a `list` from the index did.
+struct Opened {
+    root: PathBuf,
+    dir: Option<std::fs::File>,
+}
+
+impl Opened {
+    /// The size and type of `rel`, a path under the records folder; `None` when it
+    /// cannot be looked up.
+    fn stat(&self, rel: &str) -> Option<(u64, bool)> {
+        use std::os::fd::AsRawFd;
+        let Some(dir) = &self.dir else {
+            let meta = std::fs::metadata(self.root.join(rel)).ok()?;
+            return Some((meta.len(), meta.is_file()));
+        };
+        let name = std::ffi::CString::new(rel).ok()?;
+        // SAFETY: a zeroed `stat` is a valid value of a plain C struct.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: `dir` is an open descriptor we own, `name` a NUL-terminated string, and
+        // `st` a live struct fstatat(2) writes into.
+        if unsafe { libc::fstatat(dir.as_raw_fd(), name.as_ptr(), &mut st, 0) } != 0 {
+            return None;
+        }
+        Some((st.st_size as u64, st.st_mode & libc::S_IFMT == libc::S_IFREG))
+    }
+
+    fn len(&self, rel: &str) -> Option<u64> {
+        self.stat(rel).map(|(len, _)| len)
+    }
+
+    fn is_file(&self, rel: &str) -> bool {
+        matches!(self.stat(rel), Some((_, true)))
+    }
+}
+
+/// A race as `bakeoff list` shows it: how it stands, or only its id when its
+/// `race.json` cannot be read.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Listed {
+    Race(RaceListing),
+    Unreadable(String),
+}
+
+impl Listed {
+    pub fn id(&self) -> &str {
+        match self {
+            Listed::Race(r) => &r.id,
+            Listed::Unreadable(id) => id,
+        }
+    }
+}
+
+/// When a race started.
+type Started = chrono::DateTime<chrono::FixedOffset>;
+
 /// When a race started, as its `race.json` says; `None` when it cannot be read (such a
 /// race sorts first, never as `last`).
-fn started_at(dir: &Path) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+fn started_at(dir: &Path) -> Option<Started> {
     #[derive(serde::Deserialize)]
-    struct Started {
+    struct Record {
         created_at: String,
     }
     let text = std::fs::read(dir.join("race.json")).ok()?;
-    let started: Started = serde_json::from_slice(&text).ok()?;
-    chrono::DateTime::parse_from_rfc3339(&started.created_at).ok()
+    let record: Record = serde_json::from_slice(&text).ok()?;
+    parse_started(&record.created_at)
+}
+
+fn parse_started(created_at: &str) -> Option<Started> {
+    chrono::DateTime::parse_from_rfc3339(created_at).ok()
 }
 
 /// The sequence number [`Store::reserve`] gave an id: 1 for the name as wanted, `n` for

@@ -531,6 +531,10 @@ impl Coordinator {
         for r in &mut self.reporters {
             r.finish();
         }
+        // The race's line in the index, from the journal just finished (a resumed race's
+        // too). A cache: if it cannot be written, `list` reads the race from its folder.
+        let dir = &self.shared.plan.dir;
+        let _ = dir.store().index().note(dir);
         let credentials_error = self
             .summary
             .lanes
