@@ -8,7 +8,9 @@
 # SETUP_JOBS="default 1 2 8": bakeoff with `[worktree] setup-jobs` unset (its own choice
 # for the storage) and set to each number, side by side.
 # SANDBOX="off on": each bakeoff race with `--sandbox off` and then `on` (default: auto).
-# The lanes' agent sleeps 20 s so that no lane's capture overlaps another lane's set-up.
+# The lanes' agent sleeps until the race is interrupted, once every lane's agent runs.
+# The runs of a round go in an order that turns with each round: on a disk, each run
+# pays for the writeback of the one before.
 export TMPDIR="${BENCH_TMP:-${TMPDIR:-/tmp}}"
 source "$(dirname "$0")/bench-common.sh"
 FILES="${FILES:-20000}"
@@ -22,7 +24,7 @@ root = "$WORK/lanes"
 [agents.noop]
 adapter = "command"
 model = "none"
-command = ["sleep", "20"]
+command = ["sleep", "600"]
 TOML
 for jobs in $SETUP_JOBS; do
   [ "$jobs" = default ] || printf '[worktree]\nsetup-jobs = %s\n' "$jobs" > "$WORK/jobs-$jobs.toml"
@@ -72,31 +74,56 @@ PY
     echo "files=$files lanes=$lanes on $TMPDIR ($(stat -f -c %T "$TMPDIR"))"
     echo "round  git_seq_s  git_par_s  par/seq  setup_jobs  sandbox  bakeoff_s  bakeoff/seq"
     for round in $(seq "$ROUNDS"); do
-      sync
-      seq_s=$(timed seq_add "$REPO" "$lanes" "$round")
-      remove_worktrees "$REPO" "$lanes" seq "$round"
-      par_s=$(timed par_add "$REPO" "$lanes" "$round")
-      remove_worktrees "$REPO" "$lanes" par "$round"
-      for jobs in $SETUP_JOBS; do
-        config=()
-        [ "$jobs" = default ] || config=(--config "$WORK/jobs-$jobs.toml")
-        for mode in $SANDBOX; do
-          sync
-          "$BAKEOFF" -C "$REPO" "${config[@]}" race "setup round $round" -a "noop*$lanes" \
-            --no-review --sandbox "$mode" >/dev/null 2>&1 || true
-          python3 - "$(journal "$REPO")" "$seq_s" "$par_s" "$round" "$jobs" "$mode" "$lanes" <<'PY'
+      # What came before sets the disk's pace (its writeback of the last run's files
+      # and of their removal), so the order of the runs turns with each round.
+      variants=(git-seq git-par)
+      for jobs in $SETUP_JOBS; do for mode in $SANDBOX; do variants+=("bakeoff:$jobs:$mode"); done; done
+      n=${#variants[@]}
+      order=()
+      for i in $(seq 0 $((n - 1))); do order+=("${variants[$(( (i + round - 1) % n ))]}"); done
+      results=()
+      for v in "${order[@]}"; do
+        sync
+        case "$v" in
+          git-seq)
+            seq_s=$(timed seq_add "$REPO" "$lanes" "$round")
+            remove_worktrees "$REPO" "$lanes" seq "$round" ;;
+          git-par)
+            par_s=$(timed par_add "$REPO" "$lanes" "$round")
+            remove_worktrees "$REPO" "$lanes" par "$round" ;;
+          bakeoff:*)
+            IFS=: read -r _ jobs mode <<< "$v"
+            config=()
+            [ "$jobs" = default ] || config=(--config "$WORK/jobs-$jobs.toml")
+            "$BAKEOFF" -C "$REPO" "${config[@]}" race "setup round $round" -a "noop*$lanes" \
+              --no-review --sandbox "$mode" >/dev/null 2>&1 &
+            race=$!
+            # Once every lane's agent runs, set-up is measured: Ctrl-C ends the race.
+            for _ in $(seq 6000); do
+              ev="$(journal "$REPO" 2>/dev/null || true)"
+              if [ -f "$ev" ] && [ "$(grep -c '"state":"running"' "$ev")" -ge "$lanes" ]; then break; fi
+              kill -0 "$race" 2>/dev/null || break
+              sleep 0.1
+            done
+            kill -INT "$race" 2>/dev/null || true
+            wait "$race" || true
+            s=$(python3 - "$(journal "$REPO")" "$lanes" <<'PY'
 import json, sys
 events = [json.loads(l) for l in open(sys.argv[1])]
 start = next(e["at_ms"] for e in events if e["type"] == "race-started")
 running = [e["at_ms"] for e in events if e["type"] == "lane-state" and e["state"] == "running"]
-assert len(running) == int(sys.argv[7]), running
-bakeoff_s = (max(running) - start) / 1000
-seq_s, par_s = float(sys.argv[2]), float(sys.argv[3])
-print(f"{sys.argv[4]:>5}  {seq_s:9.3f}  {par_s:9.3f}  {par_s / seq_s:7.3f}  {sys.argv[5]:>10}  {sys.argv[6]:>7}"
-      f"  {bakeoff_s:9.3f}  {bakeoff_s / seq_s:11.3f}")
+assert len(running) == int(sys.argv[2]), running
+print((max(running) - start) / 1000)
 PY
-          "$BAKEOFF" -C "$REPO" clean last --purge >/dev/null
-        done
+)
+            results+=("$jobs $mode $s")
+            "$BAKEOFF" -C "$REPO" clean last --purge >/dev/null ;;
+        esac
+      done
+      for r in "${results[@]}"; do
+        read -r jobs mode s <<< "$r"
+        python3 -c "import sys; seq, par, b = map(float, sys.argv[1:4]); print(f'{sys.argv[4]:>5}  {seq:9.3f}  {par:9.3f}  {par / seq:7.3f}  {sys.argv[5]:>10}  {sys.argv[6]:>7}  {b:9.3f}  {b / seq:11.3f}')" \
+          "$seq_s" "$par_s" "$s" "$round" "$jobs" "$mode"
       done
     done
   done

@@ -468,13 +468,19 @@ mod tests {
     #[test]
     fn setup_jobs_and_light_checks_are_read() {
         let c = from_texts(&[
-            ("user", "[worktree]
+            (
+                "user",
+                "[worktree]
 setup-jobs = 3
-"),
-            ("repo", "[checks]
+",
+            ),
+            (
+                "repo",
+                "[checks]
 wait = { run = \"sleep 1\", light = true }
 build = \"make\"
-"),
+",
+            ),
         ])
         .unwrap();
         assert_eq!(c.setup_jobs, Some(3));

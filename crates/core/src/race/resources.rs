@@ -198,7 +198,10 @@ mod tests {
     #[test]
     fn worktrees_in_memory_are_all_checked_out_at_once_and_on_a_disk_two_at_a_time() {
         if std::path::Path::new("/dev/shm").is_dir() && in_memory(std::path::Path::new("/dev/shm")) {
-            assert_eq!(setup_jobs_for(std::path::Path::new("/dev/shm/not/yet/made")), usize::MAX);
+            assert_eq!(
+                setup_jobs_for(std::path::Path::new("/dev/shm/not/yet/made")),
+                usize::MAX
+            );
         }
         // The proc file system is neither, so it counts as a disk.
         assert_eq!(setup_jobs_for(std::path::Path::new("/proc")), 2);
