@@ -39,6 +39,28 @@ timed() {
   python3 -c "print(($end - $start) / 1e9)"
 }
 
+# settle: waits (at most 2 minutes) until the disk under TMPDIR has been idle for 2 s:
+# nothing in flight, nothing written or discarded. A file system mounted with `discard`
+# trims the blocks of deleted files after the deletion returns, so without this each run
+# would pay for the removal of the one before.
+DEV_STAT="/sys/dev/block/$(( $(stat -c %d "$TMPDIR") >> 8 )):$(( $(stat -c %d "$TMPDIR") & 255 ))/stat"
+settle() {
+  sync
+  [ -r "$DEV_STAT" ] || return 0
+  local last="" now quiet=0
+  for _ in $(seq 600); do
+    now=$(awk '{print $9, $7, $12, $14}' "$DEV_STAT")
+    if [ "$now" = "$last" ] && [ "${now%% *}" = 0 ]; then
+      quiet=$((quiet + 1))
+      [ "$quiet" -ge 10 ] && return 0
+    else
+      quiet=0
+    fi
+    last="$now"
+    sleep 0.2
+  done
+}
+
 # seq_add REPO N TAG: N worktrees one after another; par_add: all at once.
 seq_add() {
   for i in $(seq "$2"); do git -C "$1" worktree add -q -b "seq-$3-$i" "$WORK/seq/$3-$i" HEAD; done
@@ -52,7 +74,6 @@ remove_worktrees() {
     git -C "$1" worktree remove --force "$WORK/$3/$4-$i"
     git -C "$1" branch -q -D "$3-$4-$i"
   done
-  sync
 }
 
 for files in $FILES; do
@@ -83,7 +104,7 @@ PY
       for i in $(seq 0 $((n - 1))); do order+=("${variants[$(( (i + round - 1) % n ))]}"); done
       results=()
       for v in "${order[@]}"; do
-        sync
+        settle
         case "$v" in
           git-seq)
             seq_s=$(timed seq_add "$REPO" "$lanes" "$round")
