@@ -25,6 +25,13 @@ read = ["$WORK/scripts"]
 TOML
 unset ANTHROPIC_API_KEY OPENAI_API_KEY GEMINI_API_KEY GOOGLE_API_KEY OPENROUTER_API_KEY
 
+# sandbox_works: whether bubblewrap can make a lane's sandbox here (the probe of
+# scripts/install-sandbox.sh).
+sandbox_works() {
+  command -v bwrap >/dev/null 2>&1 &&
+    bwrap --ro-bind / / --dev /dev --proc /proc --unshare-pid --unshare-net -- true 2>/dev/null
+}
+
 # new_repo DIR: a repository with one commit.
 new_repo() {
   mkdir -p "$1"

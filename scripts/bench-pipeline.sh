@@ -10,7 +10,7 @@ for secs in 1 2 4; do
   scripted_agent "lane$secs" "write lane$secs.txt x\\\\n\nsleep ${secs}000\nusage claude 1 10 10 0.01 s\n"
 done
 modes="off"
-if "$BAKEOFF" doctor 2>/dev/null | grep -q "ok   bubblewrap"; then modes="off on"; fi
+if sandbox_works; then modes="off on"; fi
 # row START END ROUND LABEL: the newest race's wall time ÷ its longest lane's own agent
 # and check time, from the journal.
 row() {

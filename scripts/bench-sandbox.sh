@@ -16,7 +16,7 @@ cat >> "$XDG_CONFIG_HOME/bakeoff/config.toml" <<TOML
 root = "$WORK/lanes"
 TOML
 scripted_agent w 'write out.txt hello\\n\n'
-if ! "$BAKEOFF" doctor 2>/dev/null | grep -q "ok   bubblewrap"; then
+if ! sandbox_works; then
   echo "bench-sandbox: bubblewrap cannot make a sandbox here (see bakeoff doctor)" >&2
   exit 1
 fi
