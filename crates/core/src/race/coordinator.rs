@@ -128,7 +128,10 @@ impl Coordinator {
         let tiers = tiers(&plan.record);
         let shared = Arc::new(Shared {
             agent_slots: Semaphore::new(plan.jobs.min(Semaphore::MAX_PERMITS)),
-            check_slots: Semaphore::new(plan.check_jobs.min(Semaphore::MAX_PERMITS)),
+            check_slots: plan
+                .check_slots
+                .clone()
+                .unwrap_or_else(|| Arc::new(Semaphore::new(plan.check_jobs.min(Semaphore::MAX_PERMITS)))),
             setup_slots: Semaphore::new(plan.setup_jobs.min(Semaphore::MAX_PERMITS)),
             light_checks: Default::default(),
             guard: std::sync::Mutex::new(()),

@@ -53,6 +53,9 @@ pub struct RacePlan {
     pub finished_merge: Option<(MergeMode, String)>,
     /// The sandbox every lane's children run in; `None` when they run unconfined.
     pub sandbox: Option<std::sync::Arc<super::lane::Confinement>>,
+    /// Check slots shared with other races (a bench's `--check-jobs` across its trials);
+    /// `None`: the race has `check_jobs` of its own.
+    pub check_slots: Option<std::sync::Arc<tokio::sync::Semaphore>>,
 }
 
 /// Where a resumed lane starts again: the commit its work was captured in, and what its
@@ -102,6 +105,7 @@ impl RacePlan {
             review,
             resume_from: Default::default(),
             sandbox: None,
+            check_slots: None,
         }
     }
 }

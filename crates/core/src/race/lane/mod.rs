@@ -65,7 +65,8 @@ pub(super) enum LaneMsg {
 pub(super) struct Shared {
     pub plan: RacePlan,
     pub agent_slots: Semaphore,
-    pub check_slots: Semaphore,
+    /// The race's own, or a bench's shared by all of its trials (`RacePlan::check_slots`).
+    pub check_slots: Arc<Semaphore>,
     /// Worktrees being checked out at once (`RacePlan::setup_jobs`).
     pub setup_slots: Semaphore,
     /// The checks that take no check slot.

@@ -1,0 +1,12 @@
+//! `bakeoff bench`: agents benchmarked on real repositories. A suite of tasks × agents ×
+//! repeats runs as one-lane races of the race machinery (`runner`), journaled trial by
+//! trial (`journal`) so it resumes and shards (`trial`); `report` turns the trials into
+//! statistics (`stats`) and pages.
+
+pub mod journal;
+pub mod report;
+pub mod repos;
+pub mod runner;
+pub mod stats;
+pub mod suite;
+pub mod trial;
