@@ -2,6 +2,7 @@
 //! file and returns an exit code or an `Error`, which becomes a message and a code here.
 
 mod agents;
+mod bench;
 mod builtin_agent;
 mod completions;
 mod demo;
@@ -45,6 +46,9 @@ pub struct Cli {
 pub enum Command {
     /// Race agents on a spec: one worktree per lane, checks, ranking, optional merge.
     Race(Box<RaceArgs>),
+    /// Benchmark agents on a suite of tasks × agents × repeats: resolved rates with
+    /// intervals, pass@k, cost and time, a ranking, and whether differences are real.
+    Bench(Box<bench::BenchArgs>),
     /// Have models of other labs than the author's review a change.
     Review(review::ReviewArgs),
     /// Merge a lane of a finished race (default: the winner of the last race).
@@ -163,7 +167,11 @@ fn run(cli: Cli) -> Result<u8, Error> {
     // they print through `out_line`, which drops output nobody reads.
     if !matches!(
         cli.command,
-        Command::Race(_) | Command::Demo { .. } | Command::Resume { .. } | Command::BuiltinAgent(_)
+        Command::Race(_)
+            | Command::Bench(_)
+            | Command::Demo { .. }
+            | Command::Resume { .. }
+            | Command::BuiltinAgent(_)
     ) {
         // SAFETY: setting a signal disposition before any thread is started.
         unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
@@ -184,6 +192,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
     runtime.block_on(async move {
         match cli.command {
             Command::Race(args) => race::race(&cwd, &(*args).into(), config).await,
+            Command::Bench(args) => bench::bench(&cwd, *args, config).await,
             Command::Review(opts) => review::review(&cwd, &opts, config).await,
             Command::Merge {
                 race,

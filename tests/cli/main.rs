@@ -6,6 +6,7 @@ mod witness;
 mod adapters;
 mod agents;
 mod bad_input;
+mod bench;
 mod boundary;
 mod builtin;
 mod capture;

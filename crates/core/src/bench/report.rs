@@ -5,13 +5,15 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::journal::{TrialResult, TrialStatus};
+use super::journal::{BenchDir, TrialResult, TrialStatus};
 use super::stats::{self, AgentStats, BtRow, Count, Outcomes, Paired, Verdict};
 use super::suite::Suite;
 use super::trial::{self, Shard, TrialKey};
+use crate::error::Error;
 use crate::units;
 
 /// `report.json`'s format.
@@ -77,7 +79,12 @@ pub fn build(
     shards: Vec<Shard>,
     results: &BTreeMap<TrialKey, TrialResult>,
 ) -> BenchReport {
-    let planned: Vec<TrialKey> = trial::all(suite);
+    let planned: Vec<TrialKey> = trial::all(suite)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| shards.iter().any(|s| s.holds(*i)))
+        .map(|(_, k)| k)
+        .collect();
     let kept: Vec<&TrialResult> = planned
         .iter()
         .filter_map(|k| results.get(k))
@@ -162,6 +169,91 @@ fn agent_row(stats: AgentStats, trials: &[&&TrialResult]) -> AgentRow {
         review_score: (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64),
         stats,
     }
+}
+
+/// Writes `report.json`, `report.md` and `trials.csv` into `dir`, each whole or not at
+/// all.
+pub fn write_all(
+    dir: &Path,
+    report: &BenchReport,
+    suite: &Suite,
+    results: &BTreeMap<TrialKey, TrialResult>,
+) -> Result<(), Error> {
+    let json = serde_json::to_string_pretty(report)
+        .map_err(|e| Error::internal(format!("cannot write the report: {e}")))?;
+    let files = [
+        ("report.json", json + "\n"),
+        ("report.md", markdown(report)),
+        ("trials.csv", trials_csv(suite, results)),
+    ];
+    for (name, text) in files {
+        let path = dir.join(name);
+        let tmp = dir.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, text)
+            .and_then(|_| std::fs::rename(&tmp, &path))
+            .map_err(|e| Error::io("write the report", &path, e))?;
+    }
+    Ok(())
+}
+
+/// Shard folders combined: their suite (which they must share), every trial of theirs,
+/// and the report of them all.
+#[derive(Debug)]
+pub struct Merged {
+    pub suite: Suite,
+    pub results: BTreeMap<TrialKey, TrialResult>,
+    pub report: BenchReport,
+}
+
+/// Combines the result folders of one suite's shards. Folders of another suite (another
+/// fingerprint) or the same shard twice are refused: their union would not be the suite.
+pub fn merge(dirs: &[BenchDir]) -> Result<Merged, Error> {
+    let mut first: Option<(super::journal::BenchRecord, &BenchDir)> = None;
+    let mut shards: Vec<Shard> = Vec::new();
+    let mut results = BTreeMap::new();
+    for dir in dirs {
+        let record = dir.record()?;
+        if let Some((head, head_dir)) = &first {
+            if head.fingerprint != record.fingerprint {
+                return Err(Error::input_with_hint(
+                    format!(
+                        "{} and {} hold results of different suites (or agents or repeats)",
+                        head_dir.root().display(),
+                        dir.root().display()
+                    ),
+                    "merge only the shards of one `bakeoff bench` run",
+                ));
+            }
+            if shards.contains(&record.shard) {
+                return Err(Error::input_with_hint(
+                    format!("shard {} is given twice ({})", record.shard, dir.root().display()),
+                    "give each shard's folder once",
+                ));
+            }
+        }
+        shards.push(record.shard);
+        for (key, result) in dir.results()? {
+            if result.status != TrialStatus::Error {
+                results.insert(key, result);
+            }
+        }
+        if first.is_none() {
+            first = Some((record, dir));
+        }
+    }
+    let Some((record, _)) = first else {
+        return Err(Error::input_with_hint(
+            "no folders to merge",
+            "give the shards' result folders",
+        ));
+    };
+    shards.sort_by_key(|s| (s.count, s.index));
+    let report = build(&record.suite, &record.fingerprint, shards, &results);
+    Ok(Merged {
+        suite: record.suite,
+        results,
+        report,
+    })
 }
 
 fn pct(x: f64) -> String {

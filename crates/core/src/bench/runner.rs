@@ -153,13 +153,33 @@ pub async fn run(
     let shard = opts.shard.unwrap_or(Shard::ALL);
     let record = BenchRecord::new(suite.clone(), shard);
     let dir = BenchDir::new(&opts.out);
+    let fresh = !dir.root().exists();
     dir.open(&record, opts.resume)?;
+    match start(opts, &suite, &dir, record, &mut interrupts, reporter).await {
+        // A bench that could not start leaves no folder it made behind.
+        Err(e) if fresh && !dir.trials_path().exists() => {
+            let _ = std::fs::remove_dir_all(dir.root());
+            Err(e)
+        }
+        other => other,
+    }
+}
+
+async fn start(
+    opts: &BenchOptions,
+    suite: &Suite,
+    dir: &BenchDir,
+    record: BenchRecord,
+    interrupts: &mut mpsc::UnboundedReceiver<()>,
+    reporter: Arc<Mutex<dyn BenchReporter>>,
+) -> Result<BenchOutcome, Error> {
+    let shard = record.shard;
     let mut results: BTreeMap<TrialKey, TrialResult> = dir
         .results()?
         .into_iter()
         .filter(|(_, r)| r.status != TrialStatus::Error)
         .collect();
-    let mine = shard.select(trial::all(&suite));
+    let mine = shard.select(trial::all(suite));
     let todo: Vec<TrialKey> = mine
         .iter()
         .filter(|k| !results.contains_key(*k))
@@ -178,7 +198,7 @@ pub async fn run(
     for key in &todo {
         if !prepared.contains_key(&key.task) {
             let task = tasks[key.task.as_str()];
-            prepared.insert(key.task.clone(), repos::prepare(&dir, task, &cache)?);
+            prepared.insert(key.task.clone(), repos::prepare(dir, task, &cache)?);
         }
     }
     // Every task × agent is checked as a race would be before anything is spent, so a
@@ -275,7 +295,7 @@ pub async fn run(
     }
     let unfinished = mine.iter().filter(|k| !results.contains_key(*k)).count();
     Ok(BenchOutcome {
-        dir,
+        dir: dir.clone(),
         record,
         results,
         interrupted,
@@ -322,8 +342,7 @@ fn trial_plan(
     if let Some(setup) = &task.setup {
         plan.setup = Some(setup.clone());
     }
-    plan.base_env.retain(|(k, _)| k != "BAKEOFF_TRIAL");
-    plan.base_env.push(("BAKEOFF_TRIAL".into(), key.env_value()));
+    plan.lane_vars.push(("BAKEOFF_TRIAL".into(), key.env_value()));
     plan.check_slots = check_slots;
     Ok(plan)
 }
@@ -341,6 +360,16 @@ impl Reporter for Forward {
             event,
         });
     }
+}
+
+/// A finished trial's worktrees are removed (hundreds of trials would fill the disk);
+/// its records keep the diff and the logs, and its lane branch keeps the commit.
+fn free_worktrees(dir: &crate::journal::RaceDir) {
+    let Ok(record) = dir.record() else { return };
+    for lane in &record.lanes {
+        let _ = crate::git::remove_worktree(&record.repo, &lane.worktree_name, &lane.worktree, None);
+    }
+    let _ = std::fs::remove_dir(&record.worktree_root);
 }
 
 /// Runs one trial's race to its end. `None` when it was interrupted: it did not finish.
@@ -364,6 +393,7 @@ async fn run_trial(
         return (key, Ok(None));
     }
     let dir = store.dir(&outcome.id);
+    free_worktrees(&dir);
     let summary = dir
         .events_list()
         .map(|events| RaceSummary::from_events(&events))

@@ -92,12 +92,17 @@ impl Shard {
         })
     }
 
+    /// Whether the trial at `position` in suite order is this shard's.
+    pub fn holds(self, position: usize) -> bool {
+        position as u64 % self.count as u64 == self.index as u64
+    }
+
     /// The trials of this shard, in suite order.
     pub fn select(self, trials: Vec<TrialKey>) -> Vec<TrialKey> {
         trials
             .into_iter()
             .enumerate()
-            .filter(|(i, _)| *i as u64 % self.count as u64 == self.index as u64)
+            .filter(|(i, _)| self.holds(*i))
             .map(|(_, t)| t)
             .collect()
     }

@@ -56,6 +56,9 @@ pub struct RacePlan {
     /// Check slots shared with other races (a bench's `--check-jobs` across its trials);
     /// `None`: the race has `check_jobs` of its own.
     pub check_slots: Option<std::sync::Arc<tokio::sync::Semaphore>>,
+    /// Set in every lane's environment after bakeoff's own variables (a bench's
+    /// `BAKEOFF_TRIAL`).
+    pub lane_vars: Vec<(String, String)>,
 }
 
 /// Where a resumed lane starts again: the commit its work was captured in, and what its
@@ -106,6 +109,7 @@ impl RacePlan {
             resume_from: Default::default(),
             sandbox: None,
             check_slots: None,
+            lane_vars: Vec::new(),
         }
     }
 }

@@ -288,6 +288,7 @@ impl Worker {
         // With the race's id, names the race unmistakably (ids repeat across
         // repositories): `resume` finds what a crashed run left by these two.
         env.push((RACE_DIR_VAR.into(), race_dir_marker(&self.shared.plan.dir.path)));
+        env.extend(self.shared.plan.lane_vars.iter().cloned());
         env
     }
 

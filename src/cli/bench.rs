@@ -1,0 +1,344 @@
+//! `bakeoff bench`: run a suite (or one shard of it), `bench merge` shard folders into one
+//! report, `bench export` the files that run it on Kubernetes or GitHub Actions.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use bakeoff_core::bench::journal::{BenchDir, TrialStatus};
+use bakeoff_core::bench::report;
+use bakeoff_core::bench::runner::{self, BenchEvent, BenchOptions, BenchReporter};
+use bakeoff_core::bench::trial::Shard;
+use bakeoff_core::error::{exit, Error};
+use bakeoff_core::race::RaceOptions;
+use bakeoff_core::units;
+use bakeoff_core::vocab::{LaneState, RaceEvent};
+
+/// `bakeoff bench`.
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub command: Option<BenchCommand>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum BenchCommand {
+    /// Combine the result folders of a suite's shards into the report one run gives.
+    Merge {
+        /// Shard folders (`bakeoff bench --shard I/N --out DIR` wrote them).
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// Where the merged report goes.
+        #[arg(long, value_name = "DIR", default_value = "bench-report")]
+        out: PathBuf,
+    },
+}
+
+/// Running a suite.
+#[derive(Debug, Default, clap::Args)]
+pub struct RunArgs {
+    /// A SUITE.toml, or SWE-bench-style instances (.jsonl).
+    #[arg(value_name = "SUITE", required = true)]
+    pub suite: Option<PathBuf>,
+    /// An agent to bench, as `race -a` takes it (repeatable; replaces the suite's agents).
+    #[arg(short = 'a', long = "agent", value_name = "AGENT")]
+    pub agents: Vec<String>,
+    /// Trials of every task × agent (over the suite's `repeats`).
+    #[arg(long, value_name = "N")]
+    pub repeats: Option<u32>,
+    /// Run shard I of N (0-based): every N-th trial from the I-th.
+    #[arg(long, value_name = "I/N", conflicts_with = "shards")]
+    pub shard: Option<String>,
+    /// Run shard $JOB_COMPLETION_INDEX of N, as each pod of a Kubernetes Indexed Job.
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u32>,
+    /// The results folder (default `bench-results/SUITE`, `…/shard-I-of-N` for a shard).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Take up the results folder and run only the trials that did not finish.
+    #[arg(long)]
+    pub resume: bool,
+    /// Trials at once (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Checks at once across every running trial (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    pub check_jobs: Option<usize>,
+    /// How long each agent may run (over the tasks' own `timeout`).
+    #[arg(long, value_name = "DUR")]
+    pub timeout: Option<String>,
+    /// A reviewer model, `provider/model`, for every trial (repeatable).
+    #[arg(long = "reviewer", value_name = "MODEL")]
+    pub reviewers: Vec<String>,
+    /// Rank trials by their checks alone, without model reviews.
+    #[arg(long, conflicts_with = "reviewers")]
+    pub no_review: bool,
+    /// Stop a trial's agent once it has spent this much (US dollars).
+    #[arg(long, value_name = "USD")]
+    pub max_cost: Option<f64>,
+    /// The spec allows deleting or weakening tests: do not gate on it.
+    #[arg(long)]
+    pub allow_test_edits: bool,
+    /// `auto`, `on` or `off`, as for `race`.
+    #[arg(long, value_name = "MODE", value_parser = |s: &str| s.parse::<bakeoff_core::sandbox::SandboxMode>())]
+    pub sandbox: Option<bakeoff_core::sandbox::SandboxMode>,
+    /// `provider`, `none` or `open`, as for `race`.
+    #[arg(long, value_name = "MODE", value_parser = |s: &str| s.parse::<bakeoff_core::sandbox::Network>())]
+    pub network: Option<bakeoff_core::sandbox::Network>,
+}
+
+pub async fn bench(cwd: &Path, args: BenchArgs, config: Option<&Path>) -> Result<u8, Error> {
+    match args.command {
+        Some(BenchCommand::Merge { dirs, out }) => merge(cwd, &dirs, &out),
+        None => run(cwd, args.run, config).await,
+    }
+}
+
+async fn run(cwd: &Path, args: RunArgs, config: Option<&Path>) -> Result<u8, Error> {
+    let suite = cwd.join(args.suite.clone().unwrap_or_default());
+    let shard = match (&args.shard, args.shards) {
+        (Some(text), _) => Some(Shard::parse(text)?),
+        (None, Some(count)) => Some(Shard::from_completion_index(
+            count,
+            std::env::var("JOB_COMPLETION_INDEX").ok().as_deref(),
+        )?),
+        (None, None) => None,
+    };
+    let out = match &args.out {
+        Some(out) => cwd.join(out),
+        None => {
+            let stem = suite
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "suite".into());
+            let dir = cwd.join("bench-results").join(stem);
+            match shard {
+                Some(s) if s.count > 1 => dir.join(format!("shard-{}-of-{}", s.index, s.count)),
+                _ => dir,
+            }
+        }
+    };
+    let opts = BenchOptions {
+        suite,
+        agents: args.agents,
+        repeats: args.repeats,
+        jobs: args.jobs,
+        check_jobs: args.check_jobs,
+        shard,
+        out,
+        resume: args.resume,
+        race: RaceOptions {
+            timeout: args.timeout,
+            reviewers: args.reviewers,
+            no_review: args.no_review,
+            max_cost: args.max_cost,
+            allow_test_edits: args.allow_test_edits,
+            sandbox: args.sandbox,
+            network: args.network,
+            ..RaceOptions::default()
+        },
+        config: config.map(|c| cwd.join(c)),
+        cache: None,
+    };
+    let live: Arc<Mutex<dyn BenchReporter>> =
+        Arc::new(Mutex::new(Lines::new(std::io::stderr().is_terminal())));
+    let outcome = runner::run(&opts, live, super::race::interrupts()).await?;
+    let shards = vec![outcome.record.shard];
+    let built = report::build(
+        &outcome.record.suite,
+        &outcome.record.fingerprint,
+        shards,
+        &outcome.results,
+    );
+    report::write_all(
+        outcome.dir.root(),
+        &built,
+        &outcome.record.suite,
+        &outcome.results,
+    )?;
+    print_summary(&built, outcome.dir.root());
+    if outcome.interrupted {
+        eprintln!(
+            "interrupted: {} of the shard's trials did not finish; `--resume` runs only them",
+            units::plural(outcome.unfinished, "trial")
+        );
+        return Ok(exit::INTERRUPTED);
+    }
+    if outcome.unfinished > 0 {
+        eprintln!(
+            "{} could not run (see above); `bakeoff bench {} --out {} --resume` runs them again",
+            units::plural(outcome.unfinished, "trial"),
+            opts.suite.display(),
+            outcome.dir.root().display()
+        );
+        return Ok(exit::NO_WINNER);
+    }
+    Ok(exit::OK)
+}
+
+fn merge(cwd: &Path, dirs: &[PathBuf], out: &Path) -> Result<u8, Error> {
+    let dirs: Vec<BenchDir> = dirs.iter().map(|d| BenchDir::new(cwd.join(d))).collect();
+    let merged = report::merge(&dirs)?;
+    let out = cwd.join(out);
+    std::fs::create_dir_all(&out).map_err(|e| Error::io("create the report folder", &out, e))?;
+    report::write_all(&out, &merged.report, &merged.suite, &merged.results)?;
+    print_summary(&merged.report, &out);
+    Ok(if merged.report.trials_missing > 0 {
+        exit::NO_WINNER
+    } else {
+        exit::OK
+    })
+}
+
+fn print_summary(report: &report::BenchReport, dir: &Path) {
+    let md = report::markdown(report);
+    super::out_line(false, md.trim_end());
+    super::out_line(
+        false,
+        &format!(
+            "\nreport: {} (also report.json, report.html, trials.csv)",
+            dir.join("report.md").display()
+        ),
+    );
+}
+
+/// The suite's progress as lines on stderr: one per finished trial with the suite's
+/// totals, and on a terminal a status line of the running trials, redrawn in place.
+struct Lines {
+    terminal: bool,
+    total: usize,
+    running: HashMap<String, &'static str>,
+    drawn: bool,
+}
+
+impl Lines {
+    fn new(terminal: bool) -> Lines {
+        Lines {
+            terminal,
+            total: 0,
+            running: HashMap::new(),
+            drawn: false,
+        }
+    }
+
+    fn say(&mut self, line: &str) {
+        self.clear();
+        super::out_line(true, line);
+    }
+
+    fn clear(&mut self) {
+        if self.drawn {
+            eprint!("\r\x1b[2K");
+            self.drawn = false;
+        }
+    }
+
+    /// `running: t1 · a · #1 checking, t2 · b · #1 agent` cut to the terminal's width.
+    fn draw(&mut self) {
+        if !self.terminal || self.running.is_empty() {
+            return;
+        }
+        let mut names: Vec<String> = self.running.iter().map(|(k, s)| format!("{k} {s}")).collect();
+        names.sort();
+        let width = terminal_width().saturating_sub(1);
+        let line: String = format!("running: {}", names.join(", "))
+            .chars()
+            .take(width)
+            .collect();
+        self.clear();
+        eprint!("{line}");
+        self.drawn = true;
+    }
+}
+
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100)
+}
+
+impl BenchReporter for Lines {
+    fn event(&mut self, event: BenchEvent<'_>) {
+        match event {
+            BenchEvent::Planned { total, done, jobs } => {
+                self.total = total;
+                let before = match done {
+                    0 => String::new(),
+                    n => format!(", {n} finished before"),
+                };
+                self.say(&format!(
+                    "bench: {}{before}, {jobs} at a time",
+                    units::plural(total, "trial")
+                ));
+            }
+            BenchEvent::TrialStarted { key } => {
+                self.running.insert(key.label(), "setting up");
+                self.draw();
+            }
+            BenchEvent::Race { key, event } => {
+                let phase = match &event.event {
+                    RaceEvent::LaneState { state, .. } => match state {
+                        LaneState::SettingUp => "setting up",
+                        LaneState::Running => "agent",
+                        LaneState::Capturing => "capturing",
+                        LaneState::Checking => "checking",
+                        LaneState::Reviewing => "reviewing",
+                        _ => return,
+                    },
+                    _ => return,
+                };
+                self.running.insert(key.label(), phase);
+                self.draw();
+            }
+            BenchEvent::TrialFinished {
+                key,
+                result,
+                progress,
+            } => {
+                self.running.remove(&key.label());
+                let how = match result.status {
+                    TrialStatus::Resolved => "resolved".to_string(),
+                    TrialStatus::Unresolved => format!("not resolved ({})", result.tier),
+                    TrialStatus::Error => {
+                        format!("could not run: {}", result.error.as_deref().unwrap_or("an error"))
+                    }
+                };
+                let cost = result
+                    .cost_usd
+                    .map(units::usd)
+                    .unwrap_or_else(|| "cost unknown".into());
+                let eta = progress
+                    .eta_secs
+                    .filter(|_| progress.done < progress.total)
+                    .map(|s| format!(", ETA {}", units::duration_ms((s * 1000.0) as u64)))
+                    .unwrap_or_default();
+                self.say(&format!(
+                    "[{}/{}] {}: {how} in {}, {cost} — {} resolved, {} spent{eta}",
+                    progress.done,
+                    progress.total,
+                    key.label(),
+                    units::duration_ms(result.elapsed_ms),
+                    progress.resolved,
+                    units::usd(progress.spent_usd),
+                ));
+                self.draw();
+            }
+            BenchEvent::TrialLost { key, error } => {
+                self.running.remove(&key.label());
+                self.say(&format!("{}: could not run: {error}", key.label()));
+                self.draw();
+            }
+        }
+    }
+}
+
+impl Drop for Lines {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
