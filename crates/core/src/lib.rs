@@ -8,6 +8,7 @@
 //! front end that does those things.
 
 pub mod agent;
+pub mod bench;
 pub mod builtin_agent;
 pub mod config;
 pub mod doctor;
