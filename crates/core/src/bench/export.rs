@@ -63,7 +63,7 @@ pub enum ExportError {
         /// Where the shards were to run.
         target: &'static str,
     },
-    /// The image reference is empty or holds whitespace.
+    /// The image reference is empty or holds a character no image reference has.
     #[error("image {image:?} is not an image reference: pass one like \"ghcr.io/acme/bakeoff-bench:1\"")]
     Image {
         /// The image given.
@@ -108,45 +108,7 @@ pub fn kubernetes_job(spec: &ExportSpec) -> Result<String, ExportError> {
     ];
     args.extend(spec.args.iter().map(|arg| kubernetes_literal(arg)));
 
-    let mut y = String::new();
-    let _ = writeln!(
-        y,
-        "# Written by `bakeoff bench export`: runs the suite in {n} shards, one pod each."
-    );
-    y.push_str("#\n");
-    if !spec.secrets.is_empty() {
-        let _ = writeln!(
-            y,
-            "# The agents' keys come from the Secret {keys}; create it first:"
-        );
-        let _ = write!(y, "#   kubectl create secret generic {keys}");
-        for secret in &spec.secrets {
-            let _ = write!(y, " --from-literal={secret}=\"${secret}\"");
-        }
-        y.push_str("\n#\n");
-    }
-    let _ = writeln!(y, "# Then start the Job and wait for every shard:");
-    let _ = writeln!(y, "#   kubectl apply -f THIS-FILE");
-    let _ = writeln!(
-        y,
-        "#   kubectl wait --for=condition=complete job/{name} --timeout=24h"
-    );
-    y.push_str("#\n");
-    let _ = writeln!(
-        y,
-        "# Each shard writes /results/shard-INDEX on the claim {claim}. Merge them"
-    );
-    let _ = writeln!(
-        y,
-        "# into one report with the same image, in a pod that mounts the claim:"
-    );
-    let _ = writeln!(
-        y,
-        "#   bakeoff bench merge /results/shard-* --out /results/report"
-    );
-    y.push_str("#\n");
-    y.push_str("# The claim needs a storage class that offers ReadWriteMany (NFS, CephFS, a cloud\n");
-    y.push_str("# file store), as every shard's pod mounts it at once.\n");
+    let mut y = comment(&job_header(spec));
     y.push_str("apiVersion: batch/v1\n");
     y.push_str("kind: Job\n");
     y.push_str("metadata:\n");
@@ -214,10 +176,7 @@ pub fn kubernetes_job(spec: &ExportSpec) -> Result<String, ExportError> {
 /// that combines their results into one report and the run's summary.
 pub fn github_workflow(spec: &ExportSpec) -> Result<String, ExportError> {
     check_common(spec, "a GitHub Actions matrix", GITHUB_MAX_SHARDS)?;
-    for value in std::iter::once(&spec.suite)
-        .chain(&spec.args)
-        .chain([&spec.image])
-    {
+    for value in std::iter::once(&spec.suite).chain(&spec.args) {
         if value.contains("${{") {
             return Err(ExportError::Expression { value: value.clone() });
         }
@@ -233,16 +192,18 @@ pub fn github_workflow(spec: &ExportSpec) -> Result<String, ExportError> {
         run.push_str(&shell_word(arg));
     }
 
-    let mut y = String::new();
-    let _ = writeln!(
-        y,
-        "# Written by `bakeoff bench export`: runs the suite in {n} shards, one job"
-    );
-    y.push_str("# each, then merges them into one report (the artifact bench-report, and the\n");
-    y.push_str("# run's summary). Start it from the Actions tab or `gh workflow run`.\n");
+    let mut header = vec![
+        format!("Written by `bakeoff bench export`: runs the suite in {n} shards, one job each,"),
+        "then merges them into one report (the artifact bench-report, and the run's".to_owned(),
+        "summary). Start it from the Actions tab or with `gh workflow run`.".to_owned(),
+    ];
     if !spec.secrets.is_empty() {
-        let _ = writeln!(y, "# Needs the repository secrets {}.", spec.secrets.join(", "));
+        header.push(format!(
+            "Needs the repository secrets {}.",
+            spec.secrets.join(", ")
+        ));
     }
+    let mut y = comment(&header);
     let _ = writeln!(y, "name: {}", quote(&spec.name));
     y.push_str("on:\n");
     y.push_str("  workflow_dispatch:\n");
@@ -292,6 +253,89 @@ pub fn github_workflow(spec: &ExportSpec) -> Result<String, ExportError> {
     Ok(y)
 }
 
+/// What the Job's file tells its reader: how to start it, and how to merge its shards.
+fn job_header(spec: &ExportSpec) -> Vec<String> {
+    let ExportSpec {
+        name, image, shards, ..
+    } = spec;
+    let mut lines = vec![
+        format!("Written by `bakeoff bench export`: runs the suite in {shards} shards, one pod each."),
+        String::new(),
+    ];
+    if !spec.secrets.is_empty() {
+        let literals: Vec<String> = spec
+            .secrets
+            .iter()
+            .map(|s| format!("--from-literal={s}=\"${s}\""))
+            .collect();
+        lines.push(format!(
+            "The agents' keys come from the Secret {name}-keys; create it first:"
+        ));
+        lines.push(format!(
+            "  kubectl create secret generic {name}-keys {}",
+            literals.join(" ")
+        ));
+        lines.push(String::new());
+    }
+    lines.extend([
+        "Then start the Job and wait for every shard:".to_owned(),
+        "  kubectl apply -f THIS-FILE".to_owned(),
+        format!("  kubectl wait --for=condition=complete job/{name} --timeout=24h"),
+        String::new(),
+        format!("Each shard writes /results/shard-INDEX on the claim {name}-results. Merge them into"),
+        "one report, /results/report, with the same image in a pod that mounts the claim".to_owned(),
+        "(a shell expands the glob; the image's entrypoint is bakeoff itself):".to_owned(),
+        "  bakeoff bench merge /results/shard-* --out /results/report".to_owned(),
+        "for instance:".to_owned(),
+        format!(
+            "  kubectl run {name}-merge --rm -i --restart=Never --image={image} --overrides='{}'",
+            merge_pod_overrides(spec)
+        ),
+        String::new(),
+        "The suite's path is read in the container's working folder (/work in bakeoff's".to_owned(),
+        "image): build an image on top of it that holds the suite and its repositories.".to_owned(),
+        "The claim needs a storage class that offers ReadWriteMany (NFS, CephFS, a cloud".to_owned(),
+        "file store), as every shard's pod mounts it at once.".to_owned(),
+    ]);
+    lines
+}
+
+/// The `kubectl run --overrides` of a pod that merges the shards on the claim and
+/// prints the report. Its container has the pod's name, so it replaces kubectl's own.
+fn merge_pod_overrides(spec: &ExportSpec) -> String {
+    let name = format!("{}-merge", spec.name);
+    serde_json::json!({
+        "apiVersion": "v1",
+        "spec": {
+            "securityContext": { "fsGroup": IMAGE_UID },
+            "volumes": [{
+                "name": "results",
+                "persistentVolumeClaim": { "claimName": format!("{}-results", spec.name) },
+            }],
+            "containers": [{
+                "name": name,
+                "image": spec.image,
+                "command": [
+                    "sh",
+                    "-c",
+                    "bakeoff bench merge /results/shard-* --out /results/report && cat /results/report/report.md",
+                ],
+                "volumeMounts": [{ "name": "results", "mountPath": "/results" }],
+            }],
+        },
+    })
+    .to_string()
+}
+
+/// YAML comment lines, one per line given (a blank one as a bare `#`).
+fn comment(lines: &[String]) -> String {
+    let mut y = String::new();
+    for line in lines {
+        let _ = writeln!(y, "#{}{line}", if line.is_empty() { "" } else { " " });
+    }
+    y
+}
+
 /// The Dockerfile of the image the exported files run (see [`DOCKERFILE`]).
 pub fn dockerfile() -> &'static str {
     DOCKERFILE
@@ -315,7 +359,10 @@ fn check_common(spec: &ExportSpec, target: &'static str, max: u32) -> Result<(),
             target,
         });
     }
-    if spec.image.is_empty() || spec.image.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    // The characters of an image reference (registry, path, tag, digest); with no
+    // others, the image can stand unquoted in a comment and a shell line too.
+    let reference = |c: char| c.is_ascii_alphanumeric() || "._-/:@".contains(c);
+    if spec.image.is_empty() || !spec.image.chars().all(reference) {
         return Err(ExportError::Image {
             image: spec.image.clone(),
         });
@@ -689,6 +736,13 @@ mod tests {
             (
                 ExportSpec {
                     image: "acme bench".to_owned(),
+                    ..plain(3)
+                },
+                "not an image reference",
+            ),
+            (
+                ExportSpec {
+                    image: "acme'bench".to_owned(),
                     ..plain(3)
                 },
                 "not an image reference",
