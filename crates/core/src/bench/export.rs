@@ -253,6 +253,11 @@ pub fn github_workflow(spec: &ExportSpec) -> Result<String, ExportError> {
     Ok(y)
 }
 
+/// The Dockerfile of the image the exported files run (see [`DOCKERFILE`]).
+pub fn dockerfile() -> &'static str {
+    DOCKERFILE
+}
+
 /// What the Job's file tells its reader: how to start it, and how to merge its shards.
 fn job_header(spec: &ExportSpec) -> Vec<String> {
     let ExportSpec {
@@ -334,11 +339,6 @@ fn comment(lines: &[String]) -> String {
         let _ = writeln!(y, "#{}{line}", if line.is_empty() { "" } else { " " });
     }
     y
-}
-
-/// The Dockerfile of the image the exported files run (see [`DOCKERFILE`]).
-pub fn dockerfile() -> &'static str {
-    DOCKERFILE
 }
 
 /// A job's `container`. The image runs as a user of its own, but a job container must
@@ -546,6 +546,23 @@ mod tests {
             said.contains("persistentvolumeclaim/bakeoff-bench-results"),
             "{said}"
         );
+    }
+
+    #[test]
+    fn the_merge_pod_in_the_job_s_header_is_a_valid_pod() {
+        let job = kubernetes_job(&tricky(3)).unwrap();
+        let overrides = job
+            .lines()
+            .find_map(|line| line.split_once("--overrides='").map(|(_, rest)| rest))
+            .and_then(|rest| rest.strip_suffix('\''))
+            .expect("a kubectl run --overrides line");
+        let mut pod: serde_json::Value = serde_json::from_str(overrides).unwrap();
+        pod["kind"] = "Pod".into();
+        pod["metadata"] = serde_json::json!({ "name": "bakeoff-bench-merge" });
+        let dir = tempfile::tempdir().unwrap();
+        let (ok, said) = validate_job(&write(dir.path(), "merge-pod.yaml", &pod.to_string()));
+        assert!(ok, "{said}");
+        assert!(said.contains("pod/bakeoff-bench-merge"), "{said}");
     }
 
     #[test]
