@@ -799,7 +799,10 @@ mod tests {
             ..plain(2)
         };
         let message = github_workflow(&spec).unwrap_err().to_string();
-        assert!(message.contains("evaluates as an expression"), "{message}");
+        assert!(
+            message.contains("holds \"${{\", which GitHub Actions evaluates as an expression"),
+            "{message}"
+        );
         assert!(kubernetes_job(&spec).is_ok());
     }
 
