@@ -36,6 +36,46 @@ pub enum BenchCommand {
         #[arg(long, value_name = "DIR", default_value = "bench-report")]
         out: PathBuf,
     },
+    /// Write what runs a suite's shards elsewhere: a Kubernetes Indexed Job, a GitHub
+    /// Actions workflow, or the Dockerfile of the image both run.
+    #[command(group(clap::ArgGroup::new("target").required(true).args(["kubernetes", "github_actions", "dockerfile"])))]
+    Export(ExportArgs),
+}
+
+/// `bakeoff bench export`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// The suite, as the container sees it (a path in the repository it checks out).
+    #[arg(value_name = "SUITE", required_unless_present = "dockerfile")]
+    pub suite: Option<String>,
+    /// A Kubernetes Indexed Job (and the claim its pods write their results to).
+    #[arg(long)]
+    pub kubernetes: bool,
+    /// A GitHub Actions workflow: a shard matrix, an artifact per shard, a merge job.
+    #[arg(long)]
+    pub github_actions: bool,
+    /// The Dockerfile that packs bakeoff and the pinned agent CLIs.
+    #[arg(long)]
+    pub dockerfile: bool,
+    /// How many shards.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub shards: u32,
+    /// The image with bakeoff and the agent CLIs (built from `--dockerfile`).
+    #[arg(long, value_name = "IMAGE", default_value = "bakeoff-bench:latest")]
+    pub image: String,
+    /// The Job's or workflow's name (a DNS-1123 label).
+    #[arg(long, value_name = "NAME", default_value = "bakeoff-bench")]
+    pub name: String,
+    /// A key variable the agents need (repeatable; default: the ones the suite's agents
+    /// read, found from the suite file when it is on this machine).
+    #[arg(long = "secret", value_name = "VAR")]
+    pub secrets: Vec<String>,
+    /// Write to FILE instead of stdout.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// More `bakeoff bench` arguments for every shard (after `--`).
+    #[arg(last = true, value_name = "ARGS")]
+    pub args: Vec<String>,
 }
 
 /// Running a suite.
@@ -94,6 +134,7 @@ pub struct RunArgs {
 pub async fn bench(cwd: &Path, args: BenchArgs, config: Option<&Path>) -> Result<u8, Error> {
     match args.command {
         Some(BenchCommand::Merge { dirs, out }) => merge(cwd, &dirs, &out),
+        Some(BenchCommand::Export(args)) => export(cwd, args, config),
         None => run(cwd, args.run, config).await,
     }
 }
@@ -192,6 +233,66 @@ fn merge(cwd: &Path, dirs: &[PathBuf], out: &Path) -> Result<u8, Error> {
     } else {
         exit::OK
     })
+}
+
+fn export(cwd: &Path, args: ExportArgs, config: Option<&Path>) -> Result<u8, Error> {
+    use bakeoff_core::bench::export::{self, ExportSpec};
+    let text = if args.dockerfile {
+        export::dockerfile().to_string()
+    } else {
+        let suite = args.suite.clone().unwrap_or_default();
+        let secrets = match args.secrets.is_empty() {
+            false => args.secrets.clone(),
+            true => suite_secrets(&cwd.join(&suite), cwd, config)?,
+        };
+        let spec = ExportSpec {
+            suite,
+            shards: args.shards,
+            image: args.image.clone(),
+            args: args.args.clone(),
+            secrets,
+            name: args.name.clone(),
+        };
+        let made = match args.kubernetes {
+            true => export::kubernetes_job(&spec),
+            false => export::github_workflow(&spec),
+        };
+        made.map_err(|e| Error::input_with_hint(e.to_string(), "see `bakeoff bench export --help`"))?
+    };
+    match &args.output {
+        Some(path) => {
+            let path = cwd.join(path);
+            std::fs::write(&path, text).map_err(|e| Error::io("write", &path, e))?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(exit::OK)
+}
+
+/// The key variables the suite's agents read, each once, sorted.
+fn suite_secrets(suite: &Path, cwd: &Path, config: Option<&Path>) -> Result<Vec<String>, Error> {
+    use bakeoff_core::agent::{allowed_secrets, parse_agent_arg, AgentSpec, AgentTarget};
+    if !suite.is_file() {
+        return Err(Error::input_with_hint(
+            format!("{} is not a suite file here, so the agents' keys are not known", suite.display()),
+            "run export where the suite's path resolves, or name the keys with --secret VAR",
+        ));
+    }
+    let suite = bakeoff_core::bench::suite::load(suite)?;
+    let repo_top = bakeoff_core::git::Repo::discover(cwd).ok().map(|r| r.workdir().to_path_buf());
+    let config = bakeoff_core::config::load(repo_top.as_deref(), config.map(|c| cwd.join(c)).as_deref())?;
+    let mut keys = std::collections::BTreeSet::new();
+    for agent in &suite.agents {
+        let spec = match parse_agent_arg(agent)?.target {
+            AgentTarget::Inline { adapter, model } => AgentSpec::new(adapter, model),
+            AgentTarget::Named(name) => config.agents.get(&name).cloned().ok_or_else(|| {
+                Error::input_with_hint(format!("unknown agent '{name}'"), "define [agents.NAME] in config, or name the keys with --secret")
+            })?,
+        };
+        keys.extend(allowed_secrets(&spec));
+    }
+    Ok(keys.into_iter().collect())
 }
 
 fn print_summary(report: &report::BenchReport, dir: &Path) {
