@@ -1,8 +1,9 @@
 //! `bakeoff bench`: agents benchmarked on real repositories. A suite of tasks × agents ×
 //! repeats runs as one-lane races of the race machinery (`runner`), journaled trial by
 //! trial (`journal`) so it resumes and shards (`trial`); `report` turns the trials into
-//! statistics (`stats`) and pages.
+//! statistics (`stats`) and pages, among them one HTML page (`html`).
 
+pub mod html;
 pub mod journal;
 pub mod report;
 pub mod repos;
