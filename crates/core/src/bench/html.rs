@@ -37,7 +37,7 @@ h3 { font-size: 13px; margin: 0 0 6px; color: var(--muted); text-transform: uppe
 .warning { background: #fff4e5; border: 1px solid #f5b35c; border-radius: 8px;
   padding: 10px 14px; margin: 0 0 14px; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr));
-  gap: 16px; }
+  gap: 16px; align-items: start; }
 section, .card { background: var(--card); border: 1px solid var(--line); border-radius: 10px;
   padding: 16px 18px; margin: 0 0 16px; }
 .charts section { margin: 0; }
@@ -48,9 +48,9 @@ svg { display: block; width: 100%; height: auto; font-size: 12px; }
 svg text { fill: var(--ink); }
 svg .axis text, svg .tick { fill: var(--muted); }
 svg .grid { stroke: #e6e9ee; stroke-width: 1; }
-svg .baseline { stroke: #9aa5b1; stroke-width: 1; }
+svg .baseline { fill: none; stroke: #9aa5b1; stroke-width: 1; }
 svg .bar { fill: var(--accent-soft); }
-svg .whisker { stroke: var(--ink); stroke-width: 1.5; }
+svg .whisker { fill: none; stroke: var(--ink); stroke-width: 1.5; }
 svg .value { font-weight: 600; }
 svg .front-line { fill: none; stroke: var(--accent); stroke-width: 2; stroke-dasharray: 5 3; }
 svg .point { fill: #fff; stroke: #7b8794; stroke-width: 2; }
@@ -60,8 +60,8 @@ svg .zero { stroke: #9aa5b1; stroke-dasharray: 3 2; }
 svg .span { stroke: var(--ink); stroke-width: 2; }
 svg .dot { fill: var(--accent); }
 .scatter { display: flex; gap: 16px; align-items: flex-start; }
-.scatter svg { flex: 1 1 auto; min-width: 0; }
-.aside { flex: 0 0 150px; font-size: 13px; }
+.scatter svg { flex: 1 1 auto; min-width: 0; max-width: 460px; }
+.aside { flex: 0 0 130px; font-size: 13px; overflow-wrap: anywhere; }
 .aside ul { margin: 0; padding-left: 18px; }
 .legend { display: flex; flex-wrap: wrap; gap: 14px; color: var(--muted); font-size: 12px;
   margin-top: 8px; align-items: center; }
@@ -69,10 +69,11 @@ svg .dot { fill: var(--accent); }
   vertical-align: -3px; margin-right: 4px; border: 1px solid rgba(0,0,0,.08); }
 .table-scroll { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
-th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: right;
+th, td { padding: 6px 8px; border-bottom: 1px solid var(--line); text-align: right;
   white-space: nowrap; }
 th:first-child, td:first-child, th.name, td.name { text-align: left; }
-thead th { font-size: 12px; color: var(--muted); font-weight: 600; background: var(--card); }
+thead th { font-size: 12px; color: var(--muted); font-weight: 600; background: var(--card);
+  white-space: normal; vertical-align: bottom; }
 table.sortable thead th { cursor: pointer; user-select: none; }
 table.sortable thead th[aria-sort=ascending]::after { content: " \25B2"; }
 table.sortable thead th[aria-sort=descending]::after { content: " \25BC"; }
@@ -83,11 +84,11 @@ td.mini svg { width: 180px; }
   font-weight: 600; }
 .badge.shown { background: #dcfce7; color: #166534; }
 .badge.not-shown { background: #eef0f3; color: var(--muted); }
-.grid-scroll { max-height: 36rem; overflow: auto; border: 1px solid var(--line);
+.grid-scroll { display: inline-block; max-width: 100%; max-height: 36rem; overflow: auto; border: 1px solid var(--line);
   border-radius: 6px; }
-table.grid { width: auto; min-width: 100%; }
 table.grid th, table.grid td { border: 1px solid #fff; }
-table.grid td { text-align: center; min-width: 64px; }
+table.grid td { text-align: center; min-width: 96px; }
+table.grid { width: auto; }
 table.grid thead th { position: sticky; top: 0; z-index: 2; text-align: center; }
 table.grid tbody th { position: sticky; left: 0; z-index: 1; background: var(--card);
   text-align: left; font-weight: 500; max-width: 320px; overflow: hidden;
@@ -259,18 +260,18 @@ fn header(r: &BenchReport, out: &mut String) -> fmt::Result {
     } else {
         ""
     };
-    write!(
+    writeln!(
         out,
         "<div><dt>trials finished</dt><dd>{} of {}</dd></div>\
          <div{missing_class}><dt>trials missing</dt><dd>{}</dd></div>\
-         <div><dt>shards</dt><dd>{shards}</dd></div></dl>\n",
+         <div><dt>shards</dt><dd>{shards}</dd></div></dl>",
         r.trials_finished, r.trials_planned, r.trials_missing,
     )?;
     if r.trials_missing > 0 {
-        write!(
+        writeln!(
             out,
             "<p class=\"warning\" role=\"alert\"><strong>⚠ {} missing.</strong> \
-             The figures cover the {} finished; run the bench again with --resume to fill them in.</p>\n",
+             The figures cover the {} finished; run the bench again with --resume to fill them in.</p>",
             units::plural(r.trials_missing, "trial"),
             r.trials_finished,
         )?;
@@ -289,7 +290,7 @@ fn resolved_chart(r: &BenchReport, out: &mut String) -> fmt::Result {
         out.push_str("<p class=\"empty\">No agents.</p>\n</section>\n");
         return Ok(());
     }
-    let (width, label, right, top, row) = (560.0, 150.0, 58.0, 8.0, 30.0);
+    let (width, label, right, top, row) = (500.0, 140.0, 56.0, 8.0, 34.0);
     let plot = width - label - right;
     let bottom = top + row * r.agents.len() as f64;
     let height = bottom + 40.0;
@@ -313,10 +314,10 @@ fn resolved_chart(r: &BenchReport, out: &mut String) -> fmt::Result {
             )?;
         }
     }
-    write!(
+    writeln!(
         out,
         "<line class=\"baseline\" x1=\"{label}\" x2=\"{label}\" y1=\"{top}\" y2=\"{bottom}\"/>\
-         <text x=\"{}\" y=\"{}\" text-anchor=\"middle\">resolved</text></g>\n",
+         <text x=\"{}\" y=\"{}\" text-anchor=\"middle\">resolved</text></g>",
         label + plot / 2.0,
         bottom + 34.0
     )?;
@@ -419,7 +420,7 @@ fn cost_chart(r: &BenchReport, out: &mut String) -> fmt::Result {
     if plotted.is_empty() {
         out.push_str("<p class=\"empty\">No agent reported its cost.</p>\n");
     } else {
-        let (width, height, left, right, top, bottom) = (480.0, 330.0, 58.0, 18.0, 12.0, 46.0);
+        let (width, height, left, right, top, bottom) = (400.0, 300.0, 52.0, 24.0, 12.0, 44.0);
         let (plot_w, plot_h) = (width - left - right, height - top - bottom);
         let max_cost = plotted.iter().map(|p| p.1).fold(0.0, f64::max);
         let step = nice_step(if max_cost > 0.0 { max_cost * 1.05 } else { 1.0 });
@@ -456,11 +457,11 @@ fn cost_chart(r: &BenchReport, out: &mut String) -> fmt::Result {
                 units::usd(cost)
             )?;
         }
-        write!(
+        writeln!(
             out,
             "<path class=\"baseline\" d=\"M{left} {top} V{} H{}\"/>\
              <text x=\"{}\" y=\"{}\" text-anchor=\"middle\">cost per task (USD)</text>\
-             <text transform=\"translate(14 {}) rotate(-90)\" text-anchor=\"middle\">resolved</text></g>\n",
+             <text transform=\"translate(14 {}) rotate(-90)\" text-anchor=\"middle\">resolved</text></g>",
             top + plot_h,
             left + plot_w,
             left + plot_w / 2.0,
@@ -484,7 +485,7 @@ fn cost_chart(r: &BenchReport, out: &mut String) -> fmt::Result {
             let on_front = front.contains(&i);
             let (px, py) = (x(c), y(rate));
             // Labels sit right of their point, or left of it near the right edge.
-            let (lx, anchor) = if px > left + plot_w - 110.0 {
+            let (lx, anchor) = if px > left + plot_w - 100.0 {
                 (px - 9.0, "end")
             } else {
                 (px + 9.0, "start")
@@ -503,10 +504,10 @@ fn cost_chart(r: &BenchReport, out: &mut String) -> fmt::Result {
                     "<circle class=\"halo\" cx=\"{px:.2}\" cy=\"{py:.2}\" r=\"10\"/>"
                 )?;
             }
-            write!(
+            writeln!(
                 out,
                 "<circle class=\"point{}\" cx=\"{px:.2}\" cy=\"{py:.2}\" r=\"5.5\"/>\
-                 <text x=\"{lx:.2}\" y=\"{:.2}\" text-anchor=\"{anchor}\">{}</text></g>\n",
+                 <text x=\"{lx:.2}\" y=\"{:.2}\" text-anchor=\"{anchor}\">{}</text></g>",
                 if on_front { " front" } else { "" },
                 py - 8.0,
                 escape(&short(&a.stats.agent, 20)),
@@ -551,7 +552,7 @@ fn agents_table(r: &BenchReport, out: &mut String) -> fmt::Result {
     }
     out.push_str(
         "<th>cost / task</th><th>cost / resolved</th><th>time / task</th>\
-         <th>tokens in</th><th>tokens out</th><th>review</th></tr></thead>\n<tbody>\n",
+         <th>tokens in / out</th><th>review</th></tr></thead>\n<tbody>\n",
     );
     let usd = |x: Option<f64>| x.map(units::usd).unwrap_or_else(|| "unknown".into());
     let tokens = |x: Option<f64>| {
@@ -586,7 +587,7 @@ fn agents_table(r: &BenchReport, out: &mut String) -> fmt::Result {
         writeln!(
             out,
             "<td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td>\
-             <td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td></tr>",
+             <td data-v=\"{}\">{} / {}</td><td data-v=\"{}\">{}</td></tr>",
             sort_key(a.cost_per_task_usd),
             usd(a.cost_per_task_usd),
             sort_key(a.cost_per_resolved_usd),
@@ -595,7 +596,6 @@ fn agents_table(r: &BenchReport, out: &mut String) -> fmt::Result {
             units::duration_ms((a.time_per_task_s * 1000.0).round() as u64),
             sort_key(a.input_tokens_per_task),
             tokens(a.input_tokens_per_task),
-            sort_key(a.output_tokens_per_task),
             tokens(a.output_tokens_per_task),
             sort_key(a.review_score),
             a.review_score
@@ -876,7 +876,9 @@ mod tests {
     #[test]
     fn pareto_front_table() {
         let p = |c: f64, r: f64| Some((c, r));
-        let cases: &[(&str, Vec<Option<(f64, f64)>>, Vec<usize>)] = &[
+        // A case: its name, each agent's (cost, rate), the front.
+        type Case = (&'static str, Vec<Option<(f64, f64)>>, Vec<usize>);
+        let cases: &[Case] = &[
             ("nobody", vec![], vec![]),
             ("one agent", vec![p(1.0, 0.5)], vec![0]),
             ("all costs unknown", vec![None, None], vec![]),
@@ -1131,6 +1133,47 @@ mod tests {
         assert_eq!(dom.matches("role=\"img\"").count(), 2, "the two charts");
         assert_eq!(dom.matches("class=\"bar\"").count(), 3);
         assert!(dom.contains("class=\"front-line\""));
+    }
+
+    #[test]
+    fn chromium_sorts_the_agents_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let page = dir.path().join("sorted.html");
+        // Clicks "cost / task" twice, noting the agents' order after each click.
+        let clicks = r#"<script>
+var th = Array.prototype.filter.call(document.querySelectorAll("table.sortable th"),
+  function (h) { return h.textContent === "cost / task"; })[0];
+function order() {
+  return Array.prototype.map.call(document.querySelectorAll("table.sortable tbody tr"),
+    function (r) { return r.cells[0].textContent; }).join(",");
+}
+th.click();
+document.body.setAttribute("data-ascending", order());
+th.click();
+document.body.setAttribute("data-descending", order());
+</script></body>"#;
+        std::fs::write(&page, html(&realistic()).replace("</body>", clicks)).unwrap();
+        let run = chromium(dir.path(), &page, &["--dump-dom".into()]);
+        assert!(run.status.success(), "chromium failed: {}", run.stderr);
+        assert_eq!(
+            console_messages(&run.stderr),
+            Vec::<&str>::new(),
+            "{}",
+            run.stderr
+        );
+        // An unknown cost sorts last both ways.
+        assert!(
+            run.stdout
+                .contains("data-ascending=\"codex,claude-code,aider &amp; co\""),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout
+                .contains("data-descending=\"claude-code,codex,aider &amp; co\""),
+            "{}",
+            run.stdout
+        );
     }
 
     #[test]
