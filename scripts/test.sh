@@ -20,6 +20,7 @@ scripts/install-bench-tools.sh
 
 # bubblewrap (Debian's package, pinned), which sandboxes lanes; a no-op when it works.
 scripts/install-sandbox.sh
+scripts/install-chromium.sh
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
