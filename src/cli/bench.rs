@@ -275,19 +275,27 @@ fn suite_secrets(suite: &Path, cwd: &Path, config: Option<&Path>) -> Result<Vec<
     use bakeoff_core::agent::{allowed_secrets, parse_agent_arg, AgentSpec, AgentTarget};
     if !suite.is_file() {
         return Err(Error::input_with_hint(
-            format!("{} is not a suite file here, so the agents' keys are not known", suite.display()),
+            format!(
+                "{} is not a suite file here, so the agents' keys are not known",
+                suite.display()
+            ),
             "run export where the suite's path resolves, or name the keys with --secret VAR",
         ));
     }
     let suite = bakeoff_core::bench::suite::load(suite)?;
-    let repo_top = bakeoff_core::git::Repo::discover(cwd).ok().map(|r| r.workdir().to_path_buf());
+    let repo_top = bakeoff_core::git::Repo::discover(cwd)
+        .ok()
+        .map(|r| r.workdir().to_path_buf());
     let config = bakeoff_core::config::load(repo_top.as_deref(), config.map(|c| cwd.join(c)).as_deref())?;
     let mut keys = std::collections::BTreeSet::new();
     for agent in &suite.agents {
         let spec = match parse_agent_arg(agent)?.target {
             AgentTarget::Inline { adapter, model } => AgentSpec::new(adapter, model),
             AgentTarget::Named(name) => config.agents.get(&name).cloned().ok_or_else(|| {
-                Error::input_with_hint(format!("unknown agent '{name}'"), "define [agents.NAME] in config, or name the keys with --secret")
+                Error::input_with_hint(
+                    format!("unknown agent '{name}'"),
+                    "define [agents.NAME] in config, or name the keys with --secret",
+                )
             })?,
         };
         keys.extend(allowed_secrets(&spec));

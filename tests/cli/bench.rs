@@ -354,6 +354,11 @@ fn a_bench_on_real_code_reports_what_its_agents_were_built_to_do_sharded_or_not(
         "{md}"
     );
     assert_eq!(csv.lines().count() as u64, trials + 1);
+    let html = std::fs::read_to_string(root.join("whole/report.html")).unwrap();
+    assert!(
+        html.contains("valmap-applies") && html.contains("<svg"),
+        "the page has the grid and the plots"
+    );
     // Each trial is a race of its own, with its records, in the bench's clone: the
     // user's repository and the upstream were never raced in.
     assert_eq!(env.races(), 0);
@@ -506,6 +511,77 @@ fn a_bench_killed_mid_suite_resumes_without_paying_twice() {
         })
         .sum::<usize>();
     assert!((12..=13).contains(&races), "{races} races for 12 trials");
+}
+
+#[test]
+fn export_writes_a_job_and_a_workflow_that_run_the_suite_s_shards() {
+    let mut env = TestEnv::new();
+    let suite = quick_suite(&mut env, 1);
+    let root = env.root();
+    let s = suite.display().to_string();
+    let job = env.bakeoff_in(
+        &root,
+        &[
+            "bench",
+            "export",
+            &s,
+            "--kubernetes",
+            "--shards",
+            "3",
+            "--secret",
+            "ANTHROPIC_API_KEY",
+        ],
+    );
+    assert_eq!(job.code(), 0, "{}", job.stderr());
+    let text = job.stdout();
+    for want in [
+        "completionMode: Indexed",
+        "completions: 3",
+        "\"--shards\"",
+        "ANTHROPIC_API_KEY",
+    ] {
+        assert!(text.contains(want), "no {want:?} in\n{text}");
+    }
+    let flow = env.bakeoff_in(
+        &root,
+        &[
+            "bench",
+            "export",
+            &s,
+            "--github-actions",
+            "--shards",
+            "2",
+            "-o",
+            "bench.yml",
+            "--",
+            "--repeats",
+            "3",
+        ],
+    );
+    assert_eq!(flow.code(), 0, "{}", flow.stderr());
+    let text = std::fs::read_to_string(root.join("bench.yml")).unwrap();
+    assert!(text.contains("bakeoff bench merge"), "{text}");
+    assert!(text.contains("--repeats"), "{text}");
+    let docker = env.bakeoff_in(&root, &["bench", "export", "--dockerfile"]);
+    assert!(
+        docker.stdout().contains("install-agent-clis.sh"),
+        "{}",
+        docker.stdout()
+    );
+    let bad = env.bakeoff_in(
+        &root,
+        &[
+            "bench",
+            "export",
+            &s,
+            "--kubernetes",
+            "--name",
+            "Not_A_Label",
+            "--secret",
+            "X",
+        ],
+    );
+    assert_eq!(bad.code(), 2, "{}", bad.stderr());
 }
 
 #[test]

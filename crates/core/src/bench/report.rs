@@ -171,7 +171,7 @@ fn agent_row(stats: AgentStats, trials: &[&&TrialResult]) -> AgentRow {
     }
 }
 
-/// Writes `report.json`, `report.md` and `trials.csv` into `dir`, each whole or not at
+/// Writes `report.json`, `report.md`, `report.html` and `trials.csv` into `dir`, each whole or not at
 /// all.
 pub fn write_all(
     dir: &Path,
@@ -184,6 +184,7 @@ pub fn write_all(
     let files = [
         ("report.json", json + "\n"),
         ("report.md", markdown(report)),
+        ("report.html", super::html::html(report)),
         ("trials.csv", trials_csv(suite, results)),
     ];
     for (name, text) in files {
