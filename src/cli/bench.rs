@@ -82,8 +82,12 @@ pub struct ExportArgs {
 #[derive(Debug, Default, clap::Args)]
 pub struct RunArgs {
     /// A SUITE.toml, or SWE-bench-style instances (.jsonl).
-    #[arg(value_name = "SUITE", required = true)]
+    #[arg(value_name = "SUITE", required_unless_present = "demo")]
     pub suite: Option<PathBuf>,
+    /// Run a small suite offline: three bugs in a sample repository, three labs' scripted
+    /// models driving the built-in agent, every trial reviewed by another lab.
+    #[arg(long, conflicts_with_all = ["suite", "agents", "shard", "shards", "out", "resume"])]
+    pub demo: bool,
     /// An agent to bench, as `race -a` takes it (repeatable; replaces the suite's agents).
     #[arg(short = 'a', long = "agent", value_name = "AGENT")]
     pub agents: Vec<String>,
@@ -135,6 +139,7 @@ pub async fn bench(cwd: &Path, args: BenchArgs, config: Option<&Path>) -> Result
     match args.command {
         Some(BenchCommand::Merge { dirs, out }) => merge(cwd, &dirs, &out),
         Some(BenchCommand::Export(args)) => export(cwd, args, config),
+        None if args.run.demo => super::bench_demo::run(None).await,
         None => run(cwd, args.run, config).await,
     }
 }
@@ -303,7 +308,7 @@ fn suite_secrets(suite: &Path, cwd: &Path, config: Option<&Path>) -> Result<Vec<
     Ok(keys.into_iter().collect())
 }
 
-fn print_summary(report: &report::BenchReport, dir: &Path) {
+pub(super) fn print_summary(report: &report::BenchReport, dir: &Path) {
     let md = report::markdown(report);
     super::out_line(false, md.trim_end());
     super::out_line(
@@ -317,7 +322,7 @@ fn print_summary(report: &report::BenchReport, dir: &Path) {
 
 /// The suite's progress as lines on stderr: one per finished trial with the suite's
 /// totals, and on a terminal a status line of the running trials, redrawn in place.
-struct Lines {
+pub(super) struct Lines {
     terminal: bool,
     total: usize,
     running: HashMap<String, &'static str>,
@@ -325,7 +330,7 @@ struct Lines {
 }
 
 impl Lines {
-    fn new(terminal: bool) -> Lines {
+    pub(super) fn new(terminal: bool) -> Lines {
         Lines {
             terminal,
             total: 0,

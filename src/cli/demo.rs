@@ -14,7 +14,7 @@ use bakeoff_core::vocab::MergeMode;
 use bakeoff_fake_provider::{FakeProvider, Script};
 
 /// (relative path, content) of every embedded demo file.
-const FILES: &[(&str, &str)] = &[
+pub(super) const FILES: &[(&str, &str)] = &[
     (
         "repo/README.md",
         include_str!("../../fixtures/demo/repo/README.md"),
@@ -40,14 +40,14 @@ const PROVIDER_SCRIPT: &str = include_str!("../../fixtures/demo/provider.toml");
 
 /// The three lanes: the built-in agent on a model of each lab, served by the fake
 /// provider on loopback. Each lane's reviewers must come from the other two labs.
-const LANES: &[(&str, &str)] = &[
+pub(super) const LANES: &[(&str, &str)] = &[
     ("tidy", "demo-anthropic/claude-sonnet-4-6"),
     ("quick", "demo-openai/gpt-5-mini"),
     ("sneaky", "demo-google/gemini-3-flash"),
 ];
 
 /// The scripted reviewers: (`provider/model`).
-const REVIEWERS: &[&str] = &[
+pub(super) const REVIEWERS: &[&str] = &[
     "demo-openai/gpt-5.2",
     "demo-anthropic/claude-opus-4-6",
     "demo-google/gemini-3-pro",
@@ -61,26 +61,7 @@ const PROVIDERS: &[(&str, &str)] = &[
 ];
 
 pub async fn run(dir: Option<PathBuf>, json: bool) -> Result<u8, Error> {
-    let root = match dir {
-        Some(d) => {
-            std::fs::create_dir_all(&d).map_err(|e| Error::io("cannot create", &d, e))?;
-            if std::fs::read_dir(&d)
-                .map(|mut r| r.next().is_some())
-                .unwrap_or(false)
-            {
-                return Err(Error::input_with_hint(
-                    format!("demo folder {} is not empty", d.display()),
-                    "pass --dir a new or empty folder, or leave it out to use a temporary one",
-                ));
-            }
-            std::path::absolute(&d).map_err(|e| Error::io("cannot resolve", &d, e))?
-        }
-        None => tempfile::Builder::new()
-            .prefix("bakeoff-demo-")
-            .tempdir()
-            .map_err(|e| Error::io("cannot create", &std::env::temp_dir(), e))?
-            .keep(),
-    };
+    let root = demo_root(dir, "bakeoff-demo-")?;
     for (rel, text) in FILES {
         let path = root.join(rel);
         if let Some(parent) = path.parent() {
@@ -149,9 +130,34 @@ pub async fn run(dir: Option<PathBuf>, json: bool) -> Result<u8, Error> {
     })
 }
 
+/// The demo's folder: `dir` when given (new or empty), else a new temporary folder that
+/// is kept afterwards.
+pub(super) fn demo_root(dir: Option<PathBuf>, prefix: &str) -> Result<PathBuf, Error> {
+    Ok(match dir {
+        Some(d) => {
+            std::fs::create_dir_all(&d).map_err(|e| Error::io("cannot create", &d, e))?;
+            if std::fs::read_dir(&d)
+                .map(|mut r| r.next().is_some())
+                .unwrap_or(false)
+            {
+                return Err(Error::input_with_hint(
+                    format!("demo folder {} is not empty", d.display()),
+                    "pass --dir a new or empty folder, or leave it out to use a temporary one",
+                ));
+            }
+            std::path::absolute(&d).map_err(|e| Error::io("cannot resolve", &d, e))?
+        }
+        None => tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir()
+            .map_err(|e| Error::io("cannot create", &std::env::temp_dir(), e))?
+            .keep(),
+    })
+}
+
 /// The demo's config: its lanes, its providers (all the fake), its reviewers, and where
 /// the worktrees go.
-fn config(root: &Path, models_url: &str) -> String {
+pub(super) fn config(root: &Path, models_url: &str) -> String {
     let mut out = format!(
         "[worktree]\nroot = {}\n\n[race]\ntimeout = \"2m\"\ngrace = \"2s\"\n\n[review]\nreviewers = [{}]\ncontext-lines = 5\n",
         toml_str(&root.join("worktrees").display().to_string()),

@@ -3,6 +3,7 @@
 
 mod agents;
 mod bench;
+mod bench_demo;
 mod builtin_agent;
 mod completions;
 mod demo;

@@ -347,7 +347,11 @@ fn a_bench_on_real_code_reports_what_its_agents_were_built_to_do_sharded_or_not(
         .iter()
         .find(|p| p["a"] == "oracle" && p["b"] == "gamer")
         .unwrap();
-    assert_eq!(oracle_vs_gamer["verdict"], "ABetter", "{oracle_vs_gamer}");
+    // Three of three tasks is not proof: three coin flips go one way a quarter of the time.
+    assert_eq!(oracle_vs_gamer["a_only"], 3, "{oracle_vs_gamer}");
+    let p = oracle_vs_gamer["p_value"].as_f64().unwrap();
+    assert!((p - 0.25).abs() < 1e-12, "{oracle_vs_gamer}");
+    assert_eq!(oracle_vs_gamer["verdict"], "NotShown", "{oracle_vs_gamer}");
     let md = std::fs::read_to_string(root.join("whole/report.md")).unwrap();
     assert!(
         md.contains("| valmap-applies | ✅ 3/3 | ❌ 0/3 | 1/3 | ❌ 0/3 |"),
@@ -607,4 +611,32 @@ fn bad_bench_input_names_what_is_wrong_and_runs_nothing() {
         assert!(run.stderr().contains(want), "{args:?}: {}", run.stderr());
     }
     assert!(!root.join("bench-results/quick/trials.jsonl").exists());
+}
+
+#[test]
+fn the_bench_demo_runs_offline_and_reports_what_its_models_were_scripted_to_do() {
+    let env = TestEnv::new();
+    let run = env.bakeoff_in(&env.root(), &["bench", "--demo"]);
+    assert_eq!(
+        run.code(),
+        0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout(),
+        run.stderr()
+    );
+    let out = run.stdout();
+    for want in [
+        "| tidy | 100.0% (6/6) |",
+        "| quick | 50.0% (3/6) |",
+        "| sneaky | 0.0% (0/6) |",
+        "| lowercase | ✅ 2/2 | ✅ 2/2 | ❌ 0/2 |",
+        "| trailing-dash | ✅ 2/2 | ❌ 0/2 | ❌ 0/2 |",
+        "| double-dash | ✅ 2/2 | 1/2 | ❌ 0/2 |",
+        "report.html",
+    ] {
+        assert!(out.contains(want), "no {want:?} in\n{out}");
+    }
+    // Every trial was reviewed by another lab: the review column has scores.
+    let tidy = out.lines().find(|l| l.starts_with("| tidy |")).unwrap();
+    assert!(tidy.trim_end().ends_with("| 86 |"), "{tidy}");
 }

@@ -328,7 +328,10 @@ pub fn markdown(r: &BenchReport) -> String {
             out,
             " {} | {} | {} | {} / {} | {} |",
             opt_usd(a.cost_per_task_usd),
-            opt_usd(a.cost_per_resolved_usd),
+            match (a.cost_per_resolved_usd, a.stats.resolved_trials) {
+                (None, 0) => "–".to_string(),
+                (x, _) => opt_usd(x),
+            },
             secs(a.time_per_task_s),
             tokens(a.input_tokens_per_task),
             tokens(a.output_tokens_per_task),

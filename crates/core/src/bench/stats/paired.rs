@@ -16,11 +16,13 @@ use super::{Interval, Outcomes, LEVEL};
 /// What a paired comparison shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Verdict {
-    /// The whole 95% interval of the difference lies above zero: agent a does better.
+    /// The whole 95% interval of the difference lies above zero and the sign test's p is
+    /// below 5%: agent a does better.
     ABetter,
-    /// The whole interval lies below zero: agent b does better.
+    /// The same, below zero: agent b does better.
     BBetter,
-    /// The interval holds zero: the benchmark does not show either better.
+    /// The interval holds zero, or too few tasks split the two for the sign test: the
+    /// benchmark does not show either better.
     NotShown,
 }
 
@@ -45,7 +47,7 @@ pub struct Paired {
     /// The exact two-sided sign-test (McNemar) p-value of `a_only` against `b_only`: the
     /// chance of a split at least this uneven if each such task were a fair coin.
     pub p_value: f64,
-    /// Whether the interval shows one agent better.
+    /// Whether the interval and the sign test show one agent better.
     pub verdict: Verdict,
 }
 
@@ -75,9 +77,14 @@ pub fn paired(o: &Outcomes, a: usize, b: usize, resamples: usize, seed: u64) -> 
         differences.push(rate(ca.n, ca.resolved) - rate(cb.n, cb.resolved));
     }
     let interval = bootstrap_mean_interval(&differences, resamples, LEVEL, seed)?;
-    let verdict = if interval.low > 0.0 {
+    let p_value = sign_test(a_only, b_only);
+    // Both must agree. On a handful of tasks the bootstrap's interval can exclude zero
+    // when every task went one way (three of three: the interval is a point), though
+    // three coin flips go one way a quarter of the time; the exact test says so.
+    let significant = p_value < 1.0 - LEVEL;
+    let verdict = if interval.low > 0.0 && significant {
         Verdict::ABetter
-    } else if interval.high < 0.0 {
+    } else if interval.high < 0.0 && significant {
         Verdict::BBetter
     } else {
         Verdict::NotShown
@@ -90,7 +97,7 @@ pub fn paired(o: &Outcomes, a: usize, b: usize, resamples: usize, seed: u64) -> 
         interval,
         a_only,
         b_only,
-        p_value: sign_test(a_only, b_only),
+        p_value,
         verdict,
     })
 }
