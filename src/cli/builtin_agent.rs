@@ -84,7 +84,7 @@ pub async fn run(cwd: &Path, args: BuiltinAgentArgs, config: Option<&Path>) -> u
                 eprintln!("error: {error}");
             }
             match outcome.reason {
-                StopReason::Submitted => exit::OK,
+                StopReason::Submitted | StopReason::Answered => exit::OK,
                 StopReason::StepLimit | StopReason::CostLimit => exit::NO_WINNER,
                 StopReason::ModelError => exit::PROVIDER,
                 StopReason::Cancelled => exit::INTERRUPTED,

@@ -201,6 +201,37 @@ fn the_step_limit_stops_a_model_that_never_submits() {
 }
 
 #[test]
+fn a_final_answer_without_a_tool_call_ends_the_run() {
+    let script = Script::builder()
+        .model("claude-sonnet-4-6")
+        .tool_call("bash", bash("echo done > answer.txt"))
+        .text("I wrote answer.txt; the task is done.")
+        .tool_call("bash", bash("echo never >> answer.txt"))
+        .build();
+    let server = FakeProvider::start_on_thread(script).unwrap();
+    let mut env = env_for(&server);
+    env.config("[agents.answers]\nadapter = \"builtin\"\nmodel = \"anthropic/claude-sonnet-4-6\"\n");
+    env.bakeoff(&["race", "answer", "-a", "answers", "--json"]);
+
+    let events = transcript(&env, "answers");
+    let end = result(&events);
+    assert_eq!(end["reason"], "answered", "{end}");
+    assert_eq!(end["steps"], 2);
+    assert_eq!(
+        server.turns_left(),
+        1,
+        "no turn is asked for after the final answer"
+    );
+    let commit = captured(&env, "answers");
+    assert_eq!(env.git(&["show", &format!("{commit}:answer.txt")]), "done\n");
+    let outcome = &env.lane_events("answers", "agent-finished")[0]["outcome"];
+    assert!(
+        outcome["error"].is_null(),
+        "a final answer is not an error: {outcome}"
+    );
+}
+
+#[test]
 fn the_cost_limit_stops_the_run_at_the_price_tables_cost() {
     // $3 per million input tokens: each turn costs $3, so a $5 limit allows two.
     let million = Usage {

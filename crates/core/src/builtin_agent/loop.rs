@@ -130,7 +130,7 @@ impl<'a, W: Write> Session<'a, W> {
 
     fn limit_message(&self, reason: StopReason) -> Option<String> {
         match reason {
-            StopReason::Submitted => None,
+            StopReason::Submitted | StopReason::Answered => None,
             StopReason::StepLimit => Some(format!(
                 "stopped after {} steps without submitting (raise --max-steps)",
                 self.turns
@@ -249,7 +249,7 @@ impl<'a, W: Write> Session<'a, W> {
             parts,
         });
         if response.tool_calls.is_empty() {
-            return self.act_on_text(&response.text).await;
+            return self.act_on_text(&response.text, &response.stop).await;
         }
         let mut results = Vec::new();
         for call in &response.tool_calls {
@@ -288,12 +288,23 @@ impl<'a, W: Write> Session<'a, W> {
         Ok(Flow::Continue)
     }
 
-    /// The fallback for a reply without tool calls.
-    async fn act_on_text(&mut self, reply: &str) -> Result<Flow, BuiltinError> {
+    /// A reply without tool calls: its first shell block runs (the fallback for models
+    /// without tools); a reply with neither a call nor a command is the model's final
+    /// answer and ends the run, as mini-swe-agent ends it. An empty reply, or one the
+    /// token limit cut off, is not an answer: the model is told so and goes on.
+    async fn act_on_text(
+        &mut self,
+        reply: &str,
+        stop: &crate::provider::StopReason,
+    ) -> Result<Flow, BuiltinError> {
         let action = text::parse_reply(reply);
         let Some(command) = action.command else {
             if action.submit {
                 return Ok(Flow::Stop(StopReason::Submitted));
+            }
+            let cut_off = matches!(stop, crate::provider::StopReason::MaxTokens);
+            if !reply.trim().is_empty() && !cut_off {
+                return Ok(Flow::Stop(StopReason::Answered));
             }
             self.history.push(Message::user(prompt::no_action()));
             return Ok(Flow::Continue);

@@ -90,7 +90,7 @@ impl BuiltinParser {
                 self.tracker.usage.turns = Some(u64::from(steps));
                 self.totals(&usage, cost_usd);
                 self.error = match (reason, error) {
-                    (StopReason::Submitted, _) => None,
+                    (StopReason::Submitted | StopReason::Answered, _) => None,
                     (_, Some(error)) => Some(error),
                     (reason, None) => Some(format!("the built-in agent stopped: {}", reason.as_str())),
                 };

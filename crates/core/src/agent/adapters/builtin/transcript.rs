@@ -104,6 +104,8 @@ pub struct CallSummary {
 pub enum StopReason {
     /// The model called `submit` (or printed `BAKEOFF_SUBMIT`).
     Submitted,
+    /// The model answered without a tool call or a command: its final answer.
+    Answered,
     /// `--max-steps` turns were taken without a submission.
     StepLimit,
     /// The run's cost reached `--max-cost`.
@@ -121,6 +123,7 @@ impl StopReason {
     pub fn as_str(self) -> &'static str {
         match self {
             StopReason::Submitted => "submitted",
+            StopReason::Answered => "answered",
             StopReason::StepLimit => "step_limit",
             StopReason::CostLimit => "cost_limit",
             StopReason::ModelError => "model_error",
