@@ -1,5 +1,5 @@
-//! `bakeoff diff RACE LANE [LANE2]`: a lane's diff against the base, or the difference
-//! between two lanes' results.
+//! `bakeoff diff [RACE] LANE [LANE2]`: a lane's diff against the base, or the difference
+//! between two lanes' results; the race is `last` unless named.
 
 use std::path::Path;
 
@@ -7,9 +7,37 @@ use bakeoff_core::error::{exit, Error};
 use bakeoff_core::git::{self, Repo};
 use bakeoff_core::journal::{RaceSummary, Store};
 
-pub fn diff(cwd: &Path, race: &str, lane: &str, lane2: Option<&str>) -> Result<u8, Error> {
+/// Which race and lanes `args` (one to three words) name. Two words are a race and a
+/// lane when the first names a race that has the second as a lane, else two lanes of the
+/// last race.
+fn read_args<'a>(store: &Store, args: &'a [String]) -> Result<(&'a str, &'a str, Option<&'a str>), Error> {
+    match args {
+        [lane] => Ok(("last", lane, None)),
+        [first, second] => {
+            let is_race_and_lane = match store.resolve(first) {
+                Ok(dir) => dir.record().is_ok_and(|record| record.lane(second).is_some()),
+                // A prefix of several races names a race, just not one race.
+                Err(e @ bakeoff_core::journal::JournalError::Ambiguous { .. }) => return Err(e.into()),
+                Err(_) => false,
+            };
+            Ok(match is_race_and_lane {
+                true => (first, second, None),
+                false => ("last", first, Some(second)),
+            })
+        }
+        [race, lane, lane2] => Ok((race, lane, Some(lane2))),
+        _ => Err(Error::input_with_hint(
+            "diff takes [RACE] LANE [LANE2]",
+            "e.g. `bakeoff diff tidy`, `bakeoff diff last tidy quick`",
+        )),
+    }
+}
+
+pub fn diff(cwd: &Path, args: &[String]) -> Result<u8, Error> {
     let repo = Repo::discover(cwd)?;
-    let dir = Store::new(repo.common_dir()).resolve(race)?;
+    let store = Store::new(repo.common_dir());
+    let (race, lane, lane2) = read_args(&store, args)?;
+    let dir = store.resolve(race)?;
     let record = dir.record()?;
     let summary = RaceSummary::from_events(&dir.events_list()?);
     let commit_of = |name: &str| -> Result<String, Error> {

@@ -86,11 +86,12 @@ pub enum Command {
         #[arg(default_value = "last")]
         race: String,
     },
-    /// Print a lane's diff against the base, or the difference between two lanes.
+    /// Print a lane's diff against the base, or the difference between two lanes:
+    /// `diff [RACE] LANE [LANE2]`, the race `last` unless named.
     Diff {
-        race: String,
-        lane: String,
-        lane2: Option<String>,
+        /// `[RACE] LANE [LANE2]`.
+        #[arg(required = true, num_args = 1..=3, value_name = "RACE|LANE")]
+        args: Vec<String>,
     },
     /// Remove the worktrees and lane branches of a race (records stay unless --purge).
     Clean {
@@ -213,7 +214,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             Command::Resume { race, json } => resume::resume(&cwd, &race, json, config).await,
             Command::List => records::list(&cwd),
             Command::Show { race } => records::show(&cwd, &race),
-            Command::Diff { race, lane, lane2 } => diff::diff(&cwd, &race, &lane, lane2.as_deref()),
+            Command::Diff { args } => diff::diff(&cwd, &args),
             Command::Clean { race, all, purge } => records::clean(&cwd, race.as_deref(), all, purge),
             Command::Demo { dir, json } => demo::run(dir, json).await,
             Command::Doctor { ping } => doctor::doctor(&cwd, config, ping).await,

@@ -44,6 +44,12 @@ fn list_show_diff_and_clean() {
         "{}",
         diff.stdout()
     );
+    // The race is `last` unless named.
+    assert_eq!(env.bakeoff(&["diff", "a"]).stdout(), diff.stdout());
+    assert_eq!(
+        env.bakeoff(&["diff", "a", "b"]).stdout(),
+        env.bakeoff(&["diff", "last", "a", "b"]).stdout()
+    );
     let between = env.bakeoff(&["diff", "last", "a", "b"]);
     between.expect(0);
     assert!(
