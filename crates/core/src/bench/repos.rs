@@ -251,4 +251,37 @@ mod tests {
             .to_string();
         assert!(err.contains("does not apply"), "{err}");
     }
+
+    #[test]
+    fn a_git_url_is_mirrored_once_into_the_cache_and_cloned_from_there() {
+        let src = fixture();
+        let url = format!("file://{}", src.dir.display());
+        let task = Task {
+            id: "u".into(),
+            repo: RepoSource::Url(url),
+            base: "main".into(),
+            spec: "s".into(),
+            setup: None,
+            checks: vec![],
+            holdout: Holdout::None,
+            holdout_checks: vec![],
+            must_pass: vec![],
+            keep_passing: vec![],
+            timeout: None,
+        };
+        let out = tempfile::tempdir().unwrap();
+        let cache = out.path().join("cache");
+        let first = prepare(&BenchDir::new(out.path().join("a")), &task, &cache).unwrap();
+        assert_eq!(first.base, git(&src.dir, &["rev-parse", "main"]));
+        let mirrors: Vec<_> = std::fs::read_dir(&cache)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(mirrors.len(), 1, "{mirrors:?}");
+        assert!(mirrors[0].join("HEAD").is_file());
+        // Another bench clones from the mirror: the source may be gone by then.
+        std::fs::remove_dir_all(&src.dir).unwrap();
+        let second = prepare(&BenchDir::new(out.path().join("b")), &task, &cache).unwrap();
+        assert_eq!(second.base, first.base);
+    }
 }
