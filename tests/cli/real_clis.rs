@@ -185,3 +185,82 @@ fn claude_codex_and_gemini_race_for_real_against_the_fake_provider() {
         );
     }
 }
+
+/// Codex and Gemini CLI lanes named inline (`codex:MODEL`, `gemini:MODEL`, no `[agents]`
+/// table) follow the conventional variables alone: `OPENAI_BASE_URL`, which Codex itself
+/// ignores, and `GOOGLE_GEMINI_BASE_URL` with `GEMINI_API_KEY`, where Gemini CLI wants a
+/// sign-in method chosen.
+#[test]
+fn codex_and_gemini_follow_the_conventional_variables_alone() {
+    let bin = cli_bin();
+    let script = Script::builder()
+        .model("gpt-5.5")
+        .tool_call("exec_command", json!({"cmd": "printf 'codex\\n' > by-codex.txt"}))
+        .text("Wrote by-codex.txt.")
+        .model("gemini-2.5-pro")
+        .tool_call(
+            "write_file",
+            json!({"file_path": "by-gemini.txt", "content": "gemini\n"}),
+        )
+        .text("Wrote by-gemini.txt.")
+        .build();
+    let server = FakeProvider::start_on_thread(script).unwrap();
+    let url = server.base_url();
+    let env = TestEnv::new();
+    for cli in ["codex", "gemini"] {
+        std::os::unix::fs::symlink(bin.join(cli), env.bin.join(cli)).unwrap();
+    }
+    let mut env = env;
+    env.set_env("OPENAI_API_KEY", "canary-conv-openai-8402");
+    env.set_env("GEMINI_API_KEY", "canary-conv-gemini-8403");
+    env.set_env("OPENAI_BASE_URL", &format!("{url}/v1"));
+    env.set_env("GOOGLE_GEMINI_BASE_URL", &url);
+    let run = env.bakeoff(&[
+        "race",
+        "Write a file.",
+        "-a",
+        "codex:gpt-5.5",
+        "-a",
+        "gemini:gemini-2.5-pro",
+        "--timeout",
+        "90s",
+    ]);
+    run.expect(0);
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.last_race_dir().join("race.json")).unwrap()).unwrap();
+    let lane_of = |agent: &str| -> String {
+        record["lanes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["agent"] == agent)
+            .and_then(|l| l["name"].as_str())
+            .unwrap_or_else(|| panic!("no lane of {agent}: {record}"))
+            .to_string()
+    };
+    for (agent, file) in [
+        ("codex:gpt-5.5", "by-codex.txt"),
+        ("gemini:gemini-2.5-pro", "by-gemini.txt"),
+    ] {
+        let lane = lane_of(agent);
+        let lane = lane.as_str();
+        let captured = env.lane_events(lane, "captured");
+        assert_eq!(captured.len(), 1, "lane {lane}: {}", run.stderr());
+        let commit = captured[0]["capture"]["commit"].as_str().unwrap();
+        let listed = env.git(&["ls-tree", "--name-only", commit]);
+        assert!(
+            listed.lines().any(|l| l == file),
+            "lane {lane} wrote no {file}; its agent printed:\n{}",
+            agent_logs(&env, lane)
+        );
+    }
+    let requests = server.requests();
+    assert!(
+        requests.iter().any(|r| r.path.contains("/v1/responses")),
+        "Codex reached the fake"
+    );
+    assert!(
+        requests.iter().any(|r| r.path.contains("GenerateContent")),
+        "Gemini CLI reached the fake"
+    );
+}

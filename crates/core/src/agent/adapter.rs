@@ -98,6 +98,12 @@ pub trait Adapter: Sync {
         &[]
     }
 
+    /// The environment variable that names the user's endpoint for this CLI's provider
+    /// (`OPENAI_BASE_URL`, say), read as the lane's `base-url` when none is configured.
+    fn base_url_var(&self) -> Option<&'static str> {
+        None
+    }
+
     /// The `host:port`s the CLI talks to by default (its provider's API and sign-in),
     /// the only ones a sandboxed lane reaches under `--network provider` when it has no
     /// `base-url`. Listed per CLI in docs/agent-clis.md.

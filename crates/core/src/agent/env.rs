@@ -84,6 +84,15 @@ pub fn lane_env(spec: &AgentSpec, base_env: &[(String, String)]) -> Vec<(String,
     env
 }
 
+/// The value of `name` in `env`, when set and not empty.
+pub(crate) fn env_value(env: &[(String, String)], name: &str) -> Option<String> {
+    env.iter()
+        .rev()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
+        .filter(|v| !v.is_empty())
+}
+
 /// Sets `name` in place (dropping any duplicates), or appends it.
 pub(crate) fn set_var(env: &mut Vec<(String, String)>, name: &str, value: &str) {
     let mut seen = false;

@@ -700,6 +700,18 @@ fn lanes(config: &Config, args: &[String]) -> Result<Vec<Lane>, Error> {
                 (name.clone(), spec, name)
             }
         };
+        let mut spec = spec;
+        if spec.base_url.is_none() {
+            // The user's endpoint, from the variable their provider's tools read: the
+            // sandbox lets the lane reach it, and a CLI that ignores the variable gets it
+            // in its own config.
+            spec.base_url = spec
+                .adapter
+                .adapter()
+                .base_url_var()
+                .and_then(|var| std::env::var(var).ok())
+                .filter(|url| !url.trim().is_empty());
+        }
         let base = lane_name.unwrap_or(default_name);
         for i in 1..=count {
             let name = match count {

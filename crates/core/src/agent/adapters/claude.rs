@@ -103,6 +103,10 @@ impl Adapter for Claude {
         "cost and tokens from its final `result` event (total_cost_usd)"
     }
 
+    fn base_url_var(&self) -> Option<&'static str> {
+        Some("ANTHROPIC_BASE_URL")
+    }
+
     fn provider_hosts(&self) -> &'static [&'static str] {
         &["api.anthropic.com:443", "console.anthropic.com:443"]
     }

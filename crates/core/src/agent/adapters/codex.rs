@@ -68,6 +68,8 @@ impl Adapter for Codex {
             inv.args.push(ctx.spec_text.into());
             inv.args.extend(spec.args.iter().cloned());
         }
+        // Codex itself ignores OPENAI_BASE_URL (it would keep retrying api.openai.com), so
+        // the endpoint (`base-url`, or that variable: `base_url_var`) goes in its config.
         if let Some(url) = &spec.base_url {
             let home = codex_home(ctx.lane_dir);
             inv.files.push((home.join("config.toml"), codex_config(url)));
@@ -88,6 +90,10 @@ impl Adapter for Codex {
 
     fn cost_source(&self) -> &'static str {
         "tokens from `turn.completed`; Codex reports no cost"
+    }
+
+    fn base_url_var(&self) -> Option<&'static str> {
+        Some("OPENAI_BASE_URL")
     }
 
     fn provider_hosts(&self) -> &'static [&'static str] {

@@ -12,7 +12,7 @@ use serde_json::json;
 pub use parse::GeminiParser;
 
 use crate::agent::adapter::Adapter;
-use crate::agent::env::set_var;
+use crate::agent::env::{env_value, set_var};
 use crate::agent::error::AgentError;
 use crate::agent::invocation::{prompt_option, strs, Invocation, InvocationContext};
 use crate::agent::output::OutputParser;
@@ -55,9 +55,16 @@ impl Adapter for Gemini {
         // bakeoff created the worktree, so it is trusted; without this a user who turned
         // on folder trust would see the headless run refuse to work in it.
         set_var(&mut inv.env, "GEMINI_CLI_TRUST_WORKSPACE", "true");
-        if let Some(url) = &spec.base_url {
-            let home = gemini_home(ctx.lane_dir);
+        let url = spec.base_url.clone();
+        // With a key but no login of the user's own, Gemini CLI exits 41 ("Invalid auth
+        // method selected") unless its settings select API-key sign-in.
+        let key_only =
+            url.is_none() && env_value(&inv.env, "GEMINI_API_KEY").is_some() && !signed_in(&inv.env);
+        if let Some(url) = &url {
             set_var(&mut inv.env, "GOOGLE_GEMINI_BASE_URL", url);
+        }
+        if url.is_some() || key_only {
+            let home = gemini_home(ctx.lane_dir);
             set_var(&mut inv.env, "HOME", &home.to_string_lossy());
             // Its error reports go to $TMPDIR; keep them with the lane.
             set_var(&mut inv.env, "TMPDIR", &home.to_string_lossy());
@@ -75,6 +82,10 @@ impl Adapter for Gemini {
         "tokens per model from `stats`; Gemini CLI reports no cost"
     }
 
+    fn base_url_var(&self) -> Option<&'static str> {
+        Some("GOOGLE_GEMINI_BASE_URL")
+    }
+
     fn provider_hosts(&self) -> &'static [&'static str] {
         &[
             "generativelanguage.googleapis.com:443",
@@ -90,6 +101,18 @@ impl Adapter for Gemini {
             ".gemini/settings.json",
         ]
     }
+}
+
+/// Whether the user's own Gemini CLI settings choose a way to sign in.
+fn signed_in(env: &[(String, String)]) -> bool {
+    let Some(home) = env_value(env, "HOME") else {
+        return false;
+    };
+    let settings = Path::new(&home).join(".gemini").join("settings.json");
+    std::fs::read(&settings)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .is_some_and(|v| v["security"]["auth"]["selectedType"].is_string())
 }
 
 /// A lane's private HOME for Gemini CLI when it talks to a custom endpoint. Measured

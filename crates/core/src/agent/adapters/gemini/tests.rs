@@ -12,19 +12,21 @@ fn gemini() -> AgentSpec {
 #[test]
 fn invocations() {
     check_invocations(vec![
+        // Only a key, and the user's HOME chooses no sign-in: the lane's own HOME selects
+        // API-key sign-in, else Gemini CLI exits 41.
         Case {
             env_has: vec![
                 ("GEMINI_API_KEY", "g-key"),
                 ("GEMINI_CLI_TRUST_WORKSPACE", "true"),
+                ("HOME", "/lanes/l1/gemini-home"),
             ],
-            env_lacks: vec![
-                "OPENAI_API_KEY",
-                "ANTHROPIC_API_KEY",
-                "GOOGLE_GEMINI_BASE_URL",
-                "TMPDIR",
-            ],
+            env_lacks: vec!["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GOOGLE_GEMINI_BASE_URL"],
+            files: vec![(
+                "gemini-home/.gemini/settings.json",
+                "\"selectedType\": \"gemini-api-key\"",
+            )],
             ..case(
-                "gemini",
+                "gemini with a key only",
                 gemini(),
                 "gemini",
                 vec![
