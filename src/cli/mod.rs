@@ -80,11 +80,19 @@ pub enum Command {
         json: bool,
     },
     /// List recorded races, oldest first.
-    List,
+    List {
+        /// One JSON array of the races.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show a race: lanes, checks, leaderboard, merge.
     Show {
         #[arg(default_value = "last")]
         race: String,
+        /// The race as one JSON object: its lanes with their results, the leaderboard,
+        /// the merges.
+        #[arg(long)]
+        json: bool,
     },
     /// Print a lane's diff against the base, or the difference between two lanes:
     /// `diff [RACE] LANE [LANE2]`, the race `last` unless named.
@@ -212,8 +220,8 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 config,
             ),
             Command::Resume { race, json } => resume::resume(&cwd, &race, json, config).await,
-            Command::List => records::list(&cwd),
-            Command::Show { race } => records::show(&cwd, &race),
+            Command::List { json } => records::list(&cwd, json),
+            Command::Show { race, json } => records::show(&cwd, &race, json),
             Command::Diff { args } => diff::diff(&cwd, &args),
             Command::Clean { race, all, purge } => records::clean(&cwd, race.as_deref(), all, purge),
             Command::Demo { dir, json } => demo::run(dir, json).await,

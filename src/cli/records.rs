@@ -11,10 +11,27 @@ use bakeoff_core::journal::{
 use bakeoff_core::rank::Leaderboard;
 use bakeoff_core::vocab::{AgentOutcome, CheckOutcome, ReviewRecord};
 
-pub fn list(cwd: &Path) -> Result<u8, Error> {
+pub fn list(cwd: &Path, json: bool) -> Result<u8, Error> {
     use std::io::Write;
     let repo = Repo::discover(cwd)?;
     let races = Store::new(repo.common_dir()).listings()?;
+    if json {
+        let rows: Vec<serde_json::Value> = races
+            .iter()
+            .map(|race| match race {
+                Listed::Race(r) => serde_json::json!({
+                    "id": r.id,
+                    "created_at": r.created_at,
+                    "title": r.title,
+                    "lanes": r.lanes,
+                    "status": r.status.to_string(),
+                }),
+                Listed::Unreadable(id) => serde_json::json!({ "id": id, "unreadable": true }),
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(rows));
+        return Ok(exit::OK);
+    }
     if races.is_empty() {
         println!("no races yet (start one with `bakeoff race SPEC -a adapter:model …`)");
         return Ok(exit::OK);
@@ -24,9 +41,9 @@ pub fn list(cwd: &Path) -> Result<u8, Error> {
     for race in races {
         let line = match race {
             Listed::Race(r) => format!(
-                "{}  {} lanes  {:<24}  {}",
+                "{}  {:<8}  {:<24}  {}",
                 r.id,
-                r.lanes,
+                bakeoff_core::units::plural(r.lanes, "lane"),
                 r.status.to_string(),
                 r.title
             ),
@@ -41,11 +58,51 @@ pub fn list(cwd: &Path) -> Result<u8, Error> {
 
 /// `bakeoff show RACE`: the race, each lane's rounds and results, the leaderboard and
 /// the merges.
-pub fn show(cwd: &Path, race: &str) -> Result<u8, Error> {
+pub fn show(cwd: &Path, race: &str, json: bool) -> Result<u8, Error> {
     let repo = Repo::discover(cwd)?;
     let dir = Store::new(repo.common_dir()).resolve(race)?;
     let record = dir.record()?;
     let summary = RaceSummary::from_events(&dir.events_list()?);
+    if json {
+        let lanes: Vec<serde_json::Value> = record
+            .lanes
+            .iter()
+            .map(|lane| {
+                let s = summary.lanes.get(&lane.name).cloned().unwrap_or_default();
+                serde_json::json!({
+                    "name": lane.name,
+                    "agent": lane.agent,
+                    "branch": lane.branch,
+                    "worktree": lane.worktree,
+                    "state": s.state.map(|st| st.as_str()),
+                    "result": s.result(&lane.name, record.tests_may_change),
+                    "logs": dir.lane_dir(&lane.name),
+                })
+            })
+            .collect();
+        let board = dir.read_json::<Leaderboard>(&dir.leaderboard()).ok();
+        let merges: Vec<serde_json::Value> = summary
+            .merges
+            .iter()
+            .map(|(lane, strategy, target, commit)| {
+                serde_json::json!({"lane": lane, "strategy": strategy, "target": target, "commit": commit})
+            })
+            .collect();
+        let out = serde_json::json!({
+            "id": record.id,
+            "title": record.title(),
+            "base": record.base,
+            "base_ref": record.base_ref,
+            "target_branch": record.target_branch,
+            "created_at": record.created_at,
+            "status": RaceStatus::of(&summary).to_string(),
+            "lanes": lanes,
+            "leaderboard": board,
+            "merges": merges,
+        });
+        println!("{out:#}");
+        return Ok(exit::OK);
+    }
     print_race_head(&record, &summary);
     for lane in &record.lanes {
         let s = summary.lanes.get(&lane.name).cloned().unwrap_or_default();
@@ -82,8 +139,8 @@ fn print_lane(lane: &LaneRecord, s: &LaneSummary, dir: &RaceDir) {
     }
     if let Some(c) = &s.capture {
         println!(
-            "  diff: {} files, +{} -{} (commit {})",
-            c.files_changed,
+            "  diff: {}, +{} -{} (commit {})",
+            bakeoff_core::units::plural(c.files_changed, "file"),
             c.insertions,
             c.deletions,
             short_hash(&c.commit)
@@ -139,9 +196,13 @@ fn print_agent(a: &AgentOutcome) {
     let cost = a
         .usage
         .cost_usd
-        .map(|c| format!("${c:.2}"))
+        .map(bakeoff_core::units::usd)
         .unwrap_or_else(|| "cost unknown".into());
-    let turns = a.usage.turns.map(|t| format!(", {t} turns")).unwrap_or_default();
+    let turns = a
+        .usage
+        .turns
+        .map(|t| format!(", {}", bakeoff_core::units::plural(t as usize, "turn")))
+        .unwrap_or_default();
     let timed_out = if a.timed_out { ", timed out" } else { "" };
     println!(
         "  agent: {exit} in {:.1}s{turns}, {cost}{timed_out}",

@@ -23,6 +23,25 @@ fn list_show_diff_and_clean() {
         list.stdout()
     );
 
+    assert!(list.stdout().contains("2 lanes"), "{}", list.stdout());
+    let listed: serde_json::Value = serde_json::from_str(&env.bakeoff(&["list", "--json"]).stdout()).unwrap();
+    assert_eq!(listed[0]["lanes"], 2, "{listed}");
+    assert_eq!(
+        listed[0]["status"].as_str().map(|s| s.contains("winner")),
+        Some(true),
+        "{listed}"
+    );
+    let shown: serde_json::Value =
+        serde_json::from_str(&env.bakeoff(&["show", "last", "--json"]).stdout()).unwrap();
+    assert_eq!(shown["id"], listed[0]["id"]);
+    assert_eq!(shown["lanes"][0]["name"], "a");
+    assert_eq!(shown["lanes"][0]["result"]["cost_usd"], 0.02, "{shown}");
+    assert_eq!(
+        shown["leaderboard"]["rows"].as_array().unwrap().len(),
+        2,
+        "{shown}"
+    );
+
     let show = env.bakeoff(&["show", "last"]);
     show.expect(0);
     let text = show.stdout();
@@ -31,7 +50,8 @@ fn list_show_diff_and_clean() {
         "lane b",
         "$0.02",
         "cost unknown",
-        "diff: 1 files",
+        "diff: 1 file,",
+        "1 turn,",
         "winner",
     ] {
         assert!(text.contains(want), "show lacks {want:?}:\n{text}");

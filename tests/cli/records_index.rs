@@ -56,7 +56,7 @@ fn list_from_the_index_is_list_from_the_races() {
     // The merge added a line of its own: the race's last line is the one that counts.
     assert_eq!(index_lines(&env).len(), 4);
     let indexed = list(&env);
-    for want in ["merged a", "winner b", "no winner", "First race", "1 lanes"] {
+    for want in ["merged a", "winner b", "no winner", "First race", "1 lane "] {
         assert!(indexed.contains(want), "list lacks {want:?}:\n{indexed}");
     }
     // The same list listed again from the index, and after it compacted the index.
