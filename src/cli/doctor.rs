@@ -10,7 +10,7 @@ use bakeoff_core::error::{exit, Error};
 use bakeoff_core::provider::ProviderRegistry;
 use bakeoff_core::review::pool::{self, env_lookup};
 
-pub async fn doctor(cwd: &Path, config_file: Option<&Path>, ping: bool) -> Result<u8, Error> {
+pub async fn doctor(cwd: &Path, config_file: Option<&Path>, ping: bool, json: bool) -> Result<u8, Error> {
     let path_env = std::env::var("PATH").ok();
     let mut report = Report::default();
 
@@ -61,6 +61,15 @@ pub async fn doctor(cwd: &Path, config_file: Option<&Path>, ping: bool) -> Resul
     }
 
     let secrets = secrets(registry.as_ref());
+    if json {
+        let out = serde_json::json!({
+            "ready": report.exit_code() == exit::OK,
+            "exit": report.exit_code(),
+            "sections": report.sections.iter().map(section_json).collect::<Vec<_>>(),
+        });
+        println!("{}", doctor::scrub(&format!("{out:#}"), &secrets));
+        return Ok(report.exit_code());
+    }
     let paint = Marks::new(super::color_on_stdout());
     let mut out = String::new();
     for section in &report.sections {
@@ -69,6 +78,32 @@ pub async fn doctor(cwd: &Path, config_file: Option<&Path>, ping: bool) -> Resul
     out.push_str(&summary(&report));
     print!("{}", doctor::scrub(&out, &secrets));
     Ok(report.exit_code())
+}
+
+/// One section as `doctor --json` prints it: each check's status as a word.
+fn section_json(section: &Section) -> serde_json::Value {
+    let checks: Vec<serde_json::Value> = section
+        .checks
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "status": match c.status {
+                    Status::Ok => "ok",
+                    Status::Warn => "warn",
+                    Status::Fail => "fail",
+                    Status::Off => "off",
+                },
+                "subject": c.subject,
+                "detail": c.detail,
+                "hint": c.hint,
+                "blocks": c.blocks.map(|b| match b {
+                    Blocker::Usage => "usage",
+                    Blocker::Provider => "provider",
+                }),
+            })
+        })
+        .collect();
+    serde_json::json!({ "title": section.title, "checks": checks })
 }
 
 /// The key lines: the configured models' keys (or why they could not be checked), then

@@ -127,6 +127,10 @@ pub enum Command {
         /// Also send one tiny request to each configured reviewer's provider.
         #[arg(long)]
         ping: bool,
+        /// The checks as one JSON object (`ready`, `exit`, `sections`); the exit code is
+        /// the same.
+        #[arg(long)]
+        json: bool,
     },
     /// List the agent adapters, the agent CLIs found on PATH, and the model → lab table.
     Agents,
@@ -225,7 +229,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             Command::Diff { args } => diff::diff(&cwd, &args),
             Command::Clean { race, all, purge } => records::clean(&cwd, race.as_deref(), all, purge),
             Command::Demo { dir, json } => demo::run(dir, json).await,
-            Command::Doctor { ping } => doctor::doctor(&cwd, config, ping).await,
+            Command::Doctor { ping, json } => doctor::doctor(&cwd, config, ping, json).await,
             Command::Agents => agents::agents(&cwd, config).await,
             Command::Completions { shell } => completions::completions(shell),
             Command::BuiltinAgent(args) => Ok(builtin_agent::run(&cwd, args, config).await),

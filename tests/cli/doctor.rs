@@ -70,6 +70,24 @@ fn keys_are_named_never_shown() {
     assert!(line_with(&run, "  anthropic").contains("ANTHROPIC_API_KEY not set"));
     assert!(line_with(&run, "claude").contains("1.0.0 built with <redacted>"));
     assert!(run.stdout().contains("bakeoff is ready"), "{}", run.stdout());
+
+    // The same as JSON, scrubbed alike.
+    let json = env.bakeoff(&["doctor", "--json"]);
+    json.expect(0);
+    assert_no_key(&json);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout()).unwrap();
+    assert_eq!(v["ready"], true, "{v}");
+    let checks: Vec<&serde_json::Value> = v["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["checks"].as_array().unwrap())
+        .collect();
+    let reviewer = checks
+        .iter()
+        .find(|c| c["subject"] == "reviewer openai/gpt-5.5")
+        .unwrap();
+    assert_eq!(reviewer["status"], "ok", "{reviewer}");
 }
 
 #[test]
@@ -81,6 +99,14 @@ fn a_missing_reviewer_key_exits_3_naming_the_variable() {
     assert!(line_with(&run, "reviewer openai/gpt-5.5").contains("OPENAI_API_KEY not set"));
     assert!(line_with(&run, "judge google/gemini-3-pro").contains("GEMINI_API_KEY or GOOGLE_API_KEY not set"));
     assert!(run.stdout().contains("2 problems"), "{}", run.stdout());
+    let json = env.bakeoff(&["doctor", "--json"]);
+    json.expect(3);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout()).unwrap();
+    assert_eq!(
+        (v["ready"].clone(), v["exit"].clone()),
+        (false.into(), 3.into()),
+        "{v}"
+    );
 }
 
 #[test]
