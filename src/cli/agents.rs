@@ -11,12 +11,15 @@ use bakeoff_core::error::{exit, Error};
 use bakeoff_core::git::Repo;
 use bakeoff_core::lab;
 
-pub async fn agents(cwd: &Path, config_file: Option<&Path>) -> Result<u8, Error> {
+pub async fn agents(cwd: &Path, config_file: Option<&Path>, json: bool) -> Result<u8, Error> {
     // Outside a repository there is no `.bakeoff.toml`, but the other layers still count.
     let repo_top = Repo::discover(cwd).ok().map(|r| r.workdir().to_path_buf());
     let config = config::load(repo_top.as_deref(), config_file)?;
     for w in &config.warnings {
         eprintln!("warning: {w}");
+    }
+    if json {
+        return print_json(&config).await;
     }
     let color = super::color_on_stdout();
     let bold = |t: &str| {
@@ -53,6 +56,50 @@ pub async fn agents(cwd: &Path, config_file: Option<&Path>) -> Result<u8, Error>
     out.push_str(" (model id → lab: config [labs] first, longest prefix wins; then the names below)\n");
     out.push_str(&lab_table(&config.labs));
     print!("{out}");
+    Ok(exit::OK)
+}
+
+/// `agents --json`: the adapters, the CLIs found (as `doctor --json` words them), the
+/// configured agents and the model → lab names.
+async fn print_json(config: &bakeoff_core::config::Config) -> Result<u8, Error> {
+    let adapters: Vec<serde_json::Value> = doctor::adapter_rows()
+        .iter()
+        .map(|r| serde_json::json!({ "name": r.name, "command": r.command, "cost": r.cost }))
+        .collect();
+    let path_env = std::env::var("PATH").ok();
+    let detected = Section {
+        title: "detected CLIs",
+        checks: doctor::agent_cli_checks(Some(config), path_env.as_deref()).await,
+    };
+    let configured: Vec<serde_json::Value> = config
+        .agents
+        .iter()
+        .map(|(name, spec)| {
+            serde_json::json!({ "name": name, "adapter": spec.adapter.as_str(), "model": spec.model, "base_url": spec.base_url })
+        })
+        .collect();
+    let prefixes: Vec<serde_json::Value> = config
+        .labs
+        .iter()
+        .map(|(p, l)| serde_json::json!({ "prefix": p, "lab": l, "from": "config" }))
+        .chain(
+            lab::name_prefixes()
+                .iter()
+                .map(|(p, l)| serde_json::json!({ "prefix": p, "lab": l, "from": "built-in" })),
+        )
+        .chain(
+            lab::vendor_segments()
+                .iter()
+                .map(|(v, l)| serde_json::json!({ "vendor": v, "lab": l, "from": "built-in" })),
+        )
+        .collect();
+    let out = serde_json::json!({
+        "adapters": adapters,
+        "detected": super::doctor::section_json(&detected)["checks"],
+        "agents": configured,
+        "labs": prefixes,
+    });
+    println!("{out:#}");
     Ok(exit::OK)
 }
 

@@ -81,7 +81,7 @@ pub async fn doctor(cwd: &Path, config_file: Option<&Path>, ping: bool, json: bo
 }
 
 /// One section as `doctor --json` prints it: each check's status as a word.
-fn section_json(section: &Section) -> serde_json::Value {
+pub(super) fn section_json(section: &Section) -> serde_json::Value {
     let checks: Vec<serde_json::Value> = section
         .checks
         .iter()

@@ -133,7 +133,11 @@ pub enum Command {
         json: bool,
     },
     /// List the agent adapters, the agent CLIs found on PATH, and the model → lab table.
-    Agents,
+    Agents {
+        /// All of it as one JSON object, with the configured `[agents]` tables.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a completion script for a shell.
     Completions {
         #[arg(value_enum)]
@@ -230,7 +234,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             Command::Clean { race, all, purge } => records::clean(&cwd, race.as_deref(), all, purge),
             Command::Demo { dir, json } => demo::run(dir, json).await,
             Command::Doctor { ping, json } => doctor::doctor(&cwd, config, ping, json).await,
-            Command::Agents => agents::agents(&cwd, config).await,
+            Command::Agents { json } => agents::agents(&cwd, config, json).await,
             Command::Completions { shell } => completions::completions(shell),
             Command::BuiltinAgent(args) => Ok(builtin_agent::run(&cwd, args, config).await),
         }

@@ -36,6 +36,37 @@ fn agents_lists_every_adapter_the_labs_and_config_overrides() {
         ours.contains("→ meta") && ours.contains("config [labs]"),
         "{ours}"
     );
+
+    env.agent("fixer", "", "write a.txt a\\n\n");
+    let json = env.bakeoff(&["agents", "--json"]);
+    json.expect(0);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout()).unwrap();
+    let adapters: Vec<&str> = v["adapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["name"].as_str())
+        .collect();
+    assert!(
+        adapters.contains(&"codex") && adapters.contains(&"command"),
+        "{adapters:?}"
+    );
+    assert!(
+        v["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["name"] == "fixer" && a["adapter"] == "command"),
+        "{v}"
+    );
+    assert!(
+        v["labs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["prefix"] == "my-finetune" && l["from"] == "config"),
+        "{v}"
+    );
 }
 
 #[test]
