@@ -238,6 +238,9 @@ fn bakeoff_review_reports_in_every_format_and_gates_with_fail_on() {
     let md = env.bakeoff(&[&args[..], &["--format", "markdown"]].concat());
     md.expect(0);
     assert!(md.stdout().contains("lost a line"));
+    // Refs move; the comment names the commits that were reviewed.
+    let head = env.git(&["rev-parse", "HEAD"]);
+    assert!(md.stdout().contains(&head[..12]), "{}", md.stdout());
     let js = env.bakeoff(&[&args[..], &["--format", "json"]].concat());
     serde_json::from_str::<serde_json::Value>(&js.stdout()).unwrap();
 

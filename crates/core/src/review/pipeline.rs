@@ -124,11 +124,20 @@ fn resolve_change(repo: &Repo, config: &Config, opts: &ReviewOptions) -> Result<
     let env: Vec<(String, String)> = std::env::vars().collect();
     let known = super::secrets::known_values(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let (diff, leaked) = super::secrets::redact(&diff, &known);
-    let base_name = opts.base.clone().unwrap_or_else(|| short(&base));
+    // A ref and the commit it named, so a reader of a PR comment knows what was
+    // reviewed after the ref has moved.
+    let named = |name: &str, commit: &str| match name == short(commit) || commit.starts_with(name) {
+        true => short(commit),
+        false => format!("{name} ({})", short(commit)),
+    };
+    let base_name = match &opts.base {
+        Some(b) => named(b, &base),
+        None => short(&base),
+    };
     let head_name = if opts.worktree {
         "the work tree".to_string()
     } else {
-        head_ref.to_string()
+        named(head_ref, &head)
     };
     if diff.trim().is_empty() {
         return Err(Error::input_with_hint(

@@ -1,7 +1,8 @@
 //! The review as Markdown for a PR comment: a verdict table, the findings grouped by
 //! severity with `file:line`, and what was not reviewed. Model text is placed so it
-//! cannot break the layout: table cells escape `|` and newlines, and finding bodies
-//! are quoted line by line.
+//! cannot break the layout or inject markup: HTML in it is escaped (a PR comment
+//! renders raw HTML), table cells escape `|` and newlines, and finding bodies are
+//! quoted line by line.
 
 use crate::review::{Severity, Verdict};
 
@@ -41,7 +42,10 @@ pub fn markdown(report: &ReviewReport) -> String {
     }
     let findings = all_findings(report);
     if findings.is_empty() {
-        out.push_str("\nNo findings.\n");
+        match report.reviewers.iter().any(|r| r.output.is_ok()) {
+            true => out.push_str("\nNo findings.\n"),
+            false => out.push_str("\nNo findings, because no review succeeded.\n"),
+        }
     }
     for severity in Severity::ALL {
         let group: Vec<_> = findings
@@ -61,7 +65,7 @@ pub fn markdown(report: &ReviewReport) -> String {
                 a.by
             ));
             for line in f.body.trim().lines() {
-                out.push_str(&format!("  > {line}\n"));
+                out.push_str(&format!("  > {}\n", escape_html(line)));
             }
             if let Some(s) = f.suggestion.as_deref().filter(|s| !s.trim().is_empty()) {
                 out.push_str(&format!("  >\n  > **Suggestion:** {}\n", inline(s)));
@@ -92,7 +96,13 @@ fn cell(s: &str) -> String {
     inline(s).replace('|', "\\|")
 }
 
-/// Text for one line of Markdown.
+/// Text for one line of Markdown, its HTML escaped.
 fn inline(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    escape_html(&s.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// `<`, `>` and `&` as entities: a model's `<img src=x onerror=…>` or `<details>` shows
+/// as text in a PR comment instead of being rendered.
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }

@@ -188,3 +188,43 @@ fn sarif_shape_for_code_scanning() {
     assert_ne!(h, sarif::fingerprint("b.rs", "t", 1));
     assert_ne!(h, sarif::fingerprint("a.rs", "u", 1));
 }
+
+/// A model's text is shown, never rendered: its HTML reaches the CommonMark renderer of
+/// a PR comment as text, in cells, titles and quoted bodies alike.
+#[test]
+fn markdown_escapes_the_models_html() {
+    let attack = "<img src=x onerror=alert(1)> <details open>hidden</details>";
+    let mut r = empty();
+    if let Ok(out) = &mut r.reviewers[0].output {
+        out.summary = attack.into();
+        out.findings = vec![Finding {
+            title: attack.into(),
+            body: format!("{attack}\n<script>alert(2)</script>"),
+            ..finding(Severity::Major, "src/a.rs", Some(1), "x")
+        }];
+    }
+    let md = markdown(&r);
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new(&md));
+    for tag in ["<img", "<details", "<script"] {
+        assert!(!html.contains(tag), "{tag} rendered as HTML:\n{html}");
+    }
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"), "{html}");
+    assert!(html.contains("&lt;script&gt;"), "{html}");
+}
+
+#[test]
+fn a_review_with_no_successful_reviewer_does_not_say_no_findings_plainly() {
+    let mut r = empty();
+    r.reviewers[0].output = Err("the provider refused the key".into());
+    assert!(
+        markdown(&r).contains("No findings, because no review succeeded."),
+        "{}",
+        markdown(&r)
+    );
+    assert!(
+        text(&r, false).contains("no findings, because no review succeeded"),
+        "{}",
+        text(&r, false)
+    );
+}

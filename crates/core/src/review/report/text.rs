@@ -60,7 +60,10 @@ pub fn text(report: &ReviewReport, color: bool) -> String {
     }
     let findings = all_findings(report);
     if findings.is_empty() {
-        out.push_str("no findings\n");
+        match report.reviewers.iter().any(|r| r.output.is_ok()) {
+            true => out.push_str("no findings\n"),
+            false => out.push_str("no findings, because no review succeeded\n"),
+        }
     } else {
         out.push_str(&format!(
             "\n{}\n",
