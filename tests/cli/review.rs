@@ -118,6 +118,25 @@ fn a_missing_reviewer_key_stops_the_race_before_anything_with_exit_3() {
     assert_eq!(env.snapshot(), before);
     assert_eq!(env.races(), 0);
     assert!(server.requests().is_empty());
+
+    // Two missing keys are named in one run, not one per run.
+    let run = env.bakeoff(&[
+        "race",
+        "do it",
+        "-a",
+        "solid",
+        "--reviewer",
+        "openai/gpt-5.5",
+        "--reviewer",
+        "google/gemini-3-pro",
+    ]);
+    run.expect(3);
+    let err = run.stderr();
+    assert!(
+        err.contains("OPENAI_API_KEY") && err.contains("GEMINI_API_KEY"),
+        "{err}"
+    );
+    assert_eq!(env.races(), 0);
 }
 
 #[test]

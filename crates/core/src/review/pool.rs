@@ -107,6 +107,42 @@ pub fn registry(config: &Config) -> Result<ProviderRegistry, Error> {
 }
 
 /// A client per reviewer (and per fallback model), keys resolved now.
+/// Every reviewer's key at once: a run that lacks two keys says so once, naming both,
+/// rather than one per attempt. One missing key is the provider's own error.
+fn all_keys_or_all_missing(registry: &ProviderRegistry, names: &[String]) -> Result<(), Error> {
+    let mut missing: Vec<(String, String)> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for name in names {
+        let Ok(model) = registry.model_ref(name) else {
+            continue;
+        };
+        let Some(spec) = registry.get(&model.provider) else {
+            continue;
+        };
+        if !seen.insert(model.provider.clone()) {
+            continue;
+        }
+        if let Err(crate::provider::ProviderError::MissingKey { vars, .. }) = resolve_key(spec, &env_lookup) {
+            missing.push((name.clone(), vars.join(" or ")));
+        }
+    }
+    if missing.len() < 2 {
+        return Ok(());
+    }
+    let list: Vec<String> = missing
+        .iter()
+        .map(|(model, vars)| format!("{vars} (for {model})"))
+        .collect();
+    Err(Error::Credentials {
+        message: format!(
+            "no API keys for {} reviewers: set {}",
+            missing.len(),
+            list.join(", ")
+        ),
+    }
+    .with_hint("set each variable, or choose reviewers whose keys are set (--reviewer, [review] reviewers)"))
+}
+
 fn build_reviewers(
     config: &Config,
     names: &[String],
@@ -118,6 +154,7 @@ fn build_reviewers(
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect::<HashMap<_, _>>();
+    all_keys_or_all_missing(&registry, names)?;
     let mut clients: HashMap<String, Arc<Client>> = HashMap::new();
     let mut client_for = |provider: &str| -> Result<Arc<Client>, Error> {
         if let Some(c) = clients.get(provider) {
