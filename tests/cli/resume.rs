@@ -388,3 +388,72 @@ fn a_lane_whose_agent_had_finished_resumes_at_its_checks_without_running_the_age
     );
     assert!(run.stdout().contains("winner: done"), "{}", run.stdout());
 }
+
+/// A race stopped with Ctrl-C is resumed like a crashed one: the lane the interrupt cut
+/// off runs again, the lane that had ended keeps its result, and the race ends ranked.
+#[test]
+fn a_race_stopped_with_ctrl_c_resumes() {
+    let mut env = TestEnv::new();
+    agent(&mut env, "quick", "write quick.txt x\\n\n");
+    agent(&mut env, "slow", "sleep 30000\nwrite slow.txt x\\n\n");
+    let mut child = env
+        .command(
+            &env.repo,
+            &[
+                "race",
+                "--sandbox",
+                "off",
+                "stop",
+                "-a",
+                "quick",
+                "-a",
+                "slow",
+                "--check",
+                "test -f slow.txt",
+            ],
+        )
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (mut quick_done, mut slow_running) = (false, false);
+    let mut lines = BufReader::new(stderr).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        quick_done |= line == "[quick] done";
+        slow_running |= line == "[slow] running";
+        if quick_done && slow_running {
+            break;
+        }
+    }
+    assert!(quick_done && slow_running, "the race never got both lanes going");
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    std::thread::spawn(move || lines.for_each(drop));
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+
+    // The cause is gone: slow is quick now.
+    env.script("slow", "write slow.txt x\\n\n");
+    let run = env.bakeoff(&["resume", "last"]);
+    run.expect(0);
+    let resumed = all_events(&env)
+        .into_iter()
+        .find(|e| e["type"] == "race-resumed")
+        .expect("a race-resumed event");
+    assert_eq!(resumed["kept"], json!(["quick"]), "{resumed}");
+    assert_eq!(resumed["rerun"], json!(["slow"]), "{resumed}");
+    let ranked: Vec<_> = all_events(&env)
+        .into_iter()
+        .filter(|e| e["type"] == "ranked")
+        .collect();
+    assert_eq!(ranked.last().unwrap()["leaderboard"]["winner"], "slow");
+    // Resumed once, it is finished: a second resume has nothing to do.
+    let again = env.bakeoff(&["resume", "last"]);
+    again.expect(0);
+    assert!(
+        again.stderr().contains("nothing to resume") || again.stdout().contains("nothing to resume"),
+        "{}",
+        again.stderr()
+    );
+}

@@ -245,6 +245,10 @@ impl RaceSummary {
             }
             // A lane run again starts from nothing, as its worker does.
             RaceEvent::RaceResumed { rerun, .. } => {
+                // The race goes on: a Ctrl-C'd run's ending is not this one's.
+                self.finished = false;
+                self.interrupted = false;
+                self.winner = None;
                 for name in rerun {
                     if let Some(lane) = self.lanes.get_mut(name) {
                         *lane = LaneSummary {

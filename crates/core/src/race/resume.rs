@@ -4,7 +4,8 @@
 //! `setsid`'d grandchildren); then the plan is rebuilt from `race.json` (re-checking only
 //! what may have changed since: the repository, the base, the agents' CLIs and the
 //! reviewers' keys); lanes that had ended keep their
-//! results, read back from the journal; the others run again from the start; then the
+//! results, read back from the journal; the others run again from the start (in a race
+//! stopped with Ctrl-C, so do the lanes the interrupt cancelled); then the
 //! race is ranked, judged and merged as it asked, all appended to the same journal.
 
 use crate::sandbox::SandboxMode;
@@ -21,7 +22,7 @@ use crate::journal::{RaceDir, RaceLock, RaceRecord, RaceSummary, Seal, SharedSea
 use crate::process;
 use crate::review::{clock_seed, ReviewPlan};
 use crate::vocab::Reporter;
-use crate::vocab::{RaceEvent, Stamped};
+use crate::vocab::{LaneState, RaceEvent, Stamped};
 
 use super::coordinator::{self, RaceOutcome};
 use super::lane;
@@ -66,9 +67,12 @@ pub fn prepare(dir: RaceDir, config_file: Option<&Path>) -> Result<Prepared, Err
     let killed = kill_orphans(&events);
     let marked = kill_earlier_runs(&record.id, &dir);
     let summary = RaceSummary::from_events(&events);
-    if summary.finished {
+    // A race stopped with Ctrl-C finished too, but with lanes cut off: those run again.
+    if summary.finished && !summary.interrupted {
         return Ok(Prepared::Finished { id: record.id });
     }
+    let cut_off =
+        |s: &crate::journal::LaneSummary| summary.interrupted && s.state == Some(LaneState::Cancelled);
     let mut record = record;
     if !summary.merges.is_empty() {
         // The crash came after the merge: ranking again is harmless, merging twice is not.
@@ -89,11 +93,13 @@ pub fn prepare(dir: RaceDir, config_file: Option<&Path>) -> Result<Prepared, Err
     let mut kept = Vec::new();
     for (i, lane) in plan.record.lanes.iter().enumerate() {
         let s = summary.lanes.get(&lane.name);
-        kept.push(s.is_some_and(|s| s.ended()));
-        let Some(s) = s.filter(|s| !s.ended() && s.earlier_rounds.is_empty()) else {
+        kept.push(s.is_some_and(|s| s.ended() && !cut_off(s)));
+        let Some(s) = s.filter(|s| (!s.ended() || cut_off(s)) && s.earlier_rounds.is_empty()) else {
             continue;
         };
-        if let (Some(agent), Some(capture)) = (&s.agent_outcome, &s.capture) {
+        // An agent the interrupt stopped did not finish its work: it runs again.
+        let finished_agent = s.agent_outcome.as_ref().filter(|a| !a.cancelled);
+        if let (Some(agent), Some(capture)) = (finished_agent, &s.capture) {
             plan.resume_from.insert(
                 i,
                 plan::ResumeFrom {
