@@ -482,3 +482,17 @@ fn a_secret_the_lane_writes_never_reaches_the_reviewer() {
         "a finding repeats the secret: {text}"
     );
 }
+
+#[test]
+fn review_without_a_base_to_compare_with_says_so_and_how_to_fix_it() {
+    let env = TestEnv::new();
+    // One branch, no upstream: nothing for HEAD to be compared with.
+    let run = env.bakeoff(&["review", "--reviewer", "openai/gpt-5.5", "--author-lab", "human"]);
+    run.expect(2);
+    let err = run.stderr();
+    assert!(
+        err.contains("no base to review against") && err.contains("--base REF"),
+        "{err}"
+    );
+    assert!(!err.contains("unknown base ref"), "{err}");
+}

@@ -28,6 +28,10 @@ pub enum GitError {
     #[error("unknown base ref '{rev}' (try a branch, tag or commit that `git rev-parse` knows)")]
     UnknownRef { rev: String },
 
+    /// `bakeoff review` without `--base` found nothing to compare HEAD with.
+    #[error("no base to review against: HEAD has no upstream, and no main or master branch shares history with it (pass --base REF)")]
+    NoReviewBase,
+
     /// A branch bakeoff was asked to create already exists.
     #[error("branch '{branch}' already exists (delete it with `git branch -D {branch}` or pick another race name)")]
     BranchExists { branch: String },

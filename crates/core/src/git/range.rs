@@ -30,9 +30,7 @@ pub fn default_review_base(repo_dir: &Path, head: &str) -> Result<String, GitErr
             return Ok(base.to_string());
         }
     }
-    Err(GitError::UnknownRef {
-        rev: "the default review base (no upstream, main or master to compare with; pass --base REF)".into(),
-    })
+    Err(GitError::NoReviewBase)
 }
 
 fn upstream_of_head(repo: &Repository) -> Option<String> {
