@@ -118,7 +118,7 @@ pub async fn run(dir: Option<PathBuf>, json: bool) -> Result<u8, Error> {
         "  {me} show last       # every lane: agent, diff, checks, reviews, logs"
     ));
     say(format!(
-        "  {me} diff last quick # one lane's diff; `diff last tidy quick` compares two"
+        "  {me} diff quick      # one lane's diff; `diff tidy quick` compares two"
     ));
     say(format!(
         "  {me} clean --all     # remove the lanes' worktrees and branches"
