@@ -30,8 +30,14 @@ pub use race_args::RaceArgs;
 
 /// Race coding agents on the same task in parallel git worktrees, check and rank what
 /// they made, and merge the winner.
+/// What every command's exit code means, shown under `--help`.
+const EXIT_CODES: &str =
+    "Exit codes: 0 done (a winner exists; merged when asked) · 1 finished, but no lane passed \
+(or the winner may not be merged) · 2 bad usage, input or config (nothing created) · 3 a provider \
+or key problem · 70 a bug in bakeoff · 130 interrupted";
+
 #[derive(Debug, Parser)]
-#[command(name = "bakeoff", version, about, max_term_width = 100)]
+#[command(name = "bakeoff", version, about, max_term_width = 100, after_help = EXIT_CODES)]
 pub struct Cli {
     /// Run as if started in DIR.
     #[arg(short = 'C', global = true, value_name = "DIR")]
@@ -39,6 +45,9 @@ pub struct Cli {
     /// An extra config file, applied over the user's and the repository's.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Color: `auto` (on a terminal, unless NO_COLOR is set), `always` or `never`.
+    #[arg(long, global = true, value_name = "WHEN", value_enum, default_value_t = crate::ui::ColorWhen::Auto)]
+    pub color: crate::ui::ColorWhen,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -46,13 +55,43 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Race agents on a spec: one worktree per lane, checks, ranking, optional merge.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  bakeoff race \"Fix the flaky retry test\" -a claude:claude-sonnet-4-6 -a codex:gpt-5.5 --check 'cargo test'\n",
+        "  bakeoff race --spec-file task.md -a claude:claude-opus-4-6*3 --holdout qa/ --holdout-check 'pytest qa' --merge\n",
+        "  bakeoff race \"Add a --json flag\" -a fast -a careful --cascade --until first-approved\n\n",
+        "Exit codes: 0 a winner (merged when asked) · 1 no lane passed · 2 bad input (nothing created) · 3 provider or key · 130 interrupted"
+    ))]
     Race(Box<RaceArgs>),
     /// Benchmark agents on a suite of tasks × agents × repeats: resolved rates with
     /// intervals, pass@k, cost and time, a ranking, and whether differences are real.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  bakeoff bench --demo\n",
+        "  bakeoff bench bench/suite.toml --repeats 3 --jobs 4\n",
+        "  bakeoff bench swe.jsonl -a claude:claude-sonnet-4-6 -a codex:gpt-5.5 --out results/\n",
+        "  bakeoff bench bench/suite.toml --out results/ --resume\n",
+        "  bakeoff bench bench/suite.toml --shard 0/3 --out shard-0 && bakeoff bench merge shard-*\n",
+        "  bakeoff bench export bench/suite.toml --kubernetes --shards 8 > job.yaml\n\n",
+        "Exit codes: 0 every trial finished · 1 some trials could not run (--resume runs them) · 2 bad input · 3 provider or key · 130 interrupted"
+    ))]
     Bench(Box<bench::BenchArgs>),
     /// Have models of other labs than the author's review a change.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  bakeoff review --reviewer openai/gpt-5.5                 # HEAD against its upstream or main\n",
+        "  bakeoff review --base main --format markdown > review.md\n",
+        "  bakeoff review --worktree --fail-on major                # uncommitted work, gate a hook on it\n\n",
+        "Exit codes: 0 reviewed · 1 a finding at or above --fail-on · 2 bad input · 3 provider or key"
+    ))]
     Review(review::ReviewArgs),
     /// Merge a lane of a finished race (default: the winner of the last race).
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  bakeoff merge                       # the last race's winner, squashed\n",
+        "  bakeoff merge 20261121 --lane quick --strategy branch\n\n",
+        "Exit codes: 0 merged · 1 not mergeable (no winner, or never reviewed) · 2 bad input · 3 a review failed for a provider or key"
+    ))]
     Merge {
         /// The race id, a prefix of it, or `last`.
         #[arg(default_value = "last")]
@@ -179,6 +218,7 @@ pub fn report_error(e: &Error) {
 }
 
 fn run(cli: Cli) -> Result<u8, Error> {
+    crate::ui::set_color(cli.color);
     // A command that only reads and prints (`show … | head`) should end quietly when its
     // reader goes away, as Unix tools do, instead of failing on the first write. Commands
     // that run lanes keep ignoring SIGPIPE: they must stop their agents themselves, and

@@ -5,12 +5,35 @@
 /// color off, `CLICOLOR_FORCE` (set, non-empty, not `0`) turns it on for a non-terminal,
 /// otherwise color follows whether the stream is a terminal.
 pub fn color_enabled(is_tty: bool) -> bool {
+    match COLOR.get() {
+        Some(ColorWhen::Always) => return true,
+        Some(ColorWhen::Never) => return false,
+        Some(ColorWhen::Auto) | None => {}
+    }
     let var = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
     color_choice(
         is_tty,
         var("NO_COLOR").as_deref(),
         var("CLICOLOR_FORCE").as_deref(),
     )
+}
+
+/// `--color`: `auto` follows the terminal and `NO_COLOR`/`CLICOLOR_FORCE`; `always` and
+/// `never` override them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// Set once from the command line, before anything is printed.
+static COLOR: std::sync::OnceLock<ColorWhen> = std::sync::OnceLock::new();
+
+/// Records `--color` for every later [`color_enabled`].
+pub fn set_color(when: ColorWhen) {
+    let _ = COLOR.set(when);
 }
 
 /// [`color_enabled`] with the environment passed in, so the rules can be tested.

@@ -14,7 +14,7 @@ mod text;
 #[cfg(test)]
 mod tests;
 
-pub use color::{color_choice, color_enabled};
+pub use color::{color_choice, color_enabled, set_color, ColorWhen};
 pub use json::JsonReporter;
 pub use leaderboard::render_leaderboard;
 pub use plain::{PlainReporter, PROGRESS_INTERVAL_MS};

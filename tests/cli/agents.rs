@@ -84,3 +84,51 @@ fn completions_leave_hidden_commands_out() {
     }
     env.bakeoff(&["completions", "tcsh"]).expect(2);
 }
+
+#[test]
+fn color_follows_the_color_flag_over_the_terminal_and_no_color() {
+    let env = TestEnv::new();
+    // The tests run with NO_COLOR=1 and no terminal: `always` still colors, `never` and
+    // `auto` do not.
+    let always = env.bakeoff(&["--color", "always", "agents"]);
+    always.expect(0);
+    assert!(always.stdout().contains("\x1b["), "{}", always.stdout());
+    for when in ["never", "auto"] {
+        let run = env.bakeoff(&["--color", when, "agents"]);
+        run.expect(0);
+        assert!(
+            !run.stdout().contains("\x1b["),
+            "--color {when}: {}",
+            run.stdout()
+        );
+    }
+    let bad = env.bakeoff(&["--color", "sometimes", "agents"]);
+    bad.expect(2);
+}
+
+#[test]
+fn help_shows_examples_and_exit_codes() {
+    let env = TestEnv::new();
+    for args in [
+        &["--help"][..],
+        &["race", "--help"],
+        &["bench", "--help"],
+        &["review", "--help"],
+        &["merge", "--help"],
+    ] {
+        let run = env.bakeoff(args);
+        run.expect(0);
+        assert!(
+            run.stdout().contains("Exit codes: 0"),
+            "{args:?}:\n{}",
+            run.stdout()
+        );
+        if args.len() == 2 {
+            assert!(
+                run.stdout().contains("Examples:\n  bakeoff "),
+                "{args:?}:\n{}",
+                run.stdout()
+            );
+        }
+    }
+}
