@@ -175,7 +175,11 @@ fn config_layers_and_unknown_keys_are_listed() {
         run.stdout()
     );
     assert!(line_with(&run, "absent").contains(".bakeoff.toml"));
-    assert!(line_with(&run, "warning").contains("unknown key 'race.timout'"));
+    let warning = line_with(&run, "warning");
+    assert!(
+        warning.contains("unknown key 'race.timout'") && warning.contains("did you mean 'timeout'?"),
+        "{warning}"
+    );
 }
 
 #[test]

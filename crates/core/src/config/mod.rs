@@ -5,6 +5,7 @@
 
 mod error;
 mod raw;
+mod suggest;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -313,7 +314,10 @@ fn resolve(layers: Vec<Layer>) -> Result<Config, ConfigError> {
     for layer in &layers {
         layer.validate()?;
         for key in &layer.unknown {
-            warnings.push(format!("unknown key '{key}' in {} (ignored)", layer.name));
+            let hint = suggest::suggestion(key)
+                .map(|k| format!("; did you mean '{k}'?"))
+                .unwrap_or_default();
+            warnings.push(format!("unknown key '{key}' in {} (ignored){hint}", layer.name));
         }
         // Agent tables are resolved per layer so their errors point at the right file.
         for (name, raw) in layer.raw.agents.iter().flatten() {
@@ -515,7 +519,10 @@ build = \"make\"
     #[test]
     fn unknown_keys_warn_with_their_source() {
         let c = from_texts(&[("repo.toml", "[race]\ntimout = \"5m\"\n")]).unwrap();
-        assert_eq!(c.warnings, ["unknown key 'race.timout' in repo.toml (ignored)"]);
+        assert_eq!(
+            c.warnings,
+            ["unknown key 'race.timout' in repo.toml (ignored); did you mean 'timeout'?"]
+        );
     }
 
     #[test]
