@@ -128,10 +128,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub allow_test_edits: bool,
     /// `auto`, `on` or `off`, as for `race`.
-    #[arg(long, value_name = "MODE", value_parser = |s: &str| s.parse::<bakeoff_core::sandbox::SandboxMode>())]
+    #[arg(long, value_name = "MODE", value_parser = super::race_args::parse_sandbox)]
     pub sandbox: Option<bakeoff_core::sandbox::SandboxMode>,
     /// `provider`, `none` or `open`, as for `race`.
-    #[arg(long, value_name = "MODE", value_parser = |s: &str| s.parse::<bakeoff_core::sandbox::Network>())]
+    #[arg(long, value_name = "MODE", value_parser = super::race_args::parse_network)]
     pub network: Option<bakeoff_core::sandbox::Network>,
 }
 
@@ -193,37 +193,36 @@ async fn run(cwd: &Path, args: RunArgs, config: Option<&Path>) -> Result<u8, Err
     let live: Arc<Mutex<dyn BenchReporter>> =
         Arc::new(Mutex::new(Lines::new(std::io::stderr().is_terminal())));
     let outcome = runner::run(&opts, live, super::race::interrupts()).await?;
-    let shards = vec![outcome.record.shard];
-    let built = report::build(
-        &outcome.record.suite,
-        &outcome.record.fingerprint,
-        shards,
-        &outcome.results,
-    );
-    report::write_all(
-        outcome.dir.root(),
-        &built,
-        &outcome.record.suite,
-        &outcome.results,
-    )?;
+    let built = outcome.write_report()?;
     print_summary(&built, outcome.dir.root());
+    Ok(ending(
+        &outcome,
+        &format!(
+            "bakeoff bench {} --out {} --resume",
+            opts.suite.display(),
+            outcome.dir.root().display()
+        ),
+    ))
+}
+
+/// The exit code of a bench that ran, and what to do about trials that did not finish:
+/// `resume` is the command that runs them.
+pub(super) fn ending(outcome: &runner::BenchOutcome, resume: &str) -> u8 {
     if outcome.interrupted {
         eprintln!(
-            "interrupted: {} of the shard's trials did not finish; `--resume` runs only them",
+            "interrupted: {} of the shard's trials did not finish; `{resume}` runs only them",
             units::plural(outcome.unfinished, "trial")
         );
-        return Ok(exit::INTERRUPTED);
+        return exit::INTERRUPTED;
     }
     if outcome.unfinished > 0 {
         eprintln!(
-            "{} could not run (see above); `bakeoff bench {} --out {} --resume` runs them again",
-            units::plural(outcome.unfinished, "trial"),
-            opts.suite.display(),
-            outcome.dir.root().display()
+            "{} could not run (see above); `{resume}` runs them again",
+            units::plural(outcome.unfinished, "trial")
         );
-        return Ok(exit::NO_WINNER);
+        return exit::NO_WINNER;
     }
-    Ok(exit::OK)
+    exit::OK
 }
 
 fn merge(cwd: &Path, dirs: &[PathBuf], out: &Path) -> Result<u8, Error> {

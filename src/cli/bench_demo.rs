@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
+use bakeoff_core::bench::runner::BenchReporter;
 use bakeoff_core::bench::runner::{self, BenchOptions};
-use bakeoff_core::bench::{report, runner::BenchReporter};
-use bakeoff_core::error::{exit, Error};
+use bakeoff_core::error::Error;
 use bakeoff_core::race::RaceOptions;
 use bakeoff_fake_provider::{FakeProvider, Script};
 use serde_json::json;
@@ -142,24 +142,10 @@ pub async fn run(dir: Option<PathBuf>) -> Result<u8, Error> {
     let outcome = runner::run(&opts, live, super::race::interrupts()).await;
     models.shutdown().await;
     let outcome = outcome?;
-    let built = report::build(
-        &outcome.record.suite,
-        &outcome.record.fingerprint,
-        vec![outcome.record.shard],
-        &outcome.results,
-    );
-    report::write_all(
-        outcome.dir.root(),
-        &built,
-        &outcome.record.suite,
-        &outcome.results,
-    )?;
+    let built = outcome.write_report()?;
     super::bench::print_summary(&built, outcome.dir.root());
-    Ok(match (outcome.interrupted, outcome.unfinished) {
-        (true, _) => exit::INTERRUPTED,
-        (false, 0) => exit::OK,
-        _ => exit::NO_WINNER,
-    })
+    // Its scripted models end with it: a new demo, not a resume, runs it again.
+    Ok(super::bench::ending(&outcome, "bakeoff bench --demo"))
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<(), Error> {

@@ -110,11 +110,11 @@ pub struct RaceArgs {
     pub network: Option<bakeoff_core::sandbox::Network>,
 }
 
-fn parse_sandbox(s: &str) -> Result<bakeoff_core::sandbox::SandboxMode, String> {
+pub(super) fn parse_sandbox(s: &str) -> Result<bakeoff_core::sandbox::SandboxMode, String> {
     s.parse()
 }
 
-fn parse_network(s: &str) -> Result<bakeoff_core::sandbox::Network, String> {
+pub(super) fn parse_network(s: &str) -> Result<bakeoff_core::sandbox::Network, String> {
     s.parse()
 }
 

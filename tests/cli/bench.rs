@@ -11,7 +11,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::TestEnv;
+use crate::support::{copy_tree, py_fixtures, TestEnv};
 
 /// A bug: the file, the line as toolz has it, the line with the bug in.
 struct Bug {
@@ -62,32 +62,6 @@ fn skill(agent: &str, task: usize, repeat: u32) -> &'static str {
 
 const AGENTS: &[&str] = &["oracle", "half", "flaky", "gamer"];
 const REPEATS: u32 = 3;
-
-fn py_fixtures() -> PathBuf {
-    let dir = std::env::var_os("PY_FIXTURES_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".py-fixtures"));
-    assert!(
-        dir.join("venv/bin/python").is_file(),
-        "{} has no Python venv: run scripts/install-python-fixtures.sh",
-        dir.display()
-    );
-    dir
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let (src, dst) = (entry.path(), to.join(entry.file_name()));
-        let ft = entry.file_type().unwrap();
-        if ft.is_dir() {
-            copy_tree(&src, &dst);
-        } else if ft.is_file() {
-            std::fs::copy(&src, &dst).unwrap();
-        }
-    }
-}
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
@@ -603,6 +577,7 @@ fn bad_bench_input_names_what_is_wrong_and_runs_nothing() {
             "no-such-agent",
         ),
         (&["bench", &s, "--repeats", "0"], "at least 1"),
+        (&["bench", &s, "--jobs", "0"], "--jobs must be at least 1"),
         (&["bench", "merge", "nothing-here"], "has no bench.json"),
     ];
     for (args, want) in cases {

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::TestEnv;
+use crate::support::{copy_tree, py_fixtures, TestEnv};
 
 /// One task's `task.toml`.
 #[derive(Debug, serde::Deserialize)]
@@ -46,39 +46,6 @@ fn fixture_dir(task: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/real")
         .join(task)
-}
-
-/// Where `scripts/install-python-fixtures.sh` put the venv and the sdists. Missing is a
-/// failure, not a skip: the suite is part of what bakeoff is tested with.
-fn py_fixtures() -> PathBuf {
-    let dir = std::env::var_os("PY_FIXTURES_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".py-fixtures"));
-    assert!(
-        dir.join("venv/bin/python").is_file(),
-        "{} has no Python venv: run scripts/install-python-fixtures.sh",
-        dir.display()
-    );
-    dir
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let (src, dst) = (entry.path(), to.join(entry.file_name()));
-        if entry.file_name() == ".git" {
-            continue;
-        }
-        let ft = entry.file_type().unwrap();
-        if ft.is_dir() {
-            copy_tree(&src, &dst);
-        } else if ft.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(&src).unwrap(), &dst).unwrap();
-        } else {
-            std::fs::copy(&src, &dst).unwrap();
-        }
-    }
 }
 
 /// The user's repository: the unpacked sdist with the bug in, the holdout files moved

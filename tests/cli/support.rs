@@ -432,3 +432,37 @@ impl Drop for TestEnv {
         }
     }
 }
+
+/// Where `scripts/install-python-fixtures.sh` put the venv and the sdists. Missing is a
+/// failure, not a skip: the suite is part of what bakeoff is tested with.
+pub fn py_fixtures() -> PathBuf {
+    let dir = std::env::var_os("PY_FIXTURES_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".py-fixtures"));
+    assert!(
+        dir.join("venv/bin/python").is_file(),
+        "{} has no Python venv: run scripts/install-python-fixtures.sh",
+        dir.display()
+    );
+    dir
+}
+
+/// Copies a tree, `.git` left out and symlinks kept as links.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if entry.file_name() == ".git" {
+            continue;
+        }
+        let ft = entry.file_type().unwrap();
+        if ft.is_dir() {
+            copy_tree(&src, &dst);
+        } else if ft.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&src).unwrap(), &dst).unwrap();
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}

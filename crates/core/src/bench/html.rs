@@ -776,52 +776,19 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::bench::journal::{TrialResult, TrialStatus};
+    use crate::bench::fixtures;
+    use crate::bench::journal::TrialResult;
     use crate::bench::report;
-    use crate::bench::suite::{Holdout, RepoSource, Suite, Task};
+    use crate::bench::suite::Suite;
     use crate::bench::trial::{Shard, TrialKey};
 
     fn suite(name: &str, agents: &[&str], tasks: usize, repeats: u32) -> Suite {
-        Suite {
-            name: name.into(),
-            agents: agents.iter().map(|a| a.to_string()).collect(),
-            repeats,
-            tasks: (0..tasks)
-                .map(|t| Task {
-                    id: format!("task-{t:03}"),
-                    repo: RepoSource::Url("repo".into()),
-                    base: "HEAD".into(),
-                    spec: "s".into(),
-                    setup: None,
-                    checks: vec![],
-                    holdout: Holdout::None,
-                    holdout_checks: vec![],
-                    must_pass: vec![],
-                    keep_passing: vec![],
-                    timeout: None,
-                })
-                .collect(),
-        }
+        let ids: Vec<String> = (0..tasks).map(|t| format!("task-{t:03}")).collect();
+        fixtures::suite(name, &ids, agents, repeats)
     }
 
     fn trial(task: &str, agent: &str, repeat: u32, resolved: bool, cost: Option<f64>) -> TrialResult {
         TrialResult {
-            key: TrialKey {
-                task: task.into(),
-                agent: agent.into(),
-                repeat,
-            },
-            status: if resolved {
-                TrialStatus::Resolved
-            } else {
-                TrialStatus::Unresolved
-            },
-            tier: if resolved { "FULL" } else { "NONE" }.into(),
-            gates_failed: vec![],
-            reason: "r".into(),
-            checks_passed: 1,
-            checks_total: 1,
-            cost_usd: cost,
             elapsed_ms: 40_000 + 7_000 * u64::from(repeat),
             agent_ms: 30_000,
             input_tokens: Some(52_000),
@@ -829,9 +796,7 @@ mod tests {
             turns: Some(9),
             review_score: resolved.then_some(78.0),
             diff_lines: 12,
-            race: "race".into(),
-            records: "/records".into(),
-            error: None,
+            ..fixtures::result(task, agent, repeat, resolved, cost)
         }
     }
 

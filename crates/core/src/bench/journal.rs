@@ -29,21 +29,26 @@ pub struct BenchRecord {
 }
 
 impl BenchRecord {
-    pub fn new(suite: Suite, shard: Shard) -> BenchRecord {
-        BenchRecord {
+    pub fn new(suite: Suite, shard: Shard) -> Result<BenchRecord, Error> {
+        Ok(BenchRecord {
             format: BENCH_FORMAT,
-            fingerprint: fingerprint(&suite),
+            fingerprint: fingerprint(&suite)?,
             shard,
             suite,
-        }
+        })
     }
 }
 
-/// The resolved suite's hash, over its JSON.
-pub fn fingerprint(suite: &Suite) -> String {
-    let json = serde_json::to_vec(suite).unwrap_or_default();
-    let digest = Sha256::digest(&json);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+/// The resolved suite's hash, over its JSON. A suite JSON cannot hold (a path that is
+/// not UTF-8) cannot be recorded either, so it is refused here, before anything runs.
+pub fn fingerprint(suite: &Suite) -> Result<String, Error> {
+    let json = serde_json::to_vec(suite).map_err(|e| {
+        Error::input_with_hint(
+            format!("the suite cannot be recorded: {e}"),
+            "give the suite's repositories and holdout folders paths that are valid UTF-8",
+        )
+    })?;
+    Ok(Sha256::digest(&json).iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// How one trial ended.
@@ -152,7 +157,8 @@ impl BenchDir {
                         "resume with the same suite file, agents, repeats and shard, or give a new --out",
                     ));
                 }
-                Ok(())
+                // The run before may have died mid-line: the next line must start afresh.
+                self.close_torn_line()
             }
             (Some(_), false) => Err(Error::input_with_hint(
                 format!("{} already holds a bench's results", self.root.display()),
@@ -205,44 +211,53 @@ impl BenchDir {
     /// crash right after never loses a trial that was paid for.
     pub fn append(&self, result: &TrialResult) -> Result<(), Error> {
         let path = self.trials_path();
-        let mut line = serde_json::to_vec(result).map_err(|e| Error::input(e.to_string()))?;
+        let mut line = serde_json::to_vec(result)
+            .map_err(|e| Error::internal(format!("cannot record trial {}: {e}", result.key.label())))?;
         line.push(b'\n');
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
             .map_err(|e| Error::io("open the trials journal", &path, e))?;
-        close_torn_line(&mut file, &path)?;
         file.write_all(&line)
             .and_then(|_| file.sync_data())
             .map_err(|e| Error::io("write the trials journal", &path, e))
     }
 }
 
-/// A crash mid-line leaves a line without its newline; the next line must not be glued
-/// onto it.
-fn close_torn_line(file: &mut std::fs::File, path: &Path) -> Result<(), Error> {
-    use std::io::{Read, Seek, SeekFrom};
-    let len = file
-        .metadata()
-        .map_err(|e| Error::io("read the trials journal", path, e))?
-        .len();
-    if len == 0 {
-        return Ok(());
+impl BenchDir {
+    /// Ends a last line a crash left without its newline, so the next line is not glued
+    /// onto it.
+    fn close_torn_line(&self) -> Result<(), Error> {
+        use std::io::{Read, Seek, SeekFrom};
+        let path = &self.trials_path();
+        let mut file = match std::fs::OpenOptions::new().append(true).open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(Error::io("open the trials journal", path, e)),
+        };
+        let len = file
+            .metadata()
+            .map_err(|e| Error::io("read the trials journal", path, e))?
+            .len();
+        if len == 0 {
+            return Ok(());
+        }
+        let mut reader =
+            std::fs::File::open(path).map_err(|e| Error::io("read the trials journal", path, e))?;
+        reader
+            .seek(SeekFrom::Start(len - 1))
+            .map_err(|e| Error::io("read the trials journal", path, e))?;
+        let mut last = [0u8; 1];
+        reader
+            .read_exact(&mut last)
+            .map_err(|e| Error::io("read the trials journal", path, e))?;
+        if last[0] != b'\n' {
+            file.write_all(b"\n")
+                .map_err(|e| Error::io("write the trials journal", path, e))?;
+        }
+        Ok(())
     }
-    let mut reader = std::fs::File::open(path).map_err(|e| Error::io("read the trials journal", path, e))?;
-    reader
-        .seek(SeekFrom::Start(len - 1))
-        .map_err(|e| Error::io("read the trials journal", path, e))?;
-    let mut last = [0u8; 1];
-    reader
-        .read_exact(&mut last)
-        .map_err(|e| Error::io("read the trials journal", path, e))?;
-    if last[0] != b'\n' {
-        file.write_all(b"\n")
-            .map_err(|e| Error::io("write the trials journal", path, e))?;
-    }
-    Ok(())
 }
 
 fn write_new(path: &Path, bytes: &[u8]) -> Result<(), Error> {
@@ -255,53 +270,16 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::suite::{Holdout, RepoSource, Task};
+    use crate::bench::fixtures;
 
     fn suite() -> Suite {
-        Suite {
-            name: "s".into(),
-            agents: vec!["a".into()],
-            repeats: 2,
-            tasks: vec![Task {
-                id: "t".into(),
-                repo: RepoSource::Url("x".into()),
-                base: "HEAD".into(),
-                spec: "s".into(),
-                setup: None,
-                checks: vec![],
-                holdout: Holdout::None,
-                holdout_checks: vec![],
-                must_pass: vec![],
-                keep_passing: vec![],
-                timeout: None,
-            }],
-        }
+        fixtures::suite("s", &["t".to_string()], &["a"], 2)
     }
 
-    pub(crate) fn result(repeat: u32, status: TrialStatus) -> TrialResult {
+    fn result(repeat: u32, status: TrialStatus) -> TrialResult {
         TrialResult {
-            key: TrialKey {
-                task: "t".into(),
-                agent: "a".into(),
-                repeat,
-            },
             status,
-            tier: "FULL".into(),
-            gates_failed: vec![],
-            reason: "r".into(),
-            checks_passed: 1,
-            checks_total: 1,
-            cost_usd: None,
-            elapsed_ms: 10,
-            agent_ms: 5,
-            input_tokens: None,
-            output_tokens: None,
-            turns: None,
-            review_score: None,
-            diff_lines: 2,
-            race: "r".into(),
-            records: "/x".into(),
-            error: None,
+            ..fixtures::result("t", "a", repeat, true, None)
         }
     }
 
@@ -309,7 +287,7 @@ mod tests {
     fn a_folder_is_resumed_only_for_the_same_suite_and_never_started_over() {
         let dir = tempfile::tempdir().unwrap();
         let bench = BenchDir::new(dir.path().join("out"));
-        let record = BenchRecord::new(suite(), Shard::ALL);
+        let record = BenchRecord::new(suite(), Shard::ALL).unwrap();
         bench.open(&record, false).unwrap();
         bench.append(&result(0, TrialStatus::Resolved)).unwrap();
         let again = bench.open(&record, false).unwrap_err().to_string();
@@ -318,12 +296,15 @@ mod tests {
         let mut other = suite();
         other.repeats = 3;
         let changed = bench
-            .open(&BenchRecord::new(other, Shard::ALL), true)
+            .open(&BenchRecord::new(other, Shard::ALL).unwrap(), true)
             .unwrap_err()
             .to_string();
         assert!(changed.contains("not shard 0/1 of this one"), "{changed}");
         let shard = bench
-            .open(&BenchRecord::new(suite(), Shard { index: 0, count: 2 }), true)
+            .open(
+                &BenchRecord::new(suite(), Shard { index: 0, count: 2 }).unwrap(),
+                true,
+            )
             .unwrap_err()
             .to_string();
         assert!(shard.contains("not shard 0/2"), "{shard}");
@@ -333,7 +314,9 @@ mod tests {
     fn a_torn_last_line_is_dropped_and_closed_before_the_next() {
         let dir = tempfile::tempdir().unwrap();
         let bench = BenchDir::new(dir.path());
-        bench.open(&BenchRecord::new(suite(), Shard::ALL), false).unwrap();
+        bench
+            .open(&BenchRecord::new(suite(), Shard::ALL).unwrap(), false)
+            .unwrap();
         bench.append(&result(0, TrialStatus::Resolved)).unwrap();
         let mut file = std::fs::OpenOptions::new()
             .append(true)
@@ -342,6 +325,10 @@ mod tests {
         file.write_all(br#"{"task":"t","agent":"a","repeat":1,"sta"#)
             .unwrap();
         assert_eq!(bench.results().unwrap().len(), 1);
+        // As after a crash: the next run takes the folder up, then appends.
+        bench
+            .open(&BenchRecord::new(suite(), Shard::ALL).unwrap(), true)
+            .unwrap();
         bench.append(&result(1, TrialStatus::Unresolved)).unwrap();
         let results = bench.results().unwrap();
         assert_eq!(results.len(), 2);

@@ -5,6 +5,8 @@
 //! GitHub Actions.
 
 pub mod export;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod html;
 pub mod journal;
 pub mod report;

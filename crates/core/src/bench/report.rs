@@ -473,62 +473,27 @@ fn csv_field(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::suite::{Holdout, RepoSource, Task};
+    use crate::bench::fixtures;
 
     fn suite() -> Suite {
-        let task = |id: &str| Task {
-            id: id.into(),
-            repo: RepoSource::Url("x".into()),
-            base: "HEAD".into(),
-            spec: "s".into(),
-            setup: None,
-            checks: vec![],
-            holdout: Holdout::None,
-            holdout_checks: vec![],
-            must_pass: vec![],
-            keep_passing: vec![],
-            timeout: None,
-        };
-        Suite {
-            name: "demo <suite>".into(),
-            agents: vec!["good".into(), "bad|agent".into()],
-            repeats: 2,
-            tasks: vec![task("t1"), task("t2")],
-        }
+        fixtures::suite(
+            "demo <suite>",
+            &["t1".into(), "t2".into()],
+            &["good", "bad|agent"],
+            2,
+        )
     }
 
     fn result(task: &str, agent: &str, repeat: u32, resolved: bool, cost: Option<f64>) -> TrialResult {
+        let gates_failed = match resolved {
+            true => vec![],
+            false => vec!["holdout failed, \"x\"".into()],
+        };
         TrialResult {
-            key: TrialKey {
-                task: task.into(),
-                agent: agent.into(),
-                repeat,
-            },
-            status: if resolved {
-                TrialStatus::Resolved
-            } else {
-                TrialStatus::Unresolved
-            },
-            tier: if resolved { "FULL" } else { "NONE" }.into(),
-            gates_failed: if resolved {
-                vec![]
-            } else {
-                vec!["holdout failed, \"x\"".into()]
-            },
-            reason: "r".into(),
-            checks_passed: 1,
+            gates_failed,
             checks_total: 2,
-            cost_usd: cost,
-            elapsed_ms: 2_000,
-            agent_ms: 1_000,
-            input_tokens: Some(1_000),
-            output_tokens: Some(100),
-            turns: Some(3),
-            review_score: None,
-            diff_lines: 4,
             race: "r1".into(),
-            records: "/r".into(),
-            error: None,
+            ..fixtures::result(task, agent, repeat, resolved, cost)
         }
     }
 

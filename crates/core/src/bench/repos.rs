@@ -207,17 +207,9 @@ mod tests {
         let base = git(&src.dir, &["rev-parse", "HEAD"]);
         let patch = "diff --git a/tests/test_lib.py b/tests/test_lib.py\n--- a/tests/test_lib.py\n+++ b/tests/test_lib.py\n@@ -1,2 +1,4 @@\n def test_old():\n     pass\n+def test_new():\n+    pass\n";
         let task = Task {
-            id: "t1".into(),
             repo: RepoSource::Path(src.dir.clone()),
-            base: "HEAD".into(),
-            spec: "s".into(),
-            setup: None,
-            checks: vec![],
             holdout: Holdout::TestPatch(patch.into()),
-            holdout_checks: vec![],
-            must_pass: vec![],
-            keep_passing: vec![],
-            timeout: None,
+            ..crate::bench::fixtures::task("t1")
         };
         let out = tempfile::tempdir().unwrap();
         let bench = BenchDir::new(out.path());
@@ -257,17 +249,9 @@ mod tests {
         let src = fixture();
         let url = format!("file://{}", src.dir.display());
         let task = Task {
-            id: "u".into(),
             repo: RepoSource::Url(url),
             base: "main".into(),
-            spec: "s".into(),
-            setup: None,
-            checks: vec![],
-            holdout: Holdout::None,
-            holdout_checks: vec![],
-            must_pass: vec![],
-            keep_passing: vec![],
-            timeout: None,
+            ..crate::bench::fixtures::task("u")
         };
         let out = tempfile::tempdir().unwrap();
         let cache = out.path().join("cache");

@@ -102,6 +102,22 @@ pub struct BenchOutcome {
     pub unfinished: usize,
 }
 
+impl BenchOutcome {
+    /// The report of the shard's trials, written into the results folder (JSON,
+    /// Markdown, HTML, CSV) and returned.
+    pub fn write_report(&self) -> Result<super::report::BenchReport, Error> {
+        let suite = &self.record.suite;
+        let report = super::report::build(
+            suite,
+            &self.record.fingerprint,
+            vec![self.record.shard],
+            &self.results,
+        );
+        super::report::write_all(self.dir.root(), &report, suite, &self.results)?;
+        Ok(report)
+    }
+}
+
 /// The suite with `-a` and `--repeats` applied.
 pub fn resolve_suite(opts: &BenchOptions) -> Result<Suite, Error> {
     let mut suite = suite::load(&opts.suite)?;
@@ -116,6 +132,12 @@ pub fn resolve_suite(opts: &BenchOptions) -> Result<Suite, Error> {
             ));
         }
         suite.repeats = r;
+    }
+    if opts.jobs == Some(0) {
+        return Err(Error::input_with_hint(
+            "--jobs must be at least 1",
+            "give --jobs 1 or more",
+        ));
     }
     if suite.agents.is_empty() {
         return Err(Error::input_with_hint(
@@ -151,7 +173,7 @@ pub async fn run(
 ) -> Result<BenchOutcome, Error> {
     let suite = resolve_suite(opts)?;
     let shard = opts.shard.unwrap_or(Shard::ALL);
-    let record = BenchRecord::new(suite.clone(), shard);
+    let record = BenchRecord::new(suite.clone(), shard)?;
     let dir = BenchDir::new(&opts.out);
     let fresh = !dir.root().exists();
     dir.open(&record, opts.resume)?;

@@ -256,6 +256,12 @@ fn resolve(task: &RawTask, defaults: &RawTask, dir: &Path) -> Result<Task, Probl
         .id
         .clone()
         .ok_or_else(|| problem("has no id", "give every [[task]] an `id = \"...\"`"))?;
+    if task.repos_dir.is_some() {
+        return Err(problem(
+            "sets repos-dir, which only instances read",
+            "move `repos-dir` into [defaults]",
+        ));
+    }
     let repo = task
         .repo
         .as_ref()
@@ -580,6 +586,7 @@ holdout-checks = ["pytest t.py"]
             ("repeats = 0\n[[task]]\nid = \"a\"\nrepo = \"repo\"\nspec = \"s\"\n", "at least 1"),
             ("[[task]]\nid = \"a\"\nrepo = \"repo\"\nspce = \"s\"\n", "unknown field `spce`"),
             ("[[task]]\nid = \"a/b\"\nrepo = \"repo\"\nspec = \"s\"\n", "has a `/`"),
+            ("[[task]]\nid = \"a\"\nrepo = \"repo\"\nspec = \"s\"\nrepos-dir = \"x\"\n", "sets repos-dir"),
         ];
         for (text, want) in cases {
             let path = write(dir.path(), "s.toml", text);

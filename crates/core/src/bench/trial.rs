@@ -117,28 +117,12 @@ impl std::fmt::Display for Shard {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::suite::{Holdout, RepoSource, Task};
+    use crate::bench::fixtures;
 
     fn suite(tasks: usize, agents: usize, repeats: u32) -> Suite {
-        let task = |i: usize| Task {
-            id: format!("t{i}"),
-            repo: RepoSource::Url("x".into()),
-            base: "HEAD".into(),
-            spec: "s".into(),
-            setup: None,
-            checks: vec![],
-            holdout: Holdout::None,
-            holdout_checks: vec![],
-            must_pass: vec![],
-            keep_passing: vec![],
-            timeout: None,
-        };
-        Suite {
-            name: "s".into(),
-            agents: (0..agents).map(|a| format!("a{a}")).collect(),
-            repeats,
-            tasks: (0..tasks).map(task).collect(),
-        }
+        let agents: Vec<String> = fixtures::ids("a", agents);
+        let agents: Vec<&str> = agents.iter().map(String::as_str).collect();
+        fixtures::suite("s", &fixtures::ids("t", tasks), &agents, repeats)
     }
 
     #[test]

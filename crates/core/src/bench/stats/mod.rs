@@ -153,6 +153,29 @@ impl Outcomes {
     }
 }
 
+/// Outcomes with one trial per cell, for tests: `rows[a]` lists agent a's tasks as '1'
+/// (resolved), '0' (failed) or '-' (not run).
+#[cfg(test)]
+pub(crate) fn one_trial_outcomes(rows: &[(&str, &str)]) -> Outcomes {
+    let tasks = rows.first().map_or(0, |(_, r)| r.len());
+    Outcomes {
+        agents: rows.iter().map(|(a, _)| a.to_string()).collect(),
+        tasks: (0..tasks).map(|t| format!("t{t}")).collect(),
+        counts: rows
+            .iter()
+            .map(|(_, r)| {
+                r.chars()
+                    .map(|ch| match ch {
+                        '1' => Count { n: 1, resolved: 1 },
+                        '0' => Count { n: 1, resolved: 0 },
+                        _ => Count::default(),
+                    })
+                    .collect()
+            })
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -137,28 +137,7 @@ fn sign_test(x: usize, y: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::stats::Count;
-
-    /// Outcomes with one trial per cell: '1' resolved, '0' failed, '-' not run.
-    fn outcomes(rows: &[(&str, &str)]) -> Outcomes {
-        let tasks = rows.first().map_or(0, |(_, r)| r.len());
-        Outcomes {
-            agents: rows.iter().map(|(a, _)| a.to_string()).collect(),
-            tasks: (0..tasks).map(|t| format!("t{t}")).collect(),
-            counts: rows
-                .iter()
-                .map(|(_, r)| {
-                    r.chars()
-                        .map(|ch| match ch {
-                            '1' => Count { n: 1, resolved: 1 },
-                            '0' => Count { n: 1, resolved: 0 },
-                            _ => Count::default(),
-                        })
-                        .collect()
-                })
-                .collect(),
-        }
-    }
+    use crate::bench::stats::one_trial_outcomes as outcomes;
 
     #[test]
     fn identical_agents_show_nothing() {
