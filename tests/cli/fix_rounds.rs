@@ -76,7 +76,7 @@ fn assert_fixed_and_won(env: &TestEnv, lane: &str, run_stderr: &str) {
     let reviews = env.lane_events(lane, "review-finished");
     let verdicts: Vec<&Value> = reviews
         .iter()
-        .map(|r| &r["review"]["output"]["Ok"]["verdict"])
+        .map(|r| &r["review"]["output"]["verdict"])
         .collect();
     assert_eq!(verdicts, [&json!("request_changes"), &json!("approve")]);
     assert_eq!(

@@ -142,7 +142,7 @@ fn claude_codex_and_gemini_race_for_real_against_the_fake_provider() {
             _ => "google",
         };
         assert_ne!(reviewer_lab, author_lab, "lane {lane} reviewed by its own lab");
-        assert_eq!(reviews[0]["review"]["output"]["Ok"]["verdict"], "approve");
+        assert_eq!(reviews[0]["review"]["output"]["verdict"], "approve");
     }
     // Claude Code reports its cost; Codex and Gemini CLI do not, and say so.
     let cost =

@@ -173,7 +173,7 @@ fn a_fallback_of_the_authors_lab_is_not_used_unless_same_lab_is_allowed() {
     );
     w.assert_untouched(&env);
     let review = &env.lane_events("gpt", "review-finished")[0]["review"];
-    assert!(review["output"]["Err"].is_string(), "{review}");
+    assert!(review["output"]["error"].is_string(), "{review}");
 
     let anthropic_again = FakeProvider::start_on_thread(overloaded()).unwrap();
     env.set_env("ANTHROPIC_BASE_URL", &anthropic_again.base_url());

@@ -127,7 +127,9 @@ pub struct ReviewRecord {
     /// `provider/model` that answered; differs from `reviewer` after a fallback.
     pub answered_by: Option<String>,
     pub fell_back: bool,
-    /// The validated review, or why there is none.
+    /// The validated review, or why there is none. Recorded as the review's own object
+    /// or `{"error": "..."}` (see `review_output`).
+    #[serde(with = "review_output")]
     pub output: Result<ReviewOutput, String>,
     /// Files of the diff this reviewer did not see (over the budget).
     pub not_reviewed: Vec<String>,
@@ -143,4 +145,106 @@ pub struct ReviewRecord {
     pub requests: u32,
     /// The reviewer is not provably of another lab than the author (`--allow-same-lab`).
     pub same_lab: bool,
+}
+
+/// The record's `output` on the wire: the review object itself when there is one, and
+/// `{"error": "why"}` when there is none, so a consumer of the NDJSON stream reads plain
+/// values rather than serde's `{"Ok": ..}` encoding of a `Result`. Journals written before
+/// this encoding (`{"Ok": ..}` / `{"Err": ..}`) still read.
+mod review_output {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::ReviewOutput;
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Wire {
+        Review(ReviewOutput),
+        Failed { error: String },
+        Legacy(Result<ReviewOutput, String>),
+    }
+
+    pub fn serialize<S: Serializer>(
+        output: &Result<ReviewOutput, String>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(untagged)]
+        enum Out<'a> {
+            Review(&'a ReviewOutput),
+            Failed { error: &'a str },
+        }
+        match output {
+            Ok(review) => Out::Review(review),
+            Err(error) => Out::Failed { error },
+        }
+        .serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Result<ReviewOutput, String>, D::Error> {
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Review(review) => Ok(review),
+            Wire::Failed { error } => Err(error),
+            Wire::Legacy(output) => output,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(output: Result<ReviewOutput, String>) -> ReviewRecord {
+        ReviewRecord {
+            lane: Some("a".into()),
+            reviewer: "openai/gpt-5".into(),
+            lab: "openai".into(),
+            answered_by: None,
+            fell_back: false,
+            output,
+            not_reviewed: vec![],
+            credentials_error: false,
+            provider_error: false,
+            usage: TokenUsage::default(),
+            cost_usd: None,
+            requests: 1,
+            same_lab: false,
+        }
+    }
+
+    fn review() -> ReviewOutput {
+        ReviewOutput {
+            verdict: Verdict::Approve,
+            score: 90,
+            summary: "fine".into(),
+            findings: vec![],
+        }
+    }
+
+    #[test]
+    fn output_is_a_plain_value_on_the_wire() {
+        let ok = serde_json::to_value(record(Ok(review()))).unwrap();
+        assert_eq!(ok["output"]["verdict"], "approve");
+        assert!(ok["output"].get("Ok").is_none());
+        let failed = serde_json::to_value(record(Err("timed out".into()))).unwrap();
+        assert_eq!(failed["output"], serde_json::json!({"error": "timed out"}));
+        for value in [ok, failed] {
+            let back: ReviewRecord = serde_json::from_value(value.clone()).unwrap();
+            assert_eq!(serde_json::to_value(back).unwrap(), value);
+        }
+    }
+
+    #[test]
+    fn journals_with_the_old_result_encoding_still_read() {
+        let mut old = serde_json::to_value(record(Ok(review()))).unwrap();
+        old["output"] = serde_json::json!({"Ok": old["output"].clone()});
+        let back: ReviewRecord = serde_json::from_value(old).unwrap();
+        assert_eq!(back.output, Ok(review()));
+        let mut old = serde_json::to_value(record(Ok(review()))).unwrap();
+        old["output"] = serde_json::json!({"Err": "bad json"});
+        let back: ReviewRecord = serde_json::from_value(old).unwrap();
+        assert_eq!(back.output, Err("bad json".to_string()));
+    }
 }
