@@ -7,6 +7,7 @@ mod color;
 mod json;
 mod lane_view;
 mod leaderboard;
+mod live_area;
 mod plain;
 mod terminal;
 mod text;
