@@ -166,6 +166,13 @@ impl TerminalReporter {
             bar.abandon();
         }
         self.frozen = true;
+        // indicatif leaves the cursor at the end of the last line, which it pads to the
+        // terminal's width: what is printed next would run on from there and wrap. The
+        // area is handed back to ordinary lines, which start on the line below.
+        if !self.slots.is_empty() && !self.multi.is_hidden() {
+            self.multi.set_draw_target(ProgressDrawTarget::hidden());
+            let _ = writeln!(self.out).and_then(|()| self.out.flush());
+        }
     }
 
     /// Prints `text` as ordinary lines: above the live lines while they are live,
