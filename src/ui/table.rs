@@ -57,6 +57,22 @@ pub(crate) fn render(table: &Table) -> String {
     out
 }
 
+/// Rows of cells as an aligned, borderless table indented by `indent` spaces, every
+/// column left-aligned, fitted to `width` as [`table`] does (the indent included).
+pub fn indented_table(rows: &[Vec<String>], indent: usize, width: Option<usize>) -> String {
+    let mut table = table(width.map(|w| w.saturating_sub(indent)));
+    for row in rows {
+        table.add_row(row.clone());
+    }
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    align(&mut table, &vec![false; columns]);
+    let pad = " ".repeat(indent);
+    render(&table)
+        .lines()
+        .map(|line| format!("{pad}{line}\n"))
+        .collect()
+}
+
 /// The width of the terminal stdout is on; `None` when stdout is not a terminal.
 pub fn stdout_width() -> Option<usize> {
     if !std::io::stdout().is_terminal() {
@@ -127,6 +143,29 @@ mod tests {
             Listed::Unreadable("20261121-1400-broken".into()),
             race("20261120-0900-docs", 1, RaceStatus::NoWinner, "Docs"),
         ]
+    }
+
+    #[test]
+    fn an_indented_table_fits_with_its_indent() {
+        let rows = vec![
+            vec![
+                "claude".to_string(),
+                "claude -p SPEC --output-format stream-json --verbose".to_string(),
+            ],
+            vec![String::new(), "cost: reported".to_string()],
+        ];
+        assert_eq!(
+            indented_table(&rows, 2, None),
+            "  claude  claude -p SPEC --output-format stream-json --verbose\n          cost: reported\n"
+        );
+        let narrow = indented_table(&rows, 2, Some(40));
+        for line in narrow.lines() {
+            assert!(
+                line.starts_with("  ") && line.chars().count() < 40,
+                "{line:?}\n{narrow}"
+            );
+        }
+        assert!(narrow.contains("--verbose"), "{narrow}");
     }
 
     #[test]
