@@ -60,12 +60,23 @@ pub(crate) fn render(table: &Table) -> String {
 /// Rows of cells as an aligned, borderless table indented by `indent` spaces, every
 /// column left-aligned, fitted to `width` as [`table`] does (the indent included).
 pub fn indented_table(rows: &[Vec<String>], indent: usize, width: Option<usize>) -> String {
+    spaced_table(rows, indent, &[], width)
+}
+
+/// [`indented_table`] with the spaces after each column given by `gaps` (two for any
+/// column it does not name).
+pub fn spaced_table(rows: &[Vec<String>], indent: usize, gaps: &[u16], width: Option<usize>) -> String {
     let mut table = table(width.map(|w| w.saturating_sub(indent)));
     for row in rows {
         table.add_row(row.clone());
     }
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     align(&mut table, &vec![false; columns]);
+    for (i, gap) in gaps.iter().enumerate() {
+        if let Some(column) = table.column_mut(i) {
+            column.set_padding((0, *gap));
+        }
+    }
     let pad = " ".repeat(indent);
     render(&table)
         .lines()
