@@ -22,6 +22,7 @@ pub use leaderboard::render_leaderboard;
 pub use plain::{PlainReporter, PROGRESS_INTERVAL_MS};
 pub use table::{indented_table, list_table, spaced_table, stderr_width, stdout_width};
 pub use terminal::TerminalReporter;
+pub use text::fit as fit_line;
 pub use text::fix_round as fix_round_line;
 pub use text::review_finished as review_line;
 

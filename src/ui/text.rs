@@ -29,7 +29,7 @@ pub(crate) fn width(text: &str) -> usize {
 
 /// `text` cut to at most `max` terminal columns, its end replaced by `…` when cut, so a
 /// wide character is never split and the cut text never takes more than `max`.
-pub(crate) fn fit(text: &str, max: usize) -> String {
+pub fn fit(text: &str, max: usize) -> String {
     if width(text) <= max {
         return text.to_string();
     }
