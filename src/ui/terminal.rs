@@ -1,11 +1,11 @@
-//! The live display on a terminal: one indicatif line per lane that updates in place,
+//! The live display on a terminal: a line per lane that updates in place,
 //! as many as the terminal has rows for and each fitted to its width, with race-level
 //! messages and the leaderboard printed as ordinary lines around it.
 
 use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use bakeoff_core::vocab::{RaceEvent, Stamped};
 
@@ -34,19 +34,19 @@ fn stderr_size() -> (usize, usize) {
         .map_or((24, 80), |(rows, cols)| (rows as usize, cols as usize))
 }
 
-/// The interactive reporter: draws to stderr through indicatif's `MultiProgress`.
+/// The interactive reporter: draws to stderr through indicatif.
 ///
-/// The live area is a set of lines (indicatif bars with a plain `{msg}` template), as
-/// many as the terminal has room for; each redraw plans which lanes they show
+/// The live area is one indicatif bar whose message is all of its lines, as many as the
+/// terminal has room for: each redraw plans which lanes they show
 /// ([`live_area::plan`]) and fits each line to the terminal's width
-/// ([`LaneView::render`]), so no line wraps and breaks the redraw.
+/// ([`LaneView::render`]), then sets the whole area at once, so indicatif never draws a
+/// frame that mixes lines fitted to an old width with lines fitted to the new one.
 pub struct TerminalReporter {
-    multi: MultiProgress,
-    style: ProgressStyle,
+    area: ProgressBar,
     paint: Paint,
     lanes: Vec<LaneView>,
-    /// The live area's lines, top to bottom.
-    slots: Vec<ProgressBar>,
+    /// The live area's lines as last drawn, top to bottom.
+    drawn: Vec<String>,
     /// Set once the live area is frozen at the end: later redraws change nothing.
     frozen: bool,
     name_width: usize,
@@ -60,11 +60,11 @@ impl TerminalReporter {
     /// A reporter drawing to stderr, colored when `color` is set.
     pub fn new(color: bool) -> Self {
         TerminalReporter {
-            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
-            style: ProgressStyle::with_template("{msg}").expect("the lane line template is valid"),
+            area: ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+                .with_style(ProgressStyle::with_template("{msg}").expect("the live area template is valid")),
             paint: Paint::new(color),
             lanes: Vec::new(),
-            slots: Vec::new(),
+            drawn: Vec::new(),
             frozen: false,
             name_width: 0,
             clock: Box::new(system_clock),
@@ -76,7 +76,7 @@ impl TerminalReporter {
     /// Draws the live lines to `target` instead, e.g. `ProgressDrawTarget::hidden()`
     /// in tests.
     pub fn with_draw_target(self, target: ProgressDrawTarget) -> Self {
-        self.multi.set_draw_target(target);
+        self.area.set_draw_target(target);
         self
     }
 
@@ -131,28 +131,17 @@ impl TerminalReporter {
         lines
     }
 
-    /// Re-plans the live area and redraws it: lines are added or taken away to match
-    /// the plan, then each is given its text.
+    /// Re-plans the live area and redraws it, all its lines in one message.
     fn redraw(&mut self) {
         if self.frozen {
             return;
         }
         let lines = self.plan_lines((self.clock)());
-        while self.slots.len() < lines.len() {
-            let bar = self
-                .multi
-                .add(ProgressBar::hidden().with_style(self.style.clone()));
-            self.slots.push(bar);
+        if lines.is_empty() || lines == self.drawn {
+            return;
         }
-        while self.slots.len() > lines.len() {
-            if let Some(bar) = self.slots.pop() {
-                bar.finish_and_clear();
-                self.multi.remove(&bar);
-            }
-        }
-        for (bar, line) in self.slots.iter().zip(lines) {
-            bar.set_message(line);
-        }
+        self.area.set_message(lines.join("\n"));
+        self.drawn = lines;
     }
 
     /// Draws the live area one last time and leaves it on the screen, so what is printed
@@ -162,15 +151,13 @@ impl TerminalReporter {
             return;
         }
         self.redraw();
-        for bar in &self.slots {
-            bar.abandon();
-        }
+        self.area.abandon();
         self.frozen = true;
         // indicatif leaves the cursor at the end of the last line, which it pads to the
         // terminal's width: what is printed next would run on from there and wrap. The
         // area is handed back to ordinary lines, which start on the line below.
-        if !self.slots.is_empty() && !self.multi.is_hidden() {
-            self.multi.set_draw_target(ProgressDrawTarget::hidden());
+        if !self.drawn.is_empty() && !self.area.is_hidden() {
+            self.area.set_draw_target(ProgressDrawTarget::hidden());
             let _ = writeln!(self.out).and_then(|()| self.out.flush());
         }
     }
@@ -178,23 +165,26 @@ impl TerminalReporter {
     /// Prints `text` as ordinary lines: above the live lines while they are live,
     /// plainly below them once they are frozen, so the table follows the lanes.
     fn print(&mut self, text: &str) {
-        let out = &mut self.out;
         // A failed write to the terminal is not worth stopping a race for, and there
         // is nowhere better to report it; the live lines still show the state.
         let write = |out: &mut Box<dyn Write + Send>| {
             let _ = writeln!(out, "{text}").and_then(|()| out.flush());
         };
         if self.frozen {
-            write(out);
+            write(&mut self.out);
         } else {
-            self.multi.suspend(|| write(out));
+            // Re-planned first: the area drawn back under the text fits the terminal as
+            // it is now, not as it was at the last tick.
+            self.redraw();
+            let out = &mut self.out;
+            self.area.suspend(|| write(out));
         }
     }
 
     /// The live area's lines as they are drawn now.
     #[cfg(test)]
     pub(super) fn lines(&self) -> Vec<String> {
-        self.slots.iter().map(|bar| bar.message()).collect()
+        self.drawn.clone()
     }
 }
 

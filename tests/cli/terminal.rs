@@ -5,7 +5,7 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
@@ -47,12 +47,45 @@ struct Screens {
     code: i32,
 }
 
+/// A window resized while the race runs: to `rows` × `cols`, at the first screen state
+/// `when` holds for.
+struct Resize {
+    rows: u16,
+    cols: u16,
+    when: fn(&vt100::Screen) -> bool,
+}
+
+/// Sets the terminal's size, as a terminal window does when the user resizes it.
+fn set_pty_size(master: &OwnedFd, rows: u16, cols: u16) {
+    let size = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads one winsize from the pointer.
+    let rc = unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &size) };
+    assert_eq!(rc, 0, "TIOCSWINSZ: {}", std::io::Error::last_os_error());
+}
+
 /// Runs `bakeoff ARGS` in `env` on a `rows` × `cols` terminal (stdin, stdout and stderr
 /// all on it, as in a shell) and checks every screen state on the way with `check`.
 fn race_on_terminal(
     env: &TestEnv,
     rows: u16,
     cols: u16,
+    args: &[&str],
+    check: impl Fn(&vt100::Screen, &str),
+) -> Screens {
+    race_on_resized_terminal(env, rows, cols, None, args, check)
+}
+
+/// [`race_on_terminal`], with the window resized on the way when `resize` says.
+fn race_on_resized_terminal(
+    env: &TestEnv,
+    rows: u16,
+    cols: u16,
+    mut resize: Option<Resize>,
     args: &[&str],
     check: impl Fn(&vt100::Screen, &str),
 ) -> Screens {
@@ -81,6 +114,7 @@ fn race_on_terminal(
     drop(cmd);
 
     let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    let control = master.try_clone().unwrap();
     let mut reader = File::from(master);
     std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
@@ -108,6 +142,11 @@ fn race_on_terminal(
                 parser.process(&chunk);
                 states += 1;
                 check(parser.screen(), &String::from_utf8_lossy(&raw));
+                if resize.as_ref().is_some_and(|r| (r.when)(parser.screen())) {
+                    let r = resize.take().unwrap();
+                    set_pty_size(&control, r.rows, r.cols);
+                    parser.screen_mut().set_size(r.rows, r.cols);
+                }
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
             Err(mpsc::RecvTimeoutError::Timeout) => {}
@@ -117,6 +156,11 @@ fn race_on_terminal(
         }
     }
     let code = code.unwrap_or_else(|| child.wait().unwrap().code().unwrap_or(-1));
+    assert!(
+        resize.is_none(),
+        "the race ended before the window was resized:\n{}",
+        parser.screen().contents()
+    );
     Screens {
         transcript: transcript(parser.screen_mut()),
         states,
@@ -380,4 +424,54 @@ fn twelve_lanes_on_ten_rows_are_summarised() {
     let area = final_live_area(&screens.transcript, &lanes);
     assert_eq!(area.len(), 8, "{area:#?}");
     assert!(is_summary(area[7]), "{area:#?}");
+}
+
+#[test]
+fn a_resized_window_is_planned_for_at_the_next_redraw() {
+    let mut env = TestEnv::new();
+    steady_agent(&mut env, "w", 700);
+    let lanes: Vec<String> = (1..=6).map(|i| format!("w-{i}")).collect();
+    let args = [
+        "race",
+        "add a line",
+        "-a",
+        "w*6",
+        "--check",
+        "grep -q three src/lib.txt",
+    ];
+    // Once a lane runs on 24 × 120, the window shrinks to 7 × 50: room for four
+    // lanes and the summary, at a width without the tokens.
+    let resize = Resize {
+        rows: 7,
+        cols: 50,
+        when: |screen| {
+            let (_, cols) = screen.size();
+            screen.rows(0, cols).any(|r| r.contains(" running "))
+        },
+    };
+    let narrow_summary = std::sync::atomic::AtomicBool::new(false);
+    let screens = race_on_resized_terminal(&env, 24, 120, Some(resize), &args, |screen, raw| {
+        no_wrapped_display_line(screen, raw);
+        let (_, cols) = screen.size();
+        if cols == 50 && screen.rows(0, cols).any(|r| is_summary(&r)) {
+            narrow_summary.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    assert!(screens.code == 0 || screens.code == 1, "exit {}", screens.code);
+    assert!(
+        narrow_summary.load(std::sync::atomic::Ordering::Relaxed),
+        "no summary line after the resize:\n{}",
+        screens.transcript.join("\n")
+    );
+    every_lane_accounted_for(&screens, &lanes);
+    leaderboard_fits(&screens, &lanes, 50);
+    let area = final_live_area(&screens.transcript, &lanes);
+    assert_eq!(area.len(), 5, "{area:#?}");
+    for line in &area {
+        // indicatif pads the last line with spaces to the width; the text is shorter.
+        assert!(
+            line.trim_end().chars().count() < 50 && !line.contains(" tok "),
+            "{line:?}"
+        );
+    }
 }
