@@ -44,6 +44,8 @@ struct Screens {
     transcript: Vec<String>,
     /// How many screen states were checked.
     states: usize,
+    /// All the bytes drawn, escape codes included.
+    raw: String,
     code: i32,
 }
 
@@ -164,6 +166,7 @@ fn race_on_resized_terminal(
     Screens {
         transcript: transcript(parser.screen_mut()),
         states,
+        raw: String::from_utf8_lossy(&raw).into_owned(),
         code,
     }
 }
@@ -353,7 +356,10 @@ fn race_args(lanes: &[String]) -> Vec<&str> {
 fn four_lanes_on_a_narrow_terminal_never_wrap() {
     let mut env = TestEnv::new();
     let lanes = few_lanes(&mut env);
-    let screens = race_on_terminal(&env, 24, 60, &race_args(&lanes), no_wrapped_display_line);
+    // In color: the codes must take no width in the lines or in the table.
+    let mut args = race_args(&lanes);
+    args.extend(["--color", "always"]);
+    let screens = race_on_terminal(&env, 24, 60, &args, no_wrapped_display_line);
     assert!(
         screens.code == 0 || screens.code == 1,
         "exit {}:\n{}",
@@ -361,6 +367,13 @@ fn four_lanes_on_a_narrow_terminal_never_wrap() {
         screens.transcript.join("\n")
     );
     assert!(screens.states > 1, "{}", screens.transcript.join("\n"));
+    // The lane names bold, the finished lanes' marks green, the leaderboard's tiers too.
+    assert!(
+        screens.raw.contains("\x1b[1malpha-lane") && screens.raw.contains("\x1b[32m✓"),
+        "not in color: {:?}",
+        screens.raw
+    );
+    assert!(screens.raw.contains("\x1b[32mFULL"), "{:?}", screens.raw);
     every_lane_accounted_for(&screens, &lanes);
     leaderboard_fits(&screens, &lanes, 60);
     // All four have a line of their own on 24 rows.
