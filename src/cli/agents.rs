@@ -33,12 +33,17 @@ pub async fn agents(cwd: &Path, config_file: Option<&Path>, json: bool) -> Resul
 
     out.push_str(&bold("adapters"));
     out.push('\n');
-    let rows = doctor::adapter_rows();
-    let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
-    for row in &rows {
-        out.push_str(&format!("  {:<width$}  {}\n", row.name, row.command));
-        out.push_str(&format!("  {:<width$}  cost: {}\n", "", row.cost));
-    }
+    let width = crate::ui::stdout_width();
+    let rows: Vec<Vec<String>> = doctor::adapter_rows()
+        .iter()
+        .flat_map(|row| {
+            [
+                vec![row.name.to_string(), row.command.to_string()],
+                vec![String::new(), format!("cost: {}", row.cost)],
+            ]
+        })
+        .collect();
+    out.push_str(&crate::ui::indented_table(&rows, 2, width));
 
     let path_env = std::env::var("PATH").ok();
     let detected = doctor::agent_cli_checks(Some(&config), path_env.as_deref()).await;
@@ -54,7 +59,7 @@ pub async fn agents(cwd: &Path, config_file: Option<&Path>, json: bool) -> Resul
     out.push('\n');
     out.push_str(&bold("labs"));
     out.push_str(" (model id → lab: config [labs] first, longest prefix wins; then the names below)\n");
-    out.push_str(&lab_table(&config.labs));
+    out.push_str(&lab_table(&config.labs, width));
     print!("{out}");
     Ok(exit::OK)
 }
@@ -104,8 +109,8 @@ async fn print_json(config: &bakeoff_core::config::Config) -> Result<u8, Error> 
 }
 
 /// One line per lab: config overrides first, then the built-in model-name prefixes and
-/// OpenRouter-style vendor segments that mean it.
-fn lab_table(overrides: &std::collections::BTreeMap<String, String>) -> String {
+/// OpenRouter-style vendor segments that mean it; fitted to `width` on a terminal.
+fn lab_table(overrides: &std::collections::BTreeMap<String, String>, width: Option<usize>) -> String {
     let (vendors, prefixes) = (lab::vendor_segments(), lab::name_prefixes());
     let mut labs: Vec<&str> = Vec::new();
     for (_, l) in prefixes.iter().chain(vendors) {
@@ -113,19 +118,12 @@ fn lab_table(overrides: &std::collections::BTreeMap<String, String>) -> String {
             labs.push(l);
         }
     }
-    let width = labs
-        .iter()
-        .map(|l| l.len())
-        .chain(overrides.keys().map(|k| k.len() + 1))
-        .max()
-        .unwrap_or(0);
-    let mut out = String::new();
+    let mut rows: Vec<Vec<String>> = Vec::new();
     for (prefix, l) in overrides {
-        out.push_str(&format!(
-            "  {:<width$}  → {}  (config [labs])\n",
+        rows.push(vec![
             format!("{prefix}*"),
-            lab::Lab::new(l)
-        ));
+            format!("→ {}  (config [labs])", lab::Lab::new(l)),
+        ]);
     }
     for l in labs {
         let names: Vec<String> = prefixes
@@ -138,7 +136,7 @@ fn lab_table(overrides: &std::collections::BTreeMap<String, String>) -> String {
             .filter(|(_, x)| x == &l)
             .map(|(v, _)| format!("{v}/"))
             .collect();
-        let mut line = format!("  {l:<width$}  {}", names.join(" "));
+        let mut line = names.join(" ");
         if !vendor_names.is_empty() {
             line.push_str(&format!(
                 "{}vendor {}",
@@ -146,8 +144,7 @@ fn lab_table(overrides: &std::collections::BTreeMap<String, String>) -> String {
                 vendor_names.join(" ")
             ));
         }
-        out.push_str(&line);
-        out.push('\n');
+        rows.push(vec![l.to_string(), line]);
     }
-    out
+    crate::ui::indented_table(&rows, 2, width)
 }

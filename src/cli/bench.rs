@@ -357,22 +357,14 @@ impl Lines {
         }
         let mut names: Vec<String> = self.running.iter().map(|(k, s)| format!("{k} {s}")).collect();
         names.sort();
-        let width = terminal_width().saturating_sub(1);
-        let line: String = format!("running: {}", names.join(", "))
-            .chars()
-            .take(width)
-            .collect();
+        // Read on each draw, so a resized window is followed; the last column is left
+        // empty, as in the race's live display.
+        let width = crate::ui::stderr_width().unwrap_or(100).saturating_sub(1);
+        let line = crate::ui::fit_line(&format!("running: {}", names.join(", ")), width);
         self.clear();
         eprint!("{line}");
         self.drawn = true;
     }
-}
-
-fn terminal_width() -> usize {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(100)
 }
 
 impl BenchReporter for Lines {

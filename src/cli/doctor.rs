@@ -202,26 +202,29 @@ impl Marks {
 }
 
 /// A section: its title, then one line per check with subjects aligned, and each hint
-/// on the line below its check.
+/// on the line below its check's detail; fitted to the terminal's width when stdout is
+/// one (details and hints wrap in their column).
 pub(super) fn render_section(out: &mut String, section: &Section, marks: Marks) {
     if !out.is_empty() {
         out.push('\n');
     }
     out.push_str(&marks.title(section.title));
     out.push('\n');
-    let width = section
+    let rows: Vec<Vec<String>> = section
         .checks
         .iter()
-        .map(|c| c.subject.chars().count())
-        .max()
-        .unwrap_or(0);
-    for check in &section.checks {
-        let subject = format!("{:<width$}", check.subject);
-        out.push_str(format!("  {} {subject}  {}", marks.mark(check.status), check.detail).trim_end());
-        out.push('\n');
-        if let Some(hint) = &check.hint {
-            let pad = if marks.color { 1 } else { 4 };
-            out.push_str(&format!("  {:pad$} hint: {hint}\n", ""));
-        }
-    }
+        .map(|check| {
+            let mut detail = check.detail.clone();
+            if let Some(hint) = &check.hint {
+                detail.push_str(&format!("\nhint: {hint}"));
+            }
+            vec![marks.mark(check.status), check.subject.clone(), detail]
+        })
+        .collect();
+    out.push_str(&crate::ui::spaced_table(
+        &rows,
+        2,
+        &[1, 2],
+        crate::ui::stdout_width(),
+    ));
 }

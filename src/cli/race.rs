@@ -62,7 +62,13 @@ pub(super) fn interrupts() -> mpsc::UnboundedReceiver<()> {
 }
 
 pub(super) fn print_ending(outcome: &RaceOutcome, json: bool) -> Result<u8, Error> {
-    let table = ui::render_leaderboard(&outcome.leaderboard, super::color_on_stdout() && !json);
+    // With --json the table goes to stderr, beside the live display.
+    let width = if json {
+        ui::stderr_width()
+    } else {
+        ui::stdout_width()
+    };
+    let table = ui::render_leaderboard(&outcome.leaderboard, super::color_on_stdout() && !json, width);
     super::out_line(json, table.trim_end_matches('\n'));
     let say = |line: String| super::out_line(json, &line);
     say(format!(

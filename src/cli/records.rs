@@ -36,22 +36,12 @@ pub fn list(cwd: &Path, json: bool) -> Result<u8, Error> {
         println!("no races yet (start one with `bakeoff race SPEC -a adapter:model …`)");
         return Ok(exit::OK);
     }
-    // One write per screenful rather than per line: thousands of races are listed.
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for race in races {
-        let line = match race {
-            Listed::Race(r) => format!(
-                "{}  {:<8}  {:<24}  {}",
-                r.id,
-                bakeoff_core::units::plural(r.lanes, "lane"),
-                r.status.to_string(),
-                r.title
-            ),
-            Listed::Unreadable(id) => format!("{id}  (unreadable record)"),
-        };
-        writeln!(out, "{line}").map_err(|e| Error::io("cannot write", Path::new("stdout"), e))?;
-    }
-    out.flush()
+    let table = ui::list_table(&races, ui::stdout_width());
+    // One write for the whole table rather than one per line: thousands of races are
+    // listed.
+    let mut out = std::io::stdout().lock();
+    out.write_all(table.as_bytes())
+        .and_then(|()| out.flush())
         .map_err(|e| Error::io("cannot write", Path::new("stdout"), e))?;
     Ok(exit::OK)
 }
@@ -243,7 +233,10 @@ fn print_review(r: &ReviewRecord) {
 /// The leaderboard (or why there is none), then every merge of the race.
 fn print_ranking_and_merges(dir: &RaceDir, summary: &RaceSummary) {
     match dir.read_json::<Leaderboard>(&dir.leaderboard()) {
-        Ok(board) => print!("{}", ui::render_leaderboard(&board, super::color_on_stdout())),
+        Ok(board) => print!(
+            "{}",
+            ui::render_leaderboard(&board, super::color_on_stdout(), ui::stdout_width())
+        ),
         Err(_) => println!("not ranked: the race did not finish (its lanes' work is in their worktrees)"),
     }
     for (lane, strategy, target, commit) in &summary.merges {

@@ -5,7 +5,7 @@ use bakeoff_core::units::{clock_ms, usd};
 use bakeoff_core::vocab::{LaneState, RaceEvent, Usage};
 
 use super::color::{Paint, Style};
-use super::text::{one_line, token_pair};
+use super::text::{fit, one_line, token_pair, width as text_width};
 
 /// Lane names longer than this are cut so that one long name cannot push every other
 /// column off the screen.
@@ -13,6 +13,133 @@ pub(crate) const MAX_NAME_WIDTH: usize = 24;
 
 /// Width of the state column: the longest state word, "setting up".
 const STATE_WIDTH: usize = 10;
+
+/// A name is cut no shorter than this before the turns and the clock give way.
+const MIN_NAME_WIDTH: usize = 7;
+
+/// The free text is worth showing only with at least this many columns of it.
+const MIN_FREE_WIDTH: usize = 10;
+
+/// The widths of a line's columns, and which of them fit.
+#[derive(Clone, Copy, Debug)]
+struct Columns {
+    name_width: usize,
+    clock: usize,
+    turns: usize,
+    tokens: usize,
+    cost: usize,
+    free: usize,
+}
+
+/// What [`Columns::fit`] kept.
+#[derive(Clone, Copy, Debug)]
+struct Fitted {
+    name_width: usize,
+    show_clock: bool,
+    show_turns: bool,
+    show_tokens: bool,
+    show_cost: bool,
+    show_free: bool,
+}
+
+impl Columns {
+    /// Width of the line with the name in `name` columns and the columns `keep` says,
+    /// the free text at its shortest worth showing.
+    fn needed(&self, name: usize, keep: &Fitted) -> usize {
+        // Name, two spaces, the mark, a space, the state.
+        let mut total = name + 2 + 1 + 1 + STATE_WIDTH;
+        let gap = |on: bool, w: usize| if on { 2 + w } else { 0 };
+        total += gap(keep.show_clock, self.clock.max(5));
+        total += gap(keep.show_turns, self.turns);
+        total += gap(keep.show_tokens, self.tokens);
+        total += gap(keep.show_cost, self.cost);
+        if keep.show_free && self.free > 0 {
+            total += 1 + self.free.min(MIN_FREE_WIDTH);
+        }
+        total
+    }
+
+    /// Drops columns, least important first, until the line fits in `width`.
+    fn fit(self, width: usize) -> Fitted {
+        let mut keep = Fitted {
+            name_width: self.name_width,
+            show_clock: true,
+            show_turns: true,
+            show_tokens: true,
+            show_cost: true,
+            show_free: true,
+        };
+        let drops: [fn(&mut Fitted); 3] = [
+            |k| k.show_tokens = false,
+            |k| k.show_cost = false,
+            |k| k.show_free = false,
+        ];
+        for drop in drops {
+            if self.needed(self.name_width, &keep) <= width {
+                return keep;
+            }
+            drop(&mut keep);
+        }
+        // Then the name is cut, but not below what still names the lane.
+        let shortest = self.name_width.min(MIN_NAME_WIDTH);
+        let drops: [fn(&mut Fitted); 3] = [|_| {}, |k| k.show_turns = false, |k| k.show_clock = false];
+        for drop in drops {
+            drop(&mut keep);
+            let rest = self.needed(0, &keep);
+            if rest + shortest <= width {
+                keep.name_width = self.name_width.min(width - rest);
+                return keep;
+            }
+        }
+        // Narrower than name, mark and state: the line is cut at the width.
+        keep.name_width = shortest;
+        keep
+    }
+}
+
+/// A line as pieces of text, each with its style, so it can be cut at a width measured
+/// on the text alone and painted afterwards.
+#[derive(Default)]
+struct Line {
+    pieces: Vec<(String, Option<Style>)>,
+}
+
+impl Line {
+    fn push(&mut self, text: &str, style: Option<Style>) {
+        self.pieces.push((text.to_string(), style));
+    }
+
+    /// The line cut to `width` columns (the cut piece ending in `…`) with no spaces at
+    /// its end, painted.
+    fn paint(mut self, width: usize, paint: Paint) -> String {
+        while let Some((text, _)) = self.pieces.last_mut() {
+            let trimmed = text.trim_end().len();
+            text.truncate(trimmed);
+            if !text.is_empty() {
+                break;
+            }
+            self.pieces.pop();
+        }
+        let mut out = String::new();
+        let mut left = width;
+        for (text, style) in &self.pieces {
+            if left == 0 {
+                break;
+            }
+            let cut = fit(text, left);
+            let whole = cut.len() == text.len();
+            left -= text_width(&cut);
+            out.push_str(&match style {
+                Some(style) => paint.style(*style, &cut),
+                None => cut,
+            });
+            if !whole {
+                break;
+            }
+        }
+        out
+    }
+}
 
 /// What one lane's live line is made from.
 #[derive(Clone, Debug)]
@@ -158,24 +285,25 @@ impl LaneView {
         self.state == LaneState::Done && !self.agent_timed_out && self.checks_passed == self.checks_run
     }
 
-    /// The fixed columns (name, state, clock, turns, tokens, cost) and the free text
-    /// after them (the last action, or the summary once final). The display truncates
-    /// the free text to the terminal width.
-    pub fn render(&self, now_ms: u64, name_width: usize, paint: Paint) -> (String, String) {
-        let name = one_line(&self.lane, MAX_NAME_WIDTH);
-        let name_pad = " ".repeat(name_width.saturating_sub(name.chars().count()));
+    /// The lane's line at most `width` terminal columns wide: the name (in a column
+    /// `name_width` wide, shared by every lane so the columns line up), the state, the
+    /// clock, turns, tokens, cost, and the free text (the last action, or the summary
+    /// once final) cut to what is left. When the columns do not all fit, the tokens go
+    /// first, then the cost, then the free text; then the name is cut (down to
+    /// [`MIN_NAME_WIDTH`]), then the turns and the clock go. Whatever is left is cut to
+    /// `width`, so the line can never wrap.
+    pub fn render(&self, now_ms: u64, name_width: usize, width: usize, paint: Paint) -> String {
         let mark = match (self.is_final(), self.succeeded()) {
-            (false, _) => " ".to_string(),
-            (true, true) => paint.style(Style::Green, "✓"),
-            (true, false) => paint.style(Style::Red, "✗"),
+            (false, _) => (" ", None),
+            (true, true) => ("✓", Some(Style::Green)),
+            (true, false) => ("✗", Some(Style::Red)),
         };
-        let state = format!("{:<STATE_WIDTH$}", self.state.as_str());
-        let state = match self.state {
-            LaneState::Queued => paint.style(Style::Dim, &state),
-            LaneState::Failed | LaneState::Cancelled => paint.style(Style::Red, &state),
-            LaneState::Done if !self.succeeded() => paint.style(Style::Red, &state),
-            LaneState::Done => paint.style(Style::Green, &state),
-            _ => paint.style(Style::Cyan, &state),
+        let state_style = match self.state {
+            LaneState::Queued => Style::Dim,
+            LaneState::Failed | LaneState::Cancelled => Style::Red,
+            LaneState::Done if !self.succeeded() => Style::Red,
+            LaneState::Done => Style::Green,
+            _ => Style::Cyan,
         };
         let clock = self
             .elapsed_ms(now_ms)
@@ -195,11 +323,48 @@ impl LaneView {
             "{:>7}",
             self.usage.cost_usd.map(usd).unwrap_or_else(|| "cost ?".into())
         );
-        let prefix = format!(
-            "{}{name_pad}  {mark} {state}  {clock:>5}  {turns}  {tokens}  {cost}",
-            paint.style(Style::Bold, &name)
+        let free = self.free_text();
+        let name = one_line(&self.lane, MAX_NAME_WIDTH);
+        let name_width = name_width.clamp(1, MAX_NAME_WIDTH);
+        let columns = Columns {
+            name_width,
+            clock: text_width(&clock),
+            turns: text_width(&turns),
+            tokens: text_width(&tokens),
+            cost: text_width(&cost),
+            free: text_width(&free),
+        }
+        .fit(width);
+
+        let mut line = Line::default();
+        let name = fit(&name, columns.name_width);
+        let pad = columns.name_width.saturating_sub(text_width(&name));
+        line.push(&name, Some(Style::Bold));
+        line.push(&" ".repeat(pad), None);
+        line.push("  ", None);
+        line.push(mark.0, mark.1);
+        line.push(" ", None);
+        line.push(
+            &format!("{:<STATE_WIDTH$}", self.state.as_str()),
+            Some(state_style),
         );
-        (prefix, self.free_text())
+        if columns.show_clock {
+            line.push(&format!("  {clock:>5}"), None);
+        }
+        if columns.show_turns {
+            line.push(&format!("  {turns}"), None);
+        }
+        if columns.show_tokens {
+            line.push(&format!("  {tokens}"), None);
+        }
+        if columns.show_cost {
+            line.push(&format!("  {cost}"), None);
+        }
+        if columns.show_free && !free.is_empty() {
+            line.push(" ", None);
+            line.push(&free, None);
+        }
+        line.paint(width, paint)
     }
 
     fn free_text(&self) -> String {

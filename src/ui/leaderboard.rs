@@ -3,7 +3,10 @@
 use bakeoff_core::rank::{Leaderboard, Row, Tier};
 use bakeoff_core::units::{duration_ms, usd};
 
+use comfy_table::ColumnConstraint;
+
 use super::color::{Paint, Style};
+use super::{table, text};
 
 const COLUMNS: usize = 11;
 
@@ -16,36 +19,77 @@ const RIGHT_ALIGNED: [bool; COLUMNS] = [
     true, false, false, false, false, true, false, true, true, true, false,
 ];
 
+/// The columns left out, in this order, while the table does not fit the terminal.
+const HIDE_ORDER: [usize; 7] = [2, 8, 9, 3, 7, 6, 5];
+
+/// The reason wraps, but into no fewer columns than this.
+const MIN_REASON_WIDTH: usize = 24;
+
 /// Columns painted by the row's standing.
 const TIER: usize = 4;
 const REASON: usize = COLUMNS - 1;
 
 /// Renders `board` as a table (one row per lane, the reason last so it may run long)
-/// followed by the verdict line. Ends with a newline.
-pub fn render_leaderboard(board: &Leaderboard, color: bool) -> String {
+/// followed by the verdict line. Ends with a newline. With a `width` (the terminal's),
+/// the least needed columns are left out and cells wrapped so that no line is wider
+/// ([`hidden_columns`]).
+pub fn render_leaderboard(board: &Leaderboard, color: bool, width: Option<usize>) -> String {
     let paint = Paint::new(color);
     let cells: Vec<[String; COLUMNS]> = board.rows.iter().map(cells).collect();
-    let mut widths = HEADERS.map(str::len);
-    for row in &cells {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
+    let mut table = table::table(width);
+    table.set_header(HEADERS.map(|h| paint.style(Style::Bold, h)));
+    for (row, text) in board.rows.iter().zip(&cells) {
+        let painted: Vec<String> = text
+            .iter()
+            .enumerate()
+            .map(|(column, cell)| match column {
+                TIER if !row.gates_failed.is_empty() => paint.style(Style::Red, cell),
+                TIER => paint.style(tier_style(row.tier), cell),
+                REASON if !row.gates_failed.is_empty() => paint.style(Style::Red, cell),
+                _ => cell.to_string(),
+            })
+            .collect();
+        table.add_row(painted);
+    }
+    table::align(&mut table, &RIGHT_ALIGNED);
+    if let Some(width) = width {
+        for column in hidden_columns(&cells, width) {
+            if let Some(column) = table.column_mut(column) {
+                column.set_constraint(ColumnConstraint::Hidden);
+            }
         }
     }
-
-    let mut out = String::new();
-    let header = HEADERS.map(String::from);
-    out.push_str(&line(&header, &widths, |_, text| paint.style(Style::Bold, text)));
-    for (row, text) in board.rows.iter().zip(&cells) {
-        out.push_str(&line(text, &widths, |column, cell| match column {
-            TIER if !row.gates_failed.is_empty() => paint.style(Style::Red, cell),
-            TIER => paint.style(tier_style(row.tier), cell),
-            REASON if !row.gates_failed.is_empty() => paint.style(Style::Red, cell),
-            _ => cell.to_string(),
-        }));
-    }
+    let mut out = table::render(&table);
     out.push_str(&verdict(board, paint));
     out.push('\n');
     out
+}
+
+/// The columns to leave out so the table fits in `width` with the reason at least
+/// [`MIN_REASON_WIDTH`] wide (it wraps within that): the agent first (the model column
+/// names it too), then the diff, the time, the model, the cost, the reviews and the
+/// checks. The position, lane, tier and reason always stay.
+fn hidden_columns(cells: &[[String; COLUMNS]], width: usize) -> Vec<usize> {
+    let mut widths = HEADERS.map(text::width);
+    for row in cells {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(text::width(cell));
+        }
+    }
+    let room = width.saturating_sub(1);
+    let mut hidden = Vec::new();
+    let needed = |hidden: &[usize]| {
+        let shown: Vec<usize> = (0..COLUMNS).filter(|c| !hidden.contains(c)).collect();
+        let fixed: usize = shown.iter().filter(|&&c| c != REASON).map(|&c| widths[c]).sum();
+        fixed + 2 * (shown.len() - 1) + widths[REASON].min(MIN_REASON_WIDTH)
+    };
+    for column in HIDE_ORDER {
+        if needed(&hidden) <= room {
+            break;
+        }
+        hidden.push(column);
+    }
+    hidden
 }
 
 fn cells(row: &Row) -> [String; COLUMNS] {
@@ -108,32 +152,6 @@ fn reason(row: &Row) -> String {
         (Some(error), false) => format!("{}; agent: {error}", row.reason),
         _ => row.reason.clone(),
     }
-}
-
-/// One table line. Padding is computed on the plain text and added outside the color
-/// codes, which have no width on screen. The last column is not padded so no line
-/// ends in spaces.
-fn line(
-    cells: &[String; COLUMNS],
-    widths: &[usize; COLUMNS],
-    paint: impl Fn(usize, &str) -> String,
-) -> String {
-    let mut text = String::new();
-    for (column, cell) in cells.iter().enumerate() {
-        let last = column == cells.len() - 1;
-        let pad = " ".repeat(widths[column].saturating_sub(cell.chars().count()));
-        let painted = paint(column, cell);
-        if column > 0 {
-            text.push_str("  ");
-        }
-        match (last, RIGHT_ALIGNED[column]) {
-            (true, _) => text.push_str(&painted),
-            (false, true) => text.push_str(&format!("{pad}{painted}")),
-            (false, false) => text.push_str(&format!("{painted}{pad}")),
-        }
-    }
-    text.push('\n');
-    text
 }
 
 fn tier_style(tier: Tier) -> Style {
@@ -230,7 +248,7 @@ mod tests {
 2  sonnet-long  claude:sonnet-long  sonnet-long (anthropic)  gated       -  -                       ?  120 lines    9.5s  gated: empty diff; agent: Invalid API key
 winner: opus
 ";
-        assert_eq!(render_leaderboard(&board(), false), want);
+        assert_eq!(render_leaderboard(&board(), false, None), want);
     }
 
     #[test]
@@ -241,7 +259,7 @@ winner: opus
 2  sonnet-long  claude:sonnet-long  sonnet-long (anthropic)  \x1b[31mgated\x1b[0m       -  -                       ?  120 lines    9.5s  \x1b[31mgated: empty diff; agent: Invalid API key\x1b[0m
 \x1b[32mwinner:\x1b[0m opus
 ";
-        assert_eq!(render_leaderboard(&board(), true), want);
+        assert_eq!(render_leaderboard(&board(), true, None), want);
     }
 
     #[test]
@@ -267,8 +285,13 @@ winner: opus
             rows: vec![],
             winner: None,
         };
-        let last_line =
-            |b: &Leaderboard, color| render_leaderboard(b, color).lines().last().unwrap().to_string();
+        let last_line = |b: &Leaderboard, color| {
+            render_leaderboard(b, color, None)
+                .lines()
+                .last()
+                .unwrap()
+                .to_string()
+        };
         assert_eq!(
             last_line(&partial, false),
             "no lane passed every check (best: a, PARTIAL)"
@@ -276,8 +299,40 @@ winner: opus
         assert_eq!(last_line(&gated, false), "no lane passed the gates");
         assert_eq!(last_line(&gated, true), "\x1b[33mno lane passed the gates\x1b[0m");
         assert_eq!(
-            render_leaderboard(&empty, false),
+            render_leaderboard(&empty, false, None),
             "#  lane  agent  model  tier  checks  reviews  cost  diff  time  reason\nno lane passed the gates\n"
         );
+    }
+
+    #[test]
+    fn the_table_fits_a_terminal() {
+        for color in [false, true] {
+            for cols in [40, 60, 80, 100, 140, 200] {
+                let table = render_leaderboard(&board(), color, Some(cols));
+                for line in table.lines() {
+                    let shown = console::strip_ansi_codes(line);
+                    assert!(text::width(&shown) < cols, "{cols} columns: {shown:?}\n{table}");
+                }
+                // Every lane is still in it.
+                assert!(table.contains("opus") && table.contains("sonnet-long"), "{table}");
+            }
+        }
+        let want = "\
+#  lane         model                    tier   checks  reviews              cost       diff    time  reason
+1  opus         opus (anthropic)         FULL      3/3  approve 81 · rc 48  $0.12   40 lines  1m 05s  FULL: 3/3 checks pass; only lane
+                                                                                                      through the gates
+";
+        // Narrower, the columns the others say most of give way.
+        let want_60 = "\
+#  lane         tier   checks  reason
+1  opus         FULL      3/3  FULL: 3/3 checks pass;
+                               only lane through the
+                               gates
+2  sonnet-long  gated       -  gated: empty diff; agent:
+                               Invalid API key
+winner: opus
+";
+        assert_eq!(render_leaderboard(&board(), false, Some(60)), want_60);
+        assert!(render_leaderboard(&board(), false, Some(140)).starts_with(want));
     }
 }

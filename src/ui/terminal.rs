@@ -1,18 +1,18 @@
-//! The live display on a terminal: one indicatif line per lane that updates in place
-//! and freezes at the lane's final state, with race-level messages and the leaderboard
-//! printed as ordinary lines around it.
+//! The live display on a terminal: a line per lane that updates in place,
+//! as many as the terminal has rows for and each fitted to its width, with race-level
+//! messages and the leaderboard printed as ordinary lines around it.
 
 use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use bakeoff_core::vocab::{RaceEvent, Stamped};
 
-use super::color::Paint;
+use super::color::{Paint, Style};
 use super::lane_view::{LaneView, MAX_NAME_WIDTH};
-use super::text;
 use super::Reporter;
+use super::{live_area, text};
 
 /// Milliseconds since the Unix epoch, the same clock events are stamped with.
 type Clock = Box<dyn Fn() -> u64 + Send>;
@@ -23,19 +23,35 @@ fn system_clock() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-struct LaneLine {
-    view: LaneView,
-    bar: ProgressBar,
+/// The terminal's size as (rows, columns).
+type Size = Box<dyn Fn() -> (usize, usize) + Send>;
+
+/// The size of the terminal stderr is on, read anew at each redraw so a resized window
+/// is planned for; 24×80 when it cannot be read.
+fn stderr_size() -> (usize, usize) {
+    console::Term::stderr()
+        .size_checked()
+        .map_or((24, 80), |(rows, cols)| (rows as usize, cols as usize))
 }
 
-/// The interactive reporter: draws to stderr through indicatif's `MultiProgress`.
+/// The interactive reporter: draws to stderr through indicatif.
+///
+/// The live area is one indicatif bar whose message is all of its lines, as many as the
+/// terminal has room for: each redraw plans which lanes they show
+/// ([`live_area::plan`]) and fits each line to the terminal's width
+/// ([`LaneView::render`]), then sets the whole area at once, so indicatif never draws a
+/// frame that mixes lines fitted to an old width with lines fitted to the new one.
 pub struct TerminalReporter {
-    multi: MultiProgress,
-    style: ProgressStyle,
+    area: ProgressBar,
     paint: Paint,
-    lanes: Vec<LaneLine>,
+    lanes: Vec<LaneView>,
+    /// The live area's lines as last drawn, top to bottom.
+    drawn: Vec<String>,
+    /// Set once the live area is frozen at the end: later redraws change nothing.
+    frozen: bool,
     name_width: usize,
     clock: Clock,
+    size: Size,
     /// Where lines outside the live area go (race messages, the leaderboard).
     out: Box<dyn Write + Send>,
 }
@@ -44,15 +60,15 @@ impl TerminalReporter {
     /// A reporter drawing to stderr, colored when `color` is set.
     pub fn new(color: bool) -> Self {
         TerminalReporter {
-            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
-            // `{wide_msg}` takes what is left of the terminal width and truncates the
-            // last action to it, so a line never wraps and breaks the redraw.
-            style: ProgressStyle::with_template("{prefix} {wide_msg}")
-                .expect("the lane line template is valid"),
+            area: ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+                .with_style(ProgressStyle::with_template("{msg}").expect("the live area template is valid")),
             paint: Paint::new(color),
             lanes: Vec::new(),
+            drawn: Vec::new(),
+            frozen: false,
             name_width: 0,
             clock: Box::new(system_clock),
+            size: Box::new(stderr_size),
             out: Box::new(io::stderr()),
         }
     }
@@ -60,7 +76,7 @@ impl TerminalReporter {
     /// Draws the live lines to `target` instead, e.g. `ProgressDrawTarget::hidden()`
     /// in tests.
     pub fn with_draw_target(self, target: ProgressDrawTarget) -> Self {
-        self.multi.set_draw_target(target);
+        self.area.set_draw_target(target);
         self
     }
 
@@ -68,6 +84,13 @@ impl TerminalReporter {
     /// system clock, so tests control how far the lane clocks advance.
     pub fn with_clock(mut self, clock: impl Fn() -> u64 + Send + 'static) -> Self {
         self.clock = Box::new(clock);
+        self
+    }
+
+    /// Plans for a terminal of the size `size` returns (rows, columns) instead of
+    /// stderr's, so tests can draw at any size and resize.
+    pub fn with_size(mut self, size: impl Fn() -> (usize, usize) + Send + 'static) -> Self {
+        self.size = Box::new(size);
         self
     }
 
@@ -79,67 +102,89 @@ impl TerminalReporter {
     }
 
     fn lane_index(&mut self, lane: &str) -> usize {
-        if let Some(i) = self.lanes.iter().position(|l| l.view.lane == lane) {
+        if let Some(i) = self.lanes.iter().position(|l| l.lane == lane) {
             return i;
         }
         // A lane not announced by `race-started` still gets a line rather than vanishing.
-        let bar = self
-            .multi
-            .add(ProgressBar::hidden().with_style(self.style.clone()));
-        self.lanes.push(LaneLine {
-            view: LaneView::new(lane),
-            bar,
-        });
-        let width = lane.chars().count().min(MAX_NAME_WIDTH);
-        if width > self.name_width {
-            self.name_width = width;
-            self.redraw_all();
-        }
+        self.lanes.push(LaneView::new(lane));
+        let width = text::width(&text::one_line(lane, MAX_NAME_WIDTH));
+        self.name_width = self.name_width.max(width.min(MAX_NAME_WIDTH));
         self.lanes.len() - 1
     }
 
-    fn redraw(&self, i: usize, now_ms: u64) {
-        let line = &self.lanes[i];
-        let (prefix, message) = line.view.render(now_ms, self.name_width, self.paint);
-        line.bar.set_prefix(prefix);
-        if line.view.is_final() && !line.bar.is_finished() {
-            line.bar.finish_with_message(message);
-        } else {
-            line.bar.set_message(message);
+    /// The live area's lines as they should be now, at most `cols - 1` columns wide:
+    /// the last column is left empty because some terminals wrap as soon as it is
+    /// written.
+    fn plan_lines(&self, now_ms: u64) -> Vec<String> {
+        let (rows, cols) = (self.size)();
+        let width = cols.saturating_sub(1).max(1);
+        let states: Vec<_> = self.lanes.iter().map(|l| l.state).collect();
+        let plan = live_area::plan(&states, rows);
+        let mut lines: Vec<String> = plan
+            .shown
+            .iter()
+            .map(|&i| self.lanes[i].render(now_ms, self.name_width, width, self.paint))
+            .collect();
+        if let Some(summary) = plan.summary {
+            lines.push(self.paint.style(Style::Dim, &text::fit(&summary, width)));
+        }
+        lines
+    }
+
+    /// Re-plans the live area and redraws it, all its lines in one message.
+    fn redraw(&mut self) {
+        if self.frozen {
+            return;
+        }
+        let lines = self.plan_lines((self.clock)());
+        if lines.is_empty() || lines == self.drawn {
+            return;
+        }
+        self.area.set_message(lines.join("\n"));
+        self.drawn = lines;
+    }
+
+    /// Draws the live area one last time and leaves it on the screen, so what is printed
+    /// next lands below the lanes.
+    fn freeze(&mut self) {
+        if self.frozen {
+            return;
+        }
+        self.redraw();
+        self.area.abandon();
+        self.frozen = true;
+        // indicatif leaves the cursor at the end of the last line, which it pads to the
+        // terminal's width: what is printed next would run on from there and wrap. The
+        // area is handed back to ordinary lines, which start on the line below.
+        if !self.drawn.is_empty() && !self.area.is_hidden() {
+            self.area.set_draw_target(ProgressDrawTarget::hidden());
+            let _ = writeln!(self.out).and_then(|()| self.out.flush());
         }
     }
 
-    fn redraw_all(&self) {
-        let now = (self.clock)();
-        for i in 0..self.lanes.len() {
-            self.redraw(i, now);
-        }
-    }
-
-    /// Prints `text` as ordinary lines: above the live lines while any is still live,
-    /// plainly below them once all are frozen, so the table follows the lanes.
+    /// Prints `text` as ordinary lines: above the live lines while they are live,
+    /// plainly below them once they are frozen, so the table follows the lanes.
     fn print(&mut self, text: &str) {
-        let live = self.lanes.iter().any(|l| !l.bar.is_finished());
-        let out = &mut self.out;
         // A failed write to the terminal is not worth stopping a race for, and there
         // is nowhere better to report it; the live lines still show the state.
         let write = |out: &mut Box<dyn Write + Send>| {
             let _ = writeln!(out, "{text}").and_then(|()| out.flush());
         };
-        if live {
-            self.multi.suspend(|| write(out));
+        if self.frozen {
+            write(&mut self.out);
         } else {
-            write(out);
+            // Re-planned first: the area drawn back under the text fits the terminal as
+            // it is now, not as it was at the last tick.
+            self.redraw();
+            let out = &mut self.out;
+            self.area.suspend(|| write(out));
         }
     }
 
-    /// Each lane's line as it would be drawn now, without color.
+    /// The live area's lines as they are drawn now.
     #[cfg(test)]
     pub(super) fn lines(&self) -> Vec<String> {
-        self.lanes
-            .iter()
-            .map(|l| format!("{} {}", l.bar.prefix(), l.bar.message()))
-            .collect()
+        self.drawn.clone()
     }
 }
 
@@ -154,17 +199,11 @@ impl Reporter for TerminalReporter {
                 for info in lanes {
                     self.lane_index(&info.lane);
                 }
-                self.redraw_all();
+                self.redraw();
             }
-            RaceEvent::Ranked { .. } => {
-                // Ranking comes after every lane stopped; freeze any line still live so
-                // the leaderboard the command prints lands below the lanes.
-                for line in &self.lanes {
-                    if !line.bar.is_finished() {
-                        line.bar.abandon();
-                    }
-                }
-            }
+            // Ranking comes after every lane stopped; freeze the live area so the
+            // leaderboard the command prints lands below the lanes.
+            RaceEvent::Ranked { .. } => self.freeze(),
             RaceEvent::Merged { .. }
             | RaceEvent::LanesStopped { .. }
             | RaceEvent::MergeRefused { .. }
@@ -177,29 +216,19 @@ impl Reporter for TerminalReporter {
             _ => {
                 if let Some(lane) = event.lane() {
                     let i = self.lane_index(lane);
-                    self.lanes[i].view.apply(event, stamped.at_ms);
-                    let now = (self.clock)();
-                    self.redraw(i, now);
+                    self.lanes[i].apply(event, stamped.at_ms);
+                    self.redraw();
                 }
             }
         }
     }
 
     fn tick(&mut self) {
-        let now = (self.clock)();
-        for i in 0..self.lanes.len() {
-            if !self.lanes[i].view.is_final() {
-                self.redraw(i, now);
-            }
-        }
+        self.redraw();
     }
 
     fn finish(&mut self) {
-        for line in &self.lanes {
-            if !line.bar.is_finished() {
-                line.bar.abandon();
-            }
-        }
+        self.freeze();
         let _ = self.out.flush();
     }
 }

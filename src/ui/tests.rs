@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use indicatif::ProgressDrawTarget;
 
+use super::text;
 use super::*;
 use bakeoff_core::rank::{rank, LaneResult};
 use bakeoff_core::vocab::{
@@ -416,6 +417,7 @@ fn terminal_lines_advance_and_freeze() {
     let out = Shared::default();
     let mut reporter = TerminalReporter::new(false)
         .with_draw_target(ProgressDrawTarget::hidden())
+        .with_size(|| (40, 200))
         .with_clock(move || clock.load(Ordering::SeqCst))
         .with_output(out.clone());
     let set = |ms: u64| now.store(T0 + ms, Ordering::SeqCst);
@@ -431,8 +433,8 @@ fn terminal_lines_advance_and_freeze() {
     assert_eq!(
         reporter.lines(),
         [
-            "opus     queued      --:--    - turns  - tok            cost ? ",
-            "codex    queued      --:--    - turns  - tok            cost ? ",
+            "opus     queued      --:--    - turns  - tok            cost ?",
+            "codex    queued      --:--    - turns  - tok            cost ?",
         ]
     );
 
@@ -443,7 +445,7 @@ fn terminal_lines_advance_and_freeze() {
         reporter.lines(),
         [
             "opus     running     01:05    3 turns  9.0k/900 tok      $0.09 Edit src/retry.rs (+40 -12)",
-            "codex    running     01:05    - turns  - tok            cost ? ",
+            "codex    running     01:05    - turns  - tok            cost ?",
         ]
     );
 
@@ -454,7 +456,7 @@ fn terminal_lines_advance_and_freeze() {
         reporter.lines(),
         [
             "opus   ✓ done        00:13    4 turns  12.3k/1.2k tok    $0.12 checks 1/1 pass · +40 -12",
-            "codex    running     11:39    - turns  - tok            cost ? ",
+            "codex    running     11:39    - turns  - tok            cost ?",
         ]
     );
 
@@ -481,6 +483,7 @@ fn terminal_colors_only_when_asked() {
     let run = |color: bool| {
         let mut reporter = TerminalReporter::new(color)
             .with_draw_target(ProgressDrawTarget::hidden())
+            .with_size(|| (40, 200))
             .with_clock(|| T0 + 5_000)
             .with_output(Shared::default());
         for event in &script()[..15] {
@@ -499,6 +502,7 @@ fn terminal_colors_only_when_asked() {
 fn terminal_lane_not_announced_still_gets_a_line() {
     let mut reporter = TerminalReporter::new(false)
         .with_draw_target(ProgressDrawTarget::hidden())
+        .with_size(|| (40, 200))
         .with_clock(|| T0 + 3_000)
         .with_output(Shared::default());
     reporter.event(&at(
@@ -509,8 +513,127 @@ fn terminal_lane_not_announced_still_gets_a_line() {
     assert_eq!(
         reporter.lines(),
         [
-            "a-much-longer-lane-name…    running     00:02    - turns  - tok            cost ? ",
+            "a-much-longer-lane-name…    running     00:02    - turns  - tok            cost ?",
             "b                         ✗ cancelled   00:00    - turns  - tok            cost ? cancelled",
         ]
     );
+}
+
+/// A reporter drawing nowhere, at the size `size` holds, with its clock at `T0 + ms`.
+fn sized(size: Arc<Mutex<(usize, usize)>>, ms: u64) -> TerminalReporter {
+    TerminalReporter::new(false)
+        .with_draw_target(ProgressDrawTarget::hidden())
+        .with_clock(move || T0 + ms)
+        .with_size(move || *size.lock().unwrap())
+        .with_output(Shared::default())
+}
+
+#[test]
+fn terminal_lines_fit_every_width() {
+    let size = Arc::new(Mutex::new((40, 200)));
+    let mut reporter = sized(size.clone(), 66_000);
+    for event in &script()[..8] {
+        reporter.event(event);
+    }
+    let at = |reporter: &mut TerminalReporter, cols: usize| {
+        *size.lock().unwrap() = (40, cols);
+        reporter.tick();
+        reporter.lines()
+    };
+    for cols in 1..=220 {
+        for line in at(&mut reporter, cols) {
+            assert!(
+                text::width(&line) < cols.max(2),
+                "{cols} columns: {line:?} is {} wide",
+                text::width(&line)
+            );
+        }
+    }
+    // The last action is cut; then the tokens go, then the cost, then the last action.
+    assert_eq!(
+        at(&mut reporter, 80),
+        [
+            "opus     running     01:05    3 turns  9.0k/900 tok      $0.09 Edit src/retry.…",
+            "codex    running     01:05    - turns  - tok            cost ?",
+        ]
+    );
+    assert_eq!(
+        at(&mut reporter, 60),
+        [
+            "opus     running     01:05    3 turns    $0.09 Edit src/re…",
+            "codex    running     01:05    - turns   cost ?",
+        ]
+    );
+    assert_eq!(
+        at(&mut reporter, 40),
+        [
+            "opus     running     01:05    3 turns",
+            "codex    running     01:05    - turns",
+        ]
+    );
+}
+
+#[test]
+fn a_long_name_is_cut_before_the_clock_at_narrow_widths() {
+    let size = Arc::new(Mutex::new((40, 40)));
+    let mut reporter = sized(size.clone(), 3_000);
+    reporter.event(&at(
+        1_000,
+        state("a-very-long-lane-name-that-goes-on", LaneState::Running),
+    ));
+    reporter.event(&at(1_000, state("日本語のレーン", LaneState::Queued)));
+    assert_eq!(
+        reporter.lines(),
+        [
+            "a-very…    running     00:02    - turns",
+            "日本語…    queued      --:--    - turns",
+        ]
+    );
+    *size.lock().unwrap() = (40, 24);
+    reporter.tick();
+    // Too narrow for the clock: the name, the mark and the state are left.
+    assert_eq!(reporter.lines(), ["a-very-l…    running", "日本語の…    queued"]);
+}
+
+#[test]
+fn more_lanes_than_rows_are_summarised_and_replanned_on_resize() {
+    let size = Arc::new(Mutex::new((10, 60)));
+    let mut reporter = sized(size.clone(), 5_000);
+    let names: Vec<String> = (1..=12).map(|i| format!("lane-{i:02}")).collect();
+    reporter.event(&at(
+        0,
+        RaceEvent::RaceStarted {
+            race: "r1".into(),
+            base: "0123456789abcdef".into(),
+            base_ref: "main".into(),
+            target_branch: Some("main".into()),
+            lanes: names.iter().map(|n| info(n, "claude:opus")).collect(),
+        },
+    ));
+    // Lanes 3, 6, 9 and 12 run; 1 is done; the rest are queued.
+    for n in [3, 6, 9, 12] {
+        reporter.event(&at(1_000, state(&names[n - 1], LaneState::Running)));
+    }
+    reporter.event(&at(1_000, state(&names[0], LaneState::Done)));
+    let lines = reporter.lines();
+    // Ten rows leave eight lines: seven lanes and the summary.
+    assert_eq!(lines.len(), 8, "{lines:#?}");
+    let shown: Vec<&str> = lines[..7].iter().map(|l| &l[..7]).collect();
+    assert_eq!(
+        shown,
+        ["lane-01", "lane-02", "lane-03", "lane-04", "lane-06", "lane-09", "lane-12"]
+    );
+    assert_eq!(lines[7], "+5 more: 5 queued");
+
+    *size.lock().unwrap() = (6, 60);
+    reporter.tick();
+    let lines = reporter.lines();
+    assert_eq!(lines.len(), 4, "{lines:#?}");
+    let shown: Vec<&str> = lines[..3].iter().map(|l| &l[..7]).collect();
+    assert_eq!(shown, ["lane-03", "lane-06", "lane-09"]);
+    assert_eq!(lines[3], "+9 more: 1 running, 1 done, 7 queued");
+
+    *size.lock().unwrap() = (40, 60);
+    reporter.tick();
+    assert_eq!(reporter.lines().len(), 12);
 }

@@ -3,6 +3,7 @@
 
 use bakeoff_core::units::{duration_ms, tokens, usd};
 use bakeoff_core::vocab::{AgentOutcome, CheckOutcome, RaceEvent, Usage};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Text from an agent or a process squeezed onto one line: control characters and runs
 /// of whitespace become one space, and anything past `max_chars` becomes `…`.
@@ -16,6 +17,35 @@ pub(crate) fn one_line(text: &str, max_chars: usize) -> String {
         return squeezed;
     }
     let mut cut: String = squeezed.chars().take(max_chars.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// How many terminal columns `text` takes: a wide character (CJK, most emoji) takes two,
+/// a combining mark none. For text without control characters or escape codes.
+pub(crate) fn width(text: &str) -> usize {
+    UnicodeWidthStr::width(text)
+}
+
+/// `text` cut to at most `max` terminal columns, its end replaced by `…` when cut, so a
+/// wide character is never split and the cut text never takes more than `max`.
+pub fn fit(text: &str, max: usize) -> String {
+    if width(text) <= max {
+        return text.to_string();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let mut cut = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > max - 1 {
+            break;
+        }
+        cut.push(c);
+        used += w;
+    }
     cut.push('…');
     cut
 }
@@ -242,6 +272,27 @@ mod tests {
         for (text, max, want) in cases {
             assert_eq!(one_line(text, *max), *want, "{text:?}");
         }
+    }
+
+    #[test]
+    fn fit_counts_terminal_columns() {
+        let cases: &[(&str, usize, &str)] = &[
+            ("abcdef", 6, "abcdef"),
+            ("abcdef", 5, "abcd…"),
+            ("abcdef", 1, "…"),
+            ("abcdef", 0, ""),
+            // Two columns each: five fit in ten, and a cut never splits one.
+            ("日本語のテキスト", 10, "日本語の…"),
+            ("日本語のテキスト", 9, "日本語の…"),
+            ("日本語のテキスト", 8, "日本語…"),
+            ("naïve", 5, "naïve"),
+        ];
+        for (text, max, want) in cases {
+            let got = fit(text, *max);
+            assert_eq!(got, *want, "{text:?} in {max}");
+            assert!(width(&got) <= *max, "{got:?} is wider than {max}");
+        }
+        assert_eq!(width("日本"), 4);
     }
 
     #[test]

@@ -33,4 +33,5 @@ mod resources;
 mod resume;
 mod review;
 mod sandbox;
+mod terminal;
 mod unreviewed;
