@@ -40,6 +40,7 @@ h4 { font-size: 13px; margin: 0 0 6px; color: var(--muted); }
 section { background: var(--card); border: 1px solid var(--line); border-radius: 10px;
   padding: 16px 18px; margin: 0 0 16px; }
 .note, .empty { color: var(--muted); margin: 0 0 10px; }
+.dim { color: var(--muted); }
 .empty { font-style: italic; }
 .table-scroll { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
