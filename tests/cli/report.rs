@@ -198,6 +198,7 @@ fn report_md_and_json_of_a_race() {
     let run = env.bakeoff(&["report", "last", "--format", "md"]);
     run.expect(0);
     let md = run.stdout();
+    std::fs::write(keep_dir().join("race-report.md"), &md).unwrap();
     assert_eq!(md.lines().next(), Some("<!-- bakeoff-report -->"), "{md}");
     assert!(md.chars().count() < 65_536);
     assert_eq!(foreign_html(&raw_html(&md)), Vec::<String>::new(), "{md}");
