@@ -136,7 +136,7 @@ fn page(r: &RaceReport, out: &mut String) -> fmt::Result {
          <p class=\"verdict{}\">{}</p>\n</header>\n<main>",
         escape(&rec.title()),
         escape(&rec.id),
-        units::plural(rec.lanes.len(), "lane"),
+        units::plural(r.lanes.len(), "lane"),
         escape(&rec.base[..rec.base.len().min(12)]),
         escape(&rec.base_ref),
         escape(rec.target_branch.as_deref().unwrap_or("(detached)")),

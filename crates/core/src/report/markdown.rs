@@ -90,7 +90,7 @@ fn head(r: &RaceReport) -> String {
         "{MARKER}\n## bakeoff race `{}`\n\n**{}**\n\n{} · base `{}` ({}) · started {}\n\n**{}**\n\n",
         rec.id,
         inline(&rec.title()),
-        units::plural(rec.lanes.len(), "lane"),
+        units::plural(r.lanes.len(), "lane"),
         &rec.base[..rec.base.len().min(12)],
         inline(&rec.base_ref),
         inline(&rec.created_at),

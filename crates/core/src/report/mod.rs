@@ -39,3 +39,6 @@ pub fn write_html(dir: &RaceDir, known_secrets: &[String]) -> Result<PathBuf, St
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(path)
 }
+
+#[cfg(test)]
+mod tests;
