@@ -384,4 +384,8 @@ fn bad_input_is_refused_with_the_fix_and_writes_nothing() {
             run.stderr()
         );
     }
+    // A merge later shows on the race's page.
+    env.bakeoff(&["merge", "last"]).expect(0);
+    let page = std::fs::read_to_string(&page).unwrap();
+    assert!(page.contains("merged a (squash) into main"), "{page}");
 }
