@@ -149,7 +149,7 @@ pub enum Command {
         "Examples:\n",
         "  bakeoff report                                  # the last race, Markdown on stdout\n",
         "  bakeoff report --format html                    # writes the race's report.html, prints its path\n",
-        "  bakeoff report 20261121 --format md -o pr.md    # for a PR comment; its first line is <!-- bakeoff-report -->\n",
+        "  bakeoff report 20261121 -o pr.md                # a PR comment, marked <!-- bakeoff-report -->\n",
         "  bakeoff report last --format json | jq '.lanes[].cost_usd'\n\n",
         "Exit codes: 0 written · 2 bad input (unknown race, ambiguous prefix, unknown format; nothing written)"
     ))]
