@@ -175,8 +175,6 @@ pub fn line(path: &str, line: &str) -> String {
     };
     let mut out = String::with_capacity(line.len() + 32);
     let mut plain = String::new();
-    let chars: Vec<char> = line.chars().collect();
-    let rest = |i: usize| -> String { chars[i..].iter().collect() };
     let flush = |plain: &mut String, out: &mut String| {
         out.push_str(&markup::html(plain));
         plain.clear();
@@ -184,13 +182,14 @@ pub fn line(path: &str, line: &str) -> String {
     let span = |out: &mut String, class: &str, text: &str| {
         out.push_str(&format!("<span class=\"{class}\">{}</span>", markup::html(text)));
     };
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    // `i` is a byte offset into `line`, always at a character boundary.
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let tail = rest(i);
+    while let Some(c) = line[i..].chars().next() {
+        let tail = &line[i..];
         if lang.line_comment.iter().any(|m| tail.starts_with(m)) {
             flush(&mut plain, &mut out);
-            span(&mut out, "c", &tail);
+            span(&mut out, "c", tail);
             return out;
         }
         if let Some((open, close)) = lang.block_comment.filter(|(open, _)| tail.starts_with(open)) {
@@ -200,41 +199,46 @@ pub fn line(path: &str, line: &str) -> String {
                 .map(|at| open.len() + at + close.len())
                 .unwrap_or(tail.len());
             span(&mut out, "c", &tail[..end]);
-            i += tail[..end].chars().count();
+            i += end;
             continue;
         }
         if lang.quotes.contains(&c) {
             flush(&mut plain, &mut out);
-            let mut j = i + 1;
-            while j < chars.len() && chars[j] != c {
-                j += if chars[j] == '\\' { 2 } else { 1 };
+            let mut end = tail.len();
+            let mut escaped = false;
+            for (at, ch) in tail.char_indices().skip(1) {
+                match (escaped, ch) {
+                    (true, _) => escaped = false,
+                    (false, '\\') => escaped = true,
+                    (false, ch) if ch == c => {
+                        end = at + ch.len_utf8();
+                        break;
+                    }
+                    _ => {}
+                }
             }
-            let end = (j + 1).min(chars.len());
-            span(&mut out, "s", &chars[i..end].iter().collect::<String>());
-            i = end;
+            span(&mut out, "s", &tail[..end]);
+            i += end;
             continue;
         }
-        if c.is_alphanumeric() || c == '_' {
-            let mut j = i;
-            while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_') {
-                j += 1;
-            }
-            let word: String = chars[i..j].iter().collect();
-            let starts_word = i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_');
-            if starts_word && lang.keywords.contains(&word.as_str()) {
+        if is_word(c) {
+            let len = tail.find(|ch: char| !is_word(ch)).unwrap_or(tail.len());
+            let word = &tail[..len];
+            let starts_word = !line[..i].chars().next_back().is_some_and(is_word);
+            if starts_word && lang.keywords.contains(&word) {
                 flush(&mut plain, &mut out);
-                span(&mut out, "k", &word);
+                span(&mut out, "k", word);
             } else if starts_word && c.is_ascii_digit() {
                 flush(&mut plain, &mut out);
-                span(&mut out, "n", &word);
+                span(&mut out, "n", word);
             } else {
-                plain.push_str(&word);
+                plain.push_str(word);
             }
-            i = j;
+            i += len;
             continue;
         }
         plain.push(c);
-        i += 1;
+        i += c.len_utf8();
     }
     flush(&mut plain, &mut out);
     out
@@ -262,6 +266,7 @@ mod tests {
             ("a.rs", "letter", "letter"),
             ("a.rs", "\"open \\\" string", "<span class=\"s\">&quot;open \\&quot; string</span>"),
             ("a.sh", "echo \"$HOME\"", "echo <span class=\"s\">&quot;$HOME&quot;</span>"),
+            ("a.py", "x = 'é' # ü", "x = <span class=\"s\">&#39;é&#39;</span> <span class=\"c\"># ü</span>"),
         ];
         for (path, text, want) in cases {
             assert_eq!(&line(path, text), want, "{path}: {text}");

@@ -125,6 +125,7 @@ fn page(r: &RaceReport, out: &mut String) -> fmt::Result {
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"generator\" content=\"bakeoff race report, format 1\">\n\
          <title>Race {}: {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
         escape(&rec.id),
         escape(&rec.title())
