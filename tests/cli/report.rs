@@ -384,6 +384,35 @@ fn bad_input_is_refused_with_the_fix_and_writes_nothing() {
             run.stderr()
         );
     }
+    // A race whose bakeoff holds its lock is still running: its sealed folder gets no
+    // page, and -o writes one elsewhere.
+    {
+        use std::os::fd::AsRawFd;
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(env.last_race_dir().join("lock"))
+            .unwrap();
+        // SAFETY: flock(2) on a descriptor this test owns.
+        assert_eq!(
+            unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) },
+            0
+        );
+        let run = env.bakeoff(&["report", "--format", "html"]);
+        run.expect(2);
+        assert_eq!(run.stdout(), "");
+        assert!(
+            run.stderr().contains("still running") && run.stderr().contains("-o FILE"),
+            "{}",
+            run.stderr()
+        );
+        assert_eq!(std::fs::read(&page).unwrap(), before);
+        env.bakeoff(&["report", "--format", "html", "-o", o]).expect(0);
+        assert!(std::fs::read_to_string(&out)
+            .unwrap()
+            .starts_with("<!DOCTYPE html>"));
+    }
     // A merge later shows on the race's page.
     env.bakeoff(&["merge", "last"]).expect(0);
     let page = std::fs::read_to_string(&page).unwrap();
