@@ -418,3 +418,54 @@ fn bad_input_is_refused_with_the_fix_and_writes_nothing() {
     let page = std::fs::read_to_string(&page).unwrap();
     assert!(page.contains("merged a (squash) into main"), "{page}");
 }
+
+#[test]
+fn a_report_html_that_cannot_be_written_is_a_warning_not_a_failed_race() {
+    let mut env = TestEnv::new();
+    env.agent("honest", "", "write src/lib.txt one\\ntwo\\nthree\\nfour\\n\n");
+    // A lane that, once the honest lane's work is captured, takes the page's place in the
+    // records with a folder (and is breached for it): the race still ends as it should.
+    let script = env.root().join("scripts/squatter.sh");
+    std::fs::create_dir_all(script.parent().unwrap()).unwrap();
+    std::fs::write(
+        &script,
+        "set -e\n\
+         i=0\n\
+         until grep -q '\"captured\",\"lane\":\"honest\"' \"$BAKEOFF_RACE_DIR/events.jsonl\"; do\n\
+         \x20 i=$((i + 1)); [ $i -lt 600 ] || exit 9; sleep 0.05\n\
+         done\n\
+         mkdir -p \"$BAKEOFF_RACE_DIR/report.html/taken\"\n",
+    )
+    .unwrap();
+    env.config(&format!(
+        "[agents.squatter]\nadapter = \"command\"\nmodel = \"scripted\"\ncommand = [\"sh\", \"{}\"]\n",
+        script.display()
+    ));
+    let run = env.bakeoff(&[
+        "race",
+        "--sandbox",
+        "off",
+        "add a fourth line",
+        "-a",
+        "honest",
+        "-a",
+        "squatter",
+    ]);
+    run.expect(0);
+    assert!(
+        run.stderr().contains("warning: no report.html for race ") && run.stderr().contains("report.html"),
+        "{}",
+        run.stderr()
+    );
+    assert!(!run.stdout().contains("report: "), "{}", run.stdout());
+    assert!(
+        !env.last_race_dir().join("report.html.tmp").exists(),
+        "a half-written page left behind"
+    );
+    assert!(run.stdout().contains("winner"), "{}", run.stdout());
+    // The page can still be had elsewhere.
+    let out = env.root().join("page.html");
+    env.bakeoff(&["report", "--format", "html", "-o", out.to_str().unwrap()])
+        .expect(0);
+    assert!(std::fs::read_to_string(&out).unwrap().contains("squatter"));
+}

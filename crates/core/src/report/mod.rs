@@ -36,7 +36,10 @@ pub fn write_html(dir: &RaceDir, known_secrets: &[String]) -> Result<PathBuf, St
     let tmp = dir.path.join(format!("{REPORT_HTML}.tmp"));
     std::fs::write(&tmp, html(&report))
         .and_then(|_| std::fs::rename(&tmp, &path))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("cannot write {}: {e}", path.display())
+        })?;
     Ok(path)
 }
 
