@@ -95,6 +95,13 @@ pub fn merge(cwd: &Path, race: &str, args: MergeArgs<'_>, config: Option<&Path>)
     )))?;
     // `list` says the race was merged. A cache: if this fails, `list` reads the race.
     let _ = dir.store().index().note(&dir);
+    // The race's page shows the merge too; best effort, as when the race wrote it.
+    if bakeoff_core::report::html_path(&dir).exists() {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        let known =
+            bakeoff_core::review::secrets::known_values(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let _ = bakeoff_core::report::write_html(&dir, &known);
+    }
     match merged {
         Merged::Committed {
             commit,

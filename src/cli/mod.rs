@@ -13,6 +13,7 @@ mod merge;
 mod race;
 mod race_args;
 mod records;
+mod report;
 mod resume;
 mod review;
 
@@ -140,6 +141,19 @@ pub enum Command {
         #[arg(required = true, num_args = 1..=3, value_name = "RACE|LANE")]
         args: Vec<String>,
     },
+    /// A recorded race as a page: the spec, each lane's agent, model, checks, reviews
+    /// and findings, cost and time, the lanes' diffs side by side, and the leaderboard
+    /// with its reasons. Every race also writes its HTML page, `report.html`, beside its
+    /// records when it ends.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  bakeoff report                                  # the last race, Markdown on stdout\n",
+        "  bakeoff report --format html                    # writes the race's report.html, prints its path\n",
+        "  bakeoff report 20261121 -o pr.md                # a PR comment, marked <!-- bakeoff-report -->\n",
+        "  bakeoff report last --format json | jq '.lanes[].cost_usd'\n\n",
+        "Exit codes: 0 written · 2 bad input (unknown race, ambiguous prefix, unknown format; nothing written)"
+    ))]
+    Report(report::ReportArgs),
     /// Remove the worktrees and lane branches of a race (records stay unless --purge).
     Clean {
         /// The race to clean.
@@ -271,6 +285,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             Command::List { json } => records::list(&cwd, json),
             Command::Show { race, json } => records::show(&cwd, &race, json),
             Command::Diff { args } => diff::diff(&cwd, &args),
+            Command::Report(args) => report::report(&cwd, &args),
             Command::Clean { race, all, purge } => records::clean(&cwd, race.as_deref(), all, purge),
             Command::Demo { dir, json } => demo::run(dir, json).await,
             Command::Doctor { ping, json } => doctor::doctor(&cwd, config, ping, json).await,

@@ -75,6 +75,13 @@ pub(super) fn print_ending(outcome: &RaceOutcome, json: bool) -> Result<u8, Erro
         "race {}: `bakeoff show {}`, `bakeoff diff {} LANE`",
         outcome.id, outcome.id, outcome.id
     ));
+    match &outcome.report {
+        Ok(path) => say(format!("report: {}", path.display())),
+        Err(e) => super::out_line(
+            true,
+            &format!("warning: no report.html for race {}: {e}", outcome.id),
+        ),
+    }
     if outcome.interrupted {
         say("interrupted: lanes were stopped; their worktrees are kept for inspection".into());
         return Ok(exit::INTERRUPTED);

@@ -115,6 +115,7 @@ fn help_shows_examples_and_exit_codes() {
         &["bench", "--help"],
         &["review", "--help"],
         &["merge", "--help"],
+        &["report", "--help"],
     ] {
         let run = env.bakeoff(args);
         run.expect(0);

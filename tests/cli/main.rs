@@ -29,6 +29,7 @@ mod records;
 mod records_guard;
 mod records_index;
 mod replay;
+mod report;
 mod resources;
 mod resume;
 mod review;

@@ -11,6 +11,7 @@ use std::fmt::{self, Write as _};
 
 use super::report::{AgentRow, BenchReport};
 use super::stats::{Count, Interval, Verdict};
+use crate::markup::html as escape;
 use crate::units;
 
 /// The page's style: light cards on a grey ground, tables with figures aligned right.
@@ -169,22 +170,6 @@ pub fn pareto_front(points: &[Option<(f64, f64)>]) -> Vec<usize> {
     let mut front: Vec<(usize, f64, f64)> = known.iter().copied().filter(|p| !dominated(p)).collect();
     front.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.2.total_cmp(&b.2)).then(a.0.cmp(&b.0)));
     front.into_iter().map(|(i, _, _)| i).collect()
-}
-
-/// Text safe anywhere in the page: element content and quoted attribute values.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A name cut to `max` characters for a chart label; the full name goes in its tooltip.
@@ -771,9 +756,9 @@ fn task_grid(r: &BenchReport, out: &mut String) -> fmt::Result {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
-    use std::path::{Path, PathBuf};
-    use std::process::{Command, Stdio};
-    use std::time::{Duration, Instant};
+    use std::path::Path;
+
+    use bakeoff_testkit::chromium::{chromium, console_messages, screenshot};
 
     use super::*;
     use crate::bench::fixtures;
@@ -980,78 +965,6 @@ mod tests {
         }
     }
 
-    /// What a headless Chromium run printed and made.
-    struct Run {
-        status: std::process::ExitStatus,
-        stdout: String,
-        stderr: String,
-    }
-
-    /// Runs Chromium headless on `page` with `args`, with its own profile in `dir` and
-    /// its output in files (a full pipe cannot stall it), killed after a minute.
-    fn chromium(dir: &Path, page: &Path, args: &[String]) -> Run {
-        let (out_path, err_path) = (dir.join("stdout"), dir.join("stderr"));
-        // Chromium 148's `--headless` is the new headless mode, the only one it has.
-        let mut child = Command::new("chromium")
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--enable-logging=stderr",
-                "--v=0",
-            ])
-            .arg(format!("--user-data-dir={}", dir.join("profile").display()))
-            .args(args)
-            .arg(format!("file://{}", page.display()))
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&out_path).unwrap())
-            .stderr(std::fs::File::create(&err_path).unwrap())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot run chromium ({e}): run scripts/install-chromium.sh to install it")
-            });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("chromium did not finish within a minute on {}", page.display());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        Run {
-            status,
-            stdout: std::fs::read_to_string(out_path).unwrap(),
-            stderr: std::fs::read_to_string(err_path).unwrap(),
-        }
-    }
-
-    /// The page's console messages in Chromium's log: `[…:INFO:CONSOLE:6] "x", source:
-    /// file:///…/page.html (6)`. Chromium logs every level (log, warn, error, uncaught
-    /// exceptions) at INFO with no level of its own, so a page that must not complain
-    /// must print nothing at all.
-    fn console_messages(stderr: &str) -> Vec<&str> {
-        stderr
-            .lines()
-            .filter(|l| l.contains(":CONSOLE:") && l.contains("\", source: "))
-            .collect()
-    }
-
-    fn screenshot(dir: &Path, page: &Path) -> (Run, PathBuf) {
-        let png = dir.join("shot.png");
-        let run = chromium(
-            dir,
-            page,
-            &[
-                format!("--screenshot={}", png.display()),
-                "--window-size=1280,2000".into(),
-            ],
-        );
-        (run, png)
-    }
-
     #[test]
     fn chromium_renders_the_page_without_console_messages() {
         let dir = tempfile::tempdir().unwrap();
@@ -1140,24 +1053,6 @@ document.body.setAttribute("data-descending", order());
             run.stdout
         );
     }
-
-    #[test]
-    fn the_console_check_catches_a_broken_page() {
-        let dir = tempfile::tempdir().unwrap();
-        let page = dir.path().join("broken.html");
-        std::fs::write(
-            &page,
-            "<!DOCTYPE html>\n<html><body>\n<p>broken</p>\n<script>\nconsole.error(\"x\");\nnull.f();\n</script>\n</body></html>\n",
-        )
-        .unwrap();
-        let (run, _) = screenshot(dir.path(), &page);
-        assert!(run.status.success(), "chromium failed: {}", run.stderr);
-        let messages = console_messages(&run.stderr);
-        assert_eq!(messages.len(), 2, "{}", run.stderr);
-        assert!(
-            messages[0].contains(":CONSOLE:5] \"x\", source: file://"),
-            "{messages:?}"
-        );
-        assert!(messages[1].contains("Uncaught TypeError"), "{messages:?}");
-    }
+    // The proof that the console check catches a broken page is the helper's own test
+    // (bakeoff-testkit's `chromium` module).
 }

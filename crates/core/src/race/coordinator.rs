@@ -33,6 +33,9 @@ pub struct RaceOutcome {
     /// Lanes that failed for lack of a resource (open files, memory, disk), with why:
     /// the ranking is incomplete, so nothing is merged and the run ends with exit 1.
     pub resource_failures: Vec<(String, String)>,
+    /// The race's page beside its records (`report.html`), or why it could not be
+    /// written: best effort, a failure is a warning, never a failed race.
+    pub report: Result<std::path::PathBuf, String>,
 }
 
 /// Runs a planned race to its end. `interrupts` delivers one message per Ctrl-C: the
@@ -538,6 +541,15 @@ impl Coordinator {
         // too). A cache: if it cannot be written, `list` reads the race from its folder.
         let dir = &self.shared.plan.dir;
         let _ = dir.store().index().note(dir);
+        // After the journal's last event, so the page tells the race as it ended.
+        let known = crate::review::secrets::known_values(
+            self.shared
+                .plan
+                .base_env
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        let report = crate::report::write_html(dir, &known);
         let credentials_error = self
             .summary
             .lanes
@@ -552,6 +564,7 @@ impl Coordinator {
             interrupted: self.interrupted,
             merge,
             credentials_error,
+            report,
         }
     }
 

@@ -4,6 +4,7 @@
 //! renders raw HTML), table cells escape `|` and newlines, and finding bodies are
 //! quoted line by line.
 
+use crate::markup::{md_cell as cell, md_inline as inline, md_text as escape_html};
 use crate::review::{Severity, Verdict};
 
 use super::model::{all_findings, place, ReviewReport};
@@ -89,20 +90,4 @@ fn heading(s: Severity) -> &'static str {
         Severity::Minor => "Minor",
         Severity::Nit => "Nits",
     }
-}
-
-/// Text for a table cell: one line, pipes escaped.
-fn cell(s: &str) -> String {
-    inline(s).replace('|', "\\|")
-}
-
-/// Text for one line of Markdown, its HTML escaped.
-fn inline(s: &str) -> String {
-    escape_html(&s.split_whitespace().collect::<Vec<_>>().join(" "))
-}
-
-/// `<`, `>` and `&` as entities: a model's `<img src=x onerror=…>` or `<details>` shows
-/// as text in a PR comment instead of being rendered.
-fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
