@@ -44,6 +44,10 @@ pub struct RaceArgs {
     /// How long each agent may run (e.g. 30m, 90s).
     #[arg(long, value_name = "DUR")]
     pub timeout: Option<String>,
+    /// Stop an agent that makes no progress (no turn, tool call or usage) this long, e.g.
+    /// one retrying its connection; `off` never does (default: 15m)
+    #[arg(long, value_name = "DUR|off")]
+    pub stall_timeout: Option<String>,
     /// How many agents run at once (default: all lanes).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
@@ -132,6 +136,7 @@ impl From<RaceArgs> for RaceOptions {
             base: a.base,
             merge: a.merge.map(Into::into),
             timeout: a.timeout,
+            stall_timeout: a.stall_timeout,
             jobs: a.jobs,
             check_jobs: a.check_jobs,
             reviewers: a.reviewers,

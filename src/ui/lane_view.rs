@@ -185,6 +185,9 @@ impl LaneView {
     pub fn apply(&mut self, event: &RaceEvent, at_ms: u64) {
         match event {
             RaceEvent::LaneState { state, .. } => self.set_state(*state, at_ms),
+            RaceEvent::LaneStalled { idle_ms, error, .. } => {
+                self.last_action = Some(super::text::stalled(*idle_ms, error.as_deref()));
+            }
             RaceEvent::LaneProgress {
                 usage, last_action, ..
             } => {

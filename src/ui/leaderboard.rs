@@ -146,10 +146,11 @@ fn model(row: &Row) -> String {
     }
 }
 
-/// The row's reason; for a lane that did not get through, what its agent said too.
+/// The row's reason; for a lane that did not pass, what its agent said too (an error it
+/// reported, why it was stopped).
 fn reason(row: &Row) -> String {
-    match (&row.agent_error, row.gates_failed.is_empty()) {
-        (Some(error), false) => format!("{}; agent: {error}", row.reason),
+    match &row.agent_error {
+        Some(error) if !row.passed => format!("{}; agent: {error}", row.reason),
         _ => row.reason.clone(),
     }
 }

@@ -87,6 +87,9 @@ impl<W: Write + Send> PlainReporter<W> {
                 }
                 lane_line(lane, line)
             }
+            RaceEvent::LaneStalled { lane, idle_ms, error } => {
+                lane_line(lane, text::stalled(*idle_ms, error.as_deref()))
+            }
             RaceEvent::AgentFinished { lane, outcome } => lane_line(lane, text::agent_finished(outcome)),
             RaceEvent::Captured { lane, capture } => lane_line(
                 lane,

@@ -119,6 +119,15 @@ fn check_label(holdout: bool, name: &str) -> String {
 }
 
 /// `check 'test' started`.
+/// A lane whose agent makes no progress: for how long, and what it last complained of.
+pub(crate) fn stalled(idle_ms: u64, error: Option<&str>) -> String {
+    let idle = duration_ms(idle_ms);
+    match error {
+        Some(error) => format!("no progress for {idle}; last error: {}", one_line(error, 200)),
+        None => format!("no progress for {idle}"),
+    }
+}
+
 pub(crate) fn check_started(name: &str, holdout: bool) -> String {
     format!("{} started", check_label(holdout, name))
 }

@@ -205,3 +205,82 @@ fn the_race_budget_stops_every_lane() {
     assert_eq!(state_of(&env, "a"), "cancelled");
     assert_eq!(state_of(&env, "b"), "cancelled");
 }
+
+/// An agent stuck retrying its connection (Codex's `Reconnecting...` errors, no turn, no
+/// usage) is shown as stalled with its last error and stopped at `--stall-timeout`, with
+/// the reason on its leaderboard row; a lane that keeps making progress is left alone.
+#[test]
+fn an_agent_without_progress_is_shown_stalled_and_stopped_with_the_reason() {
+    let mut env = TestEnv::new();
+    let mut stuck = String::from("progress codex 1 100 10 looking around\nwrite src/lib.txt half\n");
+    // Bounded: 60 retries of 200 ms, 12 s at most, far past the 2 s timeout.
+    for n in 1..=60 {
+        stuck.push_str(&format!(
+            "say {{\"type\":\"error\",\"message\":\"Reconnecting... {n}/60 (stream disconnected)\"}}\nsleep 200\n"
+        ));
+    }
+    env.agent("stuck", "codex", &stuck);
+    let mut steady = String::new();
+    for turn in 1..=8 {
+        steady.push_str(&format!("progress codex {turn} 100 10 step {turn}\nsleep 300\n"));
+    }
+    steady.push_str("write src/lib.txt one\\ntwo\\nthree\\nfour\\n\n");
+    env.agent("steady", "codex", &steady);
+    let started = Instant::now();
+    let run = env.bakeoff(&[
+        "race",
+        "add four",
+        "-a",
+        "stuck",
+        "-a",
+        "steady",
+        "--stall-timeout",
+        "2s",
+        "--check",
+        "grep -qx four src/lib.txt",
+    ]);
+    run.expect(0);
+    assert!(
+        started.elapsed() < Duration::from_secs(11),
+        "the stuck lane was stopped early"
+    );
+    let stalls = env.lane_events("stuck", "lane-stalled");
+    assert!(!stalls.is_empty());
+    let error = stalls.last().unwrap()["error"].as_str().unwrap().to_string();
+    assert!(error.starts_with("Reconnecting... "), "{error}");
+    assert!(stalls[0]["idle_ms"].as_u64().unwrap() >= 1000, "{stalls:?}");
+    assert!(env.lane_events("steady", "lane-stalled").is_empty());
+    let outcome = &env.lane_events("stuck", "agent-finished")[0]["outcome"];
+    let said = outcome["error"].as_str().unwrap();
+    assert!(
+        said.starts_with("stopped after 2.")
+            && said.contains("without progress; last error: Reconnecting..."),
+        "{said}"
+    );
+    assert_eq!(outcome["cancelled"], false, "its own stop, not the race's");
+    // Its work so far is still captured and checked, and the row says why it stopped.
+    assert_eq!(env.lane_events("stuck", "captured").len(), 1);
+    let ranked = env.events().into_iter().find(|e| e["type"] == "ranked").unwrap();
+    let rows = ranked["leaderboard"]["rows"].as_array().unwrap();
+    let row = rows.iter().find(|r| r["lane"] == "stuck").unwrap();
+    assert!(
+        row["agent_error"].as_str().unwrap().contains("without progress"),
+        "{row}"
+    );
+    assert_eq!(ranked["leaderboard"]["winner"], "steady");
+    assert!(run.stdout().contains("without progress"), "{}", run.stdout());
+}
+
+#[test]
+fn a_bad_stall_timeout_is_refused_before_anything_runs() {
+    let mut env = TestEnv::new();
+    env.agent("a", "codex", "write src/lib.txt four\n");
+    let run = env.bakeoff(&["race", "x", "-a", "a", "--stall-timeout", "soon"]);
+    run.expect(2);
+    assert!(
+        run.stderr().contains("--stall-timeout") && run.stderr().contains("'off'"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(env.races(), 0);
+}

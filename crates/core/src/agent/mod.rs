@@ -32,6 +32,7 @@ pub use invocation::{invocation, substitute, Invocation, InvocationContext, MAX_
 pub use kind::AdapterKind;
 pub use locate::locate_program;
 pub use output::{parser_for, OutputParser, OutputStream, ParsedOutcome, Progress};
+pub use parse::summarize;
 pub use spec::{
     default_lane_name, parse_agent_arg, AgentArg, AgentSpec, AgentTarget, MAX_LANE_COUNT, MAX_LANE_NAME,
 };

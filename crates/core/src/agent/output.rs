@@ -30,6 +30,16 @@ pub trait OutputParser: Send {
     fn line(&mut self, stream: OutputStream, line: &str) -> Option<Progress>;
     /// Called once when the process has exited.
     fn finish(&mut self) -> ParsedOutcome;
+    /// The error the agent reported last and has not got past yet (a connection it keeps
+    /// retrying), shown on a lane that makes no progress.
+    fn last_error(&self) -> Option<String> {
+        None
+    }
+    /// Whether the parser reports progress at all. One that does not (a command agent
+    /// judged by its exit code) has any line it prints count as progress instead.
+    fn reports_progress(&self) -> bool {
+        true
+    }
 }
 
 /// Progress so far: usage is cumulative; the last action is a short, one-line summary

@@ -56,6 +56,9 @@ pub const DEFAULT_LOG_BYTES: u64 = 16 * 1024 * 1024;
 pub struct Config {
     pub timeout: Duration,
     pub grace: Duration,
+    /// `[race] stall-timeout`: an agent without progress this long is stopped; `None`:
+    /// never (`off`).
+    pub stall_timeout: Option<Duration>,
     pub jobs: Option<usize>,
     pub check_jobs: Option<usize>,
     pub merge: MergeMode,
@@ -224,6 +227,9 @@ impl Layer {
                     parse_duration(v.get_ref()).map_err(|m| self.value_error(v, key, m))?;
                 }
             }
+            if let Some(v) = &race.stall_timeout {
+                parse_stall_timeout(v.get_ref()).map_err(|m| self.value_error(v, "race.stall-timeout", m))?;
+            }
             if let Some(m) = &race.merge {
                 m.get_ref()
                     .parse::<MergeMode>()
@@ -361,6 +367,10 @@ fn resolve(layers: Vec<Layer>) -> Result<Config, ConfigError> {
     Ok(Config {
         timeout: duration_or(race.timeout, Duration::from_secs(30 * 60)),
         grace: duration_or(race.grace, Duration::from_secs(10)),
+        stall_timeout: match race.stall_timeout {
+            Some(v) => parse_stall_timeout(v.get_ref()).unwrap_or(Some(DEFAULT_STALL_TIMEOUT)),
+            None => Some(DEFAULT_STALL_TIMEOUT),
+        },
         jobs: race.jobs.filter(|&n| n > 0),
         check_jobs: race.check_jobs.filter(|&n| n > 0),
         merge: race
@@ -420,6 +430,21 @@ fn resolve(layers: Vec<Layer>) -> Result<Config, ConfigError> {
 }
 
 /// Parses a duration as people write it: `90s`, `30m`, `1h 30m`, `500ms`.
+/// An agent that makes no progress this long is stopped unless `stall-timeout` says
+/// otherwise: long enough for one slow tool call (a build, a test suite) to finish in
+/// silence, short of the 30-minute lane timeout.
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+/// A stall timeout: a duration, or `off` for none.
+pub fn parse_stall_timeout(text: &str) -> Result<Option<Duration>, String> {
+    match text.trim() {
+        "off" | "none" => Ok(None),
+        other => parse_duration(other)
+            .map(Some)
+            .map_err(|m| format!("{m}, or 'off' to never stop an agent for it")),
+    }
+}
+
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(text.trim())
         .map_err(|e| format!("'{text}' is not a duration ({e}; write e.g. 90s, 30m, 1h)"))?;

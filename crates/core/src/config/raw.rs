@@ -73,6 +73,7 @@ pub struct RawPrice {
 pub struct RawRace {
     pub timeout: Option<Spanned<String>>,
     pub grace: Option<Spanned<String>>,
+    pub stall_timeout: Option<Spanned<String>>,
     pub jobs: Option<usize>,
     pub check_jobs: Option<usize>,
     pub merge: Option<Spanned<String>>,
@@ -134,6 +135,7 @@ impl RawConfig {
         self.race = merge_opt(self.race, upper.race, |lo, hi| RawRace {
             timeout: hi.timeout.or(lo.timeout),
             grace: hi.grace.or(lo.grace),
+            stall_timeout: hi.stall_timeout.or(lo.stall_timeout),
             jobs: hi.jobs.or(lo.jobs),
             check_jobs: hi.check_jobs.or(lo.check_jobs),
             merge: hi.merge.or(lo.merge),

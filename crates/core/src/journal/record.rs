@@ -42,6 +42,10 @@ pub struct RaceRecord {
     #[serde(default = "crate::sandbox::SandboxRecord::legacy")]
     pub sandbox: crate::sandbox::SandboxRecord,
     pub timeout_ms: u64,
+    /// An agent that makes no progress this long is stopped (`--stall-timeout`); `None`:
+    /// never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_timeout_ms: Option<u64>,
     pub tests_may_change: bool,
     /// The model that judges close calls, if any.
     #[serde(default)]

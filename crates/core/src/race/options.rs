@@ -32,6 +32,8 @@ pub struct RaceOptions {
     pub merge: Option<MergeMode>,
     /// How long each agent may run (e.g. 30m, 90s).
     pub timeout: Option<String>,
+    /// `--stall-timeout`: a duration or `off`.
+    pub stall_timeout: Option<String>,
     /// How many agents run at once (default: all lanes).
     pub jobs: Option<usize>,
     /// How many checks run at once across lanes (default: the number of cores).

@@ -188,6 +188,7 @@ pub fn preflight(
         merge: opts.merge,
         sandbox: sandbox.record.clone(),
         timeout_ms: limits.timeout.as_millis() as u64,
+        stall_timeout_ms: limits.stall_timeout.map(|d| d.as_millis() as u64),
         tests_may_change: opts.allow_test_edits || config.tests_may_change,
         judge: opts
             .judge
@@ -313,6 +314,7 @@ fn canonical(p: &Path) -> PathBuf {
 /// spending caps checked.
 struct Limits {
     timeout: Duration,
+    stall_timeout: Option<Duration>,
     jobs: usize,
     check_jobs: usize,
 }
@@ -322,6 +324,12 @@ impl Limits {
         let timeout = match &opts.timeout {
             Some(t) => config::parse_duration(t).map_err(|m| Error::input(format!("--timeout: {m}")))?,
             None => config.timeout,
+        };
+        let stall_timeout = match &opts.stall_timeout {
+            Some(t) => {
+                config::parse_stall_timeout(t).map_err(|m| Error::input(format!("--stall-timeout: {m}")))?
+            }
+            None => config.stall_timeout,
         };
         let jobs = positive(opts.jobs.or(config.jobs), "--jobs")?;
         let check_jobs = positive(opts.check_jobs.or(config.check_jobs), "--check-jobs")?
@@ -340,6 +348,7 @@ impl Limits {
         }
         Ok(Limits {
             timeout,
+            stall_timeout,
             jobs: jobs.unwrap_or(usize::MAX),
             check_jobs,
         })

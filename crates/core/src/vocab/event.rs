@@ -121,6 +121,15 @@ pub enum RaceEvent {
         usage: Usage,
         last_action: Option<String>,
     },
+    /// The agent has made no progress (no new turn, tool call or usage) for `idle_ms`:
+    /// typically a CLI retrying its connection. `error` is the last error it printed.
+    /// Sent once the lane counts as stalled and again when the error changes; at the
+    /// race's stall timeout the agent is stopped, with the reason as its error.
+    LaneStalled {
+        lane: String,
+        idle_ms: u64,
+        error: Option<String>,
+    },
     /// An agent's process started; `pid` is also its process group id.
     AgentStarted {
         lane: String,
@@ -249,6 +258,7 @@ impl RaceEvent {
         match self {
             RaceEvent::LaneState { lane, .. }
             | RaceEvent::LaneProgress { lane, .. }
+            | RaceEvent::LaneStalled { lane, .. }
             | RaceEvent::AgentStarted { lane, .. }
             | RaceEvent::AgentFinished { lane, .. }
             | RaceEvent::Captured { lane, .. }
@@ -276,4 +286,77 @@ pub struct Stamped {
     pub at_ms: u64,
     #[serde(flatten)]
     pub event: RaceEvent,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = include_str!("../../../../docs/events.md");
+    const SOURCE: &str = include_str!("event.rs");
+
+    /// Every variant of `RaceEvent`, as its `type` on the wire, read from this file.
+    fn variant_types() -> Vec<String> {
+        let body = SOURCE
+            .split("pub enum RaceEvent {")
+            .nth(1)
+            .and_then(|rest| rest.split("\n}\n").next())
+            .expect("the enum is in this file");
+        body.lines()
+            .filter_map(|line| {
+                let name = line.strip_prefix("    ")?;
+                let name = name.strip_suffix(" {")?;
+                name.chars().all(char::is_alphanumeric).then(|| kebab(name))
+            })
+            .collect()
+    }
+
+    fn kebab(name: &str) -> String {
+        let mut out = String::new();
+        for (i, c) in name.chars().enumerate() {
+            if c.is_uppercase() && i > 0 {
+                out.push('-');
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+        out
+    }
+
+    /// docs/events.md documents every event type, and each of its examples is an event
+    /// that reads and writes back as the same JSON: the schema doc cannot drift.
+    #[test]
+    fn the_schema_doc_covers_every_event_and_its_examples_round_trip() {
+        let documented: Vec<String> = DOC
+            .lines()
+            .filter_map(|l| l.strip_prefix("### `")?.strip_suffix('`'))
+            .map(str::to_string)
+            .collect();
+        let mut types = variant_types();
+        assert!(types.len() >= 25, "{types:?}");
+        let mut sorted = documented.clone();
+        sorted.sort();
+        types.sort();
+        assert_eq!(sorted, types, "docs/events.md headings vs RaceEvent");
+        let mut examples = 0;
+        let mut heading = String::new();
+        let mut in_json = false;
+        for line in DOC.lines() {
+            if let Some(h) = line.strip_prefix("### `") {
+                heading = h.trim_end_matches('`').to_string();
+            } else if line == "```json" {
+                in_json = true;
+            } else if line == "```" {
+                in_json = false;
+            } else if in_json {
+                let value: serde_json::Value = serde_json::from_str(line).unwrap();
+                let event: Stamped = serde_json::from_value(value.clone())
+                    .unwrap_or_else(|e| panic!("{heading}: {e}\n{line}"));
+                assert_eq!(event.v, EVENT_FORMAT);
+                assert_eq!(value["type"], heading.as_str());
+                assert_eq!(serde_json::to_value(&event).unwrap(), value, "{heading}");
+                examples += 1;
+            }
+        }
+        assert!(examples >= documented.len(), "an example for every type");
+    }
 }

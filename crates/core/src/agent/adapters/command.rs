@@ -102,6 +102,10 @@ impl OutputParser for SilentParser {
     fn finish(&mut self) -> ParsedOutcome {
         ParsedOutcome::default()
     }
+
+    fn reports_progress(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

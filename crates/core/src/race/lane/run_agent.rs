@@ -2,7 +2,7 @@
 //! follow-up that resumes the CLI's session where it can), the process with its output
 //! parsed live into progress, the lane's cost cap, and the outcome it reports.
 
-use super::progress::{LiveProgress, ProgressOut};
+use super::progress::{LiveProgress, ProgressOut, StallLimits};
 use super::*;
 use crate::agent::Progress;
 
@@ -204,7 +204,14 @@ impl Worker {
             lane: lane.name.clone(),
             cancel: lane_cancel.clone(),
         };
-        let mut live = LiveProgress::new(agent::parser_for(&lane.spec), &cost, max_cost, out);
+        let stop_after = self
+            .shared
+            .plan
+            .record
+            .stall_timeout_ms
+            .map(Duration::from_millis);
+        let stall = StallLimits::new(stop_after);
+        let mut live = LiveProgress::new(agent::parser_for(&lane.spec), &cost, max_cost, stall, out);
         // The agent's pid is its process group id: journaled so `resume` can kill what a
         // crash left of it.
         let (started_tx, started_lane) = (self.tx.clone(), lane.name.clone());
@@ -216,17 +223,18 @@ impl Worker {
         };
         let finished = process::run_agent(cmd, on_start, &mut live, lane_token).await;
         forward.abort();
-        let (parsed, over_budget) = live.finish();
+        let live = live.finish();
         let finished = finished.map_err(|e| Stop::Failed(format!("agent {}: {e}", lane.agent)))?;
-        // Stopped at its cost cap rather than by the race: its work is still captured and
-        // checked, and the stop is said.
-        let budget_stop = over_budget
-            .filter(|_| self.cancel.level() == CancelLevel::None)
-            .zip(max_cost);
+        // Stopped at its cost cap or for making no progress rather than by the race: its
+        // work is still captured and checked, and the stop is said.
+        let own_stop = self.cancel.level() == CancelLevel::None;
+        let budget_stop = live.over_budget.filter(|_| own_stop).zip(max_cost);
+        let stall_stop = live.stalled.filter(|_| own_stop && budget_stop.is_none());
         Ok(AgentRun {
             finished,
-            parsed,
+            parsed: live.parsed,
             budget_stop,
+            stall_stop,
         })
     }
 }
@@ -251,20 +259,33 @@ impl ProgressOut for LaneProgressOut {
     fn over_budget(&mut self, _spent: f64) {
         self.cancel.cancel(CancelLevel::Graceful);
     }
+
+    fn stalled(&mut self, idle: Duration, error: Option<String>) {
+        let _ = self.tx.send(LaneMsg::Event(RaceEvent::LaneStalled {
+            lane: self.lane.clone(),
+            idle_ms: idle.as_millis() as u64,
+            error,
+        }));
+    }
+
+    fn no_progress(&mut self, _idle: Duration) {
+        self.cancel.cancel(CancelLevel::Graceful);
+    }
 }
 
 /// An agent run that ended: how its process ended, what its output said, and whether
-/// its own cost cap stopped it (spent, cap).
+/// its own cost cap stopped it (spent, cap) or its making no progress (for how long).
 struct AgentRun {
     finished: process::Finished,
     parsed: ParsedOutcome,
     budget_stop: Option<(f64, f64)>,
+    stall_stop: Option<Duration>,
 }
 
 impl AgentRun {
-    /// Stopped by the race, not by its own cost cap.
+    /// Stopped by the race, not by its own cost cap or stall timeout.
     fn cancelled(&self) -> bool {
-        self.finished.cancelled && self.budget_stop.is_none()
+        self.finished.cancelled && self.budget_stop.is_none() && self.stall_stop.is_none()
     }
 
     fn outcome(self) -> AgentOutcome {
@@ -274,6 +295,14 @@ impl AgentRun {
             parsed
                 .error
                 .get_or_insert(format!("stopped at the cost cap: ${spent:.2} spent of ${max:.2}"));
+        }
+        if let Some(idle) = self.stall_stop {
+            let idle = crate::units::duration_ms(idle.as_millis() as u64);
+            let stop = format!("stopped after {idle} without progress");
+            parsed.error = Some(match parsed.error.take() {
+                Some(last) => format!("{stop}; last error: {last}"),
+                None => stop,
+            });
         }
         AgentOutcome {
             exit: Some(self.finished.exit),

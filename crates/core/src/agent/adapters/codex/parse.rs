@@ -208,6 +208,10 @@ impl OutputParser for CodexParser {
             error: self.failed.clone().or_else(|| self.transient.clone()),
         }
     }
+
+    fn last_error(&self) -> Option<String> {
+        self.failed.clone().or_else(|| self.transient.clone())
+    }
 }
 
 #[cfg(test)]
