@@ -1,19 +1,47 @@
-//! `bakeoff completions SHELL`: a completion script generated from the argument
-//! definitions themselves, so it always matches; hidden subcommands are left out.
+//! `bakeoff completions SHELL`: the shell's registration of bakeoff's completer. The
+//! shell calls back into bakeoff (with `BAKEOFF_COMPLETE` set) on every Tab, so
+//! subcommands and flags come from the argument definitions themselves and values from
+//! the repository at hand: race ids, the last race's lanes, agent names
+//! (`candidates.rs`). Hidden subcommands are left out.
 
 use std::io::Write;
 use std::path::Path;
 
 use clap::CommandFactory;
+use clap_complete::env::{CompleteEnv, Shells};
 use clap_complete::Shell;
 
 use super::Cli;
 use bakeoff_core::error::{exit, Error};
 
+/// The variable the registered script sets when it asks bakeoff for completions. Not
+/// clap's default `COMPLETE`, which is too common a name to claim in a user's
+/// environment.
+const VAR: &str = "BAKEOFF_COMPLETE";
+
+fn command() -> clap::Command {
+    without_hidden(Cli::command())
+}
+
+/// The completer the registered script calls.
+pub fn complete_env() -> CompleteEnv<'static, fn() -> clap::Command> {
+    CompleteEnv::with_factory(command as fn() -> clap::Command)
+        .var(VAR)
+        .bin("bakeoff")
+}
+
 pub fn completions(shell: Shell) -> Result<u8, Error> {
-    let mut cmd = without_hidden(Cli::command());
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut cmd, "bakeoff", &mut script);
+    let name = shell.to_string();
+    let shells = Shells::builtins();
+    let Some(completer) = shells.completer(&name) else {
+        return Err(Error::input(format!(
+            "no completion for {name}; bash, zsh, fish, elvish and powershell have one"
+        )));
+    };
+    completer
+        .write_registration(VAR, "bakeoff", "bakeoff", "bakeoff", &mut script)
+        .map_err(|e| Error::io("cannot write", Path::new("stdout"), e))?;
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(&script).and_then(|()| stdout.flush()) {
         Ok(()) => Ok(exit::OK),
@@ -23,7 +51,7 @@ pub fn completions(shell: Shell) -> Result<u8, Error> {
     }
 }
 
-/// `cmd` without its hidden subcommands, at every level. clap_complete lists hidden
+/// `cmd` without its hidden subcommands, at every level. The completer lists hidden
 /// subcommands like any other, and clap cannot remove a subcommand, so the command is
 /// rebuilt from its visible parts.
 fn without_hidden(cmd: clap::Command) -> clap::Command {

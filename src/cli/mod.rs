@@ -5,6 +5,7 @@ mod agents;
 mod bench;
 mod bench_demo;
 mod builtin_agent;
+mod candidates;
 mod completions;
 mod demo;
 mod diff;
@@ -23,6 +24,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use clap_complete::engine::ArgValueCandidates;
 
 use bakeoff_core::error::Error;
 use bakeoff_core::vocab::MergeMode;
@@ -95,10 +97,10 @@ pub enum Command {
     ))]
     Merge {
         /// The race id, a prefix of it, or `last`.
-        #[arg(default_value = "last")]
+        #[arg(default_value = "last", add = ArgValueCandidates::new(candidates::races))]
         race: String,
         /// The lane to merge instead of the winner.
-        #[arg(long)]
+        #[arg(long, add = ArgValueCandidates::new(candidates::lanes))]
         lane: Option<String>,
         /// squash (one commit), merge (a merge commit) or branch (leave it for a PR).
         #[arg(long, value_enum)]
@@ -113,7 +115,7 @@ pub enum Command {
     /// had ended, run the others again, then rank and merge as the race asked.
     Resume {
         /// The race id, a prefix of it, or `last`.
-        #[arg(default_value = "last")]
+        #[arg(default_value = "last", add = ArgValueCandidates::new(candidates::races))]
         race: String,
         /// Print the race's events as NDJSON on stdout.
         #[arg(long)]
@@ -127,7 +129,7 @@ pub enum Command {
     },
     /// Show a race: lanes, checks, leaderboard, merge.
     Show {
-        #[arg(default_value = "last")]
+        #[arg(default_value = "last", add = ArgValueCandidates::new(candidates::races))]
         race: String,
         /// The race as one JSON object: its lanes with their results, the leaderboard,
         /// the merges.
@@ -138,7 +140,8 @@ pub enum Command {
     /// `diff [RACE] LANE [LANE2]`, the race `last` unless named.
     Diff {
         /// `[RACE] LANE [LANE2]`.
-        #[arg(required = true, num_args = 1..=3, value_name = "RACE|LANE")]
+        #[arg(required = true, num_args = 1..=3, value_name = "RACE|LANE",
+              add = ArgValueCandidates::new(candidates::races_and_lanes))]
         args: Vec<String>,
     },
     /// A recorded race as a page: the spec, each lane's agent, model, checks, reviews
@@ -157,7 +160,8 @@ pub enum Command {
     /// Remove the worktrees and lane branches of a race (records stay unless --purge).
     Clean {
         /// The race to clean.
-        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        #[arg(required_unless_present = "all", conflicts_with = "all",
+              add = ArgValueCandidates::new(candidates::races))]
         race: Option<String>,
         /// Clean every recorded race.
         #[arg(long)]
@@ -204,6 +208,9 @@ pub enum Command {
 
 /// Runs bakeoff with the process's arguments and returns its exit code.
 pub fn main() -> u8 {
+    // A shell asking for completions (`BAKEOFF_COMPLETE=bash bakeoff -- …`, as the script
+    // of `bakeoff completions` does) is answered here and the process exits.
+    completions::complete_env().complete();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,

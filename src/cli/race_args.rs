@@ -17,7 +17,8 @@ pub struct RaceArgs {
     pub spec_file: Option<PathBuf>,
     /// A lane: `adapter:model`, `adapter:model*N` for N lanes, `NAME=adapter:model` to name
     /// it, or the name of an [agents.NAME] table in config. Repeatable.
-    #[arg(short = 'a', long = "agent", value_name = "AGENT", required = true)]
+    #[arg(short = 'a', long = "agent", value_name = "AGENT", required = true,
+          add = clap_complete::engine::ArgValueCandidates::new(super::candidates::agents))]
     pub agents: Vec<String>,
     /// A check command run in every lane after the agent stops (repeatable).
     #[arg(long = "check", value_name = "CMD")]

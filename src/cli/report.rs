@@ -27,7 +27,7 @@ pub enum ReportFormat {
 #[derive(Clone, Debug, clap::Args)]
 pub struct ReportArgs {
     /// The race id, a prefix of it, or `last`.
-    #[arg(default_value = "last")]
+    #[arg(default_value = "last", add = clap_complete::engine::ArgValueCandidates::new(super::candidates::races))]
     pub race: String,
     /// md, html or json.
     #[arg(long, value_enum, default_value_t = ReportFormat::Md)]

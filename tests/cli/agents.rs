@@ -69,20 +69,116 @@ fn agents_lists_every_adapter_the_labs_and_config_overrides() {
     );
 }
 
+/// What the completer offers for `words`, the cursor on the last one, asked the way the
+/// registered scripts ask it; the flags it offers beside are left out.
+fn complete(env: &TestEnv, words: &[&str]) -> Vec<String> {
+    let mut cmd = env.command(&env.repo, &["--"]);
+    cmd.args(words)
+        .env("BAKEOFF_COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", (words.len() - 1).to_string())
+        .env("_CLAP_IFS", "\n");
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|c| !c.starts_with('-'))
+        .map(str::to_string)
+        .collect()
+}
+
 #[test]
-fn completions_leave_hidden_commands_out() {
-    let env = TestEnv::new();
-    let run = env.bakeoff(&["completions", "bash"]);
-    run.expect(0);
-    let out = run.stdout();
-    assert!(out.contains("race") && out.contains("review") && out.contains("doctor"));
-    assert!(!out.contains("scripted-agent"), "a hidden command is offered");
-    for shell in ["zsh", "fish", "elvish", "powershell"] {
+fn completions_offer_commands_race_ids_lanes_and_agents() {
+    let mut env = TestEnv::new();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         let run = env.bakeoff(&["completions", shell]);
         run.expect(0);
-        assert!(run.stdout().contains("merge"), "{shell}");
+        assert!(
+            run.stdout().contains("BAKEOFF_COMPLETE"),
+            "{shell}: {}",
+            run.stdout()
+        );
     }
     env.bakeoff(&["completions", "tcsh"]).expect(2);
+
+    let commands = complete(&env, &["bakeoff", ""]);
+    for name in ["race", "review", "doctor", "report", "completions"] {
+        assert!(commands.iter().any(|c| c == name), "{name}: {commands:?}");
+    }
+    assert!(
+        !commands.iter().any(|c| c == "scripted-agent"),
+        "a hidden command is offered"
+    );
+    // No races yet: `last` alone, and completion does not fail.
+    assert_eq!(complete(&env, &["bakeoff", "show", ""]), ["last"]);
+
+    env.agent("tidy", "", "write src/lib.txt one\\n\n");
+    env.agent("quick", "", "write src/lib.txt two\\n\n");
+    env.bakeoff(&["race", "one", "-a", "tidy", "-a", "quick"])
+        .expect(0);
+    let id = env
+        .last_race_dir()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    for cmd in ["show", "merge", "report", "resume", "clean"] {
+        let offered = complete(&env, &["bakeoff", cmd, ""]);
+        assert_eq!(offered, ["last", id.as_str()], "{cmd}");
+    }
+    let prefix = &id[..8];
+    assert_eq!(complete(&env, &["bakeoff", "show", prefix]), [id.as_str()]);
+    let diff = complete(&env, &["bakeoff", "diff", ""]);
+    for want in ["tidy", "quick", "last", id.as_str()] {
+        assert!(diff.iter().any(|c| c == want), "{want}: {diff:?}");
+    }
+    assert_eq!(complete(&env, &["bakeoff", "merge", "--lane", "q"]), ["quick"]);
+    let agents = complete(&env, &["bakeoff", "race", "x", "-a", ""]);
+    for want in ["tidy", "quick", "claude:", "codex:", "gemini:", "builtin:"] {
+        assert!(agents.iter().any(|c| c == want), "{want}: {agents:?}");
+    }
+}
+
+/// The bash registration, sourced in a real bash: Tab after `bakeoff show ` offers the
+/// race ids.
+#[test]
+fn the_bash_script_completes_in_bash() {
+    let mut env = TestEnv::new();
+    env.agent("tidy", "", "write src/lib.txt one\\n\n");
+    env.bakeoff(&["race", "one", "-a", "tidy"]).expect(0);
+    let id = env
+        .last_race_dir()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let script = env.bakeoff(&["completions", "bash"]);
+    script.expect(0);
+    let path = env.root().join("bakeoff.bash");
+    std::fs::write(&path, script.stdout()).unwrap();
+    let bin = std::path::Path::new(crate::support::BAKEOFF).parent().unwrap();
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {}; COMP_WORDS=(bakeoff show ''); COMP_CWORD=2; COMP_TYPE=9; \
+             _clap_complete_bakeoff bakeoff '' show; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            path.display()
+        ))
+        .current_dir(&env.repo)
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("HOME", &env.home)
+        .output()
+        .unwrap();
+    let offered = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        offered.lines().any(|l| l.trim() == id),
+        "{offered}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(offered.lines().any(|l| l.trim() == "last"), "{offered}");
 }
 
 #[test]
