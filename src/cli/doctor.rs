@@ -10,7 +10,13 @@ use bakeoff_core::error::{exit, Error};
 use bakeoff_core::provider::ProviderRegistry;
 use bakeoff_core::review::pool::{self, env_lookup};
 
-pub async fn doctor(cwd: &Path, config_file: Option<&Path>, ping: bool, json: bool) -> Result<u8, Error> {
+pub async fn doctor(
+    cwd: &Path,
+    config_file: Option<&Path>,
+    ping: bool,
+    try_agents: &[String],
+    json: bool,
+) -> Result<u8, Error> {
     let path_env = std::env::var("PATH").ok();
     let mut report = Report::default();
 
@@ -44,6 +50,16 @@ pub async fn doctor(cwd: &Path, config_file: Option<&Path>, ping: bool, json: bo
     report.push("keys", key_lines(usable));
 
     if ping {
+        report.push(
+            "agents tried",
+            agent_trials(
+                outcome.config.as_ref(),
+                repo_top.as_deref(),
+                config_file,
+                try_agents,
+            )
+            .await,
+        );
         let mut lines = match usable {
             Some((config, registry)) => {
                 doctor::ping_checks(config, registry, &env_lookup, doctor::PING_TIMEOUT).await
@@ -64,6 +80,7 @@ pub async fn doctor(cwd: &Path, config_file: Option<&Path>, ping: bool, json: bo
     if json {
         let out = serde_json::json!({
             "ready": report.exit_code() == exit::OK,
+            "tried": ping,
             "exit": report.exit_code(),
             "sections": report.sections.iter().map(section_json).collect::<Vec<_>>(),
         });
@@ -75,7 +92,7 @@ pub async fn doctor(cwd: &Path, config_file: Option<&Path>, ping: bool, json: bo
     for section in &report.sections {
         render_section(&mut out, section, paint);
     }
-    out.push_str(&summary(&report));
+    out.push_str(&summary(&report, ping));
     print!("{}", doctor::scrub(&out, &secrets));
     Ok(report.exit_code())
 }
@@ -151,17 +168,47 @@ fn secrets(registry: Option<&ProviderRegistry>) -> Vec<String> {
     doctor::secret_values(&env, &key_vars)
 }
 
-fn summary(report: &Report) -> String {
+/// The agents `--ping` tries: those named with `-a`, else every `[agents]` table.
+async fn agent_trials(
+    config: Option<&Config>,
+    repo_top: Option<&Path>,
+    config_file: Option<&Path>,
+    named: &[String],
+) -> Vec<Check> {
+    let Some(config) = config else {
+        return vec![Check::new(
+            Status::Off,
+            "agents",
+            "skipped: the config is not usable",
+        )];
+    };
+    let agents: Vec<String> = match named {
+        [] => config.agents.keys().cloned().collect(),
+        named => named.to_vec(),
+    };
+    if agents.is_empty() {
+        return vec![Check::new(
+            Status::Off,
+            "agents",
+            "no [agents] tables to try; name one with -a (e.g. -a claude:claude-sonnet-4-6)",
+        )];
+    }
+    doctor::agent_trials(repo_top, config_file, &agents).await
+}
+
+fn summary(report: &Report, tried: bool) -> String {
     let blockers = report.blockers().count();
     match report.exit_code() {
-        exit::OK => "\nbakeoff is ready.\n".to_string(),
+        exit::OK if tried => "\nbakeoff is ready: the agents and reviewers tried answered.\n".to_string(),
+        exit::OK => "\nbakeoff is set up; `bakeoff doctor --ping` tries each agent and reviewer for real.\n"
+            .to_string(),
         code => format!(
             "\n{blockers} problem{} to fix before racing (exit {code}: {}).\n",
             if blockers == 1 { "" } else { "s" },
             if code == exit::USAGE {
                 "the config is not usable"
             } else {
-                "a reviewer's key or provider"
+                "a key, a provider or an agent"
             }
         ),
     }

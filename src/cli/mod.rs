@@ -180,10 +180,22 @@ pub enum Command {
         json: bool,
     },
     /// Check git, the config, the agent CLIs and the provider keys (never printing one).
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  bakeoff doctor                        # what is installed and configured\n",
+        "  bakeoff doctor --ping                 # and try every [agents] table and reviewer for real\n",
+        "  bakeoff doctor --ping -a codex:gpt-5  # try this agent, as a race would run it\n\n",
+        "Exit codes: 0 ready · 2 the config is not usable · 3 a key, provider or agent failed"
+    ))]
     Doctor {
-        /// Also send one tiny request to each configured reviewer's provider.
+        /// Also try each agent for real (a one-word answer, in a scratch repository, set up
+        /// as a race lane is) and send one tiny request to each reviewer's provider.
         #[arg(long)]
         ping: bool,
+        /// The agent to try with --ping (repeatable; default: every [agents] table).
+        #[arg(short = 'a', long = "agent", value_name = "AGENT", requires = "ping",
+              add = ArgValueCandidates::new(candidates::agents))]
+        agents: Vec<String>,
         /// The checks as one JSON object (`ready`, `exit`, `sections`); the exit code is
         /// the same.
         #[arg(long)]
@@ -295,7 +307,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             Command::Report(args) => report::report(&cwd, &args),
             Command::Clean { race, all, purge } => records::clean(&cwd, race.as_deref(), all, purge),
             Command::Demo { dir, json } => demo::run(dir, json).await,
-            Command::Doctor { ping, json } => doctor::doctor(&cwd, config, ping, json).await,
+            Command::Doctor { ping, agents, json } => doctor::doctor(&cwd, config, ping, &agents, json).await,
             Command::Agents { json } => agents::agents(&cwd, config, json).await,
             Command::Completions { shell } => completions::completions(shell),
             Command::BuiltinAgent(args) => Ok(builtin_agent::run(&cwd, args, config).await),

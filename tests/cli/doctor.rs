@@ -69,7 +69,12 @@ fn keys_are_named_never_shown() {
     assert!(reviewer.contains("OPENAI_API_KEY set"), "{reviewer}");
     assert!(line_with(&run, "  anthropic").contains("ANTHROPIC_API_KEY not set"));
     assert!(line_with(&run, "claude").contains("1.0.0 built with <redacted>"));
-    assert!(run.stdout().contains("bakeoff is ready"), "{}", run.stdout());
+    assert!(
+        run.stdout()
+            .contains("bakeoff is set up; `bakeoff doctor --ping` tries each agent"),
+        "not tried, so not called ready: {}",
+        run.stdout()
+    );
 
     // The same as JSON, scrubbed alike.
     let json = env.bakeoff(&["doctor", "--json"]);
@@ -240,4 +245,51 @@ fn ping_reports_a_rejected_key_and_exits_3() {
         1,
         "no retry"
     );
+}
+
+/// `--ping` tries each `[agents]` table for real, as a race lane, in a scratch repository:
+/// one that answers is ready, one that fails says what its agent said, one stuck retrying
+/// is stopped at the stall timeout with its last error; the user's checkout is untouched.
+#[test]
+fn ping_tries_each_agent_for_real() {
+    let mut env = TestEnv::new();
+    env.agent("good", "claude", "usage claude 1 100 10 0.0012 ready\n");
+    env.agent("broken", "claude", "fail Invalid API key\nexit 1\n");
+    let mut stuck = String::new();
+    for n in 1..=50 {
+        stuck.push_str(&format!(
+            "say {{\"type\":\"error\",\"message\":\"Reconnecting... {n}/50\"}}\nsleep 200\n"
+        ));
+    }
+    env.agent("stuck", "codex", &stuck);
+    env.config("[race]\nstall-timeout = \"2s\"\n");
+    let before = env.snapshot();
+    let races = env.races();
+    let run = env.bakeoff(&["doctor", "--ping"]);
+    run.expect(3);
+    let good = line_with(&run, "agent good");
+    assert!(good.contains("answered in") && good.contains("$0.0012"), "{good}");
+    let broken = line_with(&run, "agent broken");
+    assert!(broken.contains("Invalid API key"), "{broken}");
+    let stuck = line_with(&run, "agent stuck");
+    assert!(
+        stuck.contains("without progress") && stuck.contains("Reconnecting..."),
+        "{stuck}"
+    );
+    assert!(run.stdout().contains("problems to fix"), "{}", run.stdout());
+    assert_eq!(env.snapshot(), before, "the checkout is untouched");
+    assert_eq!(env.races(), races, "no race recorded in the user's repository");
+    let worktrees = env.home.join(".local/share/bakeoff/worktrees");
+    let left: Vec<_> = std::fs::read_dir(&worktrees)
+        .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "the trials left worktrees: {left:?}");
+
+    // `-a` tries just the one named.
+    let run = env.bakeoff(&["doctor", "--ping", "-a", "good"]);
+    run.expect(0);
+    assert!(run
+        .stdout()
+        .contains("bakeoff is ready: the agents and reviewers tried answered"));
+    assert!(!run.stdout().contains("agent broken"), "{}", run.stdout());
 }

@@ -264,3 +264,51 @@ fn codex_and_gemini_follow_the_conventional_variables_alone() {
         "Gemini CLI reached the fake"
     );
 }
+
+/// `doctor --ping` tries the real Codex CLI with only the conventional variables set: it
+/// answers through the fake provider; pointed at a port where nothing listens, it is
+/// stopped at the stall timeout (12 s here: Codex's first retries are silent) with Codex's own `Reconnecting...` as the reason, instead
+/// of doctor saying ready.
+#[test]
+fn doctor_tries_the_real_codex_cli() {
+    let bin = cli_bin();
+    let server =
+        FakeProvider::start_on_thread(Script::builder().model("gpt-5.5").text("ready").build()).unwrap();
+    let url = server.base_url();
+    let mut env = TestEnv::new();
+    std::os::unix::fs::symlink(bin.join("codex"), env.bin.join("codex")).unwrap();
+    env.set_env("OPENAI_API_KEY", "canary-doctor-openai-8501");
+    env.set_env("OPENAI_BASE_URL", &format!("{url}/v1"));
+    env.config("[race]\nstall-timeout = \"12s\"\n");
+    let run = env.bakeoff(&["doctor", "--ping", "-a", "codex:gpt-5.5"]);
+    let line = |run: &crate::support::Run| {
+        run.stdout()
+            .lines()
+            .find(|l| l.contains("agent codex:gpt-5.5"))
+            .unwrap_or_else(|| panic!("no agent line in\n{}", run.stdout()))
+            .to_string()
+    };
+    assert!(
+        line(&run).contains("answered in"),
+        "{}\n{}",
+        run.stdout(),
+        run.stderr()
+    );
+    run.expect(0);
+    assert!(server.requests().iter().any(|r| r.path.contains("/v1/responses")));
+
+    // A port that was free a moment ago: nothing answers there.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = dead.local_addr().unwrap().port();
+    drop(dead);
+    let mut env = env;
+    env.set_env("OPENAI_BASE_URL", &format!("http://127.0.0.1:{port}/v1"));
+    let run = env.bakeoff(&["doctor", "--ping", "-a", "codex:gpt-5.5"]);
+    run.expect(3);
+    let said = line(&run);
+    assert!(said.contains("FAIL") || said.contains("✗"), "{said}");
+    assert!(
+        said.contains("without progress; last error: Reconnecting..."),
+        "Codex's own retry message: {said}"
+    );
+}

@@ -8,6 +8,7 @@ mod adapters;
 mod checks;
 mod ping;
 mod probe;
+mod trial;
 
 pub use adapters::{adapter_rows, AdapterRow};
 pub use checks::{
@@ -16,6 +17,7 @@ pub use checks::{
 };
 pub use ping::{ping_checks, PING_TIMEOUT};
 pub use probe::{version_of, VERSION_TIMEOUT};
+pub use trial::{agent_trials, TRIAL_PROMPT, TRIAL_TIMEOUT};
 
 use crate::error::exit;
 

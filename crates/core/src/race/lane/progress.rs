@@ -173,6 +173,33 @@ impl<'a, O: ProgressOut> LiveProgress<'a, O> {
     }
 }
 
+/// Whether a stderr line reads as something going wrong, to be shown as a stalled lane's
+/// last error: CLIs also print banners and notes there (Codex's `Reading additional
+/// input from stdin...`), which would mislead in that place.
+fn reads_as_trouble(line: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "error",
+        "fail",
+        "refused",
+        "denied",
+        "timed out",
+        "timeout",
+        "retry",
+        "retrying",
+        "reconnect",
+        "unreachable",
+        "unauthorized",
+        "forbidden",
+        "overloaded",
+        "invalid",
+        "cannot",
+        "could not",
+        "unable",
+    ];
+    let lower = line.to_ascii_lowercase();
+    WORDS.iter().any(|w| lower.contains(w))
+}
+
 /// What a lane's agent output came to.
 pub(super) struct Finished {
     pub parsed: ParsedOutcome,
@@ -189,7 +216,7 @@ impl<O: ProgressOut> LineSink for LiveProgress<'_, O> {
             Stream::Stderr => OutputStream::Stderr,
         };
         if stream == OutputStream::Stderr {
-            if let Some(text) = summarize(line) {
+            if let Some(text) = summarize(line).filter(|t| reads_as_trouble(t)) {
                 self.stall.last_stderr = Some(text);
             }
         } else if !self.parser.reports_progress() && !line.trim().is_empty() {
@@ -417,6 +444,7 @@ mod tests {
         live.line(Stream::Stdout, &assistant(1, 1));
         live.end_batch_at(t0 + secs(4));
         live.line(Stream::Stderr, "  API error 529: overloaded  ");
+        live.line(Stream::Stderr, "Reading additional input from stdin...");
         live.end_batch_at(t0 + secs(8));
         assert_eq!(live.out.stalled, []);
         live.end_batch_at(t0 + secs(9));
