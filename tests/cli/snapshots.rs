@@ -4,8 +4,10 @@
 //! What differs from run to run is redacted before the comparison: the test's temp
 //! folder, the checkout and the build folder, race ids, commit ids, dates, times,
 //! durations, pids and ports. Races are made deterministic by construction (scripted
-//! agents, `--jobs 1`, the plain reporter of a non-terminal stderr), never by sorting
-//! what they print.
+//! agents, the plain reporter of a non-terminal stderr, one lane where lanes' lines would
+//! interleave), never by sorting what they print. What runs in parallel and cannot be
+//! told otherwise (the demo's lanes, the bench demo's trials) is snapshotted up to where
+//! the parallel part starts, and by its outcome.
 
 use bakeoff_testkit::fake_provider::{FakeProvider, Script};
 use serde_json::json;
@@ -34,7 +36,7 @@ fn bare_path(env: &mut TestEnv) {
     env.set_env("PATH", &bin);
 }
 
-/// Literal text to replace, longest first so a path inside another is not cut in two.
+/// Redacts `text` wherever it occurs, as it is (not as a pattern).
 fn literal(settings: &mut insta::Settings, text: &str, with: &str) {
     if !text.is_empty() {
         settings.add_filter(&regex_escape(text), with);
@@ -62,6 +64,7 @@ fn settings(env: &TestEnv, races: &[String]) -> insta::Settings {
         .unwrap()
         .display()
         .to_string();
+    // Longest first, so that a folder inside another is not cut in two.
     let mut places = vec![
         (env.root().display().to_string(), "[TMP]"),
         (target, "[TARGET]"),
