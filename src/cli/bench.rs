@@ -100,7 +100,7 @@ pub struct RunArgs {
     /// Run shard $JOB_COMPLETION_INDEX of N, as each pod of a Kubernetes Indexed Job.
     #[arg(long, value_name = "N")]
     pub shards: Option<u32>,
-    /// The results folder (default `bench-results/SUITE`, `…/shard-I-of-N` for a shard).
+    /// The results folder (default: `bench-results/SUITE`, `…/shard-I-of-N` for a shard).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Take up the results folder and run only the trials that did not finish.

@@ -84,7 +84,7 @@ pub async fn run(dir: Option<PathBuf>, json: bool) -> Result<u8, Error> {
     eprintln!("bakeoff demo: a sample repository in {}", repo.display());
     eprintln!("racing bakeoff's built-in agent on three labs' models: make slug.sh produce clean URL slugs");
     eprintln!(
-        "the models are scripted, served by bakeoff's fake provider on {}; each lane is reviewed by another lab's\n",
+        "the models are scripted, served by bakeoff's fake provider on {}; each lane is reviewed by another lab's model\n",
         models.base_url()
     );
     let opts = RaceOptions {

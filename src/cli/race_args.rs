@@ -58,7 +58,7 @@ pub struct RaceArgs {
     /// A reviewer model, `provider/model` (repeatable; adds to [review] reviewers).
     #[arg(long = "reviewer", value_name = "MODEL")]
     pub reviewers: Vec<String>,
-    /// Reviewers per lane, each of a lab other than the lane author's (default 1).
+    /// Reviewers per lane, each of a lab other than the lane author's (default: 1).
     #[arg(long, value_name = "K")]
     pub reviewers_per_lane: Option<usize>,
     /// Let a reviewer of the author's own lab review when no other lab is available; the
@@ -94,7 +94,7 @@ pub struct RaceArgs {
     pub cascade: bool,
     /// Give a lane up to N more rounds while its reviewers request changes or reject, or
     /// a check fails: its agent gets the findings and the failed checks' names, in the
-    /// same worktree and session where the CLI can resume (default 0, or [review]
+    /// same worktree and session where the CLI can resume (default: 0, or [review]
     /// fix-rounds).
     #[arg(long, value_name = "N")]
     pub fix_rounds: Option<u32>,
@@ -105,12 +105,12 @@ pub struct RaceArgs {
     #[arg(long)]
     pub json: bool,
     /// Run each lane in a sandbox: `auto` where this machine can (bubblewrap on Linux),
-    /// `on` to refuse to start without one, `off` to run lanes as you (default auto, or
+    /// `on` to refuse to start without one, `off` to run lanes as you (default: auto, or
     /// [sandbox] mode).
     #[arg(long, value_name = "MODE", value_parser = parse_sandbox)]
     pub sandbox: Option<bakeoff_core::sandbox::SandboxMode>,
     /// Where a sandboxed lane's agent may connect: `provider` (only its provider's hosts,
-    /// through bakeoff's proxy), `none`, or `open` (default provider, or [sandbox] network).
+    /// through bakeoff's proxy), `none`, or `open` (default: provider, or [sandbox] network).
     #[arg(long, value_name = "MODE", value_parser = parse_network)]
     pub network: Option<bakeoff_core::sandbox::Network>,
 }

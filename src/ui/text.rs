@@ -253,7 +253,7 @@ pub fn review_finished(review: &bakeoff_core::review::ReviewRecord) -> String {
     match &review.output {
         Ok(out) => format!(
             "review by {by}: {} ({}), {}{same_lab}",
-            out.verdict.as_str(),
+            out.verdict.label(),
             out.score,
             match out.findings.len() {
                 1 => "1 finding".to_string(),

@@ -34,5 +34,6 @@ mod resources;
 mod resume;
 mod review;
 mod sandbox;
+mod snapshots;
 mod terminal;
 mod unreviewed;
