@@ -111,7 +111,7 @@ fn print_race_head(record: &RaceRecord, summary: &RaceSummary) {
         short_hash(&record.base),
         record.base_ref,
         record.target_branch.as_deref().unwrap_or("(detached)"),
-        record.created_at
+        bakeoff_core::units::timestamp(&record.created_at)
     );
     println!("status: {}", RaceStatus::of(summary));
     println!();

@@ -115,6 +115,18 @@ fn a_missing_reviewer_key_exits_3_naming_the_variable() {
 }
 
 #[test]
+fn a_missing_cli_an_agents_table_uses_fails() {
+    let mut env = env();
+    env.config("[agents.fast]\nadapter = \"codex\"\nmodel = \"gpt-5.5\"\n");
+    let run = env.bakeoff(&["doctor"]);
+    let codex = line_with(&run, "codex     not found");
+    assert!(
+        codex.starts_with("  FAIL") && codex.contains("an [agents] table uses it"),
+        "{codex}"
+    );
+}
+
+#[test]
 fn a_missing_cli_gets_its_install_hint_and_a_stand_in_is_found_with_its_version() {
     let env = env();
     stand_in(&env, "gemini", "0.99.1");
@@ -127,6 +139,10 @@ fn a_missing_cli_gets_its_install_hint_and_a_stand_in_is_found_with_its_version(
     assert!(
         hint.contains("hint: install: npm install -g @openai/codex"),
         "{out}"
+    );
+    assert!(
+        line_with(&run, "codex     not found").starts_with("  -"),
+        "optional: {out}"
     );
     let gemini = line_with(&run, "gemini  ");
     assert!(gemini.starts_with("  ok"), "{gemini}");

@@ -42,6 +42,18 @@ pub fn duration_ms(ms: u64) -> String {
     }
 }
 
+/// A recorded time (RFC 3339, as records keep it) for people: `2026-12-03 12:57 UTC`.
+/// Text that is not such a time is shown as it is rather than hidden.
+pub fn timestamp(rfc3339: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(t) => t
+            .with_timezone(&chrono::Utc)
+            .format("%Y-%m-%d %H:%M UTC")
+            .to_string(),
+        Err(_) => rfc3339.to_string(),
+    }
+}
+
 /// A clock reading for a live line: `01:23`, or `1:02:03` past an hour.
 pub fn clock_ms(ms: u64) -> String {
     let secs = ms / 1000;
@@ -100,6 +112,16 @@ mod tests {
         assert_eq!(usd_pair(0.1201, 0.1203), ("$0.1201".into(), "$0.1203".into()));
         assert_eq!(cost_units(0.12), cost_units(0.120_000_01));
         assert!(cost_units(0.12) < cost_units(0.1201));
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(
+            timestamp("2026-12-03T12:57:41.123456789+00:00"),
+            "2026-12-03 12:57 UTC"
+        );
+        assert_eq!(timestamp("2026-12-03T13:57:41+01:00"), "2026-12-03 12:57 UTC");
+        assert_eq!(timestamp("yesterday"), "yesterday");
     }
 
     #[test]

@@ -135,7 +135,15 @@ pub async fn agent_cli_checks(config: Option<&Config>, path_env: Option<&str>) -
     let adapters = AdapterKind::ALL
         .into_iter()
         .filter(|k| k.default_program().is_some())
-        .map(|kind| async move { adapter_check(kind, path_env).await });
+        .map(|kind| {
+            // A CLI no `[agents]` table uses is optional: missing, it is noted, not failed.
+            let used = config.is_some_and(|c| {
+                c.agents
+                    .values()
+                    .any(|a| a.adapter == kind && a.program.is_none())
+            });
+            async move { adapter_check(kind, path_env, used).await }
+        });
     let mut checks = join_all(adapters).await;
     for (name, spec) in config.map(|c| &c.agents).into_iter().flatten() {
         if spec.program.is_none() && spec.adapter.default_program().is_some() {
@@ -150,7 +158,7 @@ pub async fn agent_cli_checks(config: Option<&Config>, path_env: Option<&str>) -
     checks
 }
 
-async fn adapter_check(kind: AdapterKind, path_env: Option<&str>) -> Check {
+async fn adapter_check(kind: AdapterKind, path_env: Option<&str>, used: bool) -> Check {
     let name = kind.as_str();
     match locate_program(&AgentSpec::new(kind, ""), path_env) {
         Ok(path) => match version_of(&path, VERSION_TIMEOUT).await {
@@ -158,7 +166,10 @@ async fn adapter_check(kind: AdapterKind, path_env: Option<&str>) -> Check {
             Err(reason) => Check::new(Status::Warn, name, format!("at {}, but {reason}", path.display())),
         },
         Err(_) => {
-            let check = Check::new(Status::Fail, name, "not found on PATH");
+            let check = match used {
+                true => Check::new(Status::Fail, name, "not found on PATH; an [agents] table uses it"),
+                false => Check::new(Status::Off, name, "not found on PATH"),
+            };
             match kind.install_hint() {
                 Some(install) => check.hint(format!("install: {install}")),
                 None => check,

@@ -141,7 +141,7 @@ fn page(r: &RaceReport, out: &mut String) -> fmt::Result {
         escape(&rec.base[..rec.base.len().min(12)]),
         escape(&rec.base_ref),
         escape(rec.target_branch.as_deref().unwrap_or("(detached)")),
-        escape(&rec.created_at),
+        escape(&crate::units::timestamp(&rec.created_at)),
         escape(&r.status),
         if won { " won" } else { "" },
         escape(&r.verdict()),

@@ -93,7 +93,7 @@ fn head(r: &RaceReport) -> String {
         units::plural(r.lanes.len(), "lane"),
         &rec.base[..rec.base.len().min(12)],
         inline(&rec.base_ref),
-        inline(&rec.created_at),
+        inline(&units::timestamp(&rec.created_at)),
         inline(&r.verdict()),
     )
 }
