@@ -13,6 +13,8 @@ mod doctor;
 mod merge;
 mod race;
 mod race_args;
+#[cfg(test)]
+mod readme;
 mod records;
 mod report;
 mod resume;

@@ -195,8 +195,8 @@ fn print_agent(a: &AgentOutcome) {
         .unwrap_or_default();
     let timed_out = if a.timed_out { ", timed out" } else { "" };
     println!(
-        "  agent: {exit} in {:.1}s{turns}, {cost}{timed_out}",
-        a.elapsed_ms as f64 / 1000.0
+        "  agent: {exit} in {}{turns}, {cost}{timed_out}",
+        bakeoff_core::units::duration_ms(a.elapsed_ms)
     );
     if let Some(err) = &a.error {
         println!("  agent error: {err}");
@@ -212,9 +212,9 @@ fn print_check(c: &CheckOutcome) {
     };
     let kind = if c.holdout { "holdout check" } else { "check" };
     println!(
-        "  {kind} '{}' {verdict} ({:.1}s) log {}",
+        "  {kind} '{}' {verdict} ({}) log {}",
         c.name,
-        c.elapsed_ms as f64 / 1000.0,
+        bakeoff_core::units::duration_ms(c.elapsed_ms),
         c.log
     );
 }

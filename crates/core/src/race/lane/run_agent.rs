@@ -292,9 +292,11 @@ impl AgentRun {
         let cancelled = self.cancelled();
         let mut parsed = self.parsed;
         if let Some((spent, max)) = self.budget_stop {
-            parsed
-                .error
-                .get_or_insert(format!("stopped at the cost cap: ${spent:.2} spent of ${max:.2}"));
+            parsed.error.get_or_insert(format!(
+                "stopped at the cost cap: {} spent of {}",
+                crate::units::usd(spent),
+                crate::units::usd(max)
+            ));
         }
         if let Some(idle) = self.stall_stop {
             let idle = crate::units::duration_ms(idle.as_millis() as u64);
