@@ -10,6 +10,7 @@ mod demo;
 mod diff;
 mod doctor;
 mod merge;
+mod plan;
 mod race;
 mod race_args;
 mod records;
@@ -86,6 +87,21 @@ pub enum Command {
         "Exit codes: 0 reviewed · 1 a finding at or above --fail-on · 2 bad input · 3 provider or key"
     ))]
     Review(review::ReviewArgs),
+    /// Have a model write the delegation brief for a task: goal, inputs, output,
+    /// constraints and acceptance checks, each check proposed as a command and run once
+    /// on the base, where it must fail to prove anything. It sees a bounded view of the
+    /// repository (its file tree, README and the files the task names), never the
+    /// holdout files.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  bakeoff plan \"Make retry() back off exponentially\" --with openai/gpt-5.5 -o spec.md\n",
+        "  bakeoff plan \"Fix src/slug.sh for spaces\" --with google/gemini-3-pro --accept-checks -o spec.md\n",
+        "  bakeoff plan \"Add --json to list\" --holdout qa/ --holdout-check 'sh qa/run.sh'\n",
+        "  bakeoff race \"Fix src/slug.sh for spaces\" --plan-with openai/gpt-5.5 -a claude:claude-sonnet-4-6\n\n",
+        "Exit codes: 0 a brief written · 2 bad input or a refused plan (no acceptance checks, an empty goal, \
+an answer unreadable after one repair; nothing written) · 3 provider or key"
+    ))]
+    Plan(plan::PlanArgs),
     /// Merge a lane of a finished race (default: the winner of the last race).
     #[command(after_help = concat!(
         "Examples:\n",
@@ -266,6 +282,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             Command::Race(args) => race::race(&cwd, &(*args).into(), config).await,
             Command::Bench(args) => bench::bench(&cwd, *args, config).await,
             Command::Review(opts) => review::review(&cwd, &opts, config).await,
+            Command::Plan(args) => plan::plan(&cwd, &args, config).await,
             Command::Merge {
                 race,
                 lane,

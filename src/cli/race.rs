@@ -11,7 +11,16 @@ use bakeoff_core::merge::{self, Merged};
 use bakeoff_core::race::{self, RaceOptions, RaceOutcome};
 
 pub async fn race(cwd: &Path, opts: &RaceOptions, config: Option<&Path>) -> Result<u8, Error> {
-    let (plan, _repo) = race::preflight(cwd, opts, config)?;
+    let Some(model) = opts.plan_with.clone() else {
+        let (plan, _repo) = race::preflight(cwd, opts, config)?;
+        return run_planned(plan, opts.json).await;
+    };
+    // Plan first: the lanes receive the brief, its commands are checks of the race.
+    let (opts, planned) = bakeoff_core::planner::for_race(cwd, opts, &model, config).await?;
+    super::plan::print_checks(&planned, true);
+    let (mut plan, _repo) = race::preflight(cwd, &opts, config)?;
+    plan.record.planned_by = Some(planned.model.clone());
+    plan.record.plan_cost_usd = planned.cost_usd;
     run_planned(plan, opts.json).await
 }
 

@@ -71,6 +71,12 @@ pub struct RaceRecord {
     /// review.
     #[serde(default)]
     pub allow_unreviewed: bool,
+    /// `--plan-with`: the `provider/model` that wrote the brief the lanes received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_by: Option<String>,
+    /// What planning cost in US dollars; `None` when not planned or the price is unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_cost_usd: Option<f64>,
 }
 
 /// One lane of a race.
