@@ -190,6 +190,10 @@ an answer unreadable after one repair; nothing written) · 3 provider or key"
         /// Print the race's events as NDJSON on stdout.
         #[arg(long)]
         json: bool,
+        /// Plan first: a scripted planner writes the brief every lane receives (`race
+        /// --plan-with`).
+        #[arg(long)]
+        plan: bool,
     },
     /// Check git, the config, the agent CLIs and the provider keys (never printing one).
     Doctor {
@@ -304,7 +308,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             Command::Diff { args } => diff::diff(&cwd, &args),
             Command::Report(args) => report::report(&cwd, &args),
             Command::Clean { race, all, purge } => records::clean(&cwd, race.as_deref(), all, purge),
-            Command::Demo { dir, json } => demo::run(dir, json).await,
+            Command::Demo { dir, json, plan } => demo::run(dir, json, plan).await,
             Command::Doctor { ping, json } => doctor::doctor(&cwd, config, ping, json).await,
             Command::Agents { json } => agents::agents(&cwd, config, json).await,
             Command::Completions { shell } => completions::completions(shell),

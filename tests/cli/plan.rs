@@ -307,3 +307,24 @@ fn race_plan_with_races_on_the_brief_and_records_the_planner() {
         show.stdout()
     );
 }
+
+#[test]
+fn the_demo_plans_offline_then_races_on_the_brief() {
+    let env = TestEnv::new();
+    let dir = env.root().join("demo");
+    let run = env.bakeoff(&["demo", "--plan", "--dir", dir.to_str().unwrap()]);
+    run.expect(0);
+    let err = run.stderr();
+    assert!(err.contains("planned by demo-openai/gpt-5"), "{err}");
+    assert!(
+        err.contains("passes on base already") && err.contains("fails on base"),
+        "{err}"
+    );
+    let show = env.bakeoff_in(&dir.join("repo"), &["show", "last"]);
+    show.expect(0);
+    assert!(
+        show.stdout().contains("planned by demo-openai/gpt-5 ($"),
+        "{}",
+        show.stdout()
+    );
+}
