@@ -34,6 +34,10 @@ pub struct PlanArgs {
     /// A holdout check of the race: the planner never sees the paths it names (repeatable).
     #[arg(long = "holdout-check", value_name = "CMD")]
     pub holdout_checks: Vec<String>,
+    /// Run the checks on the base in a sandbox: `auto` where this machine can, `on` to
+    /// refuse without one, `off` to run them as you (default auto, or [sandbox] mode).
+    #[arg(long, value_name = "MODE", value_parser = super::race_args::parse_sandbox)]
+    pub sandbox: Option<bakeoff_core::sandbox::SandboxMode>,
 }
 
 /// Runs `bakeoff plan`: the brief on stdout or in `-o`, the checks and how they did on
@@ -49,6 +53,7 @@ pub async fn plan(cwd: &Path, args: &PlanArgs, config_file: Option<&Path>) -> Re
         base: args.base.clone(),
         holdout: args.holdout.clone(),
         holdout_checks: args.holdout_checks.clone(),
+        sandbox: args.sandbox,
     };
     let planned = planner::plan(&repo, &config, &opts).await?;
     let markdown = planned.brief.markdown(args.accept_checks);

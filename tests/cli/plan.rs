@@ -328,3 +328,21 @@ fn the_demo_plans_offline_then_races_on_the_brief() {
         show.stdout()
     );
 }
+
+#[test]
+fn base_checks_run_sandboxed_where_the_machine_can() {
+    let env = TestEnv::new();
+    // The model's command reads the user's checkout by its path: hidden in the sandbox.
+    let peek = format!("cat {}/src/lib.txt", env.repo.display());
+    let server = planner(brief(&[("peek", Some(&peek))]));
+    let mut env = env;
+    env.set_env("OPENAI_BASE_URL", &format!("{}/v1", server.base_url()));
+    env.set_env("OPENAI_API_KEY", KEY);
+    let run = env.bakeoff(&["plan", "add a line", "--with", "openai/gpt-5", "--sandbox", "on"]);
+    if run.code() == 2 && run.stderr().contains("cannot be sandboxed") {
+        eprintln!("skipped: no sandbox on this machine");
+        return;
+    }
+    run.expect(0);
+    assert!(run.stderr().contains("fails on base"), "{}", run.stderr());
+}

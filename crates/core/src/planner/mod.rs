@@ -14,6 +14,6 @@ pub use brief::{parse_brief, Acceptance, BaseResult, Brief};
 pub use context::{
     named_paths, Excerpt, Hidden, RepoView, FILE_BYTES, NAMED_FILES, README_BYTES, TREE_PATHS,
 };
-pub use on_base::run_on_base;
+pub use on_base::{run_on_base, BaseLimits};
 pub use prompt::{plan_request, schema, SYSTEM_PROMPT};
 pub use run::{for_race, plan, PlanOptions, Planned};

@@ -1,6 +1,10 @@
 //! Every proposed check command, run once on the base commit in a temporary worktree
 //! of it (the race's worktree and process machinery): a check must fail there to prove
-//! anything about the change. The worktree and its branch are gone afterwards.
+//! anything about the change. The commands are the model's, so each runs as a race's
+//! check does: in the race's sandbox where this machine has one (`[sandbox]`, or
+//! `--sandbox`), seeing the system read-only, the base's tree the only writable
+//! project folder, none of the user's checkout, git directory or HOME, and no network
+//! unless `[sandbox] network = "open"`. The worktree and its branch are gone afterwards.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -9,6 +13,7 @@ use crate::agent::{self, AdapterKind, AgentSpec};
 use crate::error::Error;
 use crate::git::{self, WorktreeSpec};
 use crate::process::{self, CancelToken, Command};
+use crate::sandbox::{self, NetView, Network, SandboxSettings, View};
 
 use super::brief::BaseResult;
 
@@ -31,19 +36,42 @@ impl Drop for BaseTree {
     }
 }
 
+/// How the base's checks are run: their limits and their sandbox.
+#[derive(Clone, Debug, Default)]
+pub struct BaseLimits {
+    pub timeout: Duration,
+    pub grace: Duration,
+    /// `[sandbox]` with `--sandbox` applied.
+    pub sandbox: SandboxSettings,
+    /// The user's git directory, hidden from a sandboxed check.
+    pub common_dir: PathBuf,
+    /// The race's holdout folder, hidden from a sandboxed check.
+    pub holdout: Option<PathBuf>,
+}
+
 /// Runs each of `commands` once in a fresh worktree of `base`, one after another, each
-/// with `timeout` and `grace`, in an environment without provider secrets; the result
-/// of each, in order.
+/// with the limits' deadline and grace, in an environment without provider secrets,
+/// sandboxed as a race's checks are; the result of each, in order. `Err` when
+/// `--sandbox on` cannot be had here.
 pub async fn run_on_base(
     repo_top: &Path,
     base: &str,
     commands: &[String],
-    timeout: Duration,
-    grace: Duration,
+    limits: &BaseLimits,
 ) -> Result<Vec<BaseResult>, Error> {
     if commands.is_empty() {
         return Ok(Vec::new());
     }
+    let path_var = std::env::var("PATH").ok();
+    let decision = sandbox::decide(&limits.sandbox, path_var.as_deref()).map_err(|why| {
+        Error::input_with_hint(
+            format!(
+                "--sandbox on, but the checks cannot be sandboxed here: {}",
+                why.reason
+            ),
+            why.fix,
+        )
+    })?;
     let holder = tempfile::Builder::new()
         .prefix("bakeoff-plan-")
         .tempdir()
@@ -86,9 +114,27 @@ pub async fn run_on_base(
             log.clone(),
             log.with_extension("stderr.log"),
         );
-        cmd.deadline = Some(timeout);
-        cmd.grace = grace;
+        cmd.deadline = Some(limits.timeout);
+        cmd.grace = limits.grace;
         cmd.log_cap = Some(1024 * 1024);
+        if let Some(bwrap) = &decision.bwrap {
+            let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+            let mut protected = vec![canonical(repo_top), canonical(&limits.common_dir)];
+            protected.extend(limits.holdout.as_deref().map(canonical));
+            let view = View {
+                protected,
+                user_home: dirs::home_dir().map(|h| canonical(&h)),
+                read: limits.sandbox.read.clone(),
+                write: limits.sandbox.write.clone(),
+                writable: vec![canonical(tree._holder.path())],
+                net: Some(match decision.record.network {
+                    Network::Open => NetView::Open,
+                    _ => NetView::Isolated,
+                }),
+                ..View::default()
+            };
+            cmd = bwrap.wrap(cmd, &view);
+        }
         let result = match process::run(cmd, |_, _| {}, CancelToken::never()).await {
             Ok(f) if f.timed_out => BaseResult::TimedOut,
             Ok(f) if f.exit.success() => BaseResult::Passes,

@@ -16,7 +16,7 @@ use crate::review::pool::{clock_seed, ReviewPlan};
 
 use super::brief::{parse_brief, Brief};
 use super::context::{self, Hidden};
-use super::on_base::run_on_base;
+use super::on_base::{run_on_base, BaseLimits};
 use super::prompt::{plan_request, repair_prompt};
 
 /// What to plan, and what the planner must never see.
@@ -32,6 +32,8 @@ pub struct PlanOptions {
     pub holdout: Option<PathBuf>,
     /// Holdout check commands besides config's: the paths they name are not shown.
     pub holdout_checks: Vec<String>,
+    /// `--sandbox`: over `[sandbox] mode`, for the checks run on the base.
+    pub sandbox: Option<crate::sandbox::SandboxMode>,
 }
 
 /// A brief the planner wrote and the base answered.
@@ -127,7 +129,16 @@ pub async fn plan(repo: &Repo, config: &Config, opts: &PlanOptions) -> Result<Pl
         return Err(refused(&model, why));
     }
     let mut brief = brief;
-    let results = run_on_base(&repo_top, &base, &brief.commands(), config.timeout, config.grace).await?;
+    let mut sandbox = config.sandbox.clone();
+    sandbox.mode = opts.sandbox.unwrap_or(sandbox.mode);
+    let limits = BaseLimits {
+        timeout: config.timeout,
+        grace: config.grace,
+        sandbox,
+        common_dir: repo.common_dir().to_path_buf(),
+        holdout: opts.holdout.clone(),
+    };
+    let results = run_on_base(&repo_top, &base, &brief.commands(), &limits).await?;
     let mut results = results.into_iter();
     for a in brief.acceptance.iter_mut().filter(|a| a.command.is_some()) {
         a.on_base = results.next();
@@ -170,6 +181,7 @@ pub async fn for_race(
             base: opts.base.clone(),
             holdout: opts.holdout.clone(),
             holdout_checks: opts.holdout_checks.clone(),
+            sandbox: opts.sandbox,
         },
     )
     .await?;
