@@ -61,7 +61,8 @@ pub enum Command {
         "Examples:\n",
         "  bakeoff race \"Fix the flaky retry test\" -a claude:claude-sonnet-4-6 -a codex:gpt-5.5 --check 'cargo test'\n",
         "  bakeoff race --spec-file task.md -a claude:claude-opus-4-6*3 --holdout qa/ --holdout-check 'pytest qa' --merge\n",
-        "  bakeoff race \"Add a --json flag\" -a fast -a careful --cascade --until first-approved\n\n",
+        "  bakeoff race \"Add a --json flag\" -a fast -a careful --cascade --until first-approved\n",
+        "  bakeoff race \"Fix src/slug.sh for spaces\" --plan-with openai/gpt-5.5 -a claude:claude-sonnet-4-6\n\n",
         "Exit codes: 0 a winner (merged when asked) · 1 no lane passed · 2 bad input (nothing created) · 3 provider or key · 130 interrupted"
     ))]
     Race(Box<RaceArgs>),

@@ -26,6 +26,8 @@ pub(super) async fn preflight(
     let Some(model) = opts.plan_with.clone() else {
         return Ok(race::preflight(cwd, opts, config)?.0);
     };
+    // Everything but the brief is checked before the planner costs anything.
+    race::preflight(cwd, opts, config)?;
     let (opts, planned) = bakeoff_core::planner::for_race(cwd, opts, &model, config).await?;
     super::plan::print_checks(&planned, true);
     let (mut plan, _repo) = race::preflight(cwd, &opts, config)?;

@@ -346,3 +346,23 @@ fn base_checks_run_sandboxed_where_the_machine_can() {
     run.expect(0);
     assert!(run.stderr().contains("fails on base"), "{}", run.stderr());
 }
+
+#[test]
+fn race_plan_with_checks_the_race_before_the_planner_costs_anything() {
+    let server = planner(brief(&[("four lines", Some(FOUR_LINES))]));
+    let env = env_with(&server);
+    let run = env.bakeoff(&[
+        "race",
+        "add a line",
+        "--plan-with",
+        "openai/gpt-5",
+        "-a",
+        "nosuch",
+    ]);
+    run.expect(2);
+    assert!(
+        bodies(&server).is_empty(),
+        "the planner was asked before preflight"
+    );
+    assert_eq!(env.races(), 0);
+}
