@@ -366,3 +366,24 @@ fn race_plan_with_checks_the_race_before_the_planner_costs_anything() {
     );
     assert_eq!(env.races(), 0);
 }
+
+#[test]
+fn an_answer_repaired_once_is_a_plan() {
+    let script = Script::builder()
+        .model("gpt-5")
+        .text("Sure: add a line, then check it.")
+        .json(brief(&[("four lines", Some(FOUR_LINES))]))
+        .build();
+    let server = FakeProvider::start_on_thread(script).unwrap();
+    let env = env_with(&server);
+    let run = env.bakeoff(&["plan", "add a fourth line", "--with", "openai/gpt-5"]);
+    run.expect(0);
+    let bodies = bodies(&server);
+    assert_eq!(bodies.len(), 2, "one request and one repair");
+    assert!(
+        bodies[1].contains("could not be used as a brief"),
+        "{}",
+        bodies[1]
+    );
+    assert!(run.stdout().contains("## Goal"), "{}", run.stdout());
+}

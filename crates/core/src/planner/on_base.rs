@@ -21,7 +21,7 @@ use super::brief::BaseResult;
 struct BaseTree {
     repo_top: PathBuf,
     spec: WorktreeSpec,
-    _holder: tempfile::TempDir,
+    holder: tempfile::TempDir,
 }
 
 impl Drop for BaseTree {
@@ -96,13 +96,13 @@ pub async fn run_on_base(
     let tree = BaseTree {
         repo_top: repo_top.to_path_buf(),
         spec,
-        _holder: holder,
+        holder,
     };
     let base_env: Vec<(String, String)> = std::env::vars().collect();
     let mut env = agent::lane_env(&AgentSpec::new(AdapterKind::Command, ""), &base_env);
     env.retain(|(k, _)| !k.starts_with("BAKEOFF_"));
     let env: Vec<_> = env.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
-    let logs = tree._holder.path().join("logs");
+    let logs = tree.holder.path().join("logs");
     std::fs::create_dir_all(&logs).map_err(|e| Error::io("cannot create", &logs, e))?;
     let mut results = Vec::new();
     for (i, command) in commands.iter().enumerate() {
@@ -126,7 +126,7 @@ pub async fn run_on_base(
                 user_home: dirs::home_dir().map(|h| canonical(&h)),
                 read: limits.sandbox.read.clone(),
                 write: limits.sandbox.write.clone(),
-                writable: vec![canonical(tree._holder.path())],
+                writable: vec![canonical(tree.holder.path())],
                 net: Some(match decision.record.network {
                     Network::Open => NetView::Open,
                     _ => NetView::Isolated,
