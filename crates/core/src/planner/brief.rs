@@ -72,7 +72,11 @@ impl Brief {
     /// The brief as Markdown, the spec every lane receives. `accepted`: the user took
     /// the check commands as the race's checks (`--accept-checks`).
     pub fn markdown(&self, accepted: bool) -> String {
-        let title: String = self.goal.lines().next().unwrap_or("").chars().take(72).collect();
+        let first = self.goal.trim().lines().next().unwrap_or("").trim();
+        let mut title: String = first.chars().take(72).collect();
+        if first.chars().count() > 72 {
+            title.push('…');
+        }
         let mut out = format!(
             "# Brief: {}\n\n## Goal\n\n{}\n\n## Inputs\n\n",
             title.trim(),
