@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use bakeoff_core::error::{exit, Error};
-use bakeoff_core::race::{self, RaceOptions};
+use bakeoff_core::race::RaceOptions;
 use bakeoff_core::vocab::MergeMode;
 use bakeoff_fake_provider::{FakeProvider, Script};
 
@@ -60,7 +60,25 @@ const PROVIDERS: &[(&str, &str)] = &[
     ("demo-google", "gemini"),
 ];
 
-pub async fn run(dir: Option<PathBuf>, json: bool) -> Result<u8, Error> {
+/// `demo --plan`: the scripted planner, and the brief it writes.
+const PLANNER: &str = "demo-openai/gpt-5";
+
+fn demo_brief() -> serde_json::Value {
+    serde_json::json!({
+        "goal": "Make slug.sh print clean URL slugs: lowercase letters and digits, every other run one dash, no dash at either end.",
+        "inputs": ["slug.sh", "tests/test_slug.sh", "README.md"],
+        "output": "slug.sh changed, and a test of the new behaviour in tests/",
+        "constraints": ["tests/test_slug.sh keeps passing", "plain POSIX sh, no new dependencies"],
+        "acceptance": [
+            {"text": "the existing slug tests pass", "command": "sh tests/test_slug.sh"},
+            {"text": "punctuation becomes one dash and none is left at the ends",
+             "command": "test \"$(sh slug.sh 'Hello, World!')\" = hello-world"},
+            {"text": "the new test says what it checks", "command": null}
+        ]
+    })
+}
+
+pub async fn run(dir: Option<PathBuf>, json: bool, plan: bool) -> Result<u8, Error> {
     let root = demo_root(dir, "bakeoff-demo-")?;
     for (rel, text) in FILES {
         let path = root.join(rel);
@@ -99,9 +117,17 @@ pub async fn run(dir: Option<PathBuf>, json: bool) -> Result<u8, Error> {
         base: "HEAD".into(),
         merge: Some(MergeMode::Squash),
         json,
+        plan_with: plan.then(|| PLANNER.to_string()),
         ..RaceOptions::default()
     };
-    let (plan, _) = race::preflight(&repo, &opts, Some(&root.join("bakeoff.toml")))?;
+    if plan {
+        let model = PLANNER.split_once('/').map_or(PLANNER, |(_, m)| m);
+        models.push_turn(Some(model), bakeoff_fake_provider::Turn::json(demo_brief()));
+        eprintln!(
+            "{PLANNER} plans first: every lane receives its brief, and its check commands join the race's\n"
+        );
+    }
+    let plan = super::race::preflight(&repo, &opts, Some(&root.join("bakeoff.toml"))).await?;
     let code = super::run_planned(plan, json).await;
     models.shutdown().await;
     let code = code?;

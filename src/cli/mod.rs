@@ -11,6 +11,7 @@ mod demo;
 mod diff;
 mod doctor;
 mod merge;
+mod plan;
 mod race;
 mod race_args;
 #[cfg(test)]
@@ -64,7 +65,8 @@ pub enum Command {
         "Examples:\n",
         "  bakeoff race \"Fix the flaky retry test\" -a claude:claude-sonnet-4-6 -a codex:gpt-5.5 --check 'cargo test'\n",
         "  bakeoff race --spec-file task.md -a claude:claude-opus-4-6*3 --holdout qa/ --holdout-check 'pytest qa' --merge\n",
-        "  bakeoff race \"Add a --json flag\" -a fast -a careful --cascade --until first-approved\n\n",
+        "  bakeoff race \"Add a --json flag\" -a fast -a careful --cascade --until first-approved\n",
+        "  bakeoff race \"Fix src/slug.sh for spaces\" --plan-with openai/gpt-5.5 -a claude:claude-sonnet-4-6\n\n",
         "Exit codes: 0 a winner (merged when asked) · 1 no lane passed · 2 bad input (nothing created) · 3 provider or key · 130 interrupted"
     ))]
     Race(Box<RaceArgs>),
@@ -90,6 +92,21 @@ pub enum Command {
         "Exit codes: 0 reviewed · 1 a finding at or above --fail-on · 2 bad input · 3 provider or key"
     ))]
     Review(review::ReviewArgs),
+    /// Have a model write the delegation brief for a task: goal, inputs, output,
+    /// constraints and acceptance checks, each check proposed as a command and run once
+    /// on the base, where it must fail to prove anything. It sees a bounded view of the
+    /// repository (its file tree, README and the files the task names), never the
+    /// holdout files.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  bakeoff plan \"Make retry() back off exponentially\" --with openai/gpt-5.5 -o spec.md\n",
+        "  bakeoff plan \"Fix src/slug.sh for spaces\" --with google/gemini-3-pro --accept-checks -o spec.md\n",
+        "  bakeoff plan \"Add --json to list\" --holdout qa/ --holdout-check 'sh qa/run.sh'\n",
+        "  bakeoff race \"Fix src/slug.sh for spaces\" --plan-with openai/gpt-5.5 -a claude:claude-sonnet-4-6\n\n",
+        "Exit codes: 0 a brief written · 2 bad input or a refused plan (no acceptance checks, an empty goal, \
+an answer unreadable after one repair; nothing written) · 3 provider or key"
+    ))]
+    Plan(plan::PlanArgs),
     /// Merge a lane of a finished race (default: the winner of the last race).
     #[command(after_help = concat!(
         "Examples:\n",
@@ -180,6 +197,10 @@ pub enum Command {
         /// Print the race's events as NDJSON on stdout.
         #[arg(long)]
         json: bool,
+        /// Plan first: a scripted planner writes the brief every lane receives (`race
+        /// --plan-with`).
+        #[arg(long)]
+        plan: bool,
     },
     /// Check git, the config, the agent CLIs and the provider keys (never printing one).
     #[command(after_help = concat!(
@@ -287,6 +308,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             Command::Race(args) => race::race(&cwd, &(*args).into(), config).await,
             Command::Bench(args) => bench::bench(&cwd, *args, config).await,
             Command::Review(opts) => review::review(&cwd, &opts, config).await,
+            Command::Plan(args) => plan::plan(&cwd, &args, config).await,
             Command::Merge {
                 race,
                 lane,
@@ -308,7 +330,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             Command::Diff { args } => diff::diff(&cwd, &args),
             Command::Report(args) => report::report(&cwd, &args),
             Command::Clean { race, all, purge } => records::clean(&cwd, race.as_deref(), all, purge),
-            Command::Demo { dir, json } => demo::run(dir, json).await,
+            Command::Demo { dir, json, plan } => demo::run(dir, json, plan).await,
             Command::Doctor { ping, agents, json } => doctor::doctor(&cwd, config, ping, &agents, json).await,
             Command::Agents { json } => agents::agents(&cwd, config, json).await,
             Command::Completions { shell } => completions::completions(shell),

@@ -11,8 +11,29 @@ use bakeoff_core::merge::{self, Merged};
 use bakeoff_core::race::{self, RaceOptions, RaceOutcome};
 
 pub async fn race(cwd: &Path, opts: &RaceOptions, config: Option<&Path>) -> Result<u8, Error> {
-    let (plan, _repo) = race::preflight(cwd, opts, config)?;
+    let plan = preflight(cwd, opts, config).await?;
     run_planned(plan, opts.json).await
+}
+
+/// Preflight, after planning with `--plan-with`: the lanes receive the brief, its
+/// commands are checks of the race, and the record names the planner and its cost.
+/// Shared with `demo --plan`.
+pub(super) async fn preflight(
+    cwd: &Path,
+    opts: &RaceOptions,
+    config: Option<&Path>,
+) -> Result<race::RacePlan, Error> {
+    let Some(model) = opts.plan_with.clone() else {
+        return Ok(race::preflight(cwd, opts, config)?.0);
+    };
+    // Everything but the brief is checked before the planner costs anything.
+    race::preflight(cwd, opts, config)?;
+    let (opts, planned) = bakeoff_core::planner::for_race(cwd, opts, &model, config).await?;
+    super::plan::print_checks(&planned, true);
+    let (mut plan, _repo) = race::preflight(cwd, &opts, config)?;
+    plan.record.planned_by = Some(planned.model.clone());
+    plan.record.plan_cost_usd = planned.cost_usd;
+    Ok(plan)
 }
 
 /// Runs a race that passed preflight and prints its ending. Shared with `demo`.

@@ -113,6 +113,11 @@ pub struct RaceArgs {
     /// through bakeoff's proxy), `none`, or `open` (default: provider, or [sandbox] network).
     #[arg(long, value_name = "MODE", value_parser = parse_network)]
     pub network: Option<bakeoff_core::sandbox::Network>,
+    /// Plan first: MODEL (`provider/model`) writes a brief from SPEC (goal, inputs,
+    /// output, constraints, acceptance checks); every lane receives the brief, and its
+    /// check commands become the race's checks (see `bakeoff plan`).
+    #[arg(long, value_name = "MODEL")]
+    pub plan_with: Option<String>,
 }
 
 pub(super) fn parse_sandbox(s: &str) -> Result<bakeoff_core::sandbox::SandboxMode, String> {
@@ -155,6 +160,7 @@ impl From<RaceArgs> for RaceOptions {
             json: a.json,
             sandbox: a.sandbox,
             network: a.network,
+            plan_with: a.plan_with,
         }
     }
 }

@@ -89,6 +89,8 @@ pub fn show(cwd: &Path, race: &str, json: bool) -> Result<u8, Error> {
             "lanes": lanes,
             "leaderboard": board,
             "merges": merges,
+            "planned_by": record.planned_by,
+            "plan_cost_usd": record.plan_cost_usd,
         });
         println!("{out:#}");
         return Ok(exit::OK);
@@ -114,6 +116,12 @@ fn print_race_head(record: &RaceRecord, summary: &RaceSummary) {
         bakeoff_core::units::timestamp(&record.created_at)
     );
     println!("status: {}", RaceStatus::of(summary));
+    if let Some(planner) = &record.planned_by {
+        let cost = record
+            .plan_cost_usd
+            .map_or("cost unknown".to_string(), |c| format!("${c:.4}"));
+        println!("planned by {planner} ({cost}): the lanes received its brief");
+    }
     println!();
 }
 

@@ -210,6 +210,7 @@ fn help_shows_examples_and_exit_codes() {
         &["race", "--help"],
         &["bench", "--help"],
         &["review", "--help"],
+        &["plan", "--help"],
         &["merge", "--help"],
         &["report", "--help"],
     ] {

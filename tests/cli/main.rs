@@ -20,6 +20,7 @@ mod fix_rounds;
 mod grading;
 mod merge;
 mod merge_crash;
+mod plan;
 mod processes;
 mod provenance;
 mod race;

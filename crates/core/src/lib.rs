@@ -19,6 +19,7 @@ pub mod journal;
 pub mod lab;
 pub mod markup;
 pub mod merge;
+pub mod planner;
 pub mod price;
 pub mod process;
 pub mod provider;

@@ -145,6 +145,29 @@ pub fn file_at(repo_dir: &Path, commit: &str, path: &str) -> Result<Option<Vec<u
     Ok(Some(blob.content().to_vec()))
 }
 
+/// Every file path (blobs and symlinks) in `commit`'s tree, sorted, as `git ls-files`
+/// lists them at that commit.
+pub fn files_at(repo_dir: &Path, commit: &str) -> Result<Vec<String>, GitError> {
+    let repo = open(repo_dir)?;
+    let id = resolve(&repo, commit)?;
+    let tree = repo
+        .find_commit(id)
+        .and_then(|c| c.tree())
+        .ctx(format!("read tree of {id}"))?;
+    let mut paths = Vec::new();
+    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        if entry.kind() == Some(ObjectType::Blob) {
+            if let Some(name) = entry.name() {
+                paths.push(format!("{dir}{name}"));
+            }
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .ctx(format!("list files of {id}"))?;
+    paths.sort();
+    Ok(paths)
+}
+
 /// The tree-to-tree diff between two revisions, renames found as `git diff` does.
 fn tree_diff<'r>(repo: &'r Repository, from: &str, to: &str, context: u32) -> Result<Diff<'r>, GitError> {
     let tree_of = |rev: &str| -> Result<git2::Tree<'r>, GitError> {

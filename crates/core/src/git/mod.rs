@@ -25,7 +25,7 @@ pub(crate) mod testutil;
 pub use crate::vocab::{ChangeKind, FileChange};
 pub use capture::capture;
 pub use copy::copy_into_worktree;
-pub use diff::{diff_patch, diff_patch_with_context, diff_stats, file_at, DiffStats};
+pub use diff::{diff_patch, diff_patch_with_context, diff_stats, file_at, files_at, DiffStats};
 pub use error::GitError;
 pub use graded::{export_tree, graded_tree, Changed, Take};
 pub use guard::UserState;

@@ -71,6 +71,12 @@ pub struct RaceRecord {
     /// review.
     #[serde(default)]
     pub allow_unreviewed: bool,
+    /// `--plan-with`: the `provider/model` that wrote the brief the lanes received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_by: Option<String>,
+    /// What planning cost in US dollars; `None` when not planned or the price is unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_cost_usd: Option<f64>,
 }
 
 /// One lane of a race.
@@ -139,4 +145,25 @@ pub fn redact(spec: &AgentSpec) -> AgentSpec {
         *value = "<redacted>".to_string();
     }
     spec
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_without_a_planner_read_and_stay_without_one() {
+        let old = serde_json::json!({
+            "format": 1, "id": "r", "created_at": "t", "spec": "s", "repo": "/r", "base": "b",
+            "base_ref": "HEAD", "target_branch": null, "worktree_root": "/w", "lanes": [],
+            "checks": [], "holdout": null, "merge": null, "timeout_ms": 1, "tests_may_change": false,
+        });
+        let mut record: RaceRecord = serde_json::from_value(old).unwrap();
+        assert_eq!((record.planned_by.clone(), record.plan_cost_usd), (None, None));
+        assert!(!serde_json::to_string(&record).unwrap().contains("planned_by"));
+        record.planned_by = Some("openai/gpt-5".into());
+        record.plan_cost_usd = Some(0.5);
+        let back: RaceRecord = serde_json::from_str(&serde_json::to_string(&record).unwrap()).unwrap();
+        assert_eq!(back, record);
+    }
 }

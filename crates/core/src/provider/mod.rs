@@ -31,6 +31,7 @@ pub use registry::{
     BUILTIN_PROVIDERS,
 };
 pub use retry::{Clock, Sleeper, SystemClock, TokioSleeper};
+pub(crate) use structured::extract_json;
 pub use types::{
     ChatRequest, ChatResponse, Message, Part, ResponseSchema, Role, StopReason, ToolCall, ToolSpec,
 };

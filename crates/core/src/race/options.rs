@@ -75,4 +75,7 @@ pub struct RaceOptions {
     pub sandbox: Option<crate::sandbox::SandboxMode>,
     /// `--network`: over `[sandbox] network`.
     pub network: Option<crate::sandbox::Network>,
+    /// `--plan-with MODEL`: a model writes the brief every lane receives, and its
+    /// acceptance commands become checks (`planner::for_race`, before preflight).
+    pub plan_with: Option<String>,
 }

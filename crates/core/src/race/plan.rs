@@ -202,6 +202,8 @@ pub fn preflight(
         fix_rounds: opts.fix_rounds.unwrap_or(config.review.fix_rounds),
         allow_same_lab: opts.allow_same_lab || config.review.allow_same_lab,
         allow_unreviewed: opts.allow_unreviewed,
+        planned_by: None,
+        plan_cost_usd: None,
     };
     let plan = RacePlan::new(
         record,
