@@ -28,6 +28,11 @@ pub struct BenchArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum BenchCommand {
     /// Combine the result folders of a suite's shards into the report one run gives.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  bakeoff bench merge shard-0 shard-1 shard-2 --out report\n\n",
+        "Exit codes: 0 merged · 2 bad input (folders of other suites, a shard twice, a shard missing its trials)"
+    ))]
     Merge {
         /// Shard folders (`bakeoff bench --shard I/N --out DIR` wrote them).
         #[arg(required = true, value_name = "DIR")]
@@ -38,7 +43,16 @@ pub enum BenchCommand {
     },
     /// Write what runs a suite's shards elsewhere: a Kubernetes Indexed Job, a GitHub
     /// Actions workflow, or the Dockerfile of the image both run.
-    #[command(group(clap::ArgGroup::new("target").required(true).args(["kubernetes", "github_actions", "dockerfile"])))]
+    #[command(
+        group(clap::ArgGroup::new("target").required(true).args(["kubernetes", "github_actions", "dockerfile"])),
+        after_help = concat!(
+            "Examples:\n",
+            "  bakeoff bench export bench/SUITE.toml --kubernetes --shards 8 > job.yaml\n",
+            "  bakeoff bench export bench/SUITE.toml --github-actions --shards 4 > .github/workflows/bench.yml\n",
+            "  bakeoff bench export --dockerfile > Dockerfile\n\n",
+            "Exit codes: 0 written · 2 bad input (an unreadable suite, a value the target cannot carry)"
+        )
+    )]
     Export(ExportArgs),
 }
 

@@ -132,6 +132,12 @@ an answer unreadable after one repair; nothing written) · 3 provider or key"
     },
     /// Finish a race whose bakeoff died: kill what it left running, keep the lanes that
     /// had ended, run the others again, then rank and merge as the race asked.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  bakeoff resume              # the last race, after a crash or Ctrl-C\n",
+        "  bakeoff resume 20261121 --json\n\n",
+        "Exit codes: 0 a winner (merged when asked) · 1 no lane passed · 2 bad input (unknown race) · 3 provider or key · 130 interrupted"
+    ))]
     Resume {
         /// The race id, a prefix of it, or `last`.
         #[arg(default_value = "last", add = ArgValueCandidates::new(candidates::races))]
@@ -141,12 +147,24 @@ an answer unreadable after one repair; nothing written) · 3 provider or key"
         json: bool,
     },
     /// List recorded races, oldest first.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  bakeoff list\n",
+        "  bakeoff list --json | jq -r '.[].id'\n\n",
+        "Exit codes: 0 listed · 2 not in a git repository"
+    ))]
     List {
         /// One JSON array of the races.
         #[arg(long)]
         json: bool,
     },
     /// Show a race: lanes, checks, leaderboard, merge.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  bakeoff show                 # the last race\n",
+        "  bakeoff show 20261121 --json\n\n",
+        "Exit codes: 0 shown · 2 bad input (no such race, an ambiguous prefix: its candidates are listed)"
+    ))]
     Show {
         #[arg(default_value = "last", add = ArgValueCandidates::new(candidates::races))]
         race: String,
@@ -157,6 +175,13 @@ an answer unreadable after one repair; nothing written) · 3 provider or key"
     },
     /// Print a lane's diff against the base, or the difference between two lanes:
     /// `diff [RACE] LANE [LANE2]`, the race `last` unless named.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  bakeoff diff quick             # a lane of the last race against its base\n",
+        "  bakeoff diff tidy quick        # two lanes against each other\n",
+        "  bakeoff diff 20261121 tidy\n\n",
+        "Exit codes: 0 printed · 2 bad input (no such race or lane)"
+    ))]
     Diff {
         /// `[RACE] LANE [LANE2]`.
         #[arg(required = true, num_args = 1..=3, value_name = "RACE|LANE",
@@ -177,6 +202,12 @@ an answer unreadable after one repair; nothing written) · 3 provider or key"
     ))]
     Report(report::ReportArgs),
     /// Remove the worktrees and lane branches of a race (records stay unless --purge).
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  bakeoff clean last\n",
+        "  bakeoff clean --all --purge     # every race, records too\n\n",
+        "Exit codes: 0 cleaned · 2 bad input (no such race, or a race still running)"
+    ))]
     Clean {
         /// The race to clean.
         #[arg(required_unless_present = "all", conflicts_with = "all",
@@ -190,6 +221,12 @@ an answer unreadable after one repair; nothing written) · 3 provider or key"
         purge: bool,
     },
     /// Race three scripted agents on a sample repository, offline, start to finish.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  bakeoff demo\n",
+        "  bakeoff demo --dir /tmp/try --plan   # a scripted planner writes the brief first\n\n",
+        "Exit codes: 0 the demo's winner merged · 2 the folder is in use or cannot be made"
+    ))]
     Demo {
         /// Where to build the demo (default: a new temporary folder, kept afterwards).
         #[arg(long, value_name = "DIR")]
@@ -225,12 +262,25 @@ an answer unreadable after one repair; nothing written) · 3 provider or key"
         json: bool,
     },
     /// List the agent adapters, the agent CLIs found on PATH, and the model → lab table.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  bakeoff agents\n",
+        "  bakeoff agents --json | jq '.adapters[].name'\n\n",
+        "Exit codes: 0 listed · 2 the config is not usable"
+    ))]
     Agents {
         /// All of it as one JSON object, with the configured `[agents]` tables.
         #[arg(long)]
         json: bool,
     },
-    /// Print a completion script for a shell.
+    /// Print a completion script for a shell: commands and flags, and race ids, lanes and
+    /// agent names read when you press Tab.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  bakeoff completions bash >> ~/.bashrc   # or: source <(bakeoff completions bash)\n",
+        "  bakeoff completions fish > ~/.config/fish/completions/bakeoff.fish\n\n",
+        "Exit codes: 0 printed · 2 unknown shell"
+    ))]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,

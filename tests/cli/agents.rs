@@ -213,6 +213,17 @@ fn help_shows_examples_and_exit_codes() {
         &["plan", "--help"],
         &["merge", "--help"],
         &["report", "--help"],
+        &["resume", "--help"],
+        &["list", "--help"],
+        &["show", "--help"],
+        &["diff", "--help"],
+        &["clean", "--help"],
+        &["demo", "--help"],
+        &["doctor", "--help"],
+        &["agents", "--help"],
+        &["completions", "--help"],
+        &["bench", "merge", "--help"],
+        &["bench", "export", "--help"],
     ] {
         let run = env.bakeoff(args);
         run.expect(0);
@@ -221,7 +232,7 @@ fn help_shows_examples_and_exit_codes() {
             "{args:?}:\n{}",
             run.stdout()
         );
-        if args.len() == 2 {
+        if args.len() >= 2 {
             assert!(
                 run.stdout().contains("Examples:\n  bakeoff "),
                 "{args:?}:\n{}",
