@@ -203,8 +203,8 @@ fn summary(report: &Report, tried: bool) -> String {
         exit::OK => "\nbakeoff is set up; `bakeoff doctor --ping` tries each agent and reviewer for real.\n"
             .to_string(),
         code => format!(
-            "\n{blockers} problem{} to fix before racing (exit {code}: {}).\n",
-            if blockers == 1 { "" } else { "s" },
+            "\n{} to fix before racing (exit {code}: {}).\n",
+            bakeoff_core::units::plural(blockers, "problem"),
             if code == exit::USAGE {
                 "the config is not usable"
             } else {

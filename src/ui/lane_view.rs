@@ -212,8 +212,10 @@ impl LaneView {
             RaceEvent::Captured { capture, .. } => {
                 self.diff = Some((capture.insertions, capture.deletions));
                 self.last_action = Some(format!(
-                    "captured +{} -{} in {} files",
-                    capture.insertions, capture.deletions, capture.files_changed
+                    "captured +{} -{} in {}",
+                    capture.insertions,
+                    capture.deletions,
+                    bakeoff_core::units::plural(capture.files_changed, "file")
                 ));
             }
             RaceEvent::CheckStarted { name, holdout, .. } => {

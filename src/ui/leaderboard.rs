@@ -112,11 +112,7 @@ fn cells(row: &Row) -> [String; COLUMNS] {
         checks,
         reviews(row),
         row.cost_usd.map(usd).unwrap_or_else(|| "?".into()),
-        format!(
-            "{} line{}",
-            row.diff_lines,
-            if row.diff_lines == 1 { "" } else { "s" }
-        ),
+        bakeoff_core::units::plural(row.diff_lines, "line"),
         duration_ms(row.elapsed_ms),
         reason(row),
     ]

@@ -94,14 +94,9 @@ impl<W: Write + Send> PlainReporter<W> {
             RaceEvent::Captured { lane, capture } => lane_line(
                 lane,
                 format!(
-                    "captured {}: {} {}, +{} -{}",
+                    "captured {}: {}, +{} -{}",
                     text::short_commit(&capture.commit),
-                    capture.files_changed,
-                    if capture.files_changed == 1 {
-                        "file"
-                    } else {
-                        "files"
-                    },
+                    bakeoff_core::units::plural(capture.files_changed, "file"),
                     capture.insertions,
                     capture.deletions
                 ),

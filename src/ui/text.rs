@@ -77,11 +77,7 @@ pub(crate) fn cost(cost_usd: Option<f64>) -> String {
 pub(crate) fn usage(usage: &Usage) -> String {
     let mut parts = Vec::new();
     if let Some(turns) = usage.turns {
-        parts.push(if turns == 1 {
-            "1 turn".to_string()
-        } else {
-            format!("{turns} turns")
-        });
+        parts.push(bakeoff_core::units::plural(turns as usize, "turn"));
     }
     if let Some(pair) = token_pair(usage) {
         parts.push(format!("{pair} tokens"));

@@ -94,10 +94,7 @@ pub fn detect_tampering(files: &[(String, FileDelta)], holdout_paths: &[String])
                         path: path.clone(),
                         kind: TamperKind::Skipped,
                         assertions_removed: 0,
-                        detail: Some(format!(
-                            "{skips} skip marker{}",
-                            if skips == 1 { "" } else { "s" }
-                        )),
+                        detail: Some(crate::units::plural(skips, "skip marker")),
                     })
                 }
             }
