@@ -14,14 +14,7 @@ const KEY: &str = "canary-doctor-key-5521";
 /// agent CLIs exist is up to the test, not the machine.
 fn env() -> TestEnv {
     let mut env = TestEnv::new();
-    let path = std::env::var("PATH").unwrap_or_default();
-    let git = std::env::split_paths(&path)
-        .map(|dir| dir.join("git"))
-        .find(|p| p.is_file())
-        .expect("git on the test's PATH");
-    std::os::unix::fs::symlink(git, env.bin.join("git")).unwrap();
-    let bin = env.bin.display().to_string();
-    env.set_env("PATH", &bin);
+    env.only_git_on_path();
     env
 }
 

@@ -215,19 +215,7 @@ fn bakeoff_review_reports_in_every_format_and_gates_with_fail_on() {
     }
     let server = FakeProvider::start_on_thread(builder.build()).unwrap();
     let mut env = env_with(&server);
-    env.git(&["switch", "-q", "-c", "feature"]);
-    env.write("src/lib.txt", "one\nthree\n");
-    env.git(&["add", "-A"]);
-    env.git(&[
-        "-c",
-        "user.name=t",
-        "-c",
-        "user.email=t@t",
-        "commit",
-        "-q",
-        "-m",
-        "drop a line\n\nCo-authored-by: Claude <noreply@anthropic.com>",
-    ]);
+    env.claude_feature_commit();
     let args = ["review", "--reviewer", "openai/gpt-5.5"];
 
     let text = env.bakeoff(&args);

@@ -23,19 +23,6 @@ fn ci_env() -> TestEnv {
     env
 }
 
-/// A PATH of the environment's own `bin` with `git` linked in, so which agent CLIs
-/// `doctor` and `agents` find is up to the test, not the machine.
-fn bare_path(env: &mut TestEnv) {
-    let path = std::env::var("PATH").unwrap_or_default();
-    let git = std::env::split_paths(&path)
-        .map(|dir| dir.join("git"))
-        .find(|p| p.is_file())
-        .expect("git on the test's PATH");
-    std::os::unix::fs::symlink(git, env.bin.join("git")).unwrap();
-    let bin = env.bin.display().to_string();
-    env.set_env("PATH", &bin);
-}
-
 /// Redacts `text` wherever it occurs, as it is (not as a pattern).
 fn literal(settings: &mut insta::Settings, text: &str, with: &str) {
     if !text.is_empty() {
@@ -243,19 +230,7 @@ fn snapshots_of_review_with_the_fake_provider() {
         "openai/gpt-5.5",
     ]);
     run_settings(&env, &race_ids(&env)).bind(|| insta::assert_snapshot!("race_reviewed", streams(&race)));
-    env.git(&["switch", "-q", "-c", "feature"]);
-    env.write("src/lib.txt", "one\nthree\n");
-    env.git(&["add", "-A"]);
-    env.git(&[
-        "-c",
-        "user.name=t",
-        "-c",
-        "user.email=t@t",
-        "commit",
-        "-q",
-        "-m",
-        "drop a line\n\nCo-authored-by: Claude <noreply@anthropic.com>",
-    ]);
+    env.claude_feature_commit();
     let s = run_settings(&env, &[]);
     let text = env.bakeoff(&["review", "--reviewer", "openai/gpt-5.5"]);
     let md = env.bakeoff(&["review", "--reviewer", "openai/gpt-5.5", "--format", "markdown"]);
@@ -290,7 +265,7 @@ fn snapshots_of_the_demo() {
 #[test]
 fn snapshots_of_doctor_and_agents() {
     let mut env = ci_env();
-    bare_path(&mut env);
+    env.only_git_on_path();
     let mut s = settings(&env, &[]);
     s.add_filter(r"(ok   git +)\d+\.\d+\S*", "${1}[VERSION]");
     let doctor = env.bakeoff(&["doctor"]);

@@ -140,6 +140,37 @@ impl TestEnv {
     }
 
     /// Sets an extra environment variable for bakeoff runs.
+    /// A PATH of the environment's own `bin` with `git` linked in, so which agent CLIs
+    /// bakeoff finds is up to the test, not the machine.
+    pub fn only_git_on_path(&mut self) {
+        let path = std::env::var("PATH").unwrap_or_default();
+        let git = std::env::split_paths(&path)
+            .map(|dir| dir.join("git"))
+            .find(|p| p.is_file())
+            .expect("git on the test's PATH");
+        std::os::unix::fs::symlink(git, self.bin.join("git")).unwrap();
+        let bin = self.bin.display().to_string();
+        self.set_env("PATH", &bin);
+    }
+
+    /// A branch `feature` whose one commit drops a line, co-authored by Claude: a change
+    /// for `bakeoff review` whose author's lab is known.
+    pub fn claude_feature_commit(&self) {
+        self.git(&["switch", "-q", "-c", "feature"]);
+        self.write("src/lib.txt", "one\nthree\n");
+        self.git(&["add", "-A"]);
+        self.git(&[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-q",
+            "-m",
+            "drop a line\n\nCo-authored-by: Claude <noreply@anthropic.com>",
+        ]);
+    }
+
     pub fn set_env(&mut self, k: &str, v: &str) {
         self.extra_env.push((k.into(), v.into()));
     }

@@ -378,6 +378,12 @@ mod tests {
         Duration::from_secs(n)
     }
 
+    /// A lane of `adapter`'s format that is stopped after 10 s without progress.
+    fn stopped_after_10s(adapter: AdapterKind, seen: &mut Seen) -> LiveProgress<'static, &mut Seen> {
+        let parser = parser_for(&AgentSpec::new(adapter, "claude-opus-4-6"));
+        LiveProgress::new(parser, &no_cost, None, StallLimits::new(Some(secs(10))), seen)
+    }
+
     /// Codex retrying its connection: error lines, no turn, no usage. The lane is shown
     /// stalled with the error, the new error when it changes, and stopped at the timeout
     /// with the error as the agent's.
@@ -432,14 +438,7 @@ mod tests {
     #[test]
     fn only_new_progress_resets_the_clock() {
         let mut seen = Seen::default();
-        let parser = parser_for(&AgentSpec::new(AdapterKind::Claude, "claude-opus-4-6"));
-        let mut live = LiveProgress::new(
-            parser,
-            &no_cost,
-            None,
-            StallLimits::new(Some(secs(10))),
-            &mut seen,
-        );
+        let mut live = stopped_after_10s(AdapterKind::Claude, &mut seen);
         let t0 = live.stall.last_progress;
         live.line(Stream::Stdout, &assistant(1, 1));
         live.end_batch_at(t0 + secs(4));
@@ -463,14 +462,7 @@ mod tests {
     #[test]
     fn a_command_agents_lines_are_its_progress() {
         let mut seen = Seen::default();
-        let parser = parser_for(&AgentSpec::new(AdapterKind::Command, "m"));
-        let mut live = LiveProgress::new(
-            parser,
-            &no_cost,
-            None,
-            StallLimits::new(Some(secs(10))),
-            &mut seen,
-        );
+        let mut live = stopped_after_10s(AdapterKind::Command, &mut seen);
         let t0 = live.stall.last_progress;
         live.end_batch_at(t0 + secs(9));
         assert!(live.out.stopped.is_empty());
