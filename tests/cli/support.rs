@@ -158,17 +158,7 @@ impl TestEnv {
     pub fn claude_feature_commit(&self) {
         self.git(&["switch", "-q", "-c", "feature"]);
         self.write("src/lib.txt", "one\nthree\n");
-        self.git(&["add", "-A"]);
-        self.git(&[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "commit",
-            "-q",
-            "-m",
-            "drop a line\n\nCo-authored-by: Claude <noreply@anthropic.com>",
-        ]);
+        self.commit("drop a line\n\nCo-authored-by: Claude <noreply@anthropic.com>");
     }
 
     pub fn set_env(&mut self, k: &str, v: &str) {
