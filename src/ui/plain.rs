@@ -74,9 +74,10 @@ impl<W: Write + Send> PlainReporter<W> {
                 usage,
                 last_action,
             } => {
-                let due = self.last_progress_ms.get(lane).map_or(true, |last| {
-                    stamped.at_ms.saturating_sub(*last) >= PROGRESS_INTERVAL_MS
-                });
+                let due = self
+                    .last_progress_ms
+                    .get(lane)
+                    .is_none_or(|last| stamped.at_ms.saturating_sub(*last) >= PROGRESS_INTERVAL_MS);
                 if !due {
                     return vec![];
                 }

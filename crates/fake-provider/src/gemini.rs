@@ -126,7 +126,7 @@ pub(crate) fn reply(ctx: &RenderCtx, content: &Content, sse: bool) -> Response {
 }
 
 fn duration(ms: u64) -> String {
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{}.{:03}s", ms / 1000, ms % 1000)

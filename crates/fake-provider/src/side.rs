@@ -106,7 +106,7 @@ fn instance_of(schema: &Value, depth: usize) -> Value {
                 .map(|r| r.iter().filter_map(Value::as_str).collect());
             let mut out = Map::new();
             for (name, sub) in properties.into_iter().flatten() {
-                if required.as_ref().map_or(true, |r| r.contains(&name.as_str())) {
+                if required.as_ref().is_none_or(|r| r.contains(&name.as_str())) {
                     out.insert(name.clone(), instance_of(sub, depth + 1));
                 }
             }

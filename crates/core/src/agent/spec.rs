@@ -107,7 +107,7 @@ pub fn parse_agent_arg(s: &str) -> Result<AgentArg, AgentError> {
     // part of the model.
     let colon = body.find(':');
     let (lane_name, body) = match body.find('=') {
-        Some(eq) if colon.map_or(true, |c| eq < c) => {
+        Some(eq) if colon.is_none_or(|c| eq < c) => {
             let name = body[..eq].trim();
             check_name("lane name", name, input)?;
             (Some(name.to_string()), body[eq + 1..].trim_start())

@@ -88,10 +88,7 @@ pub fn names(id: &str, case: &Case) -> bool {
     };
     let name_matches =
         case.name == name || (!name.contains('[') && case.name.starts_with(&format!("{name}[")));
-    name_matches
-        && scope.map_or(true, |s| {
-            case.classname == s || case.classname.ends_with(&format!(".{s}"))
-        })
+    name_matches && scope.is_none_or(|s| case.classname == s || case.classname.ends_with(&format!(".{s}")))
 }
 
 /// `tests/test_x.py::TestA` as pytest's classname: `tests.test_x.TestA`.

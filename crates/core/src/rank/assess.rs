@@ -116,7 +116,7 @@ fn tier(checks: &[CheckOutcome]) -> Tier {
 fn partial_credit(check: &CheckOutcome) -> bool {
     check.passed
         || check.report.as_ref().is_some_and(|r| {
-            r.must_pass.is_some_and(|m| m.passed > 0) && r.keep_passing.map_or(true, |k| k.all())
+            r.must_pass.is_some_and(|m| m.passed > 0) && r.keep_passing.is_none_or(|k| k.all())
         })
 }
 

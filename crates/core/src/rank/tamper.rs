@@ -176,7 +176,7 @@ fn contains_at_word_start(line: &str, marker: &str) -> bool {
         line[..at]
             .chars()
             .next_back()
-            .map_or(true, |c| !(c.is_alphanumeric() || c == '_'))
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
     })
 }
 

@@ -160,9 +160,10 @@ impl<'a, O: ProgressOut> LiveProgress<'a, O> {
             self.progressed(now);
         }
         if let Some(progress) = self.pending.take() {
-            let moved = self.last.as_ref().map_or(true, |last| {
-                last.usage != progress.usage || last.last_action != progress.last_action
-            });
+            let moved = self
+                .last
+                .as_ref()
+                .is_none_or(|last| last.usage != progress.usage || last.last_action != progress.last_action);
             if moved {
                 self.progressed(now);
             }

@@ -331,7 +331,7 @@ impl Worker {
             name: check.name.clone(),
             command: check.run.clone(),
             holdout: check.holdout,
-            passed: ran_well && report.as_ref().map_or(true, |r| r.shortfall.is_none()),
+            passed: ran_well && report.as_ref().is_none_or(|r| r.shortfall.is_none()),
             exit: Some(finished.exit),
             timed_out: finished.timed_out,
             elapsed_ms: finished.elapsed.as_millis() as u64,
