@@ -329,3 +329,41 @@ fn snapshots_of_bad_input() {
     }
     assert_eq!(env.races(), 0);
 }
+
+/// `bakeoff plan` with a scripted planner: the brief on stdout and what was run on the
+/// base on stderr, one check that fails there (accepted) and one that passes (flagged).
+#[test]
+fn snapshot_of_plan() {
+    let brief = json!({
+        "goal": "Give src/lib.txt a fourth line, four.",
+        "inputs": ["src/lib.txt"],
+        "output": "src/lib.txt with four lines",
+        "constraints": ["keep the first three lines"],
+        "acceptance": [
+            {"text": "src/lib.txt has four lines", "command": "test $(wc -l < src/lib.txt) -eq 4"},
+            {"text": "src/lib.txt exists", "command": "test -f src/lib.txt"},
+            {"text": "it reads well", "command": null},
+        ],
+    });
+    let server = FakeProvider::start_on_thread(Script::builder().model("gpt-5").json(brief).build()).unwrap();
+    let mut env = ci_env();
+    env.set_env("OPENAI_BASE_URL", &format!("{}/v1", server.base_url()));
+    env.set_env("OPENAI_API_KEY", "canary-snapshot-openai-9001");
+    let run = env.bakeoff(&[
+        "plan",
+        "add a fourth line to src/lib.txt",
+        "--with",
+        "openai/gpt-5",
+    ]);
+    run.expect(0);
+    run_settings(&env, &[]).bind(|| insta::assert_snapshot!("plan", streams(&run)));
+}
+
+/// `bakeoff bench export --dockerfile`: the image's Dockerfile as written.
+#[test]
+fn snapshot_of_bench_export_dockerfile() {
+    let env = ci_env();
+    let run = env.bakeoff(&["bench", "export", "--dockerfile"]);
+    run.expect(0);
+    settings(&env, &[]).bind(|| insta::assert_snapshot!("bench_export_dockerfile", streams(&run)));
+}
