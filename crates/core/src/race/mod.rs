@@ -12,6 +12,7 @@ mod plan;
 mod resources;
 mod resume;
 mod standings;
+pub mod synthesis;
 
 pub use coordinator::{merged_event, run, RaceOutcome};
 pub use options::RaceOptions;
