@@ -201,6 +201,10 @@ an answer unreadable after one repair; nothing written) · 3 provider or key"
         /// --plan-with`).
         #[arg(long)]
         plan: bool,
+        /// Synthesise too: once the lanes are reviewed, a scripted model of another lab
+        /// combines the two best into one more lane (`race --synthesize`).
+        #[arg(long)]
+        synthesize: bool,
     },
     /// Check git, the config, the agent CLIs and the provider keys (never printing one).
     #[command(after_help = concat!(
@@ -330,7 +334,12 @@ fn run(cli: Cli) -> Result<u8, Error> {
             Command::Diff { args } => diff::diff(&cwd, &args),
             Command::Report(args) => report::report(&cwd, &args),
             Command::Clean { race, all, purge } => records::clean(&cwd, race.as_deref(), all, purge),
-            Command::Demo { dir, json, plan } => demo::run(dir, json, plan).await,
+            Command::Demo {
+                dir,
+                json,
+                plan,
+                synthesize,
+            } => demo::run(dir, json, plan, synthesize).await,
             Command::Doctor { ping, agents, json } => doctor::doctor(&cwd, config, ping, &agents, json).await,
             Command::Agents { json } => agents::agents(&cwd, config, json).await,
             Command::Completions { shell } => completions::completions(shell),

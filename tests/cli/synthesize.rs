@@ -262,3 +262,29 @@ fn a_synthesiser_of_an_authors_lab_is_refused_unless_same_lab_is_allowed() {
     env.bakeoff(&args).expect(0);
     assert_eq!(leaderboard(&env)["winner"], "synthesis");
 }
+
+#[test]
+fn the_demo_synthesises_offline() {
+    let env = TestEnv::new();
+    let dir = env.root().join("demo");
+    let run = env.bakeoff(&["demo", "--synthesize", "--dir", dir.to_str().unwrap()]);
+    run.expect(0);
+    let show = env.bakeoff_in(&dir.join("repo"), &["show", "last"]);
+    show.expect(0);
+    let out = show.stdout();
+    assert!(
+        out.contains("synthesis by demo-google/gemini-2.5-pro of tidy + quick"),
+        "{out}"
+    );
+    // Reviewed, like every lane, by a model of a lab other than the synthesiser's.
+    let synthesis = out
+        .split("lane synthesis")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{out}"));
+    let review = synthesis
+        .lines()
+        .find(|l| l.contains("review by"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(!review.contains("demo-google"), "{review}");
+    assert!(synthesis.contains("passed"), "{out}");
+}
