@@ -288,3 +288,44 @@ fn the_demo_synthesises_offline() {
     assert!(!review.contains("demo-google"), "{review}");
     assert!(synthesis.contains("passed"), "{out}");
 }
+
+#[test]
+fn synthesize_adds_the_lane_to_a_finished_race_and_ranks_it_again() {
+    let script = synthesiser(reviews(Script::builder()), "gemini-3-pro", BOTH_FIXES).build();
+    let server = FakeProvider::start_on_thread(script).unwrap();
+    let env = env_with(&server);
+    let holdout = env.root().join("holdout").display().to_string();
+    let mut args = race_args(&env, &holdout, "unused");
+    args.truncate(args.len() - 2);
+    // Neither half-done lane passes every holdout: no winner.
+    env.bakeoff(&args).expect(1);
+    let record = env.last_race_dir().join("race.json");
+    let before = std::fs::read_to_string(&record).unwrap();
+
+    // Refused for a synthesiser of the authors' lab, the record untouched.
+    let run = env.bakeoff(&["synthesize", "last", "--with", "anthropic/claude-opus-4-6"]);
+    run.expect(2);
+    assert!(run.stderr().contains("--allow-same-lab"), "{}", run.stderr());
+    assert_eq!(std::fs::read_to_string(&record).unwrap(), before);
+
+    env.bakeoff(&["synthesize", "last", "--with", "google/gemini-3-pro"])
+        .expect(0);
+    let board = leaderboard(&env);
+    assert_eq!(board["winner"], "synthesis", "{board:#}");
+    assert_eq!(board["rows"].as_array().unwrap().len(), 3, "{board:#}");
+    let after: Value = serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+    assert_eq!(
+        after["lanes"][2]["synthesis"]["model"], "google/gemini-3-pro",
+        "{after:#}"
+    );
+    let show = env.bakeoff(&["show", "last"]);
+    show.expect(0);
+    assert!(
+        show.stdout().contains("synthesis by google/gemini-3-pro of fix"),
+        "{}",
+        show.stdout()
+    );
+    // Run again, it is refused: the race has its synthesis.
+    env.bakeoff(&["synthesize", "last", "--with", "google/gemini-3-pro"])
+        .expect(2);
+}

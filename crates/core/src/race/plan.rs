@@ -18,7 +18,7 @@ use crate::vocab::MergeMode;
 use super::options::RaceOptions;
 
 /// A lane as `-a` and the config name it: (name, agent, spec, tier).
-type Lane = (String, String, AgentSpec, usize);
+pub(super) type Lane = (String, String, AgentSpec, usize);
 
 /// Everything a race needs, checked: what the coordinator runs.
 #[derive(Clone, Debug)]
@@ -487,7 +487,7 @@ fn lane_records(
 /// The lab that trained a lane's model: a built-in agent names `provider/model`, and the
 /// provider says nothing of the lab (an OpenRouter model keeps its `vendor/` part, which
 /// does).
-fn author_lab(config: &Config, spec: &AgentSpec) -> Option<String> {
+pub(super) fn author_lab(config: &Config, spec: &AgentSpec) -> Option<String> {
     let model = match spec.adapter {
         AdapterKind::Builtin => spec.model.split_once('/').map_or(spec.model.as_str(), |(_, m)| m),
         _ => spec.model.as_str(),
@@ -499,7 +499,7 @@ fn author_lab(config: &Config, spec: &AgentSpec) -> Option<String> {
 /// race's lanes. Its lab must differ from every author whose lane it may combine (the
 /// lanes named, else all), unless `--allow-same-lab`: it would otherwise grade its own
 /// lab's work into the winner.
-fn synthesis_lane(
+pub(super) fn synthesis_lane(
     config: &Config,
     opts: &RaceOptions,
     lanes: &mut Vec<Lane>,
@@ -578,7 +578,7 @@ fn synthesis_lane(
 }
 
 /// What a lane's branch, worktree folder and worktree are called in race `id`.
-fn lane_names(id: &str, race_root: &Path, lane: &str) -> (String, PathBuf, String) {
+pub(super) fn lane_names(id: &str, race_root: &Path, lane: &str) -> (String, PathBuf, String) {
     (
         format!("bakeoff/{id}/{lane}"),
         race_root.join(lane),
