@@ -329,3 +329,34 @@ fn synthesize_adds_the_lane_to_a_finished_race_and_ranks_it_again() {
     env.bakeoff(&["synthesize", "last", "--with", "google/gemini-3-pro"])
         .expect(2);
 }
+
+#[test]
+fn a_synthesis_with_one_change_to_combine_is_cancelled_and_says_why() {
+    let script = reviews(Script::builder()).build();
+    let server = FakeProvider::start_on_thread(script).unwrap();
+    let mut env = env_with(&server);
+    claude_lane(&mut env, "idle", "sleep 0\n");
+    let holdout = env.root().join("holdout").display().to_string();
+    let args: Vec<&str> = race_args(&env, &holdout, "google/gemini-3-pro")
+        .into_iter()
+        .map(|a| if a == "fixy" { "idle" } else { a })
+        .collect();
+    env.bakeoff(&args).expect(1);
+    let stopped: Vec<Value> = env
+        .events()
+        .into_iter()
+        .filter(|e| e["type"] == "lanes-stopped")
+        .collect();
+    assert_eq!(stopped.len(), 1, "{:#?}", env.events());
+    assert_eq!(stopped[0]["lanes"], json!(["synthesis"]));
+    assert!(
+        stopped[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("only fixx has a change"),
+        "{stopped:?}"
+    );
+    assert_eq!(env.lane_events("synthesis", "synthesis-started").len(), 0);
+    let show = env.bakeoff(&["show", "last"]);
+    assert!(show.stdout().contains("did not start"), "{}", show.stdout());
+}

@@ -239,7 +239,10 @@ impl Coordinator {
             let synthesis_tier = self.tiers[self.next_tier]
                 .iter()
                 .any(|&i| self.record().lanes[i].synthesis.is_some());
-            if self.next_tier > 0 && !synthesis_tier {
+            // A tier whose lanes all ran before (`bakeoff synthesize` goes on from a
+            // finished race) decides nothing.
+            let to_start = self.tiers[self.next_tier].iter().any(|&i| !self.started[i]);
+            if self.next_tier > 0 && !synthesis_tier && to_start {
                 // A cascade goes on to the next tier only when no lane so far was approved.
                 if let Some(lane) = self.approved_lane() {
                     self.stopped = Some(format!(

@@ -504,11 +504,22 @@ pub(super) fn synthesis_lane(
     opts: &RaceOptions,
     lanes: &mut Vec<Lane>,
 ) -> Result<Option<SynthesisRecord>, Error> {
+    synthesis_lane_as(config, opts, lanes, ("--synthesize", "--synthesize-lanes"))
+}
+
+/// [`synthesis_lane`], its errors naming the flags as the command spells them: (the
+/// synthesiser's, the lanes').
+pub(super) fn synthesis_lane_as(
+    config: &Config,
+    opts: &RaceOptions,
+    lanes: &mut Vec<Lane>,
+    (model_flag, lanes_flag): (&str, &str),
+) -> Result<Option<SynthesisRecord>, Error> {
     let Some(model) = opts.synthesize.clone() else {
         if !opts.synthesize_lanes.is_empty() {
             return Err(Error::input_with_hint(
-                "--synthesize-lanes names the lanes a synthesis combines, but no --synthesize was given",
-                "add --synthesize provider/model",
+                format!("{lanes_flag} names the lanes a synthesis combines, but no {model_flag} was given"),
+                format!("add {model_flag} provider/model"),
             ));
         }
         return Ok(None);
@@ -524,15 +535,15 @@ pub(super) fn synthesis_lane(
         if !lanes.iter().any(|(name, ..)| name == named) {
             let known: Vec<&str> = lanes.iter().map(|(n, ..)| n.as_str()).collect();
             return Err(Error::input_with_hint(
-                format!("--synthesize-lanes names '{named}', which is no lane of this race"),
+                format!("{lanes_flag} names '{named}', which is no lane of this race"),
                 format!("the race's lanes: {}", known.join(", ")),
             ));
         }
     }
     if opts.synthesize_lanes.len() == 1 {
         return Err(Error::input_with_hint(
-            "--synthesize-lanes names one lane: a synthesis combines at least two",
-            "name two lanes or more, e.g. --synthesize-lanes a,b",
+            format!("{lanes_flag} names one lane: a synthesis combines at least two"),
+            format!("name two lanes or more, e.g. {lanes_flag} a,b"),
         ));
     }
     let spec = AgentSpec::new(AdapterKind::Builtin, model.clone());
@@ -555,7 +566,7 @@ pub(super) fn synthesis_lane(
             format!(
                 "the synthesiser {model} is of {lab}, the lab that wrote lane {name}: a synthesis is by a model of another lab than the finalists' authors"
             ),
-            "pick a synthesiser of another lab, name other lanes with --synthesize-lanes, or pass --allow-same-lab",
+            format!("pick a synthesiser of another lab, name other lanes with {lanes_flag}, or pass --allow-same-lab"),
         ));
     }
     let count = match opts.synthesize_lanes.len() {
@@ -564,7 +575,7 @@ pub(super) fn synthesis_lane(
     };
     if combined.count() < 2 {
         return Err(Error::input_with_hint(
-            "--synthesize combines the race's best lanes, and this race has one",
+            format!("{model_flag} combines the race's best lanes, and this race has one"),
             "race two lanes or more, e.g. -a AGENT*2",
         ));
     }

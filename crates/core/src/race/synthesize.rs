@@ -67,7 +67,9 @@ pub fn prepare(
         allow_same_lab: opts.allow_same_lab || record.allow_same_lab,
         ..RaceOptions::default()
     };
-    let Some(mut asked_synthesis) = plan::synthesis_lane(&config, &asked, &mut lanes)? else {
+    let Some(mut asked_synthesis) =
+        plan::synthesis_lane_as(&config, &asked, &mut lanes, ("--with", "--lanes"))?
+    else {
         return Err(Error::internal("the synthesis lane was not made"));
     };
     let Some((_, agent, mut spec, _)) = lanes.pop() else {
