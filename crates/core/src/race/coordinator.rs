@@ -288,14 +288,10 @@ impl Coordinator {
                 .is_some_and(|s| s.ended() && s.capture.is_some());
             ended && !diff_of(l).trim().is_empty()
         });
-        let written = match from.len() {
-            0 | 1 => Err(format!(
-                "synthesis: {} to combine, and a synthesis combines two or more",
-                match from.as_slice() {
-                    [] => "no lane has a change".to_string(),
-                    [one] => format!("only {one} has a change"),
-                    _ => unreachable!(),
-                }
+        let written = match from.as_slice() {
+            [] => Err("synthesis: no lane has a change to combine".to_string()),
+            [one] => Err(format!(
+                "synthesis: only {one} has a change to combine, and a synthesis combines two or more"
             )),
             _ => {
                 let known = crate::review::secrets::known_values(
