@@ -78,7 +78,12 @@ fn demo_brief() -> serde_json::Value {
     })
 }
 
-pub async fn run(dir: Option<PathBuf>, json: bool, plan: bool) -> Result<u8, Error> {
+/// `demo --synthesize`: the scripted synthesiser, of a lab no finalist's author is of,
+/// and the lanes it combines.
+const SYNTHESISER: &str = "demo-google/gemini-2.5-pro";
+const SYNTHESIS_OF: &[&str] = &["tidy", "quick"];
+
+pub async fn run(dir: Option<PathBuf>, json: bool, plan: bool, synthesize: bool) -> Result<u8, Error> {
     let root = demo_root(dir, "bakeoff-demo-")?;
     for (rel, text) in FILES {
         let path = root.join(rel);
@@ -118,8 +123,19 @@ pub async fn run(dir: Option<PathBuf>, json: bool, plan: bool) -> Result<u8, Err
         merge: Some(MergeMode::Squash),
         json,
         plan_with: plan.then(|| PLANNER.to_string()),
+        synthesize: synthesize.then(|| SYNTHESISER.to_string()),
+        synthesize_lanes: match synthesize {
+            true => SYNTHESIS_OF.iter().map(|l| l.to_string()).collect(),
+            false => Vec::new(),
+        },
         ..RaceOptions::default()
     };
+    if synthesize {
+        eprintln!(
+            "then {SYNTHESISER} combines {} into the synthesis lane, checked, reviewed and ranked with them\n",
+            SYNTHESIS_OF.join(" and ")
+        );
+    }
     if plan {
         let model = PLANNER.split_once('/').map_or(PLANNER, |(_, m)| m);
         models.push_turn(Some(model), bakeoff_fake_provider::Turn::json(demo_brief()));

@@ -130,6 +130,26 @@ an answer unreadable after one repair; nothing written) · 3 provider or key"
         #[arg(long)]
         allow_unreviewed: bool,
     },
+    /// Add a synthesis lane to a finished race: a model of another lab than the
+    /// finalists' authors combines their diffs, checks and findings into one change,
+    /// checked, reviewed and ranked with them (docs/synthesize.md).
+    Synthesize {
+        /// The race id, a prefix of it, or `last`.
+        #[arg(default_value = "last", add = ArgValueCandidates::new(candidates::races))]
+        race: String,
+        /// The synthesiser, `provider/model`.
+        #[arg(long = "with", value_name = "MODEL")]
+        with: String,
+        /// The lanes to combine, best first (default: the top two of the standings).
+        #[arg(long, value_name = "LANE,LANE", value_delimiter = ',')]
+        lanes: Vec<String>,
+        /// Let a synthesiser of an author's lab combine that author's lane.
+        #[arg(long)]
+        allow_same_lab: bool,
+        /// Print the race's events as NDJSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Finish a race whose bakeoff died: kill what it left running, keep the lanes that
     /// had ended, run the others again, then rank and merge as the race asked.
     #[command(after_help = concat!(
@@ -238,6 +258,10 @@ an answer unreadable after one repair; nothing written) · 3 provider or key"
         /// --plan-with`).
         #[arg(long)]
         plan: bool,
+        /// Synthesise too: once the lanes are reviewed, a scripted model of another lab
+        /// combines the two best into one more lane (`race --synthesize`).
+        #[arg(long)]
+        synthesize: bool,
     },
     /// Check git, the config, the agent CLIs and the provider keys (never printing one).
     #[command(after_help = concat!(
@@ -335,6 +359,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             | Command::Bench(_)
             | Command::Demo { .. }
             | Command::Resume { .. }
+            | Command::Synthesize { .. }
             | Command::BuiltinAgent(_)
     ) {
         // SAFETY: setting a signal disposition before any thread is started.
@@ -375,12 +400,31 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 config,
             ),
             Command::Resume { race, json } => resume::resume(&cwd, &race, json, config).await,
+            Command::Synthesize {
+                race,
+                with,
+                lanes,
+                allow_same_lab,
+                json,
+            } => {
+                let opts = bakeoff_core::race::SynthesizeOptions {
+                    model: with,
+                    lanes,
+                    allow_same_lab,
+                };
+                resume::synthesize(&cwd, &race, &opts, json, config).await
+            }
             Command::List { json } => records::list(&cwd, json),
             Command::Show { race, json } => records::show(&cwd, &race, json),
             Command::Diff { args } => diff::diff(&cwd, &args),
             Command::Report(args) => report::report(&cwd, &args),
             Command::Clean { race, all, purge } => records::clean(&cwd, race.as_deref(), all, purge),
-            Command::Demo { dir, json, plan } => demo::run(dir, json, plan).await,
+            Command::Demo {
+                dir,
+                json,
+                plan,
+                synthesize,
+            } => demo::run(dir, json, plan, synthesize).await,
             Command::Doctor { ping, agents, json } => doctor::doctor(&cwd, config, ping, &agents, json).await,
             Command::Agents { json } => agents::agents(&cwd, config, json).await,
             Command::Completions { shell } => completions::completions(shell),

@@ -118,6 +118,20 @@ pub struct RaceArgs {
     /// check commands become the race's checks (see `bakeoff plan`).
     #[arg(long, value_name = "MODEL")]
     pub plan_with: Option<String>,
+    /// Once every lane is reviewed, MODEL (`provider/model`, of a lab other than the
+    /// finalists' authors) combines the two best lanes' diffs, with their checks and
+    /// reviewers' findings, into one more lane, `synthesis`, checked, reviewed and ranked
+    /// like any other (see docs/synthesize.md).
+    #[arg(long, value_name = "MODEL")]
+    pub synthesize: Option<String>,
+    /// The lanes `--synthesize` combines, best first (default: the top two so far).
+    #[arg(
+        long,
+        value_name = "LANE,LANE",
+        value_delimiter = ',',
+        requires = "synthesize"
+    )]
+    pub synthesize_lanes: Vec<String>,
 }
 
 pub(super) fn parse_sandbox(s: &str) -> Result<bakeoff_core::sandbox::SandboxMode, String> {
@@ -161,6 +175,8 @@ impl From<RaceArgs> for RaceOptions {
             sandbox: a.sandbox,
             network: a.network,
             plan_with: a.plan_with,
+            synthesize: a.synthesize,
+            synthesize_lanes: a.synthesize_lanes,
         }
     }
 }

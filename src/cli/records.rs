@@ -67,6 +67,10 @@ pub fn show(cwd: &Path, race: &str, json: bool) -> Result<u8, Error> {
                     "state": s.state.map(|st| st.as_str()),
                     "result": s.result(&lane.name, record.tests_may_change),
                     "logs": dir.lane_dir(&lane.name),
+                    "synthesis": lane.synthesis.as_ref().map(|x| serde_json::json!({
+                        "model": x.model,
+                        "from": s.synthesis_of,
+                    })),
                 })
             })
             .collect();
@@ -131,6 +135,16 @@ fn print_lane(lane: &LaneRecord, s: &LaneSummary, dir: &RaceDir) {
     let state = s.state.map(|s| s.as_str()).unwrap_or("not started");
     println!("lane {} ({}) — {state}", lane.name, lane.agent);
     println!("  branch {}  worktree {}", lane.branch, lane.worktree.display());
+    if let Some(synthesis) = &lane.synthesis {
+        match s.synthesis_of.is_empty() {
+            true => println!("  synthesis by {}: did not start", synthesis.model),
+            false => println!(
+                "  synthesis by {} of {}: its task had their diffs, checks and findings",
+                synthesis.model,
+                s.synthesis_of.join(" + ")
+            ),
+        }
+    }
     print_earlier_rounds(s);
     if let Some(a) = &s.agent_outcome {
         print_agent(a);

@@ -51,6 +51,34 @@ pub async fn resume(cwd: &Path, race: &str, json: bool, config: Option<&Path>) -
     super::race::print_ending(&outcome, json)
 }
 
+/// `bakeoff synthesize`: the synthesis lane added to a finished race, which then goes on
+/// as a resumed race does.
+pub async fn synthesize(
+    cwd: &Path,
+    race: &str,
+    opts: &race::SynthesizeOptions,
+    json: bool,
+    config: Option<&Path>,
+) -> Result<u8, Error> {
+    let repo = Repo::discover(cwd)?;
+    let dir = Store::new(repo.common_dir()).resolve(race)?;
+    let resumable = race::prepare_synthesis(dir, opts, config)?;
+    for w in &resumable.plan.warnings {
+        eprintln!("warning: {w}");
+    }
+    eprintln!(
+        "race {}: {} synthesises a new lane from its finalists",
+        resumable.plan.record.id, opts.model
+    );
+    let outcome = race::resume(
+        *resumable,
+        super::race::reporters(json),
+        super::race::interrupts(),
+    )
+    .await?;
+    super::race::print_ending(&outcome, json)
+}
+
 fn names(lanes: &[String]) -> String {
     match lanes.is_empty() {
         true => "no lane".to_string(),

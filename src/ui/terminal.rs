@@ -206,6 +206,7 @@ impl Reporter for TerminalReporter {
             RaceEvent::Ranked { .. } => self.freeze(),
             RaceEvent::Merged { .. }
             | RaceEvent::LanesStopped { .. }
+            | RaceEvent::SynthesisStarted { .. }
             | RaceEvent::MergeRefused { .. }
             | RaceEvent::Interrupted { .. }
             | RaceEvent::RaceFinished { .. } => {

@@ -196,6 +196,9 @@ pub(crate) fn race_line(event: &RaceEvent) -> Option<String> {
             ),
             None => format!("merged {lane} into {target} ({strategy})"),
         },
+        RaceEvent::SynthesisStarted { lane, model, from } => {
+            format!("{lane}: {model} combines {}", from.join(" + "))
+        }
         RaceEvent::LanesStopped { lanes, reason } if lanes.is_empty() => format!("stopping: {reason}"),
         RaceEvent::LanesStopped { lanes, reason } => format!("stopping {}: {reason}", lanes.join(", ")),
         RaceEvent::MergeRefused { lane, reason } => {

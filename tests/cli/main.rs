@@ -36,5 +36,6 @@ mod resume;
 mod review;
 mod sandbox;
 mod snapshots;
+mod synthesize;
 mod terminal;
 mod unreviewed;

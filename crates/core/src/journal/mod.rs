@@ -17,7 +17,7 @@ use std::path::PathBuf;
 pub use events::{parse_events, read_events, EventLog, JournalReporter};
 pub use index::{RaceIndex, RaceListing, RaceStatus, INDEX_FORMAT};
 pub use record::redact;
-pub use record::{LaneRecord, RaceRecord, RACE_FORMAT};
+pub use record::{LaneRecord, RaceRecord, SynthesisRecord, RACE_FORMAT};
 pub use seal::{Seal, SharedSeal};
 pub use store::{Listed, RaceDir, RaceLock, Store};
 pub use summary::{Comparison, EarlierRound, LaneSummary, RaceSummary};

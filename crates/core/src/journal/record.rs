@@ -103,6 +103,22 @@ pub struct LaneRecord {
     /// The lane's tier under `--cascade` (0 first); every lane is in tier 0 otherwise.
     #[serde(default)]
     pub tier: usize,
+    /// A synthesis lane (`--synthesize`): what it combines. Left out of every other lane,
+    /// and of older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synthesis: Option<SynthesisRecord>,
+}
+
+/// What a synthesis lane was asked to combine.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SynthesisRecord {
+    /// The synthesiser, `provider/model` (the lane's agent is `builtin:` it).
+    pub model: String,
+    /// The lanes named with `--synthesize-lanes`; empty for the top of the standings.
+    #[serde(default)]
+    pub lanes: Vec<String>,
+    /// How many finalists it combines when no lanes are named.
+    pub finalists: usize,
 }
 
 impl LaneRecord {

@@ -44,6 +44,8 @@ pub struct LaneSummary {
     cumulative_cost: bool,
     /// The agent session its last run reported, for a fix round to resume.
     pub session_id: Option<String>,
+    /// A synthesis lane's finalists, best first, as its start named them.
+    pub synthesis_of: Vec<String>,
     first_state_ms: Option<u64>,
     last_state_ms: Option<u64>,
 }
@@ -146,6 +148,7 @@ impl LaneSummary {
             }
             RaceEvent::CheckFinished { check, .. } => self.checks.push(check.clone()),
             RaceEvent::Tampering { found, .. } => self.tampering = Some(found.clone()),
+            RaceEvent::SynthesisStarted { from, .. } => self.synthesis_of = from.clone(),
             RaceEvent::LaneFailed { error, .. } => self.error = Some(error.clone()),
             RaceEvent::Breached { changes, .. } => self.breached.extend(changes.iter().cloned()),
             RaceEvent::ReviewFinished { review, .. } => self.reviews.push(review.clone()),

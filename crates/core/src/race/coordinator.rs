@@ -20,6 +20,7 @@ use crate::vocab::{LaneInfo, LaneState, Leaderboard, RaceEvent, Reporter, Stampe
 use super::lane::{self, LaneMsg, Shared};
 use super::plan::{create_records, RacePlan};
 use super::standings::{self, Standings};
+use super::synthesis;
 
 /// How a race ended.
 pub struct RaceOutcome {
@@ -235,7 +236,13 @@ impl Coordinator {
             if self.next_tier >= self.tiers.len() || self.stopped.is_some() || self.interrupted {
                 return false;
             }
-            if self.next_tier > 0 {
+            let synthesis_tier = self.tiers[self.next_tier]
+                .iter()
+                .any(|&i| self.record().lanes[i].synthesis.is_some());
+            // A tier whose lanes all ran before (`bakeoff synthesize` goes on from a
+            // finished race) decides nothing.
+            let to_start = self.tiers[self.next_tier].iter().any(|&i| !self.started[i]);
+            if self.next_tier > 0 && !synthesis_tier && to_start {
                 // A cascade goes on to the next tier only when no lane so far was approved.
                 if let Some(lane) = self.approved_lane() {
                     self.stopped = Some(format!(
@@ -246,12 +253,94 @@ impl Coordinator {
                 }
             }
             for index in self.tiers[self.next_tier].clone() {
-                if !self.started[index] {
+                if !self.started[index] && (!synthesis_tier || self.start_synthesis(index)) {
                     self.spawn_lane(index);
                 }
             }
             self.next_tier += 1;
         }
+        true
+    }
+
+    /// Readies the synthesis lane `index`: its finalists from the standings so far, and
+    /// the task its agent receives (`synthesis::task`) written to its folder. False, with
+    /// the lane cancelled and why, when fewer than two lanes have a change to combine.
+    fn start_synthesis(&mut self, index: usize) -> bool {
+        let record = self.record().clone();
+        let lane = record.lanes[index].clone();
+        let Some(asked) = lane.synthesis.clone() else {
+            return true;
+        };
+        let dir = self.shared.plan.dir.clone();
+        let diff_of =
+            |name: &str| std::fs::read_to_string(dir.lane_dir(name).join("diff.patch")).unwrap_or_default();
+        let ranked: Vec<String> = standings::standings(&record, &self.summary)
+            .leaderboard
+            .rows
+            .into_iter()
+            .map(|r| r.lane)
+            .collect();
+        let from = synthesis::finalists(&ranked, &asked.lanes, asked.finalists, |l| {
+            let ended = self
+                .summary
+                .lanes
+                .get(l)
+                .is_some_and(|s| s.ended() && s.capture.is_some());
+            ended && !diff_of(l).trim().is_empty()
+        });
+        let written = match from.as_slice() {
+            [] => Err("synthesis: no lane has a change to combine".to_string()),
+            [one] => Err(format!(
+                "synthesis: only {one} has a change to combine, and a synthesis combines two or more"
+            )),
+            _ => {
+                let known = crate::review::secrets::known_values(
+                    self.shared
+                        .plan
+                        .base_env
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str())),
+                );
+                let finalists: Vec<synthesis::Finalist> = from
+                    .iter()
+                    .map(|l| {
+                        let s = self.summary.lanes.get(l);
+                        synthesis::Finalist {
+                            diff: crate::review::secrets::redact(&diff_of(l), &known).0,
+                            checks: s.map(|s| s.checks.clone()).unwrap_or_default(),
+                            findings: s.map(|s| super::fix::findings(&s.reviews)).unwrap_or_default(),
+                        }
+                    })
+                    .collect();
+                let nonce = crate::review::nonce(crate::review::clock_seed());
+                let task = synthesis::task(&record.spec, &finalists, &nonce);
+                let lane_dir = dir.lane_dir(&lane.name);
+                std::fs::create_dir_all(&lane_dir)
+                    .and_then(|()| {
+                        self.shared
+                            .seal
+                            .write(&lane_dir.join(synthesis::TASK_FILE), task.as_bytes())
+                    })
+                    .map_err(|e| format!("synthesis: cannot write its task in {}: {e}", lane_dir.display()))
+            }
+        };
+        if let Err(reason) = written {
+            self.started[index] = true;
+            self.emit(RaceEvent::LanesStopped {
+                lanes: vec![lane.name.clone()],
+                reason,
+            });
+            self.emit(RaceEvent::LaneState {
+                lane: lane.name,
+                state: LaneState::Cancelled,
+            });
+            return false;
+        }
+        self.emit(RaceEvent::SynthesisStarted {
+            lane: lane.name,
+            model: asked.model,
+            from,
+        });
         true
     }
 

@@ -12,6 +12,8 @@ mod plan;
 mod resources;
 mod resume;
 mod standings;
+pub mod synthesis;
+mod synthesize;
 
 pub use coordinator::{merged_event, run, RaceOutcome};
 pub use options::RaceOptions;
@@ -19,3 +21,4 @@ pub use plan::{default_worktree_root, preflight, RacePlan};
 pub use resources::is_resource_failure;
 pub use resume::{prepare as prepare_resume, resume, Prepared, Resumable};
 pub use standings::{judge_outcomes, lane_results, standings, Standings};
+pub use synthesize::{prepare as prepare_synthesis, SynthesizeOptions};

@@ -78,4 +78,10 @@ pub struct RaceOptions {
     /// `--plan-with MODEL`: a model writes the brief every lane receives, and its
     /// acceptance commands become checks (`planner::for_race`, before preflight).
     pub plan_with: Option<String>,
+    /// `--synthesize MODEL`: after every lane is reviewed, a built-in agent on
+    /// `provider/model` (of a lab other than the finalists' authors) combines the
+    /// finalists' diffs into one more lane, ranked like any other (`race::synthesis`).
+    pub synthesize: Option<String>,
+    /// `--synthesize-lanes A,B`: the lanes it combines (default: the top of the standings).
+    pub synthesize_lanes: Vec<String>,
 }

@@ -9,14 +9,16 @@ use crate::agent::{self, AdapterKind, AgentArg, AgentSpec, AgentTarget};
 use crate::config::{self, CheckSpec, Config};
 use crate::error::Error;
 use crate::git::{Repo, UserState};
-use crate::journal::{LaneRecord, RaceDir, RaceLock, RaceRecord, Seal, SharedSeal, Store, RACE_FORMAT};
+use crate::journal::{
+    LaneRecord, RaceDir, RaceLock, RaceRecord, Seal, SharedSeal, Store, SynthesisRecord, RACE_FORMAT,
+};
 use crate::review::pool::{self as reviewers, LaneReviewers, ReviewPlan};
 use crate::vocab::MergeMode;
 
 use super::options::RaceOptions;
 
 /// A lane as `-a` and the config name it: (name, agent, spec, tier).
-type Lane = (String, String, AgentSpec, usize);
+pub(super) type Lane = (String, String, AgentSpec, usize);
 
 /// Everything a race needs, checked: what the coordinator runs.
 #[derive(Clone, Debug)]
@@ -157,6 +159,7 @@ pub fn preflight(
         check_merge_target(&repo, mode, target_branch.as_deref())?;
     }
     let mut lanes = lanes(&config, &opts.agents)?;
+    let synthesis = synthesis_lane(&config, opts, &mut lanes)?;
     super::resources::check_ports(lanes.len(), config.port_base, config.ports_per_lane)?;
     super::resources::ensure_open_files(lanes.len())?;
     locate_agents(&config, &mut lanes)?;
@@ -177,7 +180,7 @@ pub fn preflight(
         base,
         base_ref: opts.base.clone(),
         target_branch,
-        lanes: lane_records(&config, opts, &id, &race_root, lanes, assigned),
+        lanes: lane_records(&config, opts, &id, &race_root, lanes, assigned, synthesis),
         id,
         worktree_root: race_root,
         checks,
@@ -445,9 +448,11 @@ fn lane_records(
     race_root: &Path,
     lanes: Vec<Lane>,
     assigned: Vec<LaneReviewers>,
+    synthesis: Option<SynthesisRecord>,
 ) -> Vec<LaneRecord> {
     let mut assigned = assigned.into_iter();
-    lanes
+    let last_tier = lanes.len();
+    let mut records: Vec<LaneRecord> = lanes
         .into_iter()
         .enumerate()
         .map(|(i, (name, agent, spec, tier))| {
@@ -467,13 +472,124 @@ fn lane_records(
                 name,
                 agent,
                 spec,
+                synthesis: None,
             }
         })
-        .collect()
+        .collect();
+    // The synthesis lane, added last, runs in a tier of its own after every other lane.
+    if let (Some(synthesis), Some(lane)) = (synthesis, records.last_mut()) {
+        lane.tier = last_tier;
+        lane.synthesis = Some(synthesis);
+    }
+    records
+}
+
+/// The lab that trained a lane's model: a built-in agent names `provider/model`, and the
+/// provider says nothing of the lab (an OpenRouter model keeps its `vendor/` part, which
+/// does).
+pub(super) fn author_lab(config: &Config, spec: &AgentSpec) -> Option<String> {
+    let model = match spec.adapter {
+        AdapterKind::Builtin => spec.model.split_once('/').map_or(spec.model.as_str(), |(_, m)| m),
+        _ => spec.model.as_str(),
+    };
+    reviewers::lab_of(config, model)
+}
+
+/// `--synthesize MODEL`: the synthesis lane, a built-in agent on MODEL, added after the
+/// race's lanes. Its lab must differ from every author whose lane it may combine (the
+/// lanes named, else all), unless `--allow-same-lab`: it would otherwise grade its own
+/// lab's work into the winner.
+pub(super) fn synthesis_lane(
+    config: &Config,
+    opts: &RaceOptions,
+    lanes: &mut Vec<Lane>,
+) -> Result<Option<SynthesisRecord>, Error> {
+    synthesis_lane_as(config, opts, lanes, ("--synthesize", "--synthesize-lanes"))
+}
+
+/// [`synthesis_lane`], its errors naming the flags as the command spells them: (the
+/// synthesiser's, the lanes').
+pub(super) fn synthesis_lane_as(
+    config: &Config,
+    opts: &RaceOptions,
+    lanes: &mut Vec<Lane>,
+    (model_flag, lanes_flag): (&str, &str),
+) -> Result<Option<SynthesisRecord>, Error> {
+    let Some(model) = opts.synthesize.clone() else {
+        if !opts.synthesize_lanes.is_empty() {
+            return Err(Error::input_with_hint(
+                format!("{lanes_flag} names the lanes a synthesis combines, but no {model_flag} was given"),
+                format!("add {model_flag} provider/model"),
+            ));
+        }
+        return Ok(None);
+    };
+    let lane = super::synthesis::LANE;
+    if lanes.iter().any(|(name, ..)| name == lane) {
+        return Err(Error::input_with_hint(
+            format!("a lane is named '{lane}', the name of the synthesis lane"),
+            "name that lane otherwise: -a NAME=adapter:model",
+        ));
+    }
+    for named in &opts.synthesize_lanes {
+        if !lanes.iter().any(|(name, ..)| name == named) {
+            let known: Vec<&str> = lanes.iter().map(|(n, ..)| n.as_str()).collect();
+            return Err(Error::input_with_hint(
+                format!("{lanes_flag} names '{named}', which is no lane of this race"),
+                format!("the race's lanes: {}", known.join(", ")),
+            ));
+        }
+    }
+    if opts.synthesize_lanes.len() == 1 {
+        return Err(Error::input_with_hint(
+            format!("{lanes_flag} names one lane: a synthesis combines at least two"),
+            format!("name two lanes or more, e.g. {lanes_flag} a,b"),
+        ));
+    }
+    let spec = AgentSpec::new(AdapterKind::Builtin, model.clone());
+    let Some(lab) = author_lab(config, &spec) else {
+        return Err(Error::input_with_hint(
+            format!("cannot tell which lab trained the synthesiser {model}"),
+            "name a model bakeoff knows, or map it in [labs] (e.g. \"my-model\" = \"meta\")",
+        ));
+    };
+    let allow_same_lab = opts.allow_same_lab || config.review.allow_same_lab;
+    let combined = lanes
+        .iter()
+        .filter(|(name, ..)| opts.synthesize_lanes.is_empty() || opts.synthesize_lanes.contains(name));
+    if let Some((name, ..)) = combined
+        .clone()
+        .find(|(_, _, spec, _)| author_lab(config, spec).as_deref() == Some(lab.as_str()))
+        .filter(|_| !allow_same_lab)
+    {
+        return Err(Error::input_with_hint(
+            format!(
+                "the synthesiser {model} is of {lab}, the lab that wrote lane {name}: a synthesis is by a model of another lab than the finalists' authors"
+            ),
+            format!("pick a synthesiser of another lab, name other lanes with {lanes_flag}, or pass --allow-same-lab"),
+        ));
+    }
+    let count = match opts.synthesize_lanes.len() {
+        0 => super::synthesis::DEFAULT_FINALISTS,
+        n => n,
+    };
+    if combined.count() < 2 {
+        return Err(Error::input_with_hint(
+            format!("{model_flag} combines the race's best lanes, and this race has one"),
+            "race two lanes or more, e.g. -a AGENT*2",
+        ));
+    }
+    let tier = lanes.len();
+    lanes.push((lane.to_string(), format!("builtin:{model}"), spec, tier));
+    Ok(Some(SynthesisRecord {
+        model,
+        lanes: opts.synthesize_lanes.clone(),
+        finalists: count,
+    }))
 }
 
 /// What a lane's branch, worktree folder and worktree are called in race `id`.
-fn lane_names(id: &str, race_root: &Path, lane: &str) -> (String, PathBuf, String) {
+pub(super) fn lane_names(id: &str, race_root: &Path, lane: &str) -> (String, PathBuf, String) {
     (
         format!("bakeoff/{id}/{lane}"),
         race_root.join(lane),
@@ -830,13 +946,7 @@ fn review_plan(
     let allow_same_lab = opts.allow_same_lab || config.review.allow_same_lab;
     let mut assigned = Vec::new();
     for (name, _, spec, _) in lanes {
-        // The built-in agent names `provider/model`; the provider says nothing of the lab
-        // (an OpenRouter model keeps its `vendor/` part, which does).
-        let model = match spec.adapter {
-            AdapterKind::Builtin => spec.model.split_once('/').map_or(spec.model.as_str(), |(_, m)| m),
-            _ => spec.model.as_str(),
-        };
-        let author_lab = reviewers::lab_of(config, model);
+        let author_lab = author_lab(config, spec);
         let a = reviewers::assign(&plan.reviewers, author_lab.as_deref(), per_lane, allow_same_lab)
             .map_err(|e| e.context(&format!("lane {name}")))?;
         assigned.push(a);

@@ -32,15 +32,15 @@ use super::plan::{self, RacePlan};
 pub struct Resumable {
     pub plan: RacePlan,
     /// Held until the resumed race ends.
-    lock: RaceLock,
+    pub(super) lock: RaceLock,
     /// Process groups of agents the crash left running, now killed.
     pub killed: Vec<u32>,
     /// Processes of the race from an earlier run (agents, checks, setup and everything
     /// they started, in any process group), found by their environment and now killed.
     pub marked: Vec<u32>,
     /// Lanes (by index) that had ended and keep their results.
-    kept: Vec<bool>,
-    events: Vec<Stamped>,
+    pub(super) kept: Vec<bool>,
+    pub(super) events: Vec<Stamped>,
 }
 
 /// What `prepare` found.
@@ -212,7 +212,11 @@ fn kill_earlier_runs(id: &str, dir: &RaceDir) -> Vec<u32> {
 
 /// The race's plan from `race.json`, with what can have changed since it started checked
 /// again like preflight does (exit 2, or 3 for a missing key).
-fn replan(dir: RaceDir, mut record: RaceRecord, config_file: Option<&Path>) -> Result<RacePlan, Error> {
+pub(super) fn replan(
+    dir: RaceDir,
+    mut record: RaceRecord,
+    config_file: Option<&Path>,
+) -> Result<RacePlan, Error> {
     let repo = Repo::discover(&record.repo)?;
     let repo_top = repo.workdir().to_path_buf();
     let config = config::load(Some(&repo_top), config_file)?;
@@ -292,7 +296,10 @@ fn restore_env(config: &Config, lane: &str, agent: &str, spec: &mut agent::Agent
 
 /// The reviewers and judge the race had, with their keys resolved now; `None` for a race
 /// run with `--no-review` (no lane has a reviewer).
-fn review_plan(config: &Config, record: &RaceRecord) -> Result<Option<std::sync::Arc<ReviewPlan>>, Error> {
+pub(super) fn review_plan(
+    config: &Config,
+    record: &RaceRecord,
+) -> Result<Option<std::sync::Arc<ReviewPlan>>, Error> {
     let mut names: Vec<String> = Vec::new();
     for name in record.lanes.iter().flat_map(|l| &l.reviewers) {
         if !names.contains(name) {

@@ -22,7 +22,20 @@ pub struct Standings {
 pub fn standings(record: &RaceRecord, summary: &RaceSummary) -> Standings {
     let mut results = lane_results(record, summary);
     judge::apply_judging(&mut results, &judge_outcomes(&summary.comparisons));
-    let leaderboard = rank::rank(&results);
+    let mut leaderboard = rank::rank(&results);
+    for row in &mut leaderboard.rows {
+        let (Some(lane), Some(s)) = (record.lane(&row.lane), summary.lanes.get(&row.lane)) else {
+            continue;
+        };
+        if let (Some(synthesis), false) = (&lane.synthesis, s.synthesis_of.is_empty()) {
+            row.reason = format!(
+                "{} (synthesis of {} by {})",
+                row.reason,
+                s.synthesis_of.join(" + "),
+                synthesis.model
+            );
+        }
+    }
     Standings { results, leaderboard }
 }
 

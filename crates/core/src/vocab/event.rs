@@ -213,6 +213,13 @@ pub enum RaceEvent {
         lanes: Vec<String>,
         reason: String,
     },
+    /// A synthesis lane (`--synthesize`) starts: `model` combines the finalists `from`,
+    /// best first, into one change of its own.
+    SynthesisStarted {
+        lane: String,
+        model: String,
+        from: Vec<String>,
+    },
     /// A pairwise comparison of two finalists by the judge, in one order.
     Judged {
         judge: String,
@@ -272,7 +279,8 @@ impl RaceEvent {
             | RaceEvent::Tampering { lane, .. }
             | RaceEvent::Breached { lane, .. }
             | RaceEvent::Merged { lane, .. }
-            | RaceEvent::MergeRefused { lane, .. } => Some(lane),
+            | RaceEvent::MergeRefused { lane, .. }
+            | RaceEvent::SynthesisStarted { lane, .. } => Some(lane),
             _ => None,
         }
     }

@@ -108,9 +108,19 @@ impl Worker {
         let mut base_env = self.lane_env(&lane.spec);
         base_env.retain(|(k, _)| !matches!(k.as_str(), "TMPDIR" | "TMP" | "TEMP"));
         base_env.push(("TMPDIR".into(), tmp.to_string_lossy().into_owned()));
-        let spec_file = plan.dir.spec_file();
+        // A synthesis lane's task is the one its coordinator wrote when it started
+        // (`synthesis::task`), where the sandbox lets the agent read a lane's prompt.
+        let (spec_text, spec_file) = match lane.synthesis {
+            Some(_) => {
+                let file = self.lane_dir.join(super::super::synthesis::TASK_FILE);
+                let text = std::fs::read_to_string(&file)
+                    .map_err(|e| Stop::Failed(format!("cannot read {}: {e}", file.display())))?;
+                (text, file)
+            }
+            None => (plan.record.spec.clone(), plan.dir.spec_file()),
+        };
         let ctx = InvocationContext {
-            spec_text: &plan.record.spec,
+            spec_text: &spec_text,
             spec_file: &spec_file,
             worktree: &lane.worktree,
             lane_dir: &home,
