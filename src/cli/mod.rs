@@ -133,6 +133,12 @@ an answer unreadable after one repair; nothing written) · 3 provider or key"
     /// Add a synthesis lane to a finished race: a model of another lab than the
     /// finalists' authors combines their diffs, checks and findings into one change,
     /// checked, reviewed and ranked with them (docs/synthesize.md).
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  bakeoff synthesize --with openai/gpt-5.5                 # the last race's top two lanes\n",
+        "  bakeoff synthesize 20261121 --with google/gemini-3-pro --lanes tidy,quick\n\n",
+        "Exit codes: 0 a winner (merge it with `bakeoff merge`) · 1 no lane passed · 2 bad input (an unfinished race, a synthesiser of an author's lab, a lane twice) · 3 provider or key"
+    ))]
     Synthesize {
         /// The race id, a prefix of it, or `last`.
         #[arg(default_value = "last", add = ArgValueCandidates::new(candidates::races))]

@@ -211,6 +211,7 @@ fn help_shows_examples_and_exit_codes() {
         &["bench", "--help"],
         &["review", "--help"],
         &["plan", "--help"],
+        &["synthesize", "--help"],
         &["merge", "--help"],
         &["report", "--help"],
         &["resume", "--help"],
