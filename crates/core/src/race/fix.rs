@@ -141,20 +141,6 @@ mod tests {
         }
     }
 
-    fn check(name: &str, passed: bool, holdout: bool) -> CheckOutcome {
-        CheckOutcome {
-            name: name.into(),
-            command: "true".into(),
-            holdout,
-            exit: None,
-            passed,
-            timed_out: false,
-            elapsed_ms: 0,
-            log: String::new(),
-            report: None,
-        }
-    }
-
     #[test]
     fn which_lanes_get_another_round() {
         let failed = ReviewRecord {
@@ -165,7 +151,7 @@ mod tests {
             (
                 "all approve, checks pass",
                 vec![review(Verdict::Approve, vec![])],
-                vec![check("t", true, false)],
+                vec![CheckOutcome::sample("t", false, true)],
                 false,
             ),
             (
@@ -181,20 +167,20 @@ mod tests {
             (
                 "a failed regression check",
                 vec![review(Verdict::Approve, vec![])],
-                vec![check("t", false, false)],
+                vec![CheckOutcome::sample("t", false, false)],
                 true,
             ),
             (
                 "a failed holdout check alone",
                 vec![review(Verdict::Approve, vec![])],
-                vec![check("h", false, true)],
+                vec![CheckOutcome::sample("h", true, false)],
                 false,
             ),
             ("a review that failed", vec![failed], vec![], false),
             (
                 "no reviews, checks fail",
                 vec![],
-                vec![check("t", false, false)],
+                vec![CheckOutcome::sample("t", false, false)],
                 true,
             ),
             ("nothing at all", vec![], vec![], false),
@@ -216,9 +202,9 @@ mod tests {
             review(Verdict::Reject, vec![with_suggestion]),
         ];
         let checks = vec![
-            check("unit", false, false),
-            check("hidden", false, true),
-            check("lint", true, false),
+            CheckOutcome::sample("unit", false, false),
+            CheckOutcome::sample("hidden", true, false),
+            CheckOutcome::sample("lint", false, true),
         ];
         let text = followup_prompt(&findings(&reviews), &failing_checks(&checks));
         let want = "Reviewers of your change asked for changes.\n\n\

@@ -136,20 +136,6 @@ mod tests {
     use super::*;
     use crate::review::{FindingSource, Severity};
 
-    fn check(name: &str, holdout: bool, passed: bool) -> CheckOutcome {
-        CheckOutcome {
-            name: name.into(),
-            command: format!("sh {name}"),
-            holdout,
-            exit: None,
-            passed,
-            timed_out: false,
-            elapsed_ms: 0,
-            log: String::new(),
-            report: None,
-        }
-    }
-
     #[test]
     fn docs_quote_the_prompt_word_for_word() {
         let docs = include_str!("../../../../docs/synthesize.md");
@@ -171,7 +157,10 @@ mod tests {
     fn the_task_fences_each_diff_and_names_regression_checks_and_findings_only() {
         let f = Finalist {
             diff: "+fix x\n+DATA-n1>>> sneaky\n".into(),
-            checks: vec![check("build", false, true), check("qa/hidden.sh", true, false)],
+            checks: vec![
+                CheckOutcome::sample("build", false, true),
+                CheckOutcome::sample("qa/hidden.sh", true, false),
+            ],
             findings: vec![Finding {
                 severity: Severity::Major,
                 file: "x.txt".into(),

@@ -36,17 +36,7 @@ fn with(name: &str, change: impl FnOnce(&mut LaneResult)) -> LaneResult {
 }
 
 fn check(name: &str, holdout: bool, passed: bool) -> CheckOutcome {
-    CheckOutcome {
-        name: name.to_string(),
-        command: format!("run {name}"),
-        holdout,
-        exit: Some(ExitKind::Code(if passed { 0 } else { 1 })),
-        passed,
-        timed_out: false,
-        elapsed_ms: 1_000,
-        log: format!("checks/{name}.log"),
-        report: None,
-    }
+    CheckOutcome::sample(name, holdout, passed)
 }
 
 fn timed_out(name: &str) -> CheckOutcome {

@@ -64,3 +64,22 @@ impl Named {
         self.passed == self.total
     }
 }
+
+#[cfg(test)]
+impl CheckOutcome {
+    /// A check named `name` that ran `run NAME` for a second and passed or failed, for
+    /// the tests of what is made of check results.
+    pub(crate) fn sample(name: &str, holdout: bool, passed: bool) -> CheckOutcome {
+        CheckOutcome {
+            name: name.to_string(),
+            command: format!("run {name}"),
+            holdout,
+            exit: Some(super::exit::ExitKind::Code(if passed { 0 } else { 1 })),
+            passed,
+            timed_out: false,
+            elapsed_ms: 1_000,
+            log: format!("checks/{name}.log"),
+            report: None,
+        }
+    }
+}

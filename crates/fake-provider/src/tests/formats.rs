@@ -70,7 +70,7 @@ async fn anthropic_stream_text_event_sequence() {
     let deltas = names.iter().filter(|n| **n == "content_block_delta").count();
     assert!(deltas >= 2, "{names:?}");
     let mut want = vec!["message_start", "content_block_start", "ping"];
-    want.extend(std::iter::repeat("content_block_delta").take(deltas));
+    want.extend(std::iter::repeat_n("content_block_delta", deltas));
     want.extend(["content_block_stop", "message_delta", "message_stop"]);
     assert_eq!(names, want);
     // Each event's data type matches its name; the deltas rebuild the text.
@@ -283,14 +283,17 @@ async fn responses_whole_and_stream() {
         .filter(|n| **n == "response.function_call_arguments.delta")
         .count();
     assert!(text_deltas >= 1 && arg_deltas >= 2, "{names:?}");
-    want.extend(std::iter::repeat("response.output_text.delta").take(text_deltas));
+    want.extend(std::iter::repeat_n("response.output_text.delta", text_deltas));
     want.extend([
         "response.output_text.done",
         "response.content_part.done",
         "response.output_item.done",
         "response.output_item.added",
     ]);
-    want.extend(std::iter::repeat("response.function_call_arguments.delta").take(arg_deltas));
+    want.extend(std::iter::repeat_n(
+        "response.function_call_arguments.delta",
+        arg_deltas,
+    ));
     want.extend([
         "response.function_call_arguments.done",
         "response.output_item.done",
