@@ -202,30 +202,21 @@ pub fn branch_instructions(branch: &str) -> String {
 mod tests {
     use super::*;
     use crate::error::exit;
-    use crate::vocab::{ReviewOutput, TokenUsage, Verdict};
+    use crate::vocab::{ReviewOutput, Verdict};
 
     fn review(output: Result<(), &str>, same_lab: bool, provider_error: bool) -> ReviewRecord {
+        let output = output
+            .map(|()| ReviewOutput {
+                verdict: Verdict::Approve,
+                score: 90,
+                summary: "fine".into(),
+                findings: vec![],
+            })
+            .map_err(str::to_string);
         ReviewRecord {
-            lane: Some("a".into()),
-            reviewer: "anthropic/claude-opus-4-6".into(),
-            lab: "anthropic".into(),
-            answered_by: None,
-            fell_back: false,
-            output: output
-                .map(|()| ReviewOutput {
-                    verdict: Verdict::Approve,
-                    score: 90,
-                    summary: "fine".into(),
-                    findings: vec![],
-                })
-                .map_err(str::to_string),
-            not_reviewed: vec![],
-            credentials_error: false,
             provider_error,
-            usage: TokenUsage::default(),
-            cost_usd: None,
-            requests: 1,
             same_lab,
+            ..ReviewRecord::sample("anthropic/claude-opus-4-6", "anthropic", output)
         }
     }
 

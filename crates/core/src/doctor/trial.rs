@@ -77,38 +77,31 @@ async fn trial(repo_top: Option<&Path>, config_file: Option<&Path>, agent: &str)
     // The scratch folder is the repository: its unique name keeps the worktrees of
     // trials that run at once apart (they are named after the repository).
     let repo = scratch.path().to_path_buf();
-    // The race's own limits when they are shorter: a user who stops stalled agents
-    // sooner wants the check to say so sooner too.
-    let (timeout, stall) = match crate::config::load(Some(&repo), config_file) {
-        Ok(config) => (
-            config.timeout.min(TRIAL_TIMEOUT),
-            config.stall_timeout.map_or(TRIAL_STALL, |s| s.min(TRIAL_STALL)),
-        ),
-        Err(e) => return Check::new(Status::Fail, subject, e.to_string()).blocking(Blocker::Usage),
-    };
     let opts = RaceOptions {
         spec: Some(TRIAL_PROMPT.to_string()),
         agents: vec![agent.to_string()],
         base: "HEAD".into(),
         no_review: true,
-        timeout: Some(format!("{}ms", timeout.as_millis())),
-        stall_timeout: Some(format!("{}ms", stall.as_millis())),
         ..RaceOptions::default()
     };
-    let plan = match race::preflight(&repo, &opts, config_file) {
+    let mut plan = match race::preflight(&repo, &opts, config_file) {
         Ok((plan, _)) => plan,
         Err(e) => return Check::new(Status::Fail, subject, e.to_string()).blocking(Blocker::Usage),
     };
+    // The trial's limits, or the race's own when they are shorter: a user who stops
+    // stalled agents sooner wants the check to say so sooner too.
+    let record = &mut plan.record;
+    record.timeout_ms = record.timeout_ms.min(TRIAL_TIMEOUT.as_millis() as u64);
+    let stall = TRIAL_STALL.as_millis() as u64;
+    record.stall_timeout_ms = Some(record.stall_timeout_ms.map_or(stall, |s| s.min(stall)));
     // The lane's worktree goes with the scratch repository (the race keeps its worktrees
     // outside the repository, in bakeoff's data folder).
     let worktrees = plan.record.worktree_root.clone();
-    let stderr_log = plan.record.lanes.first().map(|lane| {
-        plan.dir
-            .path
-            .join("lanes")
-            .join(&lane.name)
-            .join("agent.stderr.log")
-    });
+    let stderr_log = plan
+        .record
+        .lanes
+        .first()
+        .map(|lane| plan.dir.lane_dir(&lane.name).join("agent.stderr.log"));
     let seen = Arc::new(Mutex::new(Seen::default()));
     // Nothing interrupts a trial but its own limits; the sender lives until it ends.
     let (_interrupt, interrupts) = mpsc::unbounded_channel();

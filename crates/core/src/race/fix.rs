@@ -103,7 +103,6 @@ fn cut(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::TokenUsage;
     use crate::review::{FindingSource, ReviewOutput, Severity};
 
     fn finding(severity: Severity, file: &str, line: Option<u32>, title: &str) -> Finding {
@@ -119,25 +118,15 @@ mod tests {
     }
 
     fn review(verdict: Verdict, findings: Vec<Finding>) -> ReviewRecord {
+        let output = ReviewOutput {
+            verdict,
+            score: 50,
+            summary: "the whole transcript-ish summary".into(),
+            findings,
+        };
         ReviewRecord {
             lane: None,
-            reviewer: "openai/gpt-5.4".into(),
-            lab: "openai".into(),
-            answered_by: None,
-            fell_back: false,
-            output: Ok(ReviewOutput {
-                verdict,
-                score: 50,
-                summary: "the whole transcript-ish summary".into(),
-                findings,
-            }),
-            not_reviewed: vec![],
-            credentials_error: false,
-            provider_error: false,
-            usage: TokenUsage::default(),
-            cost_usd: None,
-            requests: 1,
-            same_lab: false,
+            ..ReviewRecord::sample("openai/gpt-5.4", "openai", Ok(output))
         }
     }
 

@@ -147,6 +147,29 @@ pub struct ReviewRecord {
     pub same_lab: bool,
 }
 
+#[cfg(test)]
+impl ReviewRecord {
+    /// One request's review by `reviewer` of `lab`, no fallback, no cost known: for the
+    /// tests of what is made of reviews.
+    pub(crate) fn sample(reviewer: &str, lab: &str, output: Result<ReviewOutput, String>) -> ReviewRecord {
+        ReviewRecord {
+            lane: Some("a".into()),
+            reviewer: reviewer.into(),
+            lab: lab.into(),
+            answered_by: None,
+            fell_back: false,
+            output,
+            not_reviewed: vec![],
+            credentials_error: false,
+            provider_error: false,
+            usage: TokenUsage::default(),
+            cost_usd: None,
+            requests: 1,
+            same_lab: false,
+        }
+    }
+}
+
 /// The record's `output` on the wire: the review object itself when there is one, and
 /// `{"error": "why"}` when there is none, so a consumer of the NDJSON stream reads plain
 /// values rather than serde's `{"Ok": ..}` encoding of a `Result`. Journals written before
@@ -197,21 +220,7 @@ mod tests {
     use super::*;
 
     fn record(output: Result<ReviewOutput, String>) -> ReviewRecord {
-        ReviewRecord {
-            lane: Some("a".into()),
-            reviewer: "openai/gpt-5".into(),
-            lab: "openai".into(),
-            answered_by: None,
-            fell_back: false,
-            output,
-            not_reviewed: vec![],
-            credentials_error: false,
-            provider_error: false,
-            usage: TokenUsage::default(),
-            cost_usd: None,
-            requests: 1,
-            same_lab: false,
-        }
+        ReviewRecord::sample("openai/gpt-5", "openai", output)
     }
 
     fn review() -> ReviewOutput {
