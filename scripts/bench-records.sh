@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Records at scale: `bakeoff list`, `show last` and `show <the oldest id>` over 100,
+# Records at scale: `bakeoff list`, `show last`, `show <the oldest id>` and the shell's
+# Tab on `show` and `diff` (the completer listing race ids and lanes) over 100,
 # 1,000 and 10,000 recorded races, with the race index (`.git/bakeoff/race-index.jsonl`)
 # and without it (deleted before each run, so every race is read from its folder: the
 # slow path, and what a bakeoff without the index always did). Median wall time of
@@ -115,6 +116,16 @@ for n in $SIZES; do
       base=$(printf '  %11s' "$(median_ms "$no_index" "$BASELINE" -C "$REPO" $cmd)")
     fi
     python3 -c "print(f'{$count:>6}  {\"$label\":<18}  {$without:12.1f}  {$with:9.1f}  {$without / max($with, 0.1):5.1f}x$base')"
+  done
+  # What a shell's Tab costs: the completer answering `bakeoff show <Tab>` (every race
+  # id, newest first) and `bakeoff diff <Tab>` (the last race's lanes, then the ids).
+  for words in "show" "diff"; do
+    complete=(env -C "$REPO" BAKEOFF_COMPLETE=bash _CLAP_COMPLETE_INDEX=2 "_CLAP_IFS=
+" "$BAKEOFF" -- bakeoff "$words" "")
+    [ "$("${complete[@]}" | grep -c .)" -gt "$count" ] || { echo "completion of $words does not offer $count races" >&2; exit 1; }
+    with=$(median_ms "$with_index" "${complete[@]}")
+    without=$(median_ms "$no_index" "${complete[@]}")
+    python3 -c "print(f'{$count:>6}  {\"tab: $words\":<18}  {$without:12.1f}  {$with:9.1f}  {$without / max($with, 0.1):5.1f}x')"
   done
   "$BAKEOFF" -C "$REPO" list >/dev/null # leave the index whole for the next size
 done

@@ -21,10 +21,14 @@ fn store() -> Option<Store> {
 
 /// `last`, then every recorded race, newest first, each with its title as help.
 pub fn races() -> Vec<CompletionCandidate> {
-    let mut out = vec![CompletionCandidate::new("last").help(Some("the newest race".into()))];
     let listed = store().and_then(|s| s.listings().ok()).unwrap_or_default();
-    out.extend(listed.into_iter().rev().filter_map(|race| match race {
-        Listed::Race(r) => Some(CompletionCandidate::new(r.id).help(Some(r.title.into()))),
+    race_candidates(&listed)
+}
+
+fn race_candidates(listed: &[Listed]) -> Vec<CompletionCandidate> {
+    let mut out = vec![CompletionCandidate::new("last").help(Some("the newest race".into()))];
+    out.extend(listed.iter().rev().filter_map(|race| match race {
+        Listed::Race(r) => Some(CompletionCandidate::new(r.id.clone()).help(Some(r.title.clone().into()))),
         Listed::Unreadable(_) => None,
     }));
     out
@@ -32,9 +36,13 @@ pub fn races() -> Vec<CompletionCandidate> {
 
 /// The lanes of the last race, each with its agent as help.
 pub fn lanes() -> Vec<CompletionCandidate> {
-    let record = store()
-        .and_then(|s| s.resolve("last").ok())
-        .and_then(|dir| dir.record().ok());
+    let Some(store) = store() else { return Vec::new() };
+    let last = store.resolve("last").ok().map(|dir| dir.id);
+    lanes_of(&store, last.as_deref())
+}
+
+fn lanes_of(store: &Store, race: Option<&str>) -> Vec<CompletionCandidate> {
+    let record = race.and_then(|id| store.dir(id).record().ok());
     record
         .map(|r| {
             r.lanes
@@ -45,10 +53,18 @@ pub fn lanes() -> Vec<CompletionCandidate> {
         .unwrap_or_default()
 }
 
-/// `diff [RACE] LANE [LANE2]`: a lane of the last race or a race.
+/// `diff [RACE] LANE [LANE2]`: a lane of the last race or a race. The races are listed
+/// once; the last of them is the race whose lanes are offered (resolving `last` would
+/// read the index a second time).
 pub fn races_and_lanes() -> Vec<CompletionCandidate> {
-    let mut out = lanes();
-    out.extend(races());
+    let Some(store) = store() else { return Vec::new() };
+    let listed = store.listings().unwrap_or_default();
+    let last = listed.iter().rev().find_map(|race| match race {
+        Listed::Race(r) => Some(r.id.as_str()),
+        Listed::Unreadable(_) => None,
+    });
+    let mut out = lanes_of(&store, last);
+    out.extend(race_candidates(&listed));
     out
 }
 
