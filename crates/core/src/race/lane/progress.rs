@@ -52,9 +52,10 @@ impl StallLimits {
 struct Stall {
     limits: StallLimits,
     last_progress: Instant,
-    /// The last line the agent wrote to stderr, summarised: the error shown when its
-    /// parser names none.
-    last_stderr: Option<String>,
+    /// The agent's last few stderr lines, each cut to [`STDERR_KEPT`] bytes: where the
+    /// error shown comes from when its parser names none. Judged only when shown, so a
+    /// flood of stderr costs a bounded copy per line.
+    recent_stderr: std::collections::VecDeque<String>,
     /// A command agent printed a line in this read of the logs: its progress.
     printed: bool,
     /// The error the last `stalled` call showed; `None` while not stalled.
@@ -96,7 +97,7 @@ impl<'a, O: ProgressOut> LiveProgress<'a, O> {
             stall: Stall {
                 limits: stall,
                 last_progress: Instant::now(),
-                last_stderr: None,
+                recent_stderr: std::collections::VecDeque::with_capacity(STDERR_LINES),
                 printed: false,
                 shown: None,
                 stopped: None,
@@ -129,9 +130,14 @@ impl<'a, O: ProgressOut> LiveProgress<'a, O> {
     }
 
     fn last_error(&self) -> Option<String> {
-        self.parser
-            .last_error()
-            .or_else(|| self.stall.last_stderr.clone())
+        self.parser.last_error().or_else(|| {
+            self.stall
+                .recent_stderr
+                .iter()
+                .rev()
+                .filter_map(|line| summarize(line))
+                .find(|text| reads_as_trouble(text))
+        })
     }
 
     /// One read of the logs ended at `now`: is the agent stalled, or to be stopped?
@@ -173,6 +179,10 @@ impl<'a, O: ProgressOut> LiveProgress<'a, O> {
         self.watch(now);
     }
 }
+
+/// Stderr lines kept for a stalled lane's error, and how much of each.
+const STDERR_LINES: usize = 8;
+const STDERR_KEPT: usize = 512;
 
 /// Whether a stderr line reads as something going wrong, to be shown as a stalled lane's
 /// last error: CLIs also print banners and notes there (Codex's `Reading additional
@@ -217,8 +227,20 @@ impl<O: ProgressOut> LineSink for LiveProgress<'_, O> {
             Stream::Stderr => OutputStream::Stderr,
         };
         if stream == OutputStream::Stderr {
-            if let Some(text) = summarize(line).filter(|t| reads_as_trouble(t)) {
-                self.stall.last_stderr = Some(text);
+            if !line.trim().is_empty() {
+                let recent = &mut self.stall.recent_stderr;
+                // The oldest line's buffer is reused for the newest.
+                let mut kept = match recent.len() {
+                    STDERR_LINES => recent.pop_front().unwrap_or_default(),
+                    _ => String::new(),
+                };
+                kept.clear();
+                let mut cut = line.len().min(STDERR_KEPT);
+                while !line.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                kept.push_str(&line[..cut]);
+                recent.push_back(kept);
             }
         } else if !self.parser.reports_progress() && !line.trim().is_empty() {
             self.stall.printed = true;
