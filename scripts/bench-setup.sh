@@ -8,6 +8,9 @@
 # SETUP_JOBS="default 1 2 8": bakeoff with `[worktree] setup-jobs` unset (its own choice
 # for the storage) and set to each number, side by side.
 # SANDBOX="off on": each bakeoff race with `--sandbox off` and then `on` (default: auto).
+# SHARED="true false": each bakeoff race with `[worktree] shared-base` on (agents start on
+# one shared checkout of the base; each lane's own is written while its agent works) and
+# off (each lane checked out before its agent starts), side by side.
 # The lanes' agent sleeps until the race is interrupted, once every lane's agent runs.
 # The runs of a round go in an order that turns with each round: on a disk, each run
 # pays for the writeback of the one before.
@@ -18,6 +21,7 @@ LANES="${LANES:-8}"
 ROUNDS="${ROUNDS:-3}"
 SETUP_JOBS="${SETUP_JOBS:-default 1 2 8}"
 SANDBOX="${SANDBOX:-auto}"
+SHARED="${SHARED:-true false}"
 cat >> "$XDG_CONFIG_HOME/bakeoff/config.toml" <<TOML
 [worktree]
 root = "$WORK/lanes"
@@ -27,7 +31,12 @@ model = "none"
 command = ["sleep", "600"]
 TOML
 for jobs in $SETUP_JOBS; do
-  [ "$jobs" = default ] || printf '[worktree]\nsetup-jobs = %s\n' "$jobs" > "$WORK/jobs-$jobs.toml"
+  for shared in $SHARED; do
+    {
+      printf '[worktree]\nshared-base = %s\n' "$shared"
+      [ "$jobs" = default ] || printf 'setup-jobs = %s\n' "$jobs"
+    } > "$WORK/jobs-$jobs-$shared.toml"
+  done
 done
 
 # A timed command, in seconds.
@@ -93,12 +102,14 @@ PY
   git -C "$REPO" -c user.name=b -c user.email=b@b commit -q -m "$files files"
   for lanes in $LANES; do
     echo "files=$files lanes=$lanes on $TMPDIR ($(stat -f -c %T "$TMPDIR"))"
-    echo "round  git_seq_s  git_par_s  par/seq  setup_jobs  sandbox  bakeoff_s  bakeoff/seq"
+    echo "round  git_seq_s  git_par_s  par/seq  setup_jobs  sandbox  shared  bakeoff_s  bakeoff/seq  race_s"
     for round in $(seq "$ROUNDS"); do
       # What came before sets the disk's pace (its writeback of the last run's files
       # and of their removal), so the order of the runs turns with each round.
       variants=(git-seq git-par)
-      for jobs in $SETUP_JOBS; do for mode in $SANDBOX; do variants+=("bakeoff:$jobs:$mode"); done; done
+      for jobs in $SETUP_JOBS; do for mode in $SANDBOX; do for shared in $SHARED; do
+        variants+=("bakeoff:$jobs:$mode:$shared")
+      done; done; done
       n=${#variants[@]}
       order=()
       for i in $(seq 0 $((n - 1))); do order+=("${variants[$(( (i + round - 1) % n ))]}"); done
@@ -113,9 +124,9 @@ PY
             par_s=$(timed par_add "$REPO" "$lanes" "$round")
             remove_worktrees "$REPO" "$lanes" par "$round" ;;
           bakeoff:*)
-            IFS=: read -r _ jobs mode <<< "$v"
-            config=()
-            [ "$jobs" = default ] || config=(--config "$WORK/jobs-$jobs.toml")
+            IFS=: read -r _ jobs mode shared <<< "$v"
+            config=(--config "$WORK/jobs-$jobs-$shared.toml")
+            race_start=$(date +%s%N)
             "$BAKEOFF" -C "$REPO" "${config[@]}" race "setup round $round" -a "noop*$lanes" \
               --no-review --sandbox "$mode" >/dev/null 2>&1 &
             race=$!
@@ -128,6 +139,9 @@ PY
             done
             kill -INT "$race" 2>/dev/null || true
             wait "$race" || true
+            # The whole race, to its exit: every lane's own checkout written (with the
+            # shared base, what the agents' time would have hidden) and its work captured.
+            race_s=$(python3 -c "print(($(date +%s%N) - $race_start) / 1e9)")
             s=$(python3 - "$(journal "$REPO")" "$lanes" <<'PY'
 import json, sys
 events = [json.loads(l) for l in open(sys.argv[1])]
@@ -137,14 +151,14 @@ assert len(running) == int(sys.argv[2]), running
 print((max(running) - start) / 1000)
 PY
 )
-            results+=("$jobs $mode $s")
+            results+=("$jobs $mode $shared $s $race_s")
             "$BAKEOFF" -C "$REPO" clean last --purge >/dev/null ;;
         esac
       done
       for r in "${results[@]}"; do
-        read -r jobs mode s <<< "$r"
-        python3 -c "import sys; seq, par, b = map(float, sys.argv[1:4]); print(f'{sys.argv[4]:>5}  {seq:9.3f}  {par:9.3f}  {par / seq:7.3f}  {sys.argv[5]:>10}  {sys.argv[6]:>7}  {b:9.3f}  {b / seq:11.3f}')" \
-          "$seq_s" "$par_s" "$s" "$round" "$jobs" "$mode"
+        read -r jobs mode shared s race_s <<< "$r"
+        python3 -c "import sys; seq, par, b, t = map(float, sys.argv[1:5]); print(f'{sys.argv[5]:>5}  {seq:9.3f}  {par:9.3f}  {par / seq:7.3f}  {sys.argv[6]:>10}  {sys.argv[7]:>7}  {sys.argv[8]:>6}  {b:9.3f}  {b / seq:11.3f}  {t:6.3f}')" \
+          "$seq_s" "$par_s" "$s" "$race_s" "$round" "$jobs" "$mode" "$shared"
       done
     done
   done

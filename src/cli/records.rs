@@ -338,6 +338,8 @@ fn clean_race(repo_top: &Path, record: &RaceRecord) -> Result<(), Error> {
     for lane in &record.lanes {
         git::remove_worktree(repo_top, &lane.worktree_name, &lane.worktree, Some(&lane.branch))?;
     }
+    // A shared base a crashed run left behind.
+    git::remove_shared_base(&record.worktree_root)?;
     // The race's folder under the worktree root is bakeoff's own; remove it once empty.
     let _ = std::fs::remove_dir(&record.worktree_root);
     Ok(())

@@ -35,6 +35,7 @@ mod resources;
 mod resume;
 mod review;
 mod sandbox;
+mod shared_base;
 mod snapshots;
 mod synthesize;
 mod terminal;

@@ -13,7 +13,7 @@ use crate::support::TestEnv;
 use crate::witness::Witness;
 
 /// Whether lanes can be sandboxed here: bubblewrap starts with a lane's namespaces.
-fn sandbox_here() -> bool {
+pub(crate) fn sandbox_here() -> bool {
     let works = std::process::Command::new("bwrap")
         .args(["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"])
         .args(["--unshare-pid", "--unshare-net", "--", "true"])

@@ -391,6 +391,7 @@ fn free_worktrees(dir: &crate::journal::RaceDir) {
     for lane in &record.lanes {
         let _ = crate::git::remove_worktree(&record.repo, &lane.worktree_name, &lane.worktree, None);
     }
+    let _ = crate::git::remove_shared_base(&record.worktree_root);
     let _ = std::fs::remove_dir(&record.worktree_root);
 }
 

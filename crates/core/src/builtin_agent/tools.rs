@@ -91,6 +91,7 @@ impl Shell {
             grace: COMMAND_GRACE,
             // The tool reads its output back itself, cut to its own limit.
             log_cap: None,
+            overlay: None,
         };
         let finished = process::run(cmd, |_, _| {}, cancel).await?;
         let read = |path: &PathBuf| {

@@ -72,6 +72,9 @@ pub struct Config {
     pub ports_per_lane: u16,
     /// `[worktree] setup-jobs`: worktrees checked out at once; `None`: by the storage.
     pub setup_jobs: Option<usize>,
+    /// `[worktree] shared-base`: lanes start on one shared checkout of the base
+    /// (`git::shared_base`); `None`: wherever the machine can.
+    pub shared_base: Option<bool>,
     pub checks: Vec<CheckSpec>,
     /// `[tests] paths`: globs of paths that count as tests beside the defaults.
     pub test_paths: Vec<String>,
@@ -385,6 +388,7 @@ fn resolve(layers: Vec<Layer>) -> Result<Config, ConfigError> {
         port_base: worktree.port_base.unwrap_or(20000),
         ports_per_lane: worktree.ports_per_lane.unwrap_or(100).max(1),
         setup_jobs: worktree.setup_jobs.filter(|&n| n > 0),
+        shared_base: worktree.shared_base,
         checks,
         test_paths: tests.paths.unwrap_or_default(),
         must_pass: tests.must_pass.unwrap_or_default(),

@@ -90,6 +90,7 @@ pub struct RawWorktree {
     pub port_base: Option<u16>,
     pub ports_per_lane: Option<u16>,
     pub setup_jobs: Option<usize>,
+    pub shared_base: Option<bool>,
 }
 
 /// `name = "cmd"` or `name = { run = "cmd", timeout = "5m", holdout = true }`.
@@ -149,6 +150,7 @@ impl RawConfig {
             port_base: hi.port_base.or(lo.port_base),
             ports_per_lane: hi.ports_per_lane.or(lo.ports_per_lane),
             setup_jobs: hi.setup_jobs.or(lo.setup_jobs),
+            shared_base: hi.shared_base.or(lo.shared_base),
         });
         self.tests = merge_opt(self.tests, upper.tests, |lo, hi| RawTests {
             paths: hi.paths.or(lo.paths),

@@ -17,6 +17,7 @@ mod lane;
 mod merge;
 mod range;
 mod repo;
+mod shared_base;
 mod worktree;
 
 #[cfg(test)]
@@ -34,4 +35,7 @@ pub use lane::LaneRef;
 pub use merge::{finish_interrupted, merge_into, MergeOutcome, MergeRequest, MergeStrategy};
 pub use range::{commit_messages, default_review_base, worktree_patch};
 pub use repo::Repo;
+pub use shared_base::{
+    check_out_base, create_shared_worktree, fill, lane_overlay, remove_shared_base, settle, SharedBase,
+};
 pub use worktree::{create_worktree, remove_worktree, WorktreeSpec};

@@ -36,10 +36,19 @@ pub struct WorktreeSpec {
 /// or cleaned in parallel would fail at random. A branch made a moment ago cannot
 /// be checked out anywhere, so the scan is not needed.
 pub fn create_worktree(repo_dir: &Path, spec: &WorktreeSpec) -> Result<(), GitError> {
-    create_with(repo_dir, spec, Method::Auto)
+    create_with(repo_dir, spec, Fill::Checkout(Method::Auto))
 }
 
-fn create_with(repo_dir: &Path, spec: &WorktreeSpec, method: Method) -> Result<(), GitError> {
+/// How a new worktree gets its files.
+pub(super) enum Fill<'a> {
+    /// Checked out now.
+    Checkout(Method),
+    /// Read through an overlay of the race's shared base until
+    /// [`super::shared_base::settle`] writes them (see `shared_base`).
+    Shared(&'a super::shared_base::SharedBase),
+}
+
+pub(super) fn create_with(repo_dir: &Path, spec: &WorktreeSpec, fill: Fill<'_>) -> Result<(), GitError> {
     check_name(&spec.name)?;
     let repo = open(repo_dir)?;
     let base = resolve(&repo, &spec.base)?;
@@ -70,7 +79,10 @@ fn create_with(repo_dir: &Path, spec: &WorktreeSpec, method: Method) -> Result<(
         })?;
 
     let mut made = Made::default();
-    let result = lay_out(&admin_root, &admin, spec, &mut made).and_then(|()| check_out(spec, &admin, method));
+    let result = lay_out(&admin_root, &admin, spec, &mut made).and_then(|()| match fill {
+        Fill::Checkout(method) => check_out(spec, &admin, method),
+        Fill::Shared(base) => super::shared_base::lay_out_overlay(base, spec, &admin),
+    });
     if result.is_err() {
         // Best effort: the error is what the caller needs to see.
         if made.path {
@@ -79,6 +91,7 @@ fn create_with(repo_dir: &Path, spec: &WorktreeSpec, method: Method) -> Result<(
         if made.admin {
             let _ = remove_dir(&admin);
         }
+        let _ = remove_dir(&super::shared_base::overlay_dir(&spec.path));
         if let Ok(r) = repo.find_reference(&format!("refs/heads/{}", spec.branch)) {
             let _ = { r }.delete();
         }
@@ -182,6 +195,10 @@ pub fn remove_worktree(
     if admin.exists() {
         remove_dir(&admin)?;
     }
+    let overlay = super::shared_base::overlay_dir(path);
+    if fs::symlink_metadata(&overlay).is_ok() {
+        remove_dir(&overlay)?;
+    }
 
     if let Some(branch) = branch {
         delete_branch(&repo, branch)?;
@@ -255,7 +272,7 @@ fn is_empty_dir(path: &Path) -> bool {
 
 /// Removes a directory tree; an agent may have left read-only directories in it,
 /// so on a permission error it makes them writable and tries again.
-fn remove_dir(path: &Path) -> Result<(), GitError> {
+pub(super) fn remove_dir(path: &Path) -> Result<(), GitError> {
     match fs::remove_dir_all(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -377,7 +394,7 @@ mod tests {
         git(&fx.dir, &["commit", "-q", "-m", "modes"]);
         for (i, method) in [Method::Auto, Method::Libgit2].into_iter().enumerate() {
             let sp = spec(&fx, i);
-            create_with(&fx.dir, &sp, method).unwrap();
+            create_with(&fx.dir, &sp, Fill::Checkout(method)).unwrap();
             assert_eq!(git(&sp.path, &["status", "--porcelain"]), "", "{method:?}");
             assert!(std::fs::symlink_metadata(sp.path.join("link"))
                 .unwrap()

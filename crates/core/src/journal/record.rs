@@ -41,6 +41,9 @@ pub struct RaceRecord {
     /// Whether lanes ran in a sandbox, and why not when they did not.
     #[serde(default = "crate::sandbox::SandboxRecord::legacy")]
     pub sandbox: crate::sandbox::SandboxRecord,
+    /// Lanes started on one shared checkout of the base (`git::shared_base`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shared_base: bool,
     pub timeout_ms: u64,
     /// An agent that makes no progress this long is stopped (`--stall-timeout`); `None`:
     /// never.

@@ -27,6 +27,8 @@ pub struct Command {
     /// The most each log file keeps (its head and tail); `None` keeps everything. The
     /// line callback still sees the whole stream.
     pub log_cap: Option<u64>,
+    /// The child sees its folder as this overlay (a lane that shares the base checkout).
+    pub overlay: Option<super::Overlay>,
 }
 
 impl Command {
@@ -49,6 +51,7 @@ impl Command {
             deadline: None,
             grace: DEFAULT_GRACE,
             log_cap: None,
+            overlay: None,
         }
     }
 

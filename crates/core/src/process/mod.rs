@@ -13,6 +13,7 @@ mod error;
 mod group;
 mod lines;
 mod marked;
+mod overlay;
 mod run;
 mod stop;
 
@@ -24,4 +25,5 @@ pub use cancel::{cancel_pair, CancelLevel, CancelToken, Canceller};
 pub use command::Command;
 pub use error::ProcessError;
 pub use marked::{run_token, Marker, RUN_VAR};
+pub use overlay::{probe as probe_overlay, Overlay};
 pub use run::{run, run_agent, Finished, LineSink, Stream};

@@ -185,6 +185,18 @@ fn spawn(
 ) -> Result<tokio::process::Child, ProcessError> {
     let mut command = tokio::process::Command::new(&cmd.program);
     die_with_parent(&mut command);
+    if let Some(overlay) = &cmd.overlay {
+        let spawn_error = |source| ProcessError::Spawn {
+            program: program.to_path_buf(),
+            source: Arc::new(source),
+        };
+        let prepared = overlay.prepare(&cmd.cwd).map_err(spawn_error)?;
+        // SAFETY: `enter` makes only async-signal-safe system calls on memory prepared
+        // before the fork.
+        unsafe {
+            command.pre_exec(move || prepared.enter());
+        }
+    }
     command
         .args(&cmd.args)
         .current_dir(&cmd.cwd)

@@ -138,6 +138,7 @@ impl Coordinator {
                 .unwrap_or_else(|| Arc::new(Semaphore::new(plan.check_jobs.min(Semaphore::MAX_PERMITS)))),
             setup_slots: Semaphore::new(plan.setup_jobs.min(Semaphore::MAX_PERMITS)),
             light_checks: Default::default(),
+            base: Default::default(),
             guard: std::sync::Mutex::new(()),
             seal,
             plan,
@@ -224,9 +225,20 @@ impl Coordinator {
             }
         }
         self.cancel_unstarted();
+        self.remove_shared_base().await;
         let standings = self.rank().await?;
         let merge = self.merge_winner(&standings).await;
         Ok(self.finish(standings, merge))
+    }
+
+    /// Every lane has its own worktree by now: the checkout they shared goes. Best
+    /// effort: what is left is bakeoff's own folder, which `bakeoff clean` removes.
+    async fn remove_shared_base(&self) {
+        if self.shared.base.get().is_none() {
+            return;
+        }
+        let root = self.record().worktree_root.clone();
+        let _ = tokio::task::spawn_blocking(move || crate::git::remove_shared_base(&root)).await;
     }
 
     /// True while lanes are running; when none is, starts the next tier's lanes that have

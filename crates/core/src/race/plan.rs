@@ -33,6 +33,9 @@ pub struct RacePlan {
     pub check_jobs: usize,
     /// Lane worktrees checked out at once (`[worktree] setup-jobs`, else by the storage).
     pub setup_jobs: usize,
+    /// Lanes that start from the base start on one shared checkout of it
+    /// (`git::shared_base`; `[worktree] shared-base`, else where the machine can).
+    pub shared_base: bool,
     pub copy: Vec<String>,
     pub setup: Option<String>,
     /// bakeoff's own environment; each lane gets a filtered copy.
@@ -89,6 +92,12 @@ impl RacePlan {
         let setup_jobs = config
             .setup_jobs
             .unwrap_or_else(|| super::resources::setup_jobs_for(&record.worktree_root));
+        let (shared_base, shared_base_warning) =
+            super::resources::shared_base_for(config.shared_base, &record.worktree_root);
+        let mut warnings = config.warnings.clone();
+        warnings.extend(shared_base_warning);
+        let mut record = record;
+        record.shared_base = shared_base;
         RacePlan {
             user_state,
             finished_merge: None,
@@ -100,13 +109,14 @@ impl RacePlan {
             jobs: jobs.max(1),
             check_jobs: check_jobs.max(1),
             setup_jobs,
+            shared_base,
             copy: config.copy.clone(),
             setup: config.setup.clone(),
             base_env: std::env::vars().collect(),
             // SAFETY: geteuid has no preconditions and cannot fail.
             is_root: unsafe { libc::geteuid() } == 0,
             config_file: config_file.map(|f| std::path::absolute(f).unwrap_or_else(|_| f.to_path_buf())),
-            warnings: config.warnings.clone(),
+            warnings,
             review,
             resume_from: Default::default(),
             sandbox: None,
@@ -183,6 +193,8 @@ pub fn preflight(
         lanes: lane_records(&config, opts, &id, &race_root, lanes, assigned, synthesis),
         id,
         worktree_root: race_root,
+        // Decided with the rest of the plan (`RacePlan::new`).
+        shared_base: false,
         checks,
         holdout,
         must_pass: named_tests(&opts.must_pass, &config.must_pass),

@@ -115,6 +115,48 @@ pub(super) fn check_ports(lanes: usize, port_base: u16, ports_per_lane: u16) -> 
     ))
 }
 
+/// Whether lanes start on one shared checkout of the base (`git::shared_base`):
+/// `[worktree] shared-base`, else wherever the machine can mount a lane's overlay in the
+/// worktree root's file system and has the git CLI to check out with. Asked for where
+/// the machine cannot, the reason comes back as a warning and lanes are checked out one
+/// each.
+pub(super) fn shared_base_for(
+    asked: Option<bool>,
+    worktree_root: &std::path::Path,
+) -> (bool, Option<String>) {
+    if asked == Some(false) {
+        return (false, None);
+    }
+    let unmountable = |c| matches!(c, ',' | ':' | '\\');
+    let why_not = match worktree_root.ancestors().find(|p| p.is_dir()) {
+        _ if worktree_root.to_string_lossy().chars().any(unmountable) => Some(format!(
+            "{} holds a character an overlay mount cannot take (, : \\)",
+            worktree_root.display()
+        )),
+        None => Some(format!("{} has no folder to make it in", worktree_root.display())),
+        Some(existing) => crate::process::probe_overlay(existing)
+            .err()
+            .map(|e| format!("cannot mount a lane's overlay in {}: {e}", existing.display()))
+            .or_else(|| {
+                let git = std::process::Command::new("git")
+                    .arg("--version")
+                    .stdout(std::process::Stdio::null())
+                    .status();
+                (!git.is_ok_and(|s| s.success())).then(|| "the git CLI is not on PATH".to_string())
+            }),
+    };
+    match (why_not, asked) {
+        (None, _) => (true, None),
+        (Some(why), Some(true)) => (
+            false,
+            Some(format!(
+                "[worktree] shared-base: {why}; each lane is checked out on its own"
+            )),
+        ),
+        (Some(_), _) => (false, None),
+    }
+}
+
 /// Worktrees checked out at once when `[worktree] setup-jobs` does not say: every lane at
 /// once where the files live in memory (tmpfs, ramfs: the cores set the pace), and two
 /// on a disk, where parallel checkouts fight over the file system's allocator and the
@@ -234,5 +276,28 @@ mod tests {
         ));
         assert!(!is_resource_failure("the agent ended with exit 2"));
         assert!(!is_resource_failure("check 'test': no such file (os error 2)"));
+    }
+
+    #[test]
+    fn a_shared_base_is_used_where_it_can_be_and_a_request_it_cannot_meet_is_said() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(shared_base_for(Some(false), dir.path()), (false, None));
+        let odd = dir.path().join("a,b").join("lanes");
+        assert_eq!(shared_base_for(None, &odd), (false, None));
+        let (on, warning) = shared_base_for(Some(true), &odd);
+        assert!(!on);
+        let warning = warning.unwrap();
+        assert!(
+            warning.contains("[worktree] shared-base") && warning.contains("a,b"),
+            "{warning}"
+        );
+        // This machine's kernel mounts a lane's overlay (under CI it must).
+        let (on, warning) = shared_base_for(None, &dir.path().join("lanes"));
+        if std::env::var_os("CI").is_some() {
+            assert!(on, "{warning:?}");
+        }
+        assert_eq!(warning, None);
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "the probe leaves nothing: {left:?}");
     }
 }

@@ -71,6 +71,9 @@ pub(super) struct Shared {
     pub setup_slots: Semaphore,
     /// The checks that take no check slot.
     pub light_checks: light::LightChecks,
+    /// The race's one checkout of its base, made by the first lane to need it
+    /// (`RacePlan::shared_base`), or why it could not be.
+    pub base: tokio::sync::OnceCell<Result<Arc<git::SharedBase>, String>>,
     /// One lane at a time compares the user's checkout with the race's snapshot and puts
     /// it back, so two lanes never restore over each other.
     pub guard: std::sync::Mutex<()>,
@@ -99,6 +102,15 @@ struct Worker {
     /// The lane's network proxy under `--network provider`, started with its first
     /// sandboxed agent and stopped with the lane.
     proxy: Option<confine::LaneProxy>,
+    /// While the lane's worktree is still the shared base's overlay.
+    settling: Option<Settling>,
+}
+
+/// A lane on the shared base: the overlay its first children see, and the background
+/// checkout of its own worktree.
+struct Settling {
+    overlay: process::Overlay,
+    fill: tokio::task::JoinHandle<Result<(), String>>,
 }
 
 /// A fix round's follow-up, ready to send.
@@ -125,8 +137,16 @@ pub(super) async fn run(
         seen: LaneSummary::default(),
         round: 1,
         proxy: None,
+        settling: None,
     };
-    let final_state = match worker.stages().await {
+    let mut ended = worker.stages().await;
+    // However the lane ended, its worktree is left a worktree.
+    if let Err(e) = worker.settle().await {
+        if !matches!(ended, Err(Stop::Failed(_))) {
+            ended = Err(e);
+        }
+    }
+    let final_state = match ended {
         Ok(()) => LaneState::Done,
         Err(Stop::Cancelled) => LaneState::Cancelled,
         Err(Stop::Failed(error)) => {
@@ -230,6 +250,12 @@ impl Worker {
                 None => plan.record.base.clone(),
             },
         };
+        // Copied paths (`[worktree] copy`) are checked against the lane's own files, so
+        // such a lane is checked out on its own.
+        if plan.shared_base && plan.copy.is_empty() && spec.base == plan.record.base {
+            self.setup_on_shared_base(spec).await?;
+            return self.setup_command().await;
+        }
         let repo_top = plan.repo_top.clone();
         let copy = plan.copy.clone();
         let worktree = lane.worktree.clone();
@@ -249,11 +275,88 @@ impl Worker {
         // The setup command below is the user's to pace: only the checkout is bounded.
         drop(slot);
         made?.map_err(|e| Stop::Failed(format!("worktree: {e}")))?;
+        self.setup_command().await
+    }
 
+    /// The lane's worktree on the race's shared base: the base checked out once (by
+    /// whichever lane comes first, in a setup slot), the lane's entry and overlay laid
+    /// out, and its own checkout started in the background, which waits for a setup
+    /// slot as any checkout does.
+    async fn setup_on_shared_base(&mut self, spec: WorktreeSpec) -> Result<(), Stop> {
+        let shared = self.shared.clone();
+        let base = shared
+            .base
+            .get_or_init(|| async {
+                let _slot = shared.setup_slots.acquire().await;
+                let (repo, root, base) = (
+                    shared.plan.repo_top.clone(),
+                    shared.plan.record.worktree_root.clone(),
+                    shared.plan.record.base.clone(),
+                );
+                match blocking(move || git::check_out_base(&repo, &root, &base)).await {
+                    Ok(Ok(base)) => Ok(Arc::new(base)),
+                    Ok(Err(e)) => Err(format!("the shared base checkout: {e}")),
+                    Err(_) => Err("the shared base checkout stopped".into()),
+                }
+            })
+            .await
+            .clone()
+            .map_err(Stop::Failed)?;
+        let repo_top = shared.plan.repo_top.clone();
+        let overlay = git::lane_overlay(&base, &spec.path);
+        let made_spec = spec.clone();
+        blocking(move || git::create_shared_worktree(&repo_top, &made_spec, &base))
+            .await?
+            .map_err(|e| Stop::Failed(format!("worktree: {e}")))?;
+        let fill = tokio::spawn(async move {
+            let _slot = shared.setup_slots.acquire().await;
+            let repo_top = shared.plan.repo_top.clone();
+            let commit = shared.plan.record.base.clone();
+            tokio::task::spawn_blocking(move || git::fill(&repo_top, &spec.name, &spec.path, &commit))
+                .await
+                .map_err(|e| format!("internal error: {e}"))?
+                .map_err(|e| format!("worktree: {e}"))
+        });
+        self.settling = Some(Settling { overlay, fill });
+        Ok(())
+    }
+
+    /// Once no child that saw the shared base's overlay is left: waits for the lane's
+    /// own checkout and moves what its children wrote onto it. A no-op for a lane
+    /// checked out on its own, or settled already.
+    async fn settle(&mut self) -> Result<(), Stop> {
+        let Some(settling) = self.settling.take() else {
+            return Ok(());
+        };
+        settling
+            .fill
+            .await
+            .map_err(|e| Stop::Failed(format!("internal error: {e}")))?
+            .map_err(Stop::Failed)?;
+        let lane = self.lane();
+        let (repo_top, name, path) = (
+            self.shared.plan.repo_top.clone(),
+            lane.worktree_name.clone(),
+            lane.worktree.clone(),
+        );
+        blocking(move || git::settle(&repo_top, &name, &path))
+            .await?
+            .map_err(|e| Stop::Failed(format!("worktree: {e}")))
+    }
+
+    /// A child of the lane, seeing the shared base's overlay while the lane has one.
+    fn in_lane(&self, mut cmd: Command) -> Command {
+        cmd.overlay = self.settling.as_ref().map(|s| s.overlay.clone());
+        cmd
+    }
+
+    /// `[worktree] setup`, run in the lane's worktree before its first agent.
+    async fn setup_command(&mut self) -> Result<(), Stop> {
+        let plan = &self.shared.plan;
         if let Some(setup) = plan.setup.clone() {
             let log = self.lane_dir.join("setup.log");
             let cmd = self
-                .confine(self.shell_command(&setup, &log), Child::Setup, &[])
+                .confine(self.in_lane(self.shell_command(&setup, &log)), Child::Setup, &[])
                 .await?;
             let finished = process::run(cmd, |_, _| {}, self.cancel.clone())
                 .await

@@ -44,9 +44,17 @@ impl Worker {
         let sign_in = self.sign_in(&invocation);
         self.start_proxy()?;
         let cmd = self
-            .confine(self.agent_command(&invocation), Child::Agent { sign_in }, &[])
+            .confine(
+                self.in_lane(self.agent_command(&invocation)),
+                Child::Agent { sign_in },
+                &[],
+            )
             .await?;
-        let run = self.run_agent(cmd).await?;
+        let run = self.run_agent(cmd).await;
+        // The agent and everything it started are gone: its writes are all in the upper
+        // folder, to be moved onto the lane's own worktree before anything reads it.
+        self.settle().await?;
+        let run = run?;
         let cancelled = run.cancelled();
         let outcome = run.outcome();
         self.emit(RaceEvent::AgentFinished {
@@ -195,6 +203,7 @@ impl Worker {
             deadline: Some(self.timeout()),
             grace: self.shared.plan.grace,
             log_cap: Some(self.shared.plan.log_bytes),
+            overlay: None,
         }
     }
 
