@@ -74,15 +74,20 @@ settle() {
 seq_add() {
   for i in $(seq "$2"); do git -C "$1" worktree add -q -b "seq-$3-$i" "$WORK/seq/$3-$i" HEAD; done
 }
+# git's own parallel `worktree add` fails now and then (one reads another's half-made
+# entry: "failed to read .git/worktrees/…/commondir"); such a round says so, and its
+# figure is of the worktrees that were made.
 par_add() {
-  seq "$2" | xargs -P "$2" -I{} git -C "$1" worktree add -q -b "par-$3-{}" "$WORK/par/$3-{}" HEAD
+  seq "$2" | xargs -P "$2" -I{} git -C "$1" worktree add -q -b "par-$3-{}" "$WORK/par/$3-{}" HEAD ||
+    echo "git worktree add in parallel failed in round $3" >&2
 }
 # remove_worktrees REPO N KIND TAG
 remove_worktrees() {
   for i in $(seq "$2"); do
-    git -C "$1" worktree remove --force "$WORK/$3/$4-$i"
-    git -C "$1" branch -q -D "$3-$4-$i"
+    git -C "$1" worktree remove --force "$WORK/$3/$4-$i" 2>/dev/null || rm -rf "$WORK/$3/$4-$i"
+    git -C "$1" branch -q -D "$3-$4-$i" 2>/dev/null || true
   done
+  git -C "$1" worktree prune
 }
 
 for files in $FILES; do
