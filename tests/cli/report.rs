@@ -21,12 +21,7 @@ fn review(verdict: &str, score: u8, findings: serde_json::Value) -> serde_json::
 /// A lane of a scripted agent under an Anthropic model's name, its usage read as Claude
 /// Code's.
 fn lane(env: &mut TestEnv, name: &str, script: &str) {
-    let path = env.script(name, script);
-    env.config(&format!(
-        "[agents.{name}]\nadapter = \"command\"\nmodel = \"claude-sonnet-4-6\"\nparser = \"claude\"\ncommand = [\"{}\", \"--script\", \"{}\"]\n",
-        crate::support::scripted_agent().display(),
-        path.display()
-    ));
+    env.agent_as(name, "claude-sonnet-4-6", "claude", script);
 }
 
 /// A race of two lanes reviewed by OpenAI's model on the fake provider: `good` passes

@@ -185,12 +185,7 @@ fn resume_without_merge_leaves_the_checkout_alone_and_a_finished_race_as_it_is()
 /// A scripted agent under an Anthropic model's name, so a reviewer of another lab can be
 /// assigned when a test configures one.
 fn agent(env: &mut TestEnv, name: &str, script: &str) {
-    let path = env.script(name, script);
-    env.config(&format!(
-        "[agents.{name}]\nadapter = \"command\"\nmodel = \"claude-sonnet-4-6\"\ncommand = [\"{}\", \"--script\", \"{}\"]\n",
-        crate::support::scripted_agent().display(),
-        path.display()
-    ));
+    env.agent_as(name, "claude-sonnet-4-6", "", script);
 }
 
 /// The journal's events, skipping a torn line.

@@ -26,12 +26,7 @@ fn env_with(server: &FakeProvider) -> TestEnv {
 
 /// A lane written by an Anthropic model (a scripted agent under that model's name).
 fn claude_lane(env: &mut TestEnv, name: &str, script: &str) {
-    let path = env.script(name, script);
-    env.config(&format!(
-        "[agents.{name}]\nadapter = \"command\"\nmodel = \"claude-sonnet-4-6\"\ncommand = [\"{}\", \"--script\", \"{}\"]\n",
-        crate::support::scripted_agent().display(),
-        path.display()
-    ));
+    env.agent_as(name, "claude-sonnet-4-6", "", script);
 }
 
 #[test]

@@ -203,13 +203,19 @@ impl TestEnv {
 
     /// Defines `[agents.NAME]`: a scripted agent whose output is parsed as `parser`'s.
     pub fn agent(&mut self, name: &str, parser: &str, script: &str) {
+        self.agent_as(name, "scripted", parser, script);
+    }
+
+    /// [`TestEnv::agent`] under a model's name (`claude-sonnet-4-6`: an Anthropic lane,
+    /// so a reviewer of another lab can be assigned).
+    pub fn agent_as(&mut self, name: &str, model: &str, parser: &str, script: &str) {
         let path = self.script(name, script);
         let parser = match parser {
             "" => String::new(),
             p => format!("parser = \"{p}\"\n"),
         };
         self.config(&format!(
-            "[agents.{name}]\nadapter = \"command\"\nmodel = \"scripted\"\n{parser}command = [\"{}\", \"--script\", \"{}\", \"{{spec_file}}\"]\n",
+            "[agents.{name}]\nadapter = \"command\"\nmodel = \"{model}\"\n{parser}command = [\"{}\", \"--script\", \"{}\", \"{{spec_file}}\"]\n",
             scripted_agent().display(),
             path.display()
         ));

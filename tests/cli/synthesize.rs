@@ -56,12 +56,7 @@ const BOTH_FIXES: &str = "printf 'x: done\\n' > x.txt && printf 'y: done\\n' > y
 
 /// A lane written by an Anthropic model (a scripted agent under that model's name).
 fn claude_lane(env: &mut TestEnv, name: &str, script: &str) {
-    let path = env.script(name, script);
-    env.config(&format!(
-        "[agents.{name}]\nadapter = \"command\"\nmodel = \"claude-sonnet-4-6\"\ncommand = [\"{}\", \"--script\", \"{}\"]\n",
-        crate::support::scripted_agent().display(),
-        path.display()
-    ));
+    env.agent_as(name, "claude-sonnet-4-6", "", script);
 }
 
 /// A repository with two half-done files, holdout checks for each, and two lanes that

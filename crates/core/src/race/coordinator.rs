@@ -306,13 +306,7 @@ impl Coordinator {
                 "synthesis: only {one} has a change to combine, and a synthesis combines two or more"
             )),
             _ => {
-                let known = crate::review::secrets::known_values(
-                    self.shared
-                        .plan
-                        .base_env
-                        .iter()
-                        .map(|(k, v)| (k.as_str(), v.as_str())),
-                );
+                let known = self.shared.plan.known_secrets();
                 let finalists: Vec<synthesis::Finalist> = from
                     .iter()
                     .map(|l| {
@@ -514,9 +508,7 @@ impl Coordinator {
             .filter(|_| !self.interrupted);
         if let Some((judge, seed)) = judge {
             let record = self.shared.plan.record.clone();
-            let env = &self.shared.plan.base_env;
-            let known =
-                crate::review::secrets::known_values(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            let known = self.shared.plan.known_secrets();
             let candidates: Vec<judge::Candidate> = record
                 .lanes
                 .iter()
@@ -643,13 +635,7 @@ impl Coordinator {
         let dir = &self.shared.plan.dir;
         let _ = dir.store().index().note(dir);
         // After the journal's last event, so the page tells the race as it ended.
-        let known = crate::review::secrets::known_values(
-            self.shared
-                .plan
-                .base_env
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str())),
-        );
+        let known = self.shared.plan.known_secrets();
         let report = crate::report::write_html(dir, &known);
         let credentials_error = self
             .summary

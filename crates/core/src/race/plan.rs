@@ -126,6 +126,14 @@ impl RacePlan {
     }
 }
 
+impl RacePlan {
+    /// The secrets in bakeoff's environment, by name and shape: what is redacted from
+    /// anything sent to a model or written to a page.
+    pub(super) fn known_secrets(&self) -> Vec<String> {
+        crate::review::secrets::known_values(self.base_env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+}
+
 /// Where lanes' worktrees go unless configured: the user's data directory, one folder
 /// per repository.
 pub fn default_worktree_root(repo_top: &Path) -> Result<PathBuf, Error> {

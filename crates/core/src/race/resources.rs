@@ -134,16 +134,7 @@ pub(super) fn shared_base_for(
             worktree_root.display()
         )),
         None => Some(format!("{} has no folder to make it in", worktree_root.display())),
-        Some(existing) => crate::process::probe_overlay(existing)
-            .err()
-            .map(|e| format!("cannot mount a lane's overlay in {}: {e}", existing.display()))
-            .or_else(|| {
-                let git = std::process::Command::new("git")
-                    .arg("--version")
-                    .stdout(std::process::Stdio::null())
-                    .status();
-                (!git.is_ok_and(|s| s.success())).then(|| "the git CLI is not on PATH".to_string())
-            }),
+        Some(existing) => why_no_overlay(existing),
     };
     match (why_not, asked) {
         (None, _) => (true, None),
@@ -155,6 +146,33 @@ pub(super) fn shared_base_for(
         ),
         (Some(_), _) => (false, None),
     }
+}
+
+/// Why a lane's overlay cannot be mounted in `dir`, probed once per folder and process: a
+/// bench plans a race per trial, and the answer does not change between them.
+fn why_no_overlay(dir: &std::path::Path) -> Option<String> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static PROBED: OnceLock<Mutex<HashMap<std::path::PathBuf, Option<String>>>> = OnceLock::new();
+    let mut probed = PROBED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    probed
+        .entry(dir.to_path_buf())
+        .or_insert_with(|| {
+            crate::process::probe_overlay(dir)
+                .err()
+                .map(|e| format!("cannot mount a lane's overlay in {}: {e}", dir.display()))
+                .or_else(|| {
+                    let git = std::process::Command::new("git")
+                        .arg("--version")
+                        .stdout(std::process::Stdio::null())
+                        .status();
+                    (!git.is_ok_and(|s| s.success())).then(|| "the git CLI is not on PATH".to_string())
+                })
+        })
+        .clone()
 }
 
 /// Worktrees checked out at once when `[worktree] setup-jobs` does not say: every lane at

@@ -35,13 +35,7 @@ impl Worker {
         let lane = self.lane().clone();
         // No key reaches another lab's model: what the agent wrote into its diff is
         // redacted first, and reported.
-        let known = review::secrets::known_values(
-            self.shared
-                .plan
-                .base_env
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str())),
-        );
+        let known = self.shared.plan.known_secrets();
         let (diff, leaked) = review::secrets::redact(&diff, &known);
         let mut own = review::scan(&diff);
         own.extend(leaked);
