@@ -15,6 +15,14 @@ pub fn parser_for(spec: &AgentSpec) -> Box<dyn OutputParser> {
     }
 }
 
+/// The usage of a parser that reports none while the agent runs.
+pub const NO_USAGE: Usage = Usage {
+    turns: None,
+    input_tokens: None,
+    output_tokens: None,
+    cost_usd: None,
+};
+
 /// Which of the child's streams a line came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OutputStream {
@@ -25,9 +33,14 @@ pub enum OutputStream {
 /// Reads an agent's output line by line. Implementations accept any bytes the agent
 /// prints (non-JSON lines, truncated JSON, unknown events) without failing.
 pub trait OutputParser: Send {
-    /// One line of output, without its newline; returns `Some` when the progress
-    /// (cumulative usage or last action) changed.
-    fn line(&mut self, stream: OutputStream, line: &str) -> Option<Progress>;
+    /// One line of output, without its newline; whether it moved the progress
+    /// (cumulative usage or last action).
+    fn line(&mut self, stream: OutputStream, line: &str) -> bool;
+    /// The cumulative usage so far: cheap, asked for on every move (the cost cap).
+    fn usage(&self) -> &Usage;
+    /// The progress so far, its last action summarised when asked: once per read of the
+    /// agent's logs, not per line.
+    fn progress(&self) -> Progress;
     /// Called once when the process has exited.
     fn finish(&mut self) -> ParsedOutcome;
     /// The error the agent reported last and has not got past yet (a connection it keeps

@@ -53,7 +53,7 @@ pub fn add(counter: &mut Option<u64>, n: u64) {
 /// [`MAX_ACTION_CHARS`] with an ellipsis. One pass and one allocation, and it stops at the
 /// cut: a parser calls it for nearly every line of a busy agent, some of them long.
 pub fn summarize(text: &str) -> Option<String> {
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+    let line = first_line(text)?;
     // The common case, a short ASCII line with single spaces, is already its summary.
     let bytes = line.as_bytes();
     if bytes.len() <= MAX_ACTION_CHARS
@@ -89,6 +89,11 @@ pub fn summarize(text: &str) -> Option<String> {
     Some(out)
 }
 
+/// The first line of `text` with anything but whitespace, trimmed.
+fn first_line(text: &str) -> Option<&str> {
+    text.lines().map(str::trim).find(|l| !l.is_empty())
+}
+
 /// `Tool: detail`, e.g. `Bash: cargo test`; the tool name alone when there is no
 /// detail. The tool name gets a capital first letter so all CLIs read alike.
 pub fn action(tool: &str, detail: Option<&str>) -> Option<String> {
@@ -119,38 +124,133 @@ pub fn tool_detail(input: &Value) -> Option<&str> {
     KEYS.iter().find_map(|k| input.get(k)?.as_str())
 }
 
-/// Remembers the progress last reported so a parser only reports changes.
+/// A parser's progress: the usage so far, and the latest action as it was printed,
+/// made into its one-line summary only when the progress is asked for. A busy agent
+/// prints an action on nearly every line and the progress is read once per read of its
+/// logs, so summarising (and allocating) per line was most of what a parser cost.
 #[derive(Debug, Default)]
 pub struct Tracker {
     pub usage: Usage,
-    pub last_action: Option<String>,
-    reported: Option<Progress>,
+    action: LastAction,
+    /// How many actions have been recorded, and the usage and count `moved` last saw.
+    actions: u64,
+    seen: (Usage, u64),
+}
+
+/// An action as the agent printed it, before it is summarised.
+#[derive(Clone, Copy, Debug)]
+pub enum Act<'a> {
+    /// A message: its first non-empty line (see [`summarize`]).
+    Text(&'a str),
+    /// A tool call, with its most telling input (see [`action`]).
+    Tool(&'a str, Option<&'a str>),
+}
+
+/// The latest action, kept as printed; its buffers are reused from one action to the next.
+#[derive(Debug, Default)]
+struct LastAction {
+    kind: ActionKind,
+    /// The tool's name, or the summary already made.
+    tool: String,
+    /// The first non-empty line of the text or of the tool's detail.
+    text: String,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum ActionKind {
+    #[default]
+    None,
+    /// `text` is a message's first line.
+    Text,
+    /// `tool` with `text` as its detail (or none when `text` is empty).
+    Tool,
+    /// `tool` is the summary itself.
+    Summary,
 }
 
 impl Tracker {
-    /// The current progress if it differs from what was last reported.
-    pub fn changed(&mut self) -> Option<Progress> {
-        let same = match &self.reported {
-            Some(r) => r.usage == self.usage && r.last_action == self.last_action,
-            None => self.usage == Usage::default() && self.last_action.is_none(),
-        };
-        if same {
-            return None;
+    /// Whether the usage or the last action moved since the last call.
+    pub fn moved(&mut self) -> bool {
+        let now = (&self.usage, self.actions);
+        if (&self.seen.0, self.seen.1) == now {
+            return false;
         }
-        let now = Progress {
-            usage: self.usage.clone(),
-            last_action: self.last_action.clone(),
-        };
-        self.reported = Some(now.clone());
-        Some(now)
+        self.seen = (self.usage.clone(), self.actions);
+        true
     }
 
-    /// Sets the last action when there is one.
-    pub fn act(&mut self, action: Option<String>) {
-        if action.is_some() {
-            self.last_action = action;
+    /// The progress so far, with the last action summarised.
+    pub fn progress(&self) -> Progress {
+        Progress {
+            usage: self.usage.clone(),
+            last_action: self.last_action(),
         }
     }
+
+    /// The last action's one-line summary.
+    pub fn last_action(&self) -> Option<String> {
+        let a = &self.action;
+        match a.kind {
+            ActionKind::None => None,
+            ActionKind::Text => summarize(&a.text),
+            ActionKind::Tool => action(&a.tool, Some(&a.text)),
+            ActionKind::Summary => Some(a.tool.clone()),
+        }
+    }
+
+    /// The agent did `act`; a blank text or a tool without a name changes nothing.
+    pub fn act(&mut self, act: Act<'_>) {
+        match act {
+            Act::Text(text) => {
+                if let Some(line) = first_line(text) {
+                    self.record(ActionKind::Text, "", line);
+                }
+            }
+            Act::Tool(tool, detail) => {
+                let tool = tool.trim();
+                if !tool.is_empty() {
+                    let detail = detail.and_then(first_line).unwrap_or("");
+                    self.record(ActionKind::Tool, tool, detail);
+                }
+            }
+        }
+    }
+
+    /// A summary the parser made itself; `None` changes nothing.
+    pub fn act_summary(&mut self, summary: Option<String>) {
+        if let Some(summary) = summary {
+            self.record(ActionKind::Summary, &summary, "");
+        }
+    }
+
+    fn record(&mut self, kind: ActionKind, tool: &str, text: &str) {
+        let a = &mut self.action;
+        if a.kind == kind && a.tool == tool && a.text == text {
+            return;
+        }
+        a.kind = kind;
+        a.tool.clear();
+        a.tool.push_str(tool);
+        a.text.clear();
+        a.text.push_str(text);
+        self.actions += 1;
+    }
+}
+
+/// The progress after each stdout line that moved it: how the parsers' tests read a
+/// stream.
+#[cfg(test)]
+pub fn progress_per_line<'l>(
+    parser: &mut dyn crate::agent::OutputParser,
+    lines: impl IntoIterator<Item = &'l str>,
+) -> Vec<Progress> {
+    let mut moves = Vec::new();
+    for line in lines {
+        if parser.line(crate::agent::OutputStream::Stdout, line) {
+            moves.push(parser.progress());
+        }
+    }
+    moves
 }
 
 #[cfg(test)]
@@ -197,6 +297,36 @@ mod tests {
             summarize(&"é".repeat(100)).unwrap().chars().count(),
             MAX_ACTION_CHARS
         );
+    }
+
+    #[test]
+    fn tracked_actions_read_as_their_summaries_and_move_only_on_change() {
+        let mut t = Tracker::default();
+        assert!(!t.moved());
+        assert_eq!(t.progress(), Progress::default());
+        let tool_detail = "\n  cargo   test\n--release";
+        t.act(Act::Tool(" bash ", Some(tool_detail)));
+        assert_eq!(t.last_action(), action("bash", Some(tool_detail)));
+        assert!(t.moved());
+        assert!(!t.moved());
+        // The same action again, a blank message, a nameless tool: nothing moves.
+        t.act(Act::Tool("bash", Some("cargo   test\nother")));
+        t.act(Act::Text(" \n\t "));
+        t.act(Act::Tool("  ", Some("x")));
+        t.act_summary(None);
+        assert!(!t.moved());
+        assert_eq!(t.last_action().as_deref(), Some("Bash: cargo test"));
+        let long = format!("\n\n{}  tail\nsecond line", "word ".repeat(40));
+        t.act(Act::Text(&long));
+        assert_eq!(t.last_action(), summarize(&long));
+        t.act(Act::Tool("edit", None));
+        assert_eq!(t.last_action().as_deref(), Some("Edit"));
+        t.act_summary(Some("Add: a.rs".into()));
+        assert_eq!(t.last_action().as_deref(), Some("Add: a.rs"));
+        assert!(t.moved());
+        t.usage.turns = Some(1);
+        assert!(t.moved());
+        assert_eq!(t.progress().usage.turns, Some(1));
     }
 
     #[test]

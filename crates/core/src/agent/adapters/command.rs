@@ -9,8 +9,9 @@ use crate::agent::adapter::Adapter;
 use crate::agent::error::AgentError;
 use crate::agent::invocation::{substitute, utf8, Invocation, InvocationContext};
 use crate::agent::locate;
-use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress};
+use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress, NO_USAGE};
 use crate::agent::spec::AgentSpec;
+use crate::vocab::Usage;
 
 /// A command agent.
 #[derive(Clone, Copy, Debug, Default)]
@@ -95,8 +96,16 @@ impl Adapter for Command {
 pub struct SilentParser;
 
 impl OutputParser for SilentParser {
-    fn line(&mut self, _stream: OutputStream, _line: &str) -> Option<Progress> {
-        None
+    fn line(&mut self, _stream: OutputStream, _line: &str) -> bool {
+        false
+    }
+
+    fn usage(&self) -> &Usage {
+        &NO_USAGE
+    }
+
+    fn progress(&self) -> Progress {
+        Progress::default()
     }
 
     fn finish(&mut self) -> ParsedOutcome {
@@ -255,7 +264,8 @@ mod tests {
     fn command_without_parser_reports_nothing() {
         let mut parser = parser_for(&AgentSpec::new(AdapterKind::Command, "m"));
         let line = r#"{"type":"result","num_turns":3,"total_cost_usd":1.0}"#;
-        assert_eq!(parser.line(OutputStream::Stdout, line), None);
+        assert!(!parser.line(OutputStream::Stdout, line));
+        assert_eq!(parser.progress(), crate::agent::Progress::default());
         assert_eq!(parser.finish(), Default::default());
     }
 
@@ -265,8 +275,9 @@ mod tests {
         spec.parser = Some(AdapterKind::Claude);
         let mut parser = parser_for(&spec);
         let line = r#"{"type":"result","num_turns":3,"total_cost_usd":1.0,"is_error":false,"result":"ok"}"#;
-        let progress = parser.line(OutputStream::Stdout, line).unwrap();
-        assert_eq!(progress.usage.turns, Some(3));
+        assert!(parser.line(OutputStream::Stdout, line));
+        assert_eq!(parser.usage().turns, Some(3));
+        assert_eq!(parser.progress().usage.turns, Some(3));
         assert_eq!(parser.finish().final_message.as_deref(), Some("ok"));
     }
 }

@@ -6,12 +6,15 @@
 //! drawn and, with `--json`, printed. The logs are read every 200 ms
 //! (`process::run`'s follow tick), so one event per read is what a display can show
 //! anyway; the cumulative usage in it loses nothing, and the last event of a run carries
-//! the parser's last progress, as before.
+//! the parser's last progress, as before. A line only says whether it moved the
+//! progress; the progress itself (and the one-line summary of the last action, which
+//! allocates) is asked of the parser once per read, and the cost cap reads only the usage.
 
 use std::time::{Duration, Instant};
 
 use crate::agent::{summarize, OutputParser, OutputStream, ParsedOutcome, Progress};
 use crate::process::{LineSink, Stream};
+use crate::vocab::Usage;
 
 /// What the lane does with its progress: send the event, stop the agent at its cap or
 /// when it has made no progress for too long.
@@ -67,10 +70,10 @@ struct Stall {
 /// Feeds the parser and coalesces its progress.
 pub(super) struct LiveProgress<'a, O: ProgressOut> {
     parser: Box<dyn OutputParser>,
-    /// The latest progress not yet handed on.
-    pending: Option<Progress>,
-    /// What the progress costs so far, for the cap.
-    cost: &'a (dyn Fn(&Progress) -> Option<f64> + Send + Sync),
+    /// The parser's progress moved since it was last handed on.
+    moved: bool,
+    /// What the usage so far costs, for the cap.
+    cost: &'a (dyn Fn(&Usage) -> Option<f64> + Send + Sync),
     max_cost: Option<f64>,
     /// Set once the spend went over the cap.
     pub over_budget: Option<f64>,
@@ -83,14 +86,14 @@ pub(super) struct LiveProgress<'a, O: ProgressOut> {
 impl<'a, O: ProgressOut> LiveProgress<'a, O> {
     pub fn new(
         parser: Box<dyn OutputParser>,
-        cost: &'a (dyn Fn(&Progress) -> Option<f64> + Send + Sync),
+        cost: &'a (dyn Fn(&Usage) -> Option<f64> + Send + Sync),
         max_cost: Option<f64>,
         stall: StallLimits,
         out: O,
     ) -> Self {
         LiveProgress {
             parser,
-            pending: None,
+            moved: false,
             cost,
             max_cost,
             over_budget: None,
@@ -165,16 +168,14 @@ impl<'a, O: ProgressOut> LiveProgress<'a, O> {
         if std::mem::take(&mut self.stall.printed) {
             self.progressed(now);
         }
-        if let Some(progress) = self.pending.take() {
-            let moved = self
-                .last
-                .as_ref()
-                .is_none_or(|last| last.usage != progress.usage || last.last_action != progress.last_action);
-            if moved {
+        if std::mem::take(&mut self.moved) {
+            // Asked for once per read: the parser summarises its last action here.
+            let progress = self.parser.progress();
+            if self.last.as_ref() != Some(&progress) {
                 self.progressed(now);
+                self.last = Some(progress.clone());
+                self.out.progress(progress);
             }
-            self.last = Some(progress.clone());
-            self.out.progress(progress);
         }
         self.watch(now);
     }
@@ -245,18 +246,18 @@ impl<O: ProgressOut> LineSink for LiveProgress<'_, O> {
         } else if !self.parser.reports_progress() && !line.trim().is_empty() {
             self.stall.printed = true;
         }
-        let Some(progress) = self.parser.line(stream, line) else {
+        if !self.parser.line(stream, line) {
             return;
-        };
+        }
         // The cap is checked on every change, not on what is handed on: an agent is
         // stopped at the line that took it over, not up to a read later.
         if let (Some(max), None) = (self.max_cost, self.over_budget) {
-            if let Some(spent) = (self.cost)(&progress).filter(|s| *s > max) {
+            if let Some(spent) = (self.cost)(self.parser.usage()).filter(|s| *s > max) {
                 self.over_budget = Some(spent);
                 self.out.over_budget(spent);
             }
         }
-        self.pending = Some(progress);
+        self.moved = true;
     }
 
     fn batch_end(&mut self) {
@@ -310,7 +311,7 @@ mod tests {
         )
     }
 
-    fn no_cost(_: &Progress) -> Option<f64> {
+    fn no_cost(_: &Usage) -> Option<f64> {
         None
     }
 
@@ -386,7 +387,7 @@ mod tests {
     fn the_cap_is_checked_on_every_line() {
         let mut seen = Seen::default();
         let parser = parser_for(&AgentSpec::new(AdapterKind::Claude, "claude-opus-4-6"));
-        let tokens = |p: &Progress| p.usage.input_tokens.map(|n| n as f64);
+        let tokens = |u: &Usage| u.input_tokens.map(|n| n as f64);
         let mut live = LiveProgress::new(parser, &tokens, Some(25.0), never(), &mut seen);
         for turn in 0..5 {
             live.line(Stream::Stdout, &assistant(turn, 0));

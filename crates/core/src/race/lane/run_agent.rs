@@ -5,6 +5,7 @@
 use super::progress::{LiveProgress, ProgressOut, StallLimits};
 use super::*;
 use crate::agent::Progress;
+use crate::vocab::Usage;
 
 fn env_value<'a>(env: &'a [(String, String)], name: &str) -> Option<&'a str> {
     env.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
@@ -217,7 +218,7 @@ impl Worker {
         let forward = tokio::spawn(forward_cancel(self.cancel.clone(), lane_cancel.clone()));
         let max_cost = self.shared.plan.record.max_cost_usd;
         let model = lane.spec.model.clone();
-        let cost = move |p: &Progress| live_cost(&model, &p.usage);
+        let cost = move |usage: &Usage| live_cost(&model, usage);
         let out = LaneProgressOut {
             tx: self.tx.clone(),
             lane: lane.name.clone(),

@@ -3,7 +3,8 @@
 //! model call, `Applied edit to PATH` per edit, and litellm errors.
 
 use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress};
-use crate::agent::parse::{action, add, Tracker};
+use crate::agent::parse::{add, Act, Tracker};
+use crate::vocab::Usage;
 
 /// Parses aider's text output.
 #[derive(Debug, Default)]
@@ -65,18 +66,26 @@ fn count(text: &str) -> Option<u64> {
 }
 
 impl OutputParser for AiderParser {
-    fn line(&mut self, _stream: OutputStream, line: &str) -> Option<Progress> {
+    fn line(&mut self, _stream: OutputStream, line: &str) -> bool {
         let line = line.trim();
         if let Some(report) = line.strip_prefix("Tokens:") {
             self.report(report);
         } else if let Some(path) = line.strip_prefix("Applied edit to ") {
-            self.tracker.act(action("Edit", Some(path)));
+            self.tracker.act(Act::Tool("Edit", Some(path)));
         } else if let Some(command) = line.strip_prefix("Running ") {
-            self.tracker.act(action("Shell", Some(command)));
+            self.tracker.act(Act::Tool("Shell", Some(command)));
         } else if line.starts_with("litellm.") && line.contains("Error") {
             self.error = Some(line.to_string());
         }
-        self.tracker.changed()
+        self.tracker.moved()
+    }
+
+    fn usage(&self) -> &Usage {
+        &self.tracker.usage
+    }
+
+    fn progress(&self) -> Progress {
+        self.tracker.progress()
     }
 
     fn finish(&mut self) -> ParsedOutcome {
@@ -117,10 +126,7 @@ Tokens: 12k sent, 2.1k cache hit, 1.5k received. Cost: $0.04 message, $0.0523 se
 Tokens: 1.5M sent, 1 received.
 "#;
         let mut p = AiderParser::new();
-        let progress: Vec<Progress> = out
-            .lines()
-            .filter_map(|l| p.line(OutputStream::Stdout, l))
-            .collect();
+        let progress: Vec<Progress> = crate::agent::parse::progress_per_line(&mut p, out.lines());
         let actions: Vec<Option<&str>> = progress.iter().map(|p| p.last_action.as_deref()).collect();
         assert_eq!(
             actions,

@@ -6,7 +6,8 @@ use super::transcript::{BuiltinEvent, EventLine, StopReason};
 use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress};
 use crate::provider::TokenUsage;
 
-use crate::agent::parse::{action, json_line, summarize, Tracker};
+use crate::agent::parse::{json_line, Act, Tracker};
+use crate::vocab::Usage;
 
 /// Parses `bakeoff builtin-agent` output.
 #[derive(Debug, Default)]
@@ -66,7 +67,7 @@ impl BuiltinParser {
                 if !text.trim().is_empty() {
                     self.final_message = Some(text.trim().to_string());
                     if tool_calls.is_empty() {
-                        self.tracker.act(summarize(&text));
+                        self.tracker.act(Act::Text(&text));
                     }
                 }
             }
@@ -76,7 +77,7 @@ impl BuiltinParser {
                 cost_usd,
                 ..
             } => {
-                self.tracker.act(action("bash", Some(&command)));
+                self.tracker.act(Act::Tool("bash", Some(&command)));
                 self.totals(&usage, cost_usd);
             }
             BuiltinEvent::Result {
@@ -104,14 +105,23 @@ impl BuiltinParser {
 }
 
 impl OutputParser for BuiltinParser {
-    fn line(&mut self, stream: OutputStream, line: &str) -> Option<Progress> {
-        if stream == OutputStream::Stderr {
-            return None;
+    fn line(&mut self, stream: OutputStream, line: &str) -> bool {
+        let parsed = (stream == OutputStream::Stdout)
+            .then(|| json_line(line))
+            .flatten()
+            .and_then(|value| serde_json::from_value::<EventLine>(value).ok());
+        if let Some(parsed) = parsed {
+            self.event(parsed.event);
         }
-        let value = json_line(line)?;
-        let parsed: EventLine = serde_json::from_value(value).ok()?;
-        self.event(parsed.event);
-        self.tracker.changed()
+        self.tracker.moved()
+    }
+
+    fn usage(&self) -> &Usage {
+        &self.tracker.usage
+    }
+
+    fn progress(&self) -> Progress {
+        self.tracker.progress()
     }
 
     fn finish(&mut self) -> ParsedOutcome {
@@ -137,10 +147,7 @@ mod tests {
 
     fn feed(lines: &[&str]) -> (BuiltinParser, Vec<Progress>) {
         let mut p = BuiltinParser::new();
-        let progress = lines
-            .iter()
-            .filter_map(|l| p.line(OutputStream::Stdout, l))
-            .collect();
+        let progress = crate::agent::parse::progress_per_line(&mut p, lines.iter().copied());
         (p, progress)
     }
 

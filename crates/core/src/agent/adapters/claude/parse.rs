@@ -14,7 +14,8 @@ use serde_json::Value;
 
 use super::wire;
 use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress};
-use crate::agent::parse::{action, f64_at, json_line, str_at, summarize, tool_detail, u64_at, Tracker};
+use crate::agent::parse::{f64_at, json_line, str_at, tool_detail, u64_at, Act, Tracker};
+use crate::vocab::Usage;
 
 /// How many recent API messages' tokens are remembered. Claude Code prints the content
 /// blocks of one message on consecutive lines (a subagent's may interleave), so a few
@@ -75,8 +76,8 @@ impl ClaudeParser {
             .flatten()
             .map(|block| match str_at(block, &["type"]) {
                 Some("tool_use") => str_at(block, &["name"])
-                    .and_then(|name| action(name, block.get("input").and_then(tool_detail))),
-                Some("text") => str_at(block, &["text"]).and_then(summarize),
+                    .map(|name| Act::Tool(name, block.get("input").and_then(tool_detail))),
+                Some("text") => str_at(block, &["text"]).map(Act::Text),
                 _ => None,
             });
         let line = AssistantLine {
@@ -107,8 +108,8 @@ impl ClaudeParser {
                 Some("tool_use") => block
                     .name
                     .as_deref()
-                    .and_then(|name| action(name, block.input.as_ref().and_then(wire::Input::detail))),
-                Some("text") => block.text.as_deref().and_then(summarize),
+                    .map(|name| Act::Tool(name, block.input.as_ref().and_then(wire::Input::detail))),
+                Some("text") => block.text.as_deref().map(Act::Text),
                 _ => None,
             });
         let line = AssistantLine {
@@ -121,7 +122,7 @@ impl ClaudeParser {
         true
     }
 
-    fn apply_assistant<A: Iterator<Item = Option<String>>>(&mut self, line: AssistantLine<'_, A>) {
+    fn apply_assistant<'a, A: Iterator<Item = Option<Act<'a>>>>(&mut self, line: AssistantLine<'a, A>) {
         if self.session_id.is_none() {
             self.session_id = line.session_id.map(str::to_string);
         }
@@ -165,8 +166,8 @@ impl ClaudeParser {
             }
             self.recent.push_back((key, now));
         }
-        for latest in line.actions {
-            self.tracker.act(latest);
+        for act in line.actions.flatten() {
+            self.tracker.act(act);
         }
     }
 
@@ -226,23 +227,34 @@ fn leading_type(line: &str) -> Option<&str> {
 }
 
 impl OutputParser for ClaudeParser {
-    fn line(&mut self, stream: OutputStream, line: &str) -> Option<Progress> {
+    fn line(&mut self, stream: OutputStream, line: &str) -> bool {
         if stream == OutputStream::Stderr {
-            return None;
+            return false;
         }
         match leading_type(line) {
             Some("system" | "assistant" | "result") | None => {}
             // Nothing this parser reads: the tool results quoted back, partial messages.
-            Some(_) => return None,
+            Some(_) => return false,
         }
         if leading_type(line) == Some("assistant") && self.assistant_typed(line.trim()) {
-            return self.tracker.changed();
+            return self.tracker.moved();
         }
-        match json_line(line)? {
+        let Some(json) = json_line(line) else {
+            return false;
+        };
+        match json {
             Value::Array(messages) => messages.iter().for_each(|m| self.message(m)),
             msg => self.message(&msg),
         }
-        self.tracker.changed()
+        self.tracker.moved()
+    }
+
+    fn usage(&self) -> &Usage {
+        &self.tracker.usage
+    }
+
+    fn progress(&self) -> Progress {
+        self.tracker.progress()
     }
 
     fn finish(&mut self) -> ParsedOutcome {
@@ -262,10 +274,7 @@ mod tests {
 
     fn feed(lines: &str) -> (Vec<Progress>, ParsedOutcome) {
         let mut p = ClaudeParser::new();
-        let progress = lines
-            .lines()
-            .filter_map(|l| p.line(OutputStream::Stdout, l))
-            .collect();
+        let progress = crate::agent::parse::progress_per_line(&mut p, lines.lines());
         (progress, p.finish())
     }
 
@@ -342,8 +351,8 @@ not json at all
     fn qwen_json_array() {
         let line = r#"[{"type":"system","subtype":"init","session_id":"q-9","model":"qwen3-coder-plus"},{"type":"assistant","session_id":"q-9","message":{"id":"a1","role":"assistant","content":[{"type":"tool_use","id":"c1","name":"run_shell_command","input":{"command":"npm test"}}],"usage":{"input_tokens":900,"output_tokens":40}}},{"type":"assistant","session_id":"q-9","message":{"id":"a2","content":[{"type":"text","text":"All tests pass."}],"usage":{"input_tokens":1000,"output_tokens":20}}},{"type":"result","subtype":"success","is_error":false,"num_turns":2,"result":"All tests pass.","session_id":"q-9","usage":{"input_tokens":1900,"output_tokens":60}}]"#;
         let mut p = ClaudeParser::new();
-        let progress = p.line(OutputStream::Stdout, line).unwrap();
-        assert_eq!(progress.last_action.as_deref(), Some("All tests pass."));
+        assert!(p.line(OutputStream::Stdout, line));
+        assert_eq!(p.progress().last_action.as_deref(), Some("All tests pass."));
         let outcome = p.finish();
         assert_eq!(
             outcome.usage,
@@ -372,10 +381,7 @@ not json at all
         assert_eq!(outcome.error, None);
         assert_eq!(outcome.usage.turns, Some(2));
         let mut p = ClaudeParser::new();
-        assert_eq!(
-            p.line(OutputStream::Stderr, SUCCESS.lines().last().unwrap()),
-            None
-        );
+        assert!(!p.line(OutputStream::Stderr, SUCCESS.lines().last().unwrap()));
         assert_eq!(p.finish(), ParsedOutcome::default());
     }
 
@@ -396,7 +402,7 @@ not json at all
                 );
                 p.line(OutputStream::Stdout, &line);
             }
-            assert_eq!(p.line(OutputStream::Stdout, result), None);
+            assert!(!p.line(OutputStream::Stdout, result));
             assert!(p.recent.len() <= RECENT_MESSAGES);
         }
         let outcome = p.finish();
@@ -409,7 +415,7 @@ not json at all
                 cost_usd: None
             }
         );
-        assert_eq!(p.tracker.last_action.as_deref(), Some("Read: src/f99999.rs"));
+        assert_eq!(p.tracker.last_action().as_deref(), Some("Read: src/f99999.rs"));
     }
 
     #[test]

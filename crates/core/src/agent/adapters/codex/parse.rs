@@ -11,7 +11,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress};
-use crate::agent::parse::{action, add, json_line, str_at, summarize, u64_at, Tracker};
+use crate::agent::parse::{action, add, json_line, str_at, u64_at, Act, Tracker};
+use crate::vocab::Usage;
 
 /// Parses `codex exec --json` output.
 #[derive(Debug, Default)]
@@ -81,34 +82,34 @@ impl CodexParser {
             return false;
         };
         let completed = event.kind == "item.completed";
-        let latest = match item.kind.as_deref() {
-            Some("command_execution") => action("Shell", item.command.as_deref().map(strip_shell_wrapper)),
-            Some("agent_message") => self.agent_message(item.text.as_deref(), completed),
-            Some("reasoning") => action(
+        let act = match item.kind.as_deref() {
+            Some("command_execution") => Act::Tool("Shell", item.command.as_deref().map(strip_shell_wrapper)),
+            Some("agent_message") => self.agent_message(item.text.as_deref().unwrap_or(""), completed),
+            Some("reasoning") => Act::Tool(
                 "Thinking",
                 item.text.as_deref().map(|t| t.trim_matches(['*', ' '])),
             ),
             _ => return false,
         };
-        self.tracker.act(latest);
+        self.tracker.act(act);
         true
     }
 
-    fn agent_message(&mut self, text: Option<&str>, completed: bool) -> Option<String> {
-        if completed {
-            if let Some(text) = text.filter(|t| !t.trim().is_empty()) {
-                self.final_message = Some(text.to_string());
-            }
+    fn agent_message<'t>(&mut self, text: &'t str, completed: bool) -> Act<'t> {
+        if completed && !text.trim().is_empty() {
+            self.final_message = Some(text.to_string());
         }
-        text.and_then(summarize)
+        Act::Text(text)
     }
 
     fn item(&mut self, item: &Value, completed: bool) {
-        let latest = match str_at(item, &["type"]) {
-            Some("command_execution") => action("Shell", str_at(item, &["command"]).map(strip_shell_wrapper)),
-            Some("file_change") => file_change(item),
-            Some("agent_message") => self.agent_message(str_at(item, &["text"]), completed),
-            Some("reasoning") => action(
+        let act = match str_at(item, &["type"]) {
+            Some("command_execution") => {
+                Act::Tool("Shell", str_at(item, &["command"]).map(strip_shell_wrapper))
+            }
+            Some("file_change") => return self.tracker.act_summary(file_change(item)),
+            Some("agent_message") => self.agent_message(str_at(item, &["text"]).unwrap_or(""), completed),
+            Some("reasoning") => Act::Tool(
                 "Thinking",
                 str_at(item, &["text"]).map(|t| t.trim_matches(['*', ' '])),
             ),
@@ -118,13 +119,13 @@ impl CodexParser {
                     .flatten()
                     .collect::<Vec<_>>()
                     .join(".");
-                action("Tool", Some(&tool))
+                return self.tracker.act(Act::Tool("Tool", Some(&tool)));
             }
-            Some("web_search") => action("Search", str_at(item, &["query"])),
-            Some("todo_list") => action("Plan", None),
-            _ => None,
+            Some("web_search") => Act::Tool("Search", str_at(item, &["query"])),
+            Some("todo_list") => Act::Tool("Plan", None),
+            _ => return,
         };
-        self.tracker.act(latest);
+        self.tracker.act(act);
     }
 }
 
@@ -188,16 +189,25 @@ struct Item<'a> {
 }
 
 impl OutputParser for CodexParser {
-    fn line(&mut self, stream: OutputStream, line: &str) -> Option<Progress> {
-        if stream == OutputStream::Stderr {
-            return None;
-        }
+    fn line(&mut self, stream: OutputStream, line: &str) -> bool {
         let trimmed = line.trim();
-        if trimmed.starts_with("{\"type\":\"item.") && self.item_typed(trimmed) {
-            return self.tracker.changed();
+        if stream == OutputStream::Stderr
+            || trimmed.starts_with("{\"type\":\"item.") && self.item_typed(trimmed)
+        {
+            return self.tracker.moved();
         }
-        self.event(&json_line(line)?);
-        self.tracker.changed()
+        if let Some(event) = json_line(line) {
+            self.event(&event);
+        }
+        self.tracker.moved()
+    }
+
+    fn usage(&self) -> &Usage {
+        &self.tracker.usage
+    }
+
+    fn progress(&self) -> Progress {
+        self.tracker.progress()
     }
 
     fn finish(&mut self) -> ParsedOutcome {
@@ -221,10 +231,7 @@ mod tests {
 
     fn feed(lines: &str) -> (Vec<Progress>, ParsedOutcome) {
         let mut p = CodexParser::new();
-        let progress = lines
-            .lines()
-            .filter_map(|l| p.line(OutputStream::Stdout, l))
-            .collect();
+        let progress = crate::agent::parse::progress_per_line(&mut p, lines.lines());
         (progress, p.finish())
     }
 

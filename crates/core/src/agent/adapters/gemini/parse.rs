@@ -5,8 +5,9 @@
 use serde_json::Value;
 
 use super::report::{Report, Reports};
-use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress};
+use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress, NO_USAGE};
 use crate::agent::parse::{add, str_at, u64_at, Tracker};
+use crate::vocab::Usage;
 
 /// Parses Gemini CLI JSON output. Nothing is known until the end, so `line` never
 /// reports progress. The output is not kept: each stream's report is found as its lines
@@ -39,12 +40,20 @@ fn error_message(report: &Report) -> Option<String> {
 }
 
 impl OutputParser for GeminiParser {
-    fn line(&mut self, stream: OutputStream, line: &str) -> Option<Progress> {
+    fn line(&mut self, stream: OutputStream, line: &str) -> bool {
         match stream {
             OutputStream::Stdout => self.stdout.line(line),
             OutputStream::Stderr => self.stderr.line(line),
         }
-        None
+        false
+    }
+
+    fn usage(&self) -> &Usage {
+        &NO_USAGE
+    }
+
+    fn progress(&self) -> Progress {
+        Progress::default()
     }
 
     fn finish(&mut self) -> ParsedOutcome {
@@ -96,10 +105,10 @@ mod tests {
     fn feed(stdout: &str, stderr: &str) -> ParsedOutcome {
         let mut p = GeminiParser::new();
         for l in stdout.lines() {
-            assert_eq!(p.line(OutputStream::Stdout, l), None);
+            assert!(!p.line(OutputStream::Stdout, l));
         }
         for l in stderr.lines() {
-            assert_eq!(p.line(OutputStream::Stderr, l), None);
+            assert!(!p.line(OutputStream::Stderr, l));
         }
         p.finish()
     }

@@ -5,7 +5,8 @@
 use serde_json::Value;
 
 use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress};
-use crate::agent::parse::{action, add, f64_at, json_line, str_at, summarize, tool_detail, u64_at, Tracker};
+use crate::agent::parse::{add, f64_at, json_line, str_at, tool_detail, u64_at, Act, Tracker};
+use crate::vocab::Usage;
 
 /// Parses `opencode run --format json` output.
 #[derive(Debug, Default)]
@@ -35,13 +36,14 @@ impl OpenCodeParser {
                     .get("input")
                     .and_then(tool_detail)
                     .or_else(|| str_at(state, &["title"]));
-                let latest = str_at(part, &["tool"]).and_then(|tool| action(tool, detail));
-                self.tracker.act(latest);
+                if let Some(tool) = str_at(part, &["tool"]) {
+                    self.tracker.act(Act::Tool(tool, detail));
+                }
             }
             Some("text") => {
                 if let Some(text) = str_at(part, &["text"]).filter(|t| !t.trim().is_empty()) {
                     self.final_message = Some(text.to_string());
-                    self.tracker.act(summarize(text));
+                    self.tracker.act(Act::Text(text));
                 }
             }
             Some("error") => {
@@ -85,12 +87,21 @@ impl OpenCodeParser {
 }
 
 impl OutputParser for OpenCodeParser {
-    fn line(&mut self, stream: OutputStream, line: &str) -> Option<Progress> {
-        if stream == OutputStream::Stderr {
-            return None;
+    fn line(&mut self, stream: OutputStream, line: &str) -> bool {
+        if stream == OutputStream::Stdout {
+            if let Some(event) = json_line(line) {
+                self.event(&event);
+            }
         }
-        self.event(&json_line(line)?);
-        self.tracker.changed()
+        self.tracker.moved()
+    }
+
+    fn usage(&self) -> &Usage {
+        &self.tracker.usage
+    }
+
+    fn progress(&self) -> Progress {
+        self.tracker.progress()
     }
 
     fn finish(&mut self) -> ParsedOutcome {
@@ -110,10 +121,7 @@ mod tests {
 
     fn feed(lines: &str) -> (Vec<Progress>, ParsedOutcome) {
         let mut p = OpenCodeParser::new();
-        let progress = lines
-            .lines()
-            .filter_map(|l| p.line(OutputStream::Stdout, l))
-            .collect();
+        let progress = crate::agent::parse::progress_per_line(&mut p, lines.lines());
         (progress, p.finish())
     }
 
