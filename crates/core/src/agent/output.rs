@@ -3,6 +3,7 @@
 //! the adapter of the lane's output format provides.
 
 use super::adapters::SilentParser;
+use super::parse::Tracker;
 use super::spec::AgentSpec;
 use crate::vocab::Usage;
 
@@ -14,14 +15,6 @@ pub fn parser_for(spec: &AgentSpec) -> Box<dyn OutputParser> {
         None => Box::new(SilentParser),
     }
 }
-
-/// The usage of a parser that reports none while the agent runs.
-pub const NO_USAGE: Usage = Usage {
-    turns: None,
-    input_tokens: None,
-    output_tokens: None,
-    cost_usd: None,
-};
 
 /// Which of the child's streams a line came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -36,11 +29,18 @@ pub trait OutputParser: Send {
     /// One line of output, without its newline; whether it moved the progress
     /// (cumulative usage or last action).
     fn line(&mut self, stream: OutputStream, line: &str) -> bool;
+    /// What the parser has made of the output so far ([`NO_PROGRESS`](super::parse::NO_PROGRESS) for a parser
+    /// that reports nothing while the agent runs).
+    fn tracker(&self) -> &Tracker;
     /// The cumulative usage so far: cheap, asked for on every move (the cost cap).
-    fn usage(&self) -> &Usage;
+    fn usage(&self) -> &Usage {
+        &self.tracker().usage
+    }
     /// The progress so far, its last action summarised when asked: once per read of the
     /// agent's logs, not per line.
-    fn progress(&self) -> Progress;
+    fn progress(&self) -> Progress {
+        self.tracker().progress()
+    }
     /// Called once when the process has exited.
     fn finish(&mut self) -> ParsedOutcome;
     /// The error the agent reported last and has not got past yet (a connection it keeps

@@ -168,6 +168,26 @@ enum ActionKind {
     Summary,
 }
 
+/// No usage, no action.
+const NO_USAGE: Usage = Usage {
+    turns: None,
+    input_tokens: None,
+    output_tokens: None,
+    cost_usd: None,
+};
+
+/// The progress of a parser that reports none while the agent runs.
+pub static NO_PROGRESS: Tracker = Tracker {
+    usage: NO_USAGE,
+    action: LastAction {
+        kind: ActionKind::None,
+        tool: String::new(),
+        text: String::new(),
+    },
+    actions: 0,
+    seen: (NO_USAGE, 0),
+};
+
 impl Tracker {
     /// Whether the usage or the last action moved since the last call.
     pub fn moved(&mut self) -> bool {

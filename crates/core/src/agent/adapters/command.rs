@@ -9,9 +9,9 @@ use crate::agent::adapter::Adapter;
 use crate::agent::error::AgentError;
 use crate::agent::invocation::{substitute, utf8, Invocation, InvocationContext};
 use crate::agent::locate;
-use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress, NO_USAGE};
+use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome};
+use crate::agent::parse::{Tracker, NO_PROGRESS};
 use crate::agent::spec::AgentSpec;
-use crate::vocab::Usage;
 
 /// A command agent.
 #[derive(Clone, Copy, Debug, Default)]
@@ -100,12 +100,8 @@ impl OutputParser for SilentParser {
         false
     }
 
-    fn usage(&self) -> &Usage {
-        &NO_USAGE
-    }
-
-    fn progress(&self) -> Progress {
-        Progress::default()
+    fn tracker(&self) -> &Tracker {
+        &NO_PROGRESS
     }
 
     fn finish(&mut self) -> ParsedOutcome {

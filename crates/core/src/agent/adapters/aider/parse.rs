@@ -2,9 +2,8 @@
 //! `Tokens: 1.2k sent, 340 received. Cost: $0.0123 message, $0.0456 session.` line per
 //! model call, `Applied edit to PATH` per edit, and litellm errors.
 
-use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress};
+use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome};
 use crate::agent::parse::{add, Act, Tracker};
-use crate::vocab::Usage;
 
 /// Parses aider's text output.
 #[derive(Debug, Default)]
@@ -80,12 +79,8 @@ impl OutputParser for AiderParser {
         self.tracker.moved()
     }
 
-    fn usage(&self) -> &Usage {
-        &self.tracker.usage
-    }
-
-    fn progress(&self) -> Progress {
-        self.tracker.progress()
+    fn tracker(&self) -> &Tracker {
+        &self.tracker
     }
 
     fn finish(&mut self) -> ParsedOutcome {
@@ -101,6 +96,7 @@ impl OutputParser for AiderParser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agent::Progress;
     use crate::vocab::Usage;
 
     #[test]

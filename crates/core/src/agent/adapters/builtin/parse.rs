@@ -3,11 +3,10 @@
 //! action, and the outcome from the final `result`.
 
 use super::transcript::{BuiltinEvent, EventLine, StopReason};
-use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress};
+use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome};
 use crate::provider::TokenUsage;
 
 use crate::agent::parse::{json_line, Act, Tracker};
-use crate::vocab::Usage;
 
 /// Parses `bakeoff builtin-agent` output.
 #[derive(Debug, Default)]
@@ -116,12 +115,8 @@ impl OutputParser for BuiltinParser {
         self.tracker.moved()
     }
 
-    fn usage(&self) -> &Usage {
-        &self.tracker.usage
-    }
-
-    fn progress(&self) -> Progress {
-        self.tracker.progress()
+    fn tracker(&self) -> &Tracker {
+        &self.tracker
     }
 
     fn finish(&mut self) -> ParsedOutcome {
@@ -144,6 +139,7 @@ impl OutputParser for BuiltinParser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agent::Progress;
 
     fn feed(lines: &[&str]) -> (BuiltinParser, Vec<Progress>) {
         let mut p = BuiltinParser::new();

@@ -13,9 +13,8 @@ use std::collections::VecDeque;
 use serde_json::Value;
 
 use super::wire;
-use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress};
+use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome};
 use crate::agent::parse::{f64_at, json_line, str_at, tool_detail, u64_at, Act, Tracker};
-use crate::vocab::Usage;
 
 /// How many recent API messages' tokens are remembered. Claude Code prints the content
 /// blocks of one message on consecutive lines (a subagent's may interleave), so a few
@@ -249,12 +248,8 @@ impl OutputParser for ClaudeParser {
         self.tracker.moved()
     }
 
-    fn usage(&self) -> &Usage {
-        &self.tracker.usage
-    }
-
-    fn progress(&self) -> Progress {
-        self.tracker.progress()
+    fn tracker(&self) -> &Tracker {
+        &self.tracker
     }
 
     fn finish(&mut self) -> ParsedOutcome {
@@ -270,6 +265,7 @@ impl OutputParser for ClaudeParser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agent::Progress;
     use crate::vocab::Usage;
 
     fn feed(lines: &str) -> (Vec<Progress>, ParsedOutcome) {

@@ -10,9 +10,8 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress};
+use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome};
 use crate::agent::parse::{action, add, json_line, str_at, u64_at, Act, Tracker};
-use crate::vocab::Usage;
 
 /// Parses `codex exec --json` output.
 #[derive(Debug, Default)]
@@ -202,12 +201,8 @@ impl OutputParser for CodexParser {
         self.tracker.moved()
     }
 
-    fn usage(&self) -> &Usage {
-        &self.tracker.usage
-    }
-
-    fn progress(&self) -> Progress {
-        self.tracker.progress()
+    fn tracker(&self) -> &Tracker {
+        &self.tracker
     }
 
     fn finish(&mut self) -> ParsedOutcome {
@@ -227,6 +222,7 @@ impl OutputParser for CodexParser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agent::Progress;
     use crate::vocab::Usage;
 
     fn feed(lines: &str) -> (Vec<Progress>, ParsedOutcome) {

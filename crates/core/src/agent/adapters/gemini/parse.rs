@@ -5,9 +5,8 @@
 use serde_json::Value;
 
 use super::report::{Report, Reports};
-use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress, NO_USAGE};
-use crate::agent::parse::{add, str_at, u64_at, Tracker};
-use crate::vocab::Usage;
+use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome};
+use crate::agent::parse::{add, str_at, u64_at, Tracker, NO_PROGRESS};
 
 /// Parses Gemini CLI JSON output. Nothing is known until the end, so `line` never
 /// reports progress. The output is not kept: each stream's report is found as its lines
@@ -48,12 +47,8 @@ impl OutputParser for GeminiParser {
         false
     }
 
-    fn usage(&self) -> &Usage {
-        &NO_USAGE
-    }
-
-    fn progress(&self) -> Progress {
-        Progress::default()
+    fn tracker(&self) -> &Tracker {
+        &NO_PROGRESS
     }
 
     fn finish(&mut self) -> ParsedOutcome {

@@ -4,9 +4,8 @@
 
 use serde_json::Value;
 
-use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome, Progress};
+use crate::agent::output::{OutputParser, OutputStream, ParsedOutcome};
 use crate::agent::parse::{add, f64_at, json_line, str_at, tool_detail, u64_at, Act, Tracker};
-use crate::vocab::Usage;
 
 /// Parses `opencode run --format json` output.
 #[derive(Debug, Default)]
@@ -96,12 +95,8 @@ impl OutputParser for OpenCodeParser {
         self.tracker.moved()
     }
 
-    fn usage(&self) -> &Usage {
-        &self.tracker.usage
-    }
-
-    fn progress(&self) -> Progress {
-        self.tracker.progress()
+    fn tracker(&self) -> &Tracker {
+        &self.tracker
     }
 
     fn finish(&mut self) -> ParsedOutcome {
@@ -117,6 +112,7 @@ impl OutputParser for OpenCodeParser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agent::Progress;
     use crate::vocab::Usage;
 
     fn feed(lines: &str) -> (Vec<Progress>, ParsedOutcome) {
